@@ -1,0 +1,113 @@
+/**
+ * The one way sevcheck reaches a host. Backends: local (this machine), ssh (a remote machine via
+ * the system ssh client, standard tools only), fixture (a recorded/authored directory), plus
+ * wrappers (per-run cache, recorder). Everything here is read-only by construction: there is no
+ * write method, and `run` is only ever given read-only argv.
+ */
+
+export type FileType = 'file' | 'dir' | 'char' | 'block' | 'link' | 'fifo' | 'socket';
+
+export interface StatInfo {
+  readonly path: string;
+  readonly type: FileType;
+  /** permission bits only (e.g. 0o600), without the file-type bits */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** SELinux context (security.selinux), when the host has one and it could be read */
+  readonly selinux?: string | undefined;
+}
+
+export interface RunResult {
+  readonly argv: readonly string[];
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CpuidRegs {
+  readonly eax: number;
+  readonly ebx: number;
+  readonly ecx: number;
+  readonly edx: number;
+}
+
+/** A QMP reply as QEMU sends it: exactly one of return / error. */
+export type QmpReply =
+  | { readonly return: unknown }
+  | { readonly error: { readonly class: string; readonly desc: string } };
+
+export interface RunOptions {
+  /** milliseconds; every command has one (default DEFAULT_TIMEOUT_MS) */
+  readonly timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export interface Host {
+  /** e.g. "local", "ssh://root@epyc1:22", "fixture:fixtures/hosts/reference-milan" */
+  readonly target: string;
+  readonly kind: 'local' | 'ssh' | 'fixture';
+  /** Host metadata: fixture host.json, or what a live host says about itself. */
+  describe(): Promise<HostDescription>;
+  /** Whole file contents. Throws HostError (ENOENT, EACCES, NOT_RECORDED, EIO). */
+  readFile(path: string): Promise<Buffer>;
+  /** lstat-like metadata. Throws HostError. */
+  stat(path: string): Promise<StatInfo>;
+  /** Names in a directory (no "." / ".."), sorted. Throws HostError. */
+  listDir(path: string): Promise<string[]>;
+  /**
+   * Run an argv (never a shell string). A command that cannot be found is exitCode 127 with
+   * stderr "<argv0>: command not found". Throws HostError NOT_RECORDED (fixture) or
+   * HarnessError on timeout/transport failure.
+   */
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** CPUID leaf (subleaf 0) on logical CPU `cpu`. Throws HostError (EACCES, ENOENT, NOT_RECORDED). */
+  cpuid(leaf: number, cpu?: number): Promise<CpuidRegs>;
+  /** One QMP command against the host's QEMU. Throws HostError NOT_RECORDED / UNSUPPORTED. */
+  qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply>;
+  close(): Promise<void>;
+}
+
+export interface HostDescription {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly recordedAt?: string | undefined;
+  readonly source?: 'recorded' | 'authored' | 'live' | undefined;
+  readonly kernel?: string | undefined;
+  readonly distro?: string | undefined;
+  /** sevcheck extension: the profile this fixture's expected.json was written for */
+  readonly profile?: string | undefined;
+}
+
+export type HostErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'EIO' | 'NOT_RECORDED' | 'UNSUPPORTED';
+
+/**
+ * A read that did not produce data. Checks turn these into verdicts: ENOENT is a fact about the
+ * host (often a failure), the others make a check undecided with `message` as the reason.
+ */
+export class HostError extends Error {
+  constructor(
+    readonly code: HostErrorCode,
+    readonly what: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HostError';
+  }
+}
+
+/**
+ * The harness or its input is broken (malformed fixture, unreachable ssh host, command timeout,
+ * bad CLI argument): the run stops with this one line and exit code 2.
+ */
+export class HarnessError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HarnessError';
+  }
+}
+
+export function isHostError(e: unknown, code?: HostErrorCode): e is HostError {
+  return e instanceof HostError && (code === undefined || e.code === code);
+}
