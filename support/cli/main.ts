@@ -1,0 +1,117 @@
+/**
+ * sevcheck command line. Each command is loaded only when used, so `sevcheck measure` never pays
+ * for cucumber. Errors a user can cause (bad flags, bad input, unreachable hosts) print one line
+ * `sevcheck: ...` and exit 2; never a stack trace.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { HarnessError } from '../host/types.js';
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+}
+
+const HOST_HELP = 'local | ssh://[user@]host[:port] | fixture:DIR';
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export async function main(argv: string[], io: Io = process): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('sevcheck')
+    .description('Declarative test and compliance harness for AMD SEV virtualization stacks')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 all checks compliant, 1 compliance failures, 2 harness or input error.
+
+Examples:
+  sevcheck run                                   check this machine (profile sev)
+  sevcheck run --host ssh://root@epyc1 --profile sev-snp
+  sevcheck run --host fixture:fixtures/hosts/reference-milan --format json
+  sevcheck record --host ssh://root@epyc1 --out fixtures/hosts/epyc1`,
+    );
+
+  const suiteOptions = (cmd: Command): Command =>
+    cmd
+      .option('--host <target>', `host to check: ${HOST_HELP}`, 'local')
+      .addOption(new Option('--profile <profile>', 'what the host must support (default: the fixture\'s host.json profile, else sev)').choices(['sev', 'sev-es', 'sev-snp']))
+      .option('--tags <expr>', 'cucumber tag expression to select checks, e.g. "@check:host.cpuid.sev or @sev-es"')
+      .option('--ssh-option <Key=Value>', 'extra ssh -o option (repeatable; host-key checking cannot be turned off)', collect, [])
+      .option('--ssh-identity <file>', 'ssh private key to use');
+
+  suiteOptions(
+    program
+      .command('run')
+      .description('run the compliance suite against a host and write reports')
+      .addOption(new Option('--format <format>', 'console output').choices(['pretty', 'json']).default('pretty'))
+      .option('--out <dir>', 'report directory (results.json, summary.md, junit.xml, cucumber.html, messages.ndjson)', 'reports')
+      .option('--fail-on-undecided', 'exit 1 when any check is undecided, not only when one failed'),
+  ).action(async (o) => {
+    const { runSuite } = await import('./run.js');
+    const r = await runSuite(
+      {
+        host: o.host,
+        profile: o.profile,
+        tags: o.tags,
+        format: o.format,
+        outDir: o.out,
+        failOnUndecided: Boolean(o.failOnUndecided),
+        ssh: { options: o.sshOption, identityFile: o.sshIdentity },
+      },
+      io,
+    );
+    if (r.error) io.stderr.write(`sevcheck: ${r.error}\n`);
+    exitCode = r.exitCode;
+  });
+
+  suiteOptions(
+    program
+      .command('record')
+      .description('run the suite against a live host and save everything it read as a fixture host')
+      .requiredOption('--out <dir>', 'fixture directory to write (fixtures/hosts/<name>)')
+      .option('--name <name>', 'host name for host.json (default: the directory name)')
+      .option('--reports <dir>', 'where to write the reports of the recording run', 'reports'),
+  ).action(async (o) => {
+    const { runSuite } = await import('./run.js');
+    const { basename, resolve } = await import('node:path');
+    if (String(o.host).startsWith('fixture:')) io.stderr.write('sevcheck: note: re-recording a fixture host\n');
+    const r = await runSuite(
+      {
+        host: o.host,
+        profile: o.profile,
+        tags: o.tags,
+        format: 'pretty',
+        outDir: o.reports,
+        ssh: { options: o.sshOption, identityFile: o.sshIdentity },
+        recordTo: { dir: resolve(o.out), name: o.name ?? basename(resolve(o.out)) },
+      },
+      io,
+    );
+    if (r.error) io.stderr.write(`sevcheck: ${r.error}\n`);
+    else io.stdout.write(`recorded ${o.host} into ${resolve(o.out)}\n`);
+    exitCode = r.exitCode === 2 ? 2 : 0;
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed by commander
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof HarnessError) {
+      io.stderr.write(`sevcheck: ${e.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`sevcheck: internal error: ${e instanceof Error ? e.message : String(e)} (please report this as a bug)\n`);
+    if (process.env.SEVCHECK_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * A recorded or authored host: a directory in the format of ../shared/fixture-format.md.
+ * Everything but files/ is loaded and validated up front, so a malformed fixture stops the run
+ * before any check (exit 2, one line naming the file and key).
+ *
+ * sevcheck extensions (optional files, written by `sevcheck record`):
+ * - listings.json  {"<dir>": ["name", ...]}: exact directory listings, for directories whose
+ *                  entries were not all read.
+ * - errors.json    {"readFile"|"stat"|"listDir"|"cpuid": {"<path or leaf>": {"code", "message"}}}:
+ *                  reads that failed on the recorded host other than "does not exist"
+ *                  (permission denied, I/O error), replayed as the same error.
+ */
+import { readFileSync, statSync, readdirSync, existsSync } from 'node:fs';
+import { join, posix, resolve } from 'node:path';
+import {
+  HarnessError,
+  HostError,
+  type CpuidRegs,
+  type FileType,
+  type Host,
+  type HostDescription,
+  type HostErrorCode,
+  type QmpReply,
+  type RunResult,
+  type StatInfo,
+} from './types.js';
+import { hostError, leafKey } from './errno.js';
+
+const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'char', 'block', 'link', 'fifo', 'socket'];
+const HOST_KEYS = ['name', 'description', 'recordedAt', 'source', 'kernel', 'distro', 'profile'];
+const ERROR_CODES: readonly HostErrorCode[] = ['ENOENT', 'EACCES', 'ENOTDIR', 'EISDIR', 'EIO', 'NOT_RECORDED', 'UNSUPPORTED'];
+
+interface StatEntry {
+  type: FileType;
+  mode: number;
+  uid: number;
+  gid: number;
+  selinux?: string | undefined;
+}
+
+type ErrorTable = Record<'readFile' | 'stat' | 'listDir' | 'cpuid', Map<string, { code: HostErrorCode; message: string }>>;
+
+export interface FixtureHostOptions {
+  /** called for unknown keys (the format says: ignored with a warning) */
+  warn?: (message: string) => void;
+}
+
+export class FixtureHost implements Host {
+  readonly kind = 'fixture' as const;
+  readonly target: string;
+  readonly dir: string;
+  readonly description: HostDescription;
+  readonly expected: Readonly<Record<string, string>> | undefined;
+  private readonly stats = new Map<string, StatEntry>();
+  private readonly commands = new Map<string, RunResult>();
+  private readonly cpuidLeaves = new Map<number, CpuidRegs>();
+  private readonly qmpReplies = new Map<string, QmpReply>();
+  private readonly listings = new Map<string, string[]>();
+  private readonly errors: ErrorTable = {
+    readFile: new Map(),
+    stat: new Map(),
+    listDir: new Map(),
+    cpuid: new Map(),
+  };
+
+  constructor(dir: string, opts: FixtureHostOptions = {}) {
+    this.dir = resolve(dir);
+    this.target = `fixture:${dir}`;
+    const warn = opts.warn ?? ((m: string) => process.stderr.write(`sevcheck: warning: ${m}\n`));
+    if (!existsSync(this.dir) || !statSync(this.dir).isDirectory()) {
+      throw new HarnessError(`${dir}: fixture host directory does not exist`);
+    }
+    const hostJson = this.json('host.json', true) as Record<string, unknown>;
+    this.description = this.parseHost(hostJson, warn);
+    this.loadStats(this.json('stat.json'));
+    this.loadCommands(this.json('commands.json'));
+    this.loadCpuid(this.json('cpuid.json'));
+    this.loadQmp(this.json('qmp.json'));
+    this.loadListings(this.json('listings.json'));
+    this.loadErrors(this.json('errors.json'));
+    const expected = this.json('expected.json');
+    if (expected !== undefined) {
+      const obj = this.object('expected.json', expected);
+      for (const [k, v] of Object.entries(obj)) {
+        if (!['passed', 'failed', 'undecided', 'skipped'].includes(v as string)) {
+          this.bad('expected.json', k, `status ${JSON.stringify(v)} is not passed, failed, undecided or skipped`);
+        }
+      }
+      this.expected = obj as Record<string, string>;
+    }
+  }
+
+  // ---------------------------------------------------------------- loading and validation
+
+  private bad(file: string, key: string, problem: string): never {
+    throw new HarnessError(`${join(this.dir, file)}: key "${key}": ${problem}`);
+  }
+
+  private json(file: string, required = false): unknown {
+    const p = join(this.dir, file);
+    if (!existsSync(p)) {
+      if (required) throw new HarnessError(`${p}: missing (every fixture host needs host.json)`);
+      return undefined;
+    }
+    try {
+      return JSON.parse(readFileSync(p, 'utf8'));
+    } catch (e) {
+      throw new HarnessError(`${p}: malformed JSON: ${(e as Error).message}`);
+    }
+  }
+
+  private object(file: string, v: unknown): Record<string, unknown> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      throw new HarnessError(`${join(this.dir, file)}: expected a JSON object at the top level`);
+    }
+    return v as Record<string, unknown>;
+  }
+
+  private parseHost(raw: unknown, warn: (m: string) => void): HostDescription {
+    const o = this.object('host.json', raw);
+    for (const k of Object.keys(o)) if (!HOST_KEYS.includes(k)) warn(`${join(this.dir, 'host.json')}: unknown key "${k}" ignored`);
+    const str = (k: string): string | undefined => {
+      const v = o[k];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string') this.bad('host.json', k, 'must be a string');
+      return v;
+    };
+    const name = str('name');
+    if (!name) this.bad('host.json', 'name', 'required');
+    const source = str('source');
+    if (source !== undefined && source !== 'recorded' && source !== 'authored') {
+      this.bad('host.json', 'source', `must be "recorded" or "authored", not ${JSON.stringify(source)}`);
+    }
+    return {
+      name,
+      description: str('description'),
+      recordedAt: str('recordedAt'),
+      source: source as 'recorded' | 'authored' | undefined,
+      kernel: str('kernel'),
+      distro: str('distro'),
+      profile: str('profile'),
+    };
+  }
+
+  private loadStats(raw: unknown): void {
+    if (raw === undefined) return;
+    for (const [path, v] of Object.entries(this.object('stat.json', raw))) {
+      if (!path.startsWith('/')) this.bad('stat.json', path, 'paths must be absolute');
+      const e = this.object('stat.json', v);
+      const type = (e.type ?? 'file') as FileType;
+      if (!FILE_TYPES.includes(type)) this.bad('stat.json', `${path}.type`, `unknown type ${JSON.stringify(e.type)}`);
+      const modeStr = e.mode ?? (type === 'dir' ? '0755' : '0644');
+      if (typeof modeStr !== 'string' || !/^0?[0-7]{3,4}$/.test(modeStr)) {
+        this.bad('stat.json', `${path}.mode`, `${JSON.stringify(e.mode)} is not an octal mode like "0600"`);
+      }
+      const id = (k: 'uid' | 'gid'): number => {
+        const n = e[k] ?? 0;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) this.bad('stat.json', `${path}.${k}`, 'must be a non-negative integer');
+        return n;
+      };
+      if (e.selinux !== undefined && typeof e.selinux !== 'string') this.bad('stat.json', `${path}.selinux`, 'must be a string');
+      this.stats.set(posix.normalize(path), {
+        type,
+        mode: parseInt(modeStr, 8),
+        uid: id('uid'),
+        gid: id('gid'),
+        selinux: e.selinux as string | undefined,
+      });
+    }
+  }
+
+  private loadCommands(raw: unknown): void {
+    if (raw === undefined) return;
+    if (!Array.isArray(raw)) throw new HarnessError(`${join(this.dir, 'commands.json')}: expected a JSON array of commands`);
+    raw.forEach((c, i) => {
+      const o = this.object('commands.json', c);
+      const key = `[${i}]`;
+      if (!Array.isArray(o.argv) || o.argv.length === 0 || !o.argv.every((a) => typeof a === 'string')) {
+        this.bad('commands.json', `${key}.argv`, 'must be a non-empty array of strings');
+      }
+      const exitCode = o.exitCode ?? 0;
+      if (typeof exitCode !== 'number' || !Number.isInteger(exitCode)) this.bad('commands.json', `${key}.exitCode`, 'must be an integer');
+      for (const s of ['stdout', 'stderr'] as const) {
+        if (o[s] !== undefined && typeof o[s] !== 'string') this.bad('commands.json', `${key}.${s}`, 'must be a string');
+      }
+      const argv = o.argv as string[];
+      this.commands.set(JSON.stringify(argv), {
+        argv,
+        exitCode,
+        stdout: (o.stdout as string | undefined) ?? '',
+        stderr: (o.stderr as string | undefined) ?? '',
+      });
+    });
+  }
+
+  private loadCpuid(raw: unknown): void {
+    if (raw === undefined) return;
+    for (const [leaf, v] of Object.entries(this.object('cpuid.json', raw))) {
+      if (!/^0x[0-9a-f]{1,8}$/i.test(leaf)) this.bad('cpuid.json', leaf, 'leaf must be a hex number like "0x8000001f"');
+      const regs = this.object('cpuid.json', v);
+      const reg = (r: 'eax' | 'ebx' | 'ecx' | 'edx'): number => {
+        const s = regs[r];
+        if (typeof s !== 'string' || !/^0x[0-9a-f]{1,8}$/i.test(s)) {
+          this.bad('cpuid.json', `${leaf}.${r}`, `${JSON.stringify(s)} is not a 32-bit hex number like "0x0000412f"`);
+        }
+        return parseInt(s, 16) >>> 0;
+      };
+      this.cpuidLeaves.set(parseInt(leaf, 16) >>> 0, { eax: reg('eax'), ebx: reg('ebx'), ecx: reg('ecx'), edx: reg('edx') });
+    }
+  }
+
+  private loadQmp(raw: unknown): void {
+    if (raw === undefined) return;
+    for (const [cmd, v] of Object.entries(this.object('qmp.json', raw))) {
+      const o = this.object('qmp.json', v);
+      const hasReturn = 'return' in o;
+      const err = o.error as Record<string, unknown> | undefined;
+      if (hasReturn === (err !== undefined)) this.bad('qmp.json', cmd, 'a reply has exactly one of "return" or "error"');
+      if (err !== undefined && (typeof err.class !== 'string' || typeof err.desc !== 'string')) {
+        this.bad('qmp.json', `${cmd}.error`, 'needs string "class" and "desc"');
+      }
+      this.qmpReplies.set(cmd, o as QmpReply);
+    }
+  }
+
+  private loadListings(raw: unknown): void {
+    if (raw === undefined) return;
+    for (const [dir, v] of Object.entries(this.object('listings.json', raw))) {
+      if (!Array.isArray(v) || !v.every((n) => typeof n === 'string')) this.bad('listings.json', dir, 'must be an array of names');
+      this.listings.set(posix.normalize(dir), [...(v as string[])].sort());
+    }
+  }
+
+  private loadErrors(raw: unknown): void {
+    if (raw === undefined) return;
+    const o = this.object('errors.json', raw);
+    for (const [op, table] of Object.entries(o)) {
+      if (!(op in this.errors)) this.bad('errors.json', op, 'must be readFile, stat, listDir or cpuid');
+      for (const [key, v] of Object.entries(this.object('errors.json', table))) {
+        const e = this.object('errors.json', v);
+        if (!ERROR_CODES.includes(e.code as HostErrorCode)) this.bad('errors.json', `${op}.${key}.code`, `unknown code ${JSON.stringify(e.code)}`);
+        if (typeof e.message !== 'string') this.bad('errors.json', `${op}.${key}.message`, 'must be a string');
+        this.errors[op as keyof ErrorTable].set(key, { code: e.code as HostErrorCode, message: e.message });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- Host
+
+  private recordedError(op: keyof ErrorTable, key: string): HostError | undefined {
+    const e = this.errors[op].get(key);
+    return e ? new HostError(e.code, key, e.message) : undefined;
+  }
+
+  /** files/<path>, refusing paths that escape files/. */
+  private mirror(path: string): string {
+    const norm = posix.normalize(path);
+    if (!norm.startsWith('/') || norm.split('/').includes('..')) throw hostError('ENOENT', path);
+    return join(this.dir, 'files', norm);
+  }
+
+  private local(path: string): { kind: 'file' | 'dir' } | undefined {
+    try {
+      const st = statSync(this.mirror(path));
+      return { kind: st.isDirectory() ? 'dir' : 'file' };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async describe(): Promise<HostDescription> {
+    return this.description;
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const p = posix.normalize(path);
+    const rec = this.recordedError('readFile', p);
+    if (rec) throw rec;
+    const local = this.local(p);
+    if (local?.kind === 'file') return readFileSync(this.mirror(p));
+    if (local?.kind === 'dir') throw hostError('EISDIR', p);
+    const st = this.stats.get(p);
+    if (st === undefined) throw hostError('ENOENT', p);
+    if (st.type === 'dir') throw hostError('EISDIR', p);
+    throw hostError('NOT_RECORDED', p, 'metadata recorded, content not');
+  }
+
+  async stat(path: string): Promise<StatInfo> {
+    const p = posix.normalize(path);
+    const rec = this.recordedError('stat', p);
+    if (rec) throw rec;
+    const st = this.stats.get(p);
+    if (st) return { path: p, ...st };
+    const local = this.local(p);
+    if (local === undefined) throw hostError('ENOENT', p);
+    // fixture-format.md: a path under files/ with no entry is a regular file, 0644, root:root.
+    return local.kind === 'dir'
+      ? { path: p, type: 'dir', mode: 0o755, uid: 0, gid: 0 }
+      : { path: p, type: 'file', mode: 0o644, uid: 0, gid: 0 };
+  }
+
+  async listDir(path: string): Promise<string[]> {
+    const p = posix.normalize(path);
+    const rec = this.recordedError('listDir', p);
+    if (rec) throw rec;
+    const listed = this.listings.get(p);
+    if (listed) return [...listed];
+    const names = new Set<string>();
+    const local = this.local(p);
+    if (local?.kind === 'file') throw hostError('ENOTDIR', p);
+    if (local?.kind === 'dir') for (const n of readdirSync(this.mirror(p))) names.add(n);
+    let known = local !== undefined;
+    const prefix = p === '/' ? '/' : `${p}/`;
+    for (const [sp, st] of this.stats) {
+      if (sp === p) {
+        if (st.type !== 'dir') throw hostError('ENOTDIR', p);
+        known = true;
+      } else if (sp.startsWith(prefix) && !sp.slice(prefix.length).includes('/')) {
+        names.add(sp.slice(prefix.length));
+        known = true;
+      }
+    }
+    if (!known) throw hostError('ENOENT', p);
+    return [...names].sort();
+  }
+
+  async run(argv: readonly string[]): Promise<RunResult> {
+    const r = this.commands.get(JSON.stringify(argv));
+    if (!r) throw hostError('NOT_RECORDED', `command "${argv.join(' ')}"`);
+    return r;
+  }
+
+  async cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
+    const key = leafKey(leaf);
+    const rec = this.recordedError('cpuid', key);
+    if (rec) throw rec;
+    const r = cpu === 0 ? this.cpuidLeaves.get(leaf >>> 0) : undefined;
+    if (!r) throw hostError('NOT_RECORDED', `CPUID leaf ${key}${cpu ? ` on CPU ${cpu}` : ''}`);
+    return r;
+  }
+
+  async qmp(command: string): Promise<QmpReply> {
+    const r = this.qmpReplies.get(command);
+    if (!r) throw hostError('NOT_RECORDED', `QMP command ${command}`);
+    return r;
+  }
+
+  async close(): Promise<void> {}
+}

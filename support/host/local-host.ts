@@ -1,0 +1,125 @@
+import { open, lstat, readdir, readFile, access, constants } from 'node:fs/promises';
+import { execa } from 'execa';
+import {
+  DEFAULT_TIMEOUT_MS,
+  HarnessError,
+  type CpuidRegs,
+  type FileType,
+  type Host,
+  type HostDescription,
+  type QmpReply,
+  type RunOptions,
+  type RunResult,
+  type StatInfo,
+} from './types.js';
+import { cpuidDevice, fromErrno, hostError } from './errno.js';
+import { runResultFromExeca } from './run-result.js';
+
+/** This machine, read through node:fs and execa (argv only, never a shell, always a timeout). */
+export class LocalHost implements Host {
+  readonly target = 'local';
+  readonly kind = 'local' as const;
+  private selinuxEnabled: Promise<boolean> | undefined;
+
+  async describe(): Promise<HostDescription> {
+    const name = (await readFile('/proc/sys/kernel/hostname', 'utf8').catch(() => 'localhost')).trim();
+    return { name, source: 'live' };
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    try {
+      return await readFile(path);
+    } catch (e) {
+      throw fromErrno(e, path);
+    }
+  }
+
+  async stat(path: string): Promise<StatInfo> {
+    let st;
+    try {
+      st = await lstat(path);
+    } catch (e) {
+      throw fromErrno(e, path);
+    }
+    const type: FileType = st.isFile()
+      ? 'file'
+      : st.isDirectory()
+        ? 'dir'
+        : st.isCharacterDevice()
+          ? 'char'
+          : st.isBlockDevice()
+            ? 'block'
+            : st.isSymbolicLink()
+              ? 'link'
+              : st.isFIFO()
+                ? 'fifo'
+                : 'socket';
+    return { path, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, selinux: await this.selinuxLabel(path) };
+  }
+
+  /** Node has no xattr API: ask coreutils' stat for the context, only when SELinux is on. */
+  private async selinuxLabel(path: string): Promise<string | undefined> {
+    this.selinuxEnabled ??= access('/sys/fs/selinux/enforce', constants.R_OK).then(
+      () => true,
+      () => false,
+    );
+    if (!(await this.selinuxEnabled)) return undefined;
+    const r = await this.run(['stat', '-c', '%C', '--', path]);
+    const label = r.stdout.trim();
+    return r.exitCode === 0 && label && label !== '?' ? label : undefined;
+  }
+
+  async listDir(path: string): Promise<string[]> {
+    try {
+      return (await readdir(path)).sort();
+    } catch (e) {
+      throw fromErrno(e, path);
+    }
+  }
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    if (argv.length === 0) throw new HarnessError('local: empty command');
+    const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const r = await execa(argv[0] as string, argv.slice(1), {
+      reject: false,
+      timeout,
+      stdin: 'ignore',
+      stripFinalNewline: false,
+      env: { LC_ALL: 'C' },
+    });
+    return runResultFromExeca('local', argv, r, timeout);
+  }
+
+  async cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
+    const dev = cpuidDevice(cpu);
+    let fh;
+    try {
+      fh = await open(dev, 'r');
+    } catch (e) {
+      const err = fromErrno(e, dev);
+      // Linux arch/x86/kernel/cpuid.c: the device exists only with the cpuid module (CONFIG_X86_CPUID)
+      // and opening it needs CAP_SYS_RAWIO.
+      if (err.code === 'ENOENT') throw hostError('ENOENT', dev, 'load the cpuid module: modprobe cpuid');
+      if (err.code === 'EACCES') throw hostError('EACCES', dev, 'reading CPUID through /dev/cpu needs root');
+      throw err;
+    }
+    try {
+      const buf = Buffer.alloc(16);
+      // cpuid.c: the file offset selects the leaf (low 32 bits) and subleaf (high 32 bits).
+      const { bytesRead } = await fh.read(buf, 0, 16, leaf >>> 0);
+      if (bytesRead !== 16) throw hostError('EIO', dev, `short read of ${bytesRead} bytes`);
+      return { eax: buf.readUInt32LE(0), ebx: buf.readUInt32LE(4), ecx: buf.readUInt32LE(8), edx: buf.readUInt32LE(12) };
+    } catch (e) {
+      if (e instanceof Error && e.name === 'HostError') throw e;
+      throw fromErrno(e, dev);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async qmp(command: string): Promise<QmpReply> {
+    throw hostError('UNSUPPORTED', `QMP ${command}`, 'the QMP probe is not wired to host backends yet');
+  }
+
+  async close(): Promise<void> {}
+}

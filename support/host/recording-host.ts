@@ -1,0 +1,126 @@
+/**
+ * Wraps any host and remembers every read and its outcome, then writes them as a fixture host
+ * (../shared/fixture-format.md plus the listings.json / errors.json extensions documented in
+ * fixture-host.ts). What is written is exactly what the probes read: a path that did not exist
+ * is simply absent, as the format says.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import { HostError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
+import { leafKey } from './errno.js';
+
+type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid';
+
+export class RecordingHost implements Host {
+  readonly target: string;
+  readonly kind: Host['kind'];
+  private readonly files = new Map<string, Buffer>();
+  private readonly stats = new Map<string, StatInfo>();
+  private readonly listings = new Map<string, string[]>();
+  private readonly commands = new Map<string, RunResult>();
+  private readonly leaves = new Map<string, CpuidRegs>();
+  private readonly qmpReplies = new Map<string, QmpReply>();
+  private readonly errors: Record<ErrOp, Map<string, { code: string; message: string }>> = {
+    readFile: new Map(),
+    stat: new Map(),
+    listDir: new Map(),
+    cpuid: new Map(),
+  };
+
+  constructor(readonly inner: Host) {
+    this.target = inner.target;
+    this.kind = inner.kind;
+  }
+
+  private async track<T>(op: ErrOp | undefined, key: string, f: () => Promise<T>, keep: (v: T) => void): Promise<T> {
+    try {
+      const v = await f();
+      keep(v);
+      return v;
+    } catch (e) {
+      // ENOENT is recorded by absence; NOT_RECORDED can only come from a fixture being re-recorded
+      if (op && e instanceof HostError && e.code !== 'ENOENT' && e.code !== 'NOT_RECORDED') {
+        this.errors[op].set(key, { code: e.code, message: e.message });
+      }
+      throw e;
+    }
+  }
+
+  describe(): Promise<HostDescription> {
+    return this.inner.describe();
+  }
+  readFile(path: string): Promise<Buffer> {
+    return this.track('readFile', path, () => this.inner.readFile(path), (b) => this.files.set(path, b));
+  }
+  stat(path: string): Promise<StatInfo> {
+    return this.track('stat', path, () => this.inner.stat(path), (s) => this.stats.set(path, s));
+  }
+  listDir(path: string): Promise<string[]> {
+    return this.track('listDir', path, () => this.inner.listDir(path), (l) => this.listings.set(path, [...l]));
+  }
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    return this.track(undefined, '', () => this.inner.run(argv, opts), (r) => this.commands.set(JSON.stringify(argv), r));
+  }
+  cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
+    const key = leafKey(leaf);
+    return this.track(cpu === 0 ? 'cpuid' : undefined, key, () => this.inner.cpuid(leaf, cpu), (r) => {
+      if (cpu === 0) this.leaves.set(key, r);
+    });
+  }
+  qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
+    return this.track(undefined, '', () => this.inner.qmp(command, args), (r) => {
+      if (args === undefined) this.qmpReplies.set(command, r);
+    });
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** Write everything read so far as a fixture host directory. */
+  async writeFixture(dir: string, meta: { name: string; description?: string }): Promise<void> {
+    await mkdir(join(dir, 'files'), { recursive: true });
+    for (const [path, buf] of this.files) {
+      const dest = join(dir, 'files', posix.normalize(path));
+      await mkdir(dirname(dest), { recursive: true });
+      await writeFile(dest, buf);
+    }
+    const text = (p: string): string | undefined => this.files.get(p)?.toString('utf8');
+    const distro = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text('/etc/os-release') ?? '')?.[1];
+    const host: Record<string, string> = {
+      name: meta.name,
+      description: meta.description ?? `recorded by sevcheck from ${this.inner.target}`,
+      recordedAt: new Date().toISOString(),
+      source: 'recorded',
+    };
+    const kernel = text('/proc/sys/kernel/osrelease')?.trim();
+    if (kernel) host.kernel = kernel;
+    if (distro) host.distro = distro;
+    const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
+    await writeFile(join(dir, 'host.json'), json(host));
+
+    const stat: Record<string, unknown> = {};
+    for (const [p, s] of [...this.stats].sort(([a], [b]) => a.localeCompare(b))) {
+      const e: Record<string, unknown> = { type: s.type, mode: `0${s.mode.toString(8).padStart(3, '0')}`, uid: s.uid, gid: s.gid };
+      if (s.selinux) e.selinux = s.selinux;
+      stat[p] = e;
+    }
+    if (Object.keys(stat).length) await writeFile(join(dir, 'stat.json'), json(stat));
+    if (this.commands.size) {
+      await writeFile(
+        join(dir, 'commands.json'),
+        json([...this.commands.values()].map((r) => ({ argv: r.argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }))),
+      );
+    }
+    const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+    if (this.leaves.size) {
+      const c: Record<string, unknown> = {};
+      for (const [k, r] of this.leaves) c[k] = { eax: hex(r.eax), ebx: hex(r.ebx), ecx: hex(r.ecx), edx: hex(r.edx) };
+      await writeFile(join(dir, 'cpuid.json'), json(c));
+    }
+    if (this.qmpReplies.size) await writeFile(join(dir, 'qmp.json'), json(Object.fromEntries(this.qmpReplies)));
+    if (this.listings.size) await writeFile(join(dir, 'listings.json'), json(Object.fromEntries(this.listings)));
+    const errors: Record<string, unknown> = {};
+    for (const [op, m] of Object.entries(this.errors)) if (m.size) errors[op] = Object.fromEntries(m);
+    if (Object.keys(errors).length) await writeFile(join(dir, 'errors.json'), json(errors));
+  }
+}

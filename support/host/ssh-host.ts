@@ -1,0 +1,209 @@
+/**
+ * A remote host through the system `ssh` client. The remote side needs only POSIX tools and GNU
+ * coreutils (cat, stat, ls, dd): no Node, no agent, nothing written there. Host keys are checked
+ * as the user's ssh configuration says (never disabled); BatchMode makes a missing key fail at
+ * once instead of prompting. One multiplexed connection (ControlMaster, socket in a private
+ * local temp dir) serves all reads of a run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import {
+  DEFAULT_TIMEOUT_MS,
+  HarnessError,
+  type CpuidRegs,
+  type FileType,
+  type Host,
+  type HostDescription,
+  type QmpReply,
+  type RunOptions,
+  type RunResult,
+  type StatInfo,
+} from './types.js';
+import { cpuidDevice, fromToolStderr, hostError } from './errno.js';
+import { runResultFromExeca } from './run-result.js';
+
+export interface SshTarget {
+  readonly user: string | undefined;
+  readonly host: string;
+  readonly port: number | undefined;
+}
+
+export interface SshOptions {
+  /** extra `-o Key=Value` options (refused: anything that turns off host-key checking) */
+  readonly options?: readonly string[];
+  readonly identityFile?: string | undefined;
+  readonly connectTimeoutS?: number;
+}
+
+/** POSIX sh single-quoting: the remote shell sees each argv element as one literal word. */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+const FORBIDDEN = [/^stricthostkeychecking=(no|off|accept-new)$/i, /^userknownhostsfile=\/dev\/null$/i];
+
+const STAT_TYPES: Record<string, FileType> = {
+  'regular file': 'file',
+  'regular empty file': 'file',
+  directory: 'dir',
+  'character special file': 'char',
+  'block special file': 'block',
+  'symbolic link': 'link',
+  fifo: 'fifo',
+  socket: 'socket',
+};
+
+export class SshHost implements Host {
+  readonly kind = 'ssh' as const;
+  readonly target: string;
+  private readonly base: string[];
+  private readonly controlDir: string;
+  private connected: Promise<void> | undefined;
+
+  constructor(
+    readonly dest: SshTarget,
+    opts: SshOptions = {},
+  ) {
+    this.target = `ssh://${dest.user ? `${dest.user}@` : ''}${dest.host}${dest.port ? `:${dest.port}` : ''}`;
+    for (const o of opts.options ?? []) {
+      if (FORBIDDEN.some((re) => re.test(o.replace(/\s+/g, '')))) {
+        throw new HarnessError(`${this.target}: refusing ssh option "${o}": sevcheck never disables host-key checking`);
+      }
+    }
+    this.controlDir = mkdtempSync(join(tmpdir(), 'sevcheck-ssh-'));
+    this.base = [
+      '-o', 'BatchMode=yes',
+      '-o', `ConnectTimeout=${opts.connectTimeoutS ?? 10}`,
+      '-o', 'ControlMaster=auto',
+      '-o', `ControlPath=${join(this.controlDir, 'cm')}`,
+      '-o', 'ControlPersist=60',
+      ...(opts.options ?? []).flatMap((o) => ['-o', o]),
+      ...(opts.identityFile ? ['-i', opts.identityFile] : []),
+      ...(dest.port ? ['-p', String(dest.port)] : []),
+      '--',
+      dest.user ? `${dest.user}@${dest.host}` : dest.host,
+    ];
+  }
+
+  /** Run argv remotely; exit 255 is ssh's own failure (unreachable, auth, host key). */
+  private async remote(argv: readonly string[], timeoutMs: number, binary = false) {
+    const r = await execa('ssh', [...this.base, argv.map(shellQuote).join(' ')], {
+      reject: false,
+      timeout: timeoutMs,
+      stdin: 'ignore',
+      encoding: binary ? 'buffer' : 'utf8',
+      stripFinalNewline: false,
+    });
+    if (r.timedOut) throw new HarnessError(`${this.target}: command timed out after ${timeoutMs / 1000} s: ${argv.join(' ')}`);
+    if (r.exitCode === 255) {
+      const why = String(r.stderr).trim().split('\n').pop() || 'ssh failed';
+      throw new HarnessError(`${this.target}: unreachable: ${why}`);
+    }
+    if (r.exitCode === undefined) throw new HarnessError(`${this.target}: could not start ssh: ${r.originalMessage ?? ''}`);
+    return r;
+  }
+
+  /** Fail fast (exit 2) when the host cannot be reached, before any check runs. */
+  connect(): Promise<void> {
+    this.connected ??= this.remote(['true'], 20_000).then(() => undefined);
+    return this.connected;
+  }
+
+  async describe(): Promise<HostDescription> {
+    const r = await this.remote(['cat', '/proc/sys/kernel/hostname'], DEFAULT_TIMEOUT_MS);
+    return { name: String(r.stdout).trim() || this.dest.host, source: 'live' };
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    await this.connect();
+    const r = await this.remote(['cat', '--', path], DEFAULT_TIMEOUT_MS, true);
+    if (r.exitCode !== 0) throw fromToolStderr(Buffer.from(r.stderr as Uint8Array).toString('utf8'), path);
+    return Buffer.from(r.stdout as Uint8Array);
+  }
+
+  async stat(path: string): Promise<StatInfo> {
+    await this.connect();
+    const r = await this.remote(['stat', '-c', '%F|%a|%u|%g|%C', '--', path], DEFAULT_TIMEOUT_MS);
+    if (r.exitCode !== 0) {
+      // stat without SELinux support may reject %C; retry without it
+      const r2 = await this.remote(['stat', '-c', '%F|%a|%u|%g|?', '--', path], DEFAULT_TIMEOUT_MS);
+      if (r2.exitCode !== 0) throw fromToolStderr(String(r2.stderr), path);
+      return this.parseStat(path, String(r2.stdout));
+    }
+    return this.parseStat(path, String(r.stdout));
+  }
+
+  private parseStat(path: string, out: string): StatInfo {
+    const [ftype, mode, uid, gid, label] = out.trim().split('|');
+    const type = STAT_TYPES[ftype ?? ''];
+    if (!type || !mode || !/^[0-7]+$/.test(mode)) throw hostError('EIO', path, `unexpected stat output "${out.trim()}"`);
+    return {
+      path,
+      type,
+      mode: parseInt(mode, 8) & 0o7777,
+      uid: Number(uid),
+      gid: Number(gid),
+      selinux: label && label !== '?' ? label : undefined,
+    };
+  }
+
+  async listDir(path: string): Promise<string[]> {
+    await this.connect();
+    const r = await this.remote(['ls', '-1A', '--', path], DEFAULT_TIMEOUT_MS);
+    if (r.exitCode !== 0) throw fromToolStderr(String(r.stderr), path);
+    const names = String(r.stdout).split('\n').filter(Boolean);
+    // `ls` of a non-directory prints the path itself
+    if (names.length === 1 && names[0] === path) throw hostError('ENOTDIR', path);
+    return names.sort();
+  }
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    await this.connect();
+    const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // `command -v` first would cost a round trip; a shell reports a missing program as 127.
+    const r = await this.remote(argv, timeout);
+    const res = runResultFromExeca(this.target, argv, r, timeout);
+    if (res.exitCode === 127 && /not found/.test(res.stderr)) {
+      return { ...res, stdout: '', stderr: `${argv[0]}: command not found\n` };
+    }
+    return res;
+  }
+
+  async cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
+    await this.connect();
+    const dev = cpuidDevice(cpu);
+    // GNU dd: iflag=skip_bytes lets skip= be the byte offset (= the leaf, arch/x86/kernel/cpuid.c)
+    const r = await this.remote(
+      ['dd', `if=${dev}`, 'bs=16', 'count=1', `skip=${leaf >>> 0}`, 'iflag=skip_bytes', 'status=none'],
+      DEFAULT_TIMEOUT_MS,
+      true,
+    );
+    if (r.exitCode !== 0) {
+      const err = fromToolStderr(Buffer.from(r.stderr as Uint8Array).toString('utf8'), dev);
+      if (err.code === 'ENOENT') throw hostError('ENOENT', dev, 'load the cpuid module: modprobe cpuid');
+      if (err.code === 'EACCES') throw hostError('EACCES', dev, 'reading CPUID through /dev/cpu needs root');
+      throw err;
+    }
+    const buf = Buffer.from(r.stdout as Uint8Array);
+    if (buf.length !== 16) throw hostError('EIO', dev, `short read of ${buf.length} bytes`);
+    return { eax: buf.readUInt32LE(0), ebx: buf.readUInt32LE(4), ecx: buf.readUInt32LE(8), edx: buf.readUInt32LE(12) };
+  }
+
+  async qmp(command: string): Promise<QmpReply> {
+    throw hostError('UNSUPPORTED', `QMP ${command}`, 'the QMP probe is not wired to host backends yet');
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) {
+      await execa('ssh', ['-o', `ControlPath=${join(this.controlDir, 'cm')}`, '-O', 'exit', 'x'], {
+        reject: false,
+        timeout: 5000,
+        stdin: 'ignore',
+      });
+    }
+    rmSync(this.controlDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Host enablement facts: CPU flags, CPUID 0x8000001F, kvm_amd parameters, kernel command line,
+ * kernel config, modprobe.d. Each fact is read once per run (the Host is a CachingHost) and
+ * parsed once here. Reads that fail surface as HostError; the rules decide what that means.
+ */
+import { gunzipSync } from 'node:zlib';
+import { isHostError, type Host } from '../host/types.js';
+import { decodeEncryptedMemory, LEAF_ENCRYPTED_MEMORY, type EncryptedMemoryCaps } from '../sev/cpuid.js';
+import { parseCpuinfo, type CpuInfo } from '../parsers/cpuinfo.js';
+import { parseCmdline, type KernelCmdline } from '../parsers/cmdline.js';
+import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeOption } from '../parsers/modprobe.js';
+import { parseBoolParam } from '../parsers/bool-param.js';
+
+export const KVM_AMD_PARAMS = '/sys/module/kvm_amd/parameters';
+
+export interface ModuleParam {
+  readonly path: string;
+  readonly raw: string;
+  readonly enabled: boolean | undefined;
+}
+
+export interface KernelConfig {
+  readonly source: string;
+  readonly values: ReadonlyMap<string, string>;
+}
+
+export class HostProbe {
+  private readonly memo = new Map<string, Promise<unknown>>();
+  constructor(private readonly host: Host) {}
+
+  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
+    let p = this.memo.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = f();
+      p.catch(() => undefined);
+      this.memo.set(key, p);
+    }
+    return p;
+  }
+
+  private async text(path: string): Promise<string> {
+    return (await this.host.readFile(path)).toString('utf8');
+  }
+
+  cpuinfo(): Promise<CpuInfo> {
+    return this.once('cpuinfo', async () => parseCpuinfo(await this.text('/proc/cpuinfo')));
+  }
+
+  encryptedMemory(): Promise<EncryptedMemoryCaps> {
+    return this.once('cpuid', async () => decodeEncryptedMemory(await this.host.cpuid(LEAF_ENCRYPTED_MEMORY)));
+  }
+
+  /** Is kvm_amd loaded? (/sys/module/kvm_amd exists for a loaded or built-in module) */
+  kvmAmdLoaded(): Promise<boolean> {
+    return this.once('kvm_amd', async () => {
+      try {
+        await this.host.stat('/sys/module/kvm_amd');
+        return true;
+      } catch (e) {
+        if (isHostError(e, 'ENOENT')) return false;
+        throw e;
+      }
+    });
+  }
+
+  /** A kvm_amd parameter; undefined when the running module has no such parameter. */
+  kvmAmdParam(name: string): Promise<ModuleParam | undefined> {
+    return this.once(`param:${name}`, async () => {
+      const path = `${KVM_AMD_PARAMS}/${name}`;
+      try {
+        const raw = (await this.text(path)).trim();
+        return { path, raw, enabled: parseBoolParam(raw) };
+      } catch (e) {
+        if (isHostError(e, 'ENOENT')) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  cmdline(): Promise<KernelCmdline> {
+    return this.once('cmdline', async () => parseCmdline(await this.text('/proc/cmdline')));
+  }
+
+  kernelRelease(): Promise<string> {
+    return this.once('osrelease', async () => (await this.text('/proc/sys/kernel/osrelease')).trim());
+  }
+
+  /** /boot/config-$(uname -r), else /proc/config.gz; undefined when neither exists. */
+  kernelConfig(): Promise<KernelConfig | undefined> {
+    return this.once('kconfig', async () => {
+      const release = await this.kernelRelease();
+      const candidates: Array<[string, (b: Buffer) => string]> = [
+        [`/boot/config-${release}`, (b) => b.toString('utf8')],
+        ['/proc/config.gz', (b) => gunzipSync(b).toString('utf8')],
+      ];
+      for (const [path, decode] of candidates) {
+        let buf: Buffer;
+        try {
+          buf = await this.host.readFile(path);
+        } catch (e) {
+          if (isHostError(e, 'ENOENT')) continue;
+          throw e;
+        }
+        const values = new Map<string, string>();
+        for (const line of decode(buf).split('\n')) {
+          const m = /^(CONFIG_[A-Z0-9_]+)=(.*)$/.exec(line) ?? /^# (CONFIG_[A-Z0-9_]+) is not set$/.exec(line);
+          if (m) values.set(m[1] as string, m[2] ?? 'n');
+        }
+        return { source: path, values };
+      }
+      return undefined;
+    });
+  }
+
+  /** Every `options` line of the effective modprobe.d files, in the order modprobe applies them. */
+  modprobeOptions(): Promise<ModprobeOption[]> {
+    return this.once('modprobe', async () => {
+      const listing: Array<{ dir: string; names: string[] }> = [];
+      for (const dir of MODPROBE_DIRS) {
+        try {
+          listing.push({ dir, names: await this.host.listDir(dir) });
+        } catch (e) {
+          if (isHostError(e, 'ENOENT')) continue;
+          throw e;
+        }
+      }
+      const out: ModprobeOption[] = [];
+      for (const file of effectiveConfFiles(listing)) {
+        try {
+          out.push(...parseModprobeConf(file, await this.text(file)));
+        } catch (e) {
+          if (isHostError(e, 'ENOENT')) continue; // dangling symlink
+          throw e;
+        }
+      }
+      return out;
+    });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * results.json (../shared/fixture-format.md, "Results") built from cucumber's message stream:
+ * each scenario's verdict comes from the attachment the World wrote when it decided the check.
+ * Works on a live run (onMessage) and on a saved messages.ndjson alike.
+ */
+import type { Envelope } from '@cucumber/messages';
+import { worst, type Status } from '../verdict.js';
+
+export const VERDICT_MEDIA_TYPE = 'application/vnd.sevcheck.verdict+json';
+
+export interface CheckResult {
+  readonly id: string;
+  readonly status: Status;
+  readonly scenario: string;
+  readonly feature: string;
+  readonly message: string;
+}
+
+export interface Results {
+  readonly host: string;
+  readonly target: string;
+  readonly profile: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly checks: CheckResult[];
+}
+
+export interface RunProblems {
+  /** steps with no definition or several: the features and steps disagree (exit 2) */
+  readonly undefinedSteps: string[];
+  /** scenarios without an @check:<id> tag */
+  readonly untagged: string[];
+}
+
+export function collectResults(
+  envelopes: readonly Envelope[],
+  meta: { host: string; target: string; profile: string },
+): { results: Results; problems: RunProblems } {
+  const pickles = new Map<string, { name: string; uri: string; tags: string[] }>();
+  const testCases = new Map<string, string>(); // testCase.id -> pickleId
+  const started = new Map<string, string>(); // testCaseStarted.id -> testCase.id
+  const verdicts = new Map<string, { status: Status; message: string; check?: string }>();
+  const badSteps = new Map<string, string>(); // testCaseStarted.id -> status
+  let startedAt = '';
+  let t0 = 0;
+  let t1 = 0;
+  const ts = (t: { seconds: number; nanos: number }): number => t.seconds * 1000 + Math.round(t.nanos / 1e6);
+  for (const e of envelopes) {
+    if (e.pickle) pickles.set(e.pickle.id, { name: e.pickle.name, uri: e.pickle.uri, tags: e.pickle.tags.map((t) => t.name) });
+    else if (e.testCase) testCases.set(e.testCase.id, e.testCase.pickleId);
+    else if (e.testCaseStarted) started.set(e.testCaseStarted.id, e.testCaseStarted.testCaseId);
+    else if (e.attachment?.mediaType === VERDICT_MEDIA_TYPE && e.attachment.testCaseStartedId) {
+      verdicts.set(e.attachment.testCaseStartedId, JSON.parse(e.attachment.body));
+    } else if (e.testStepFinished) {
+      const s = e.testStepFinished.testStepResult.status;
+      if (s === 'UNDEFINED' || s === 'AMBIGUOUS') badSteps.set(e.testStepFinished.testCaseStartedId, s.toLowerCase());
+    } else if (e.testRunStarted) {
+      t0 = ts(e.testRunStarted.timestamp);
+      startedAt = new Date(t0).toISOString();
+    } else if (e.testRunFinished) t1 = ts(e.testRunFinished.timestamp);
+  }
+  const checks: CheckResult[] = [];
+  const undefinedSteps: string[] = [];
+  const untagged: string[] = [];
+  for (const [startedId, testCaseId] of started) {
+    const pickle = pickles.get(testCases.get(testCaseId) ?? '');
+    if (!pickle) continue;
+    const id = pickle.tags.map((t) => /^@check:(.+)$/.exec(t)?.[1]).find((x) => x !== undefined);
+    const bad = badSteps.get(startedId);
+    if (bad) undefinedSteps.push(`${pickle.uri}: "${pickle.name}" has ${bad} steps`);
+    if (!id) {
+      untagged.push(`${pickle.uri}: "${pickle.name}"`);
+      continue;
+    }
+    const v = verdicts.get(startedId);
+    checks.push({
+      id,
+      status: v?.status ?? 'failed',
+      scenario: pickle.name,
+      feature: pickle.uri,
+      message: v?.message ?? (bad ? `harness error: ${bad} step` : 'harness error: no verdict'),
+    });
+  }
+  return {
+    results: { ...meta, startedAt, durationMs: Math.max(0, t1 - t0), checks },
+    problems: { undefinedSteps, untagged },
+  };
+}
+
+/** One verdict per check id: the worst of its scenarios (failed > undecided > passed > skipped). */
+export function verdictsById(results: Pick<Results, 'checks'>): Map<string, Status> {
+  const by = new Map<string, Status[]>();
+  for (const c of results.checks) by.set(c.id, [...(by.get(c.id) ?? []), c.status]);
+  return new Map([...by].map(([id, s]) => [id, worst(s)]));
+}
+
+export function counts(results: Pick<Results, 'checks'>): Record<Status, number> {
+  const n: Record<Status, number> = { passed: 0, failed: 0, undecided: 0, skipped: 0 };
+  for (const c of results.checks) n[c.status]++;
+  return n;
+}

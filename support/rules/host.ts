@@ -1,0 +1,181 @@
+/**
+ * Host enablement rules: typed facts in, Verdict out. No I/O.
+ *
+ * Sources for the rules and fix texts:
+ * - libvirt docs/kbase/launch_security_sev.rst, "Enabling SEV on the host": check
+ *   /sys/module/kvm_amd/parameters/sev; enable with `mem_encrypt=on kvm_amd.sev=1` on the kernel
+ *   command line or `options kvm_amd sev=1` in /etc/modprobe.d/sev.conf.
+ * - Linux Documentation/arch/x86/amd-memory-encryption.rst: mem_encrypt=on|off and
+ *   CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT decide whether SME is active.
+ * - Linux arch/x86/kernel/cpu/amd.c early_detect_mem_encrypt(): `sme` is listed in cpuinfo only
+ *   when SME is active; `sev`, `sev_es`, `sev_snp` are cleared when the BIOS has not set
+ *   SYSCFG[MemEncryptionModEn].
+ * - Linux arch/x86/kvm/svm/sev.c sev_hardware_setup(): plain-SEV ASIDs are EDX..ECX of
+ *   CPUID 0x8000001F ("SEV unusable" when EDX > ECX); SEV-ES/SNP ASIDs are 1..EDX-1.
+ */
+import { passed, failed, undecided, type Verdict } from '../verdict.js';
+import { formatRegs, plausibleCbitpos, type EncryptedMemoryCaps } from '../sev/cpuid.js';
+import type { CpuInfo } from '../parsers/cpuinfo.js';
+import { cmdlineValue, type KernelCmdline } from '../parsers/cmdline.js';
+import type { ModprobeOption } from '../parsers/modprobe.js';
+import { parseBoolParam } from '../parsers/bool-param.js';
+import type { KernelConfig, ModuleParam } from '../probes/host.js';
+
+export type Feature = 'sev' | 'sev-es' | 'sev-snp';
+
+const FEATURE: Record<Feature, { name: string; flag: string; bit: number; param: string }> = {
+  sev: { name: 'SEV', flag: 'sev', bit: 1, param: 'sev' },
+  'sev-es': { name: 'SEV-ES', flag: 'sev_es', bit: 3, param: 'sev_es' },
+  'sev-snp': { name: 'SEV-SNP', flag: 'sev_snp', bit: 4, param: 'sev_snp' },
+};
+
+export function featureOfFlag(flag: string): Feature {
+  const f = (Object.keys(FEATURE) as Feature[]).find((k) => FEATURE[k].flag === flag || FEATURE[k].param === flag || k === flag);
+  if (!f) throw new Error(`unknown SEV feature "${flag}"`);
+  return f;
+}
+
+const FIX_BIOS =
+  'enable SME/SMEE ("Memory Encryption", "SMEE") and SEV in the BIOS setup, set "SEV ASID Count"/"SEV-ES ASID Space Limit" as needed, and update the BIOS/microcode if the options are missing';
+const FIX_CACHE =
+  'then clear libvirt\'s stale capabilities: rm -f /var/cache/libvirt/qemu/capabilities/*.xml && systemctl restart libvirtd (or virtqemud)';
+
+const CPUID_SRC = 'CPUID 0x8000001F';
+
+/** host.cpu.sev-flag */
+export function cpuFlag(info: CpuInfo, feature: Feature, caps: EncryptedMemoryCaps | undefined): Verdict {
+  const f = FEATURE[feature];
+  if (info.flags.has(f.flag)) return passed(`/proc/cpuinfo lists the "${f.flag}" flag`);
+  const found = `no "${f.flag}" in the /proc/cpuinfo flags${info.modelName ? ` of "${info.modelName}"` : ''}`;
+  if (info.vendor !== undefined && info.vendor !== 'AuthenticAMD') {
+    return failed(found + ` (vendor ${info.vendor})`, `the "${f.flag}" flag`, `${f.name} needs an AMD EPYC processor`);
+  }
+  if (caps && ((caps.raw.eax >>> f.bit) & 1) === 1) {
+    return failed(
+      `${found}, although ${CPUID_SRC} EAX bit ${f.bit} (${f.name}) is set: the kernel cleared it because the BIOS has not enabled memory encryption`,
+      `the "${f.flag}" flag`,
+      FIX_BIOS,
+    );
+  }
+  if (info.flags.has('hypervisor')) {
+    return failed(`${found}; this is a virtual machine ("hypervisor" flag)`, `the "${f.flag}" flag on the host`, `run sevcheck on the bare-metal EPYC host, not inside a guest`);
+  }
+  return failed(found, `the "${f.flag}" flag`, `${f.name} needs an EPYC processor with ${f.name}; ${FIX_BIOS}`);
+}
+
+/** host.cpuid.sev */
+export function cpuidFeature(caps: EncryptedMemoryCaps, feature: Feature): Verdict {
+  const f = FEATURE[feature];
+  const set = ((caps.raw.eax >>> f.bit) & 1) === 1;
+  if (set) return passed(`${CPUID_SRC} EAX bit ${f.bit} (${f.name}) is set (${formatRegs(caps.raw)})`);
+  if (caps.raw.eax === 0 && caps.raw.ebx === 0) {
+    return failed(
+      `${CPUID_SRC} is all zero (${formatRegs(caps.raw)}): no memory-encryption support reported`,
+      `EAX bit ${f.bit} (${f.name}) set`,
+      `use an AMD EPYC host with ${f.name}; inside a VM the hypervisor hides this leaf; on bare metal ${FIX_BIOS}`,
+    );
+  }
+  return failed(`${CPUID_SRC} EAX bit ${f.bit} (${f.name}) clear (${formatRegs(caps.raw)}; features: ${caps.features.join(', ') || 'none'})`, `EAX bit ${f.bit} set`, FIX_BIOS);
+}
+
+/** host.cpuid.cbitpos */
+export function cbitpos(caps: EncryptedMemoryCaps): Verdict {
+  if (plausibleCbitpos(caps.cbitpos)) {
+    return passed(`C-bit position ${caps.cbitpos} (${CPUID_SRC} EBX[5:0]), physical address reduction ${caps.physAddrReduction}`);
+  }
+  return failed(
+    `C-bit position ${caps.cbitpos} in ${CPUID_SRC} EBX[5:0] (EBX=0x${caps.raw.ebx.toString(16)})`,
+    'a position between 32 and 63 (47 on Naples/Rome, 51 on Milan/Genoa/Turin)',
+    caps.sev ? 'update the BIOS/microcode; a zero C-bit with SEV set is a firmware defect' : FIX_BIOS,
+  );
+}
+
+/** host.cpuid.asids — plain SEV guests need ASIDs EDX..ECX. */
+export function asids(caps: EncryptedMemoryCaps): Verdict {
+  const { maxEncryptedGuests: ecx, minSevAsid: edx } = caps;
+  const found = `ECX (max encrypted guests) = ${ecx}, EDX (min SEV ASID) = ${edx} in ${CPUID_SRC}`;
+  if (ecx === 0) return failed(found, 'ECX > 0', FIX_BIOS);
+  if (edx > ecx) {
+    return failed(
+      `${found}: all ${ecx} ASIDs are reserved for SEV-ES/SNP, none for plain SEV guests (kvm_amd logs "SEV unusable")`,
+      'EDX <= ECX',
+      'lower the BIOS "SEV-ES ASID Space Limit" (or "SEV-ES ASID Count") below the number of ASIDs',
+    );
+  }
+  return passed(`${found}: ${caps.sevAsids} ASIDs for SEV guests, ${caps.sevEsAsids} for SEV-ES/SNP guests`);
+}
+
+/** host.cpuid.es-asids — SEV-ES and SNP guests need ASIDs 1..EDX-1. */
+export function esAsids(caps: EncryptedMemoryCaps): Verdict {
+  const found = `EDX (min SEV ASID) = ${caps.minSevAsid} in ${CPUID_SRC}, so ${caps.sevEsAsids} ASIDs for SEV-ES/SNP guests`;
+  if (caps.sevEsAsids > 0) return passed(found);
+  return failed(
+    found,
+    'EDX > 1 (ASIDs 1..EDX-1 are the only ones SEV-ES and SNP guests can use)',
+    'raise the BIOS "SEV-ES ASID Space Limit" (AMD CBS > CPU Common Options), e.g. to 100, then reboot',
+  );
+}
+
+/** host.kvm-amd.sev / sev-es / sev-snp */
+export function kvmAmdParam(loaded: boolean, param: ModuleParam | undefined, feature: Feature, caps: EncryptedMemoryCaps | undefined): Verdict {
+  const f = FEATURE[feature];
+  const persist =
+    feature === 'sev'
+      ? 'echo "options kvm_amd sev=1" > /etc/modprobe.d/sev.conf (or add "mem_encrypt=on kvm_amd.sev=1" to GRUB_CMDLINE_LINUX and run update-grub / grub2-mkconfig)'
+      : `echo "options kvm_amd sev=1 ${f.param}=1" > /etc/modprobe.d/sev.conf`;
+  const reload = 'then reload the module (modprobe -r kvm_amd && modprobe kvm_amd, with no VM running) or reboot';
+  if (!loaded) {
+    return failed('the kvm_amd module is not loaded (/sys/module/kvm_amd is missing)', `kvm_amd loaded with ${f.param}=1`, `modprobe kvm_amd; ${persist}`);
+  }
+  if (param === undefined) {
+    return failed(
+      `kvm_amd has no "${f.param}" parameter (/sys/module/kvm_amd/parameters/${f.param} is missing)`,
+      `${f.param} = Y or 1`,
+      `${f.name} needs a newer kernel (SEV: 4.16, SEV-ES: 5.11, SEV-SNP host: 6.11) built with CONFIG_KVM_AMD_SEV=y`,
+    );
+  }
+  if (param.enabled === true) return passed(`${param.path} reads "${param.raw}"`);
+  const hwMissing = caps !== undefined && ((caps.raw.eax >>> f.bit) & 1) === 0;
+  return failed(
+    `${param.path} reads "${param.raw}"${hwMissing ? ` and ${CPUID_SRC} does not report ${f.name}: kvm_amd turns it off when the CPU/BIOS lacks it` : ''}`,
+    '"Y" or "1"',
+    hwMissing ? FIX_BIOS : `${persist}; ${reload}; ${FIX_CACHE}`,
+  );
+}
+
+/** host.kernel.mem-encrypt */
+export function memEncrypt(cmd: KernelCmdline, kconfig: KernelConfig | undefined, info: CpuInfo | undefined): Verdict {
+  const v = cmdlineValue(cmd, 'mem_encrypt');
+  const fix = 'add mem_encrypt=on to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub (Debian/Ubuntu) or grub2-mkconfig -o /boot/grub2/grub.cfg (Fedora/RHEL/SUSE), and reboot';
+  if (v === 'off') return failed('mem_encrypt=off on the kernel command line (/proc/cmdline)', 'mem_encrypt=on, or no mem_encrypt=off', `remove mem_encrypt=off; ${fix}`);
+  if (v === 'on') return passed('mem_encrypt=on on the kernel command line (/proc/cmdline)');
+  const found = v === undefined ? 'no mem_encrypt= on the kernel command line' : `mem_encrypt=${v} on the kernel command line (not "on")`;
+  const byDefault = kconfig?.values.get('CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT');
+  if (byDefault === 'y') return passed(`${found}, and ${kconfig?.source} has CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=y`);
+  if (info?.flags.has('sme')) return passed(`${found}, but /proc/cpuinfo lists "sme": SME is active`);
+  if (kconfig === undefined) {
+    return undecided(`${found}, no kernel config (/boot/config-<release>, /proc/config.gz) to tell whether memory encryption is on by default, and /proc/cpuinfo does not list "sme"`);
+  }
+  const why = byDefault === undefined ? 'does not set CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT' : `has CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=${byDefault}`;
+  return failed(`${found}, and ${kconfig.source} ${why}`, 'mem_encrypt=on (or a kernel with memory encryption active by default)', fix);
+}
+
+/** host.modprobe.sev */
+export function modprobeSev(options: readonly ModprobeOption[], cmd: KernelCmdline): Verdict {
+  const persisted = options.filter((o) => o.module === 'kvm_amd' && o.name === 'sev');
+  const cmdValue = cmdlineValue(cmd, 'kvm_amd.sev');
+  const places = persisted.map((o) => ({ where: `${o.file}:${o.line}`, value: o.value }));
+  if (cmdValue !== undefined) places.push({ where: '/proc/cmdline', value: cmdValue });
+  if (places.length === 0) {
+    return passed('kvm_amd sev is not persisted in modprobe.d or on the kernel command line; the module default applies (see host.kvm-amd.sev)');
+  }
+  const off = places.filter((p) => parseBoolParam(p.value) !== true);
+  const list = places.map((p) => `sev=${p.value} at ${p.where}`).join(', ');
+  if (off.length === 0) return passed(`kvm_amd ${list}`);
+  const conflicting = off.length < places.length;
+  return failed(
+    `${conflicting ? 'conflicting settings: ' : ''}kvm_amd ${list}`,
+    'every persisted kvm_amd sev option to be 1 (options kvm_amd sev=1)',
+    `change ${off.map((p) => p.where).join(' and ')} to sev=1 (modprobe.d: "options kvm_amd sev=1"; cmdline: kvm_amd.sev=1), then reload kvm_amd or reboot`,
+  );
+}

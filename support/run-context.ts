@@ -1,0 +1,42 @@
+/**
+ * One run = one host, one profile, one fact cache. The CLI creates the context before starting
+ * cucumber; a plain `cucumber-js` run creates it from worldParameters on first use.
+ */
+import type { Host } from './host/types.js';
+import { HarnessError } from './host/types.js';
+import { CachingHost } from './host/caching-host.js';
+import { openHost } from './host/target.js';
+import { HostProbe } from './probes/host.js';
+import { parseProfile, type Profile } from './profile.js';
+
+export interface Probes {
+  readonly host: HostProbe;
+}
+
+export interface RunContext {
+  /** the cached view every probe reads through */
+  readonly host: Host;
+  readonly profile: Profile;
+  readonly probes: Probes;
+  /** the first harness error (exit 2), when one happened */
+  fatal: HarnessError | undefined;
+}
+
+let current: RunContext | undefined;
+
+export function createRunContext(host: Host, profile: Profile): RunContext {
+  const cached = host instanceof CachingHost ? host : new CachingHost(host);
+  current = { host: cached, profile, probes: { host: new HostProbe(cached) }, fatal: undefined };
+  return current;
+}
+
+export function setRunContext(ctx: RunContext | undefined): void {
+  current = ctx;
+}
+
+export function runContext(parameters?: { host?: string; profile?: string }): RunContext {
+  if (current) return current;
+  const spec = parameters?.host;
+  if (!spec) throw new HarnessError('no host: run through `sevcheck run --host ...` or set worldParameters.host');
+  return createRunContext(openHost(spec), parseProfile(parameters?.profile ?? 'sev', 'worldParameters.profile'));
+}

@@ -1,0 +1,87 @@
+import { World, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
+import { HarnessError, HostError, type Host } from './host/types.js';
+import { runContext, type Probes, type RunContext } from './run-context.js';
+import { undecided, type Verdict } from './verdict.js';
+import type { Profile } from './profile.js';
+
+export const VERDICT_MEDIA_TYPE = 'application/vnd.sevcheck.verdict+json';
+
+export interface SevWorldParameters {
+  host?: string;
+  profile?: string;
+}
+
+/** What a step returns to cucumber: undefined = passed, 'pending' = undecided, 'skipped'. */
+export type StepOutcome = 'pending' | 'skipped' | undefined;
+
+/** Thrown to fail a scenario; cucumber shows `message`, which is the verdict's message. */
+export class CheckFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckFailed';
+    this.stack = `CheckFailed: ${message}`;
+  }
+}
+
+export class SevWorld extends World<SevWorldParameters> {
+  readonly ctx: RunContext;
+  checkId: string | undefined;
+  verdict: Verdict | undefined;
+
+  constructor(options: IWorldOptions<SevWorldParameters>) {
+    super(options);
+    this.ctx = runContext(options.parameters);
+  }
+
+  get host(): Host {
+    return this.ctx.host;
+  }
+  get probes(): Probes {
+    return this.ctx.probes;
+  }
+  get profile(): Profile {
+    return this.ctx.profile;
+  }
+
+  /**
+   * Settle the scenario's check. Accepts a verdict or a function computing one; a HostError
+   * while computing it (unreadable file, unrecorded command, no privilege) makes the check
+   * undecided with that reason; a HarnessError ends the run with exit 2.
+   */
+  async decide(v: Verdict | (() => Verdict | Promise<Verdict>)): Promise<StepOutcome> {
+    let verdict: Verdict;
+    try {
+      verdict = typeof v === 'function' ? await v() : v;
+    } catch (e) {
+      if (e instanceof HostError) verdict = undecided(e.message);
+      else if (e instanceof HarnessError) {
+        this.ctx.fatal ??= e;
+        throw e;
+      } else throw e;
+    }
+    return this.record(verdict);
+  }
+
+  /** Record the verdict once (a scenario has one check) and map it onto cucumber's statuses. */
+  record(verdict: Verdict): StepOutcome {
+    if (this.verdict) throw new Error(`harness defect: scenario for ${this.checkId ?? '(no check id)'} decided twice`);
+    this.verdict = verdict;
+    this.attach(JSON.stringify({ check: this.checkId, ...verdict }), VERDICT_MEDIA_TYPE);
+    switch (verdict.status) {
+      case 'passed':
+        this.log(verdict.message);
+        return undefined;
+      case 'failed':
+        throw new CheckFailed(verdict.message);
+      case 'undecided':
+        this.log(verdict.message);
+        return 'pending';
+      case 'skipped':
+        this.log(verdict.message);
+        return 'skipped';
+    }
+  }
+}
+
+
+setWorldConstructor(SevWorld);
