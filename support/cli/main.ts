@@ -4,11 +4,12 @@
  * `sevcheck: ...` and exit 2; never a stack trace.
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { Writable } from 'node:stream';
 import { HarnessError } from '../host/types.js';
 
 export interface Io {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream;
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
 }
 
 const HOST_HELP = 'local | ssh://[user@]host[:port] | fixture:DIR';

@@ -33,8 +33,8 @@ export interface SuiteOptions {
 }
 
 export interface SuiteIo {
-  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream;
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable;
 }
 
 export interface SuiteOutcome {

@@ -5,7 +5,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { isHostError, type Host } from '../host/types.js';
-import { decodeEncryptedMemory, LEAF_ENCRYPTED_MEMORY, type EncryptedMemoryCaps } from '../sev/cpuid.js';
+import { decodeEncryptedMemory, LEAF_ENCRYPTED_MEMORY, LEAF_MAX_EXTENDED, type EncryptedMemoryCaps } from '../sev/cpuid.js';
 import { parseCpuinfo, type CpuInfo } from '../parsers/cpuinfo.js';
 import { parseCmdline, type KernelCmdline } from '../parsers/cmdline.js';
 import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeOption } from '../parsers/modprobe.js';
@@ -46,8 +46,25 @@ export class HostProbe {
     return this.once('cpuinfo', async () => parseCpuinfo(await this.text('/proc/cpuinfo')));
   }
 
+  /**
+   * CPUID 0x8000001F, guarded by the highest extended leaf (CPUID 0x80000000 EAX): a processor
+   * that does not implement the leaf may return another leaf's data (Intel SDM Vol. 2A, CPUID:
+   * "data for the highest basic information leaf"), which must not be read as SEV bits.
+   * Authored fixtures may omit 0x80000000; then the guard is skipped.
+   */
   encryptedMemory(): Promise<EncryptedMemoryCaps> {
-    return this.once('cpuid', async () => decodeEncryptedMemory(await this.host.cpuid(LEAF_ENCRYPTED_MEMORY)));
+    return this.once('cpuid', async () => {
+      let maxExtended: number | undefined;
+      try {
+        maxExtended = (await this.host.cpuid(LEAF_MAX_EXTENDED)).eax >>> 0;
+      } catch (e) {
+        if (!isHostError(e, 'NOT_RECORDED')) throw e;
+      }
+      if (maxExtended !== undefined && maxExtended < LEAF_ENCRYPTED_MEMORY) {
+        return { ...decodeEncryptedMemory({ eax: 0, ebx: 0, ecx: 0, edx: 0 }), implemented: false, maxExtendedLeaf: maxExtended };
+      }
+      return { ...decodeEncryptedMemory(await this.host.cpuid(LEAF_ENCRYPTED_MEMORY)), implemented: true, maxExtendedLeaf: maxExtended };
+    });
   }
 
   /** Is kvm_amd loaded? (/sys/module/kvm_amd exists for a loaded or built-in module) */

@@ -14,7 +14,7 @@
  *   CPUID 0x8000001F ("SEV unusable" when EDX > ECX); SEV-ES/SNP ASIDs are 1..EDX-1.
  */
 import { passed, failed, undecided, type Verdict } from '../verdict.js';
-import { formatRegs, plausibleCbitpos, type EncryptedMemoryCaps } from '../sev/cpuid.js';
+import { formatRegs, hex32, plausibleCbitpos, type EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { CpuInfo } from '../parsers/cpuinfo.js';
 import { cmdlineValue, type KernelCmdline } from '../parsers/cmdline.js';
 import type { ModprobeOption } from '../parsers/modprobe.js';
@@ -68,6 +68,13 @@ export function cpuidFeature(caps: EncryptedMemoryCaps, feature: Feature): Verdi
   const f = FEATURE[feature];
   const set = ((caps.raw.eax >>> f.bit) & 1) === 1;
   if (set) return passed(`${CPUID_SRC} EAX bit ${f.bit} (${f.name}) is set (${formatRegs(caps.raw)})`);
+  if (caps.implemented === false) {
+    return failed(
+      `the processor does not implement CPUID leaf 0x8000001F (highest extended leaf ${hex32(caps.maxExtendedLeaf ?? 0)} in CPUID 0x80000000 EAX)`,
+      `EAX bit ${f.bit} (${f.name}) of CPUID 0x8000001F set`,
+      `${f.name} needs an AMD EPYC processor`,
+    );
+  }
   if (caps.raw.eax === 0 && caps.raw.ebx === 0) {
     return failed(
       `${CPUID_SRC} is all zero (${formatRegs(caps.raw)}): no memory-encryption support reported`,
@@ -148,7 +155,20 @@ export function memEncrypt(cmd: KernelCmdline, kconfig: KernelConfig | undefined
   const v = cmdlineValue(cmd, 'mem_encrypt');
   const fix = 'add mem_encrypt=on to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub (Debian/Ubuntu) or grub2-mkconfig -o /boot/grub2/grub.cfg (Fedora/RHEL/SUSE), and reboot';
   if (v === 'off') return failed('mem_encrypt=off on the kernel command line (/proc/cmdline)', 'mem_encrypt=on, or no mem_encrypt=off', `remove mem_encrypt=off; ${fix}`);
-  if (v === 'on') return passed('mem_encrypt=on on the kernel command line (/proc/cmdline)');
+  if (info?.vendor !== undefined && info.vendor !== 'AuthenticAMD') {
+    return failed(`a ${info.vendor} processor (/proc/cpuinfo vendor_id)`, 'an AMD processor with SME active', 'SEV needs an AMD EPYC host');
+  }
+  if (v === 'on') {
+    // amd.c early_detect_mem_encrypt(): "sme" stays in cpuinfo only when SME was activated.
+    if (info !== undefined && !info.flags.has('sme')) {
+      return failed(
+        'mem_encrypt=on on the kernel command line, but /proc/cpuinfo does not list "sme": the kernel could not activate memory encryption',
+        'SME active ("sme" in /proc/cpuinfo)',
+        FIX_BIOS,
+      );
+    }
+    return passed(`mem_encrypt=on on the kernel command line (/proc/cmdline)${info ? ' and /proc/cpuinfo lists "sme"' : ''}`);
+  }
   const found = v === undefined ? 'no mem_encrypt= on the kernel command line' : `mem_encrypt=${v} on the kernel command line (not "on")`;
   const byDefault = kconfig?.values.get('CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT');
   if (byDefault === 'y') return passed(`${found}, and ${kconfig?.source} has CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=y`);

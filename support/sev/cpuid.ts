@@ -17,6 +17,8 @@
 import type { CpuidRegs } from '../host/types.js';
 
 export const LEAF_ENCRYPTED_MEMORY = 0x8000001f;
+/** CPUID Fn8000_0000 EAX: the largest extended function number (APM Vol. 3, E.4.1). */
+export const LEAF_MAX_EXTENDED = 0x80000000;
 
 /** EAX feature bits of Fn8000_001F (APM Vol. 3, E.4.17). Unlisted bits are reserved. */
 export const EAX_BITS: ReadonlyArray<{ readonly bit: number; readonly name: string; readonly what: string }> = [
@@ -73,6 +75,9 @@ export interface EncryptedMemoryCaps {
   readonly sevAsids: number;
   /** ASIDs usable by SEV-ES/SNP guests: EDX - 1 when EDX >= 1 (kernel sev.c: min_sev_asid - 1) */
   readonly sevEsAsids: number;
+  /** false when CPUID 0x80000000 says the leaf does not exist (registers then read as zero) */
+  readonly implemented?: boolean;
+  readonly maxExtendedLeaf?: number | undefined;
 }
 
 const bit = (v: number, n: number): boolean => ((v >>> n) & 1) === 1;

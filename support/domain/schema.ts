@@ -1,0 +1,166 @@
+/**
+ * domain.schema-valid: validate domain XML against libvirt's RelaxNG schema with xmllint, the way
+ * libvirt's own `virt-xml-validate FILE domain` does (`xmllint --noout --relaxng
+ * /usr/share/libvirt/schemas/domain.rng FILE`). Many files go to one xmllint process: the schema
+ * is compiled once and xmllint reports each file in argument order.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { failed, passed, undecided, type Verdict } from '../verdict.js';
+
+/** Debian/Fedora/SUSE install libvirt's schemas here (libvirt-clients / libvirt-libs). */
+export const DEFAULT_SCHEMA_DIR = '/usr/share/libvirt/schemas';
+export const DEFAULT_XMLLINT_TIMEOUT_MS = 60_000;
+/** files per xmllint process; keeps argv far below ARG_MAX */
+export const XMLLINT_BATCH = 400;
+
+export interface SchemaOptions {
+  readonly schemaDir?: string | undefined;
+  readonly xmllint?: string | undefined;
+  readonly timeoutMs?: number | undefined;
+}
+
+export interface SchemaError {
+  readonly file: string;
+  readonly line?: number | undefined;
+  readonly message: string;
+}
+
+export type SchemaOutcome =
+  | { readonly status: 'valid' }
+  | { readonly status: 'invalid'; readonly errors: readonly SchemaError[] }
+  /** not well-formed / unreadable for xmllint */
+  | { readonly status: 'unreadable'; readonly errors: readonly SchemaError[] }
+  /** the schema or xmllint is not available, or xmllint timed out */
+  | { readonly status: 'unavailable'; readonly reason: string };
+
+export function schemaPath(opts: SchemaOptions = {}): string {
+  return join(opts.schemaDir ?? DEFAULT_SCHEMA_DIR, 'domain.rng');
+}
+
+/** Validate files (paths) against domain.rng; one result per file, in the given order. */
+export async function validateDomainFiles(files: readonly string[], opts: SchemaOptions = {}): Promise<Map<string, SchemaOutcome>> {
+  const out = new Map<string, SchemaOutcome>();
+  const rng = schemaPath(opts);
+  if (!existsSync(rng)) {
+    const reason = `libvirt schema ${rng} not found (install libvirt-clients / libvirt-daemon, or pass --schema-dir)`;
+    for (const f of files) out.set(f, { status: 'unavailable', reason });
+    return out;
+  }
+  for (let i = 0; i < files.length; i += XMLLINT_BATCH) {
+    const batch = files.slice(i, i + XMLLINT_BATCH);
+    for (const [f, r] of await runBatch(batch, rng, opts)) out.set(f, r);
+  }
+  return out;
+}
+
+async function runBatch(files: readonly string[], rng: string, opts: SchemaOptions): Promise<Map<string, SchemaOutcome>> {
+  const argv = ['--noout', '--relaxng', rng, ...files.map((f) => (f.startsWith('-') ? `./${f}` : f))];
+  const res = await execa(opts.xmllint ?? 'xmllint', argv, {
+    reject: false,
+    timeout: opts.timeoutMs ?? DEFAULT_XMLLINT_TIMEOUT_MS,
+    stdin: 'ignore',
+    env: { LC_ALL: 'C' },
+    extendEnv: true,
+  });
+  const out = new Map<string, SchemaOutcome>();
+  if (res.timedOut || res.failed && res.exitCode === undefined) {
+    const reason = res.timedOut
+      ? `xmllint timed out after ${opts.timeoutMs ?? DEFAULT_XMLLINT_TIMEOUT_MS} ms`
+      : `xmllint could not run: ${res.shortMessage ?? 'unknown error'} (install libxml2-utils)`;
+    for (const f of files) out.set(f, { status: 'unavailable', reason });
+    return out;
+  }
+  const shown = files.map((f) => (f.startsWith('-') ? `./${f}` : f));
+  return parseXmllintOutput(String(res.stderr ?? '') + '\n' + String(res.stdout ?? ''), files, shown);
+}
+
+/**
+ * Attribute xmllint's report lines to files. xmllint handles files in argument order; for each it
+ * prints its errors ("FILE:LINE: element X: Relax-NG validity error : ...", sometimes without the
+ * FILE prefix) and then "FILE validates" or "FILE fails to validate". A file that is not
+ * well-formed gets "FILE:LINE: parser error : ..." and no verdict line.
+ */
+export function parseXmllintOutput(text: string, files: readonly string[], shown: readonly string[] = files): Map<string, SchemaOutcome> {
+  const lines: string[][] = files.map(() => []);
+  const verdict: ('valid' | 'invalid' | undefined)[] = files.map(() => undefined);
+  let cur = 0;
+  const findFrom = (pred: (s: string) => boolean): number => {
+    for (let j = cur; j < shown.length; j++) if (pred(shown[j]!)) return j;
+    return -1;
+  };
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let j = findFrom((s) => line === `${s} validates`);
+    if (j >= 0) {
+      verdict[j] = 'valid';
+      cur = j + 1;
+      continue;
+    }
+    j = findFrom((s) => line === `${s} fails to validate`);
+    if (j >= 0) {
+      verdict[j] = 'invalid';
+      cur = j + 1;
+      continue;
+    }
+    j = findFrom((s) => line.startsWith(`${s}:`) || line.includes(`"${s}"`));
+    if (j >= 0) cur = j;
+    if (cur < files.length) lines[cur]!.push(line);
+  }
+  const out = new Map<string, SchemaOutcome>();
+  files.forEach((f, i) => {
+    const errors = toErrors(lines[i]!, f, shown[i]!);
+    if (verdict[i] === 'valid') out.set(f, { status: 'valid' });
+    else if (verdict[i] === 'invalid') out.set(f, { status: 'invalid', errors });
+    else out.set(f, { status: 'unreadable', errors: errors.length ? errors : [{ file: f, message: 'xmllint gave no verdict' }] });
+  });
+  return out;
+}
+
+function toErrors(lines: string[], file: string, shown: string): SchemaError[] {
+  const errs: SchemaError[] = [];
+  for (const raw of lines) {
+    let rest = raw;
+    let line: number | undefined;
+    const m = /^(.*?):(\d+): (.*)$/.exec(raw);
+    if (m && m[1] === shown) {
+      line = Number(m[2]);
+      rest = m[3]!;
+    }
+    // Skip xmllint's caret/context lines after parser errors ("^" and the echoed source line).
+    if (!m && !/error|warning|failed/i.test(raw)) continue;
+    rest = rest.replace(/Relax-NG validity error : /, '').replace(/^element (\S+): /, '<$1>: ');
+    errs.push({ file, line, message: rest.trim() });
+  }
+  return errs;
+}
+
+/** "file:line: message" lines, as people paste them into bug reports. */
+export function formatSchemaErrors(errors: readonly SchemaError[]): string[] {
+  return errors.map((e) => `${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ${e.message}`);
+}
+
+export interface SchemaHintContext {
+  readonly launchSecurityType?: string | undefined;
+  readonly policyText?: string | undefined;
+}
+
+/** The domain.schema-valid verdict for one file's outcome. */
+export function schemaVerdict(file: string, outcome: SchemaOutcome, rng: string, ctx: SchemaHintContext = {}): Verdict {
+  if (outcome.status === 'valid') return passed(`${file} validates against ${rng}`);
+  if (outcome.status === 'unavailable') return undecided(outcome.reason);
+  const lines = formatSchemaErrors(outcome.errors);
+  const hints: string[] = [];
+  if (ctx.launchSecurityType === 'sev-snp' && outcome.errors.some((e) => /launchSecurity/.test(e.message))) {
+    hints.push(`the schema at ${rng} may predate <launchSecurity type='sev-snp'> (added in libvirt 10.5.0): upgrade libvirt or pass --schema-dir with a newer schema`);
+  }
+  if (ctx.policyText && /[A-F]/.test(ctx.policyText) && outcome.errors.some((e) => /<policy>/.test(e.message))) {
+    hints.push(`write <policy>${ctx.policyText.toLowerCase()}</policy>: the schema's hexuint type is (0x)?[0-9a-f]+, lowercase only`);
+  }
+  return failed(
+    `${outcome.status === 'unreadable' ? 'xmllint could not parse' : 'schema errors in'} ${file}: ${lines.join(' | ')}`,
+    `XML that validates against ${rng} (what virt-xml-validate ${file} domain checks)`,
+    hints.length ? hints.join('; ') : `fix the lines above; check with: virt-xml-validate ${file} domain`,
+  );
+}
