@@ -12,6 +12,7 @@ import { HarnessError, type Host } from '../host/types.js';
 import { openHost } from '../host/target.js';
 import { SshHost, type SshOptions } from '../host/ssh-host.js';
 import { RecordingHost } from '../host/recording-host.js';
+import { CountingHost } from '../host/counting-host.js';
 import { createRunContext, setRunContext } from '../run-context.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type Results } from '../report/results.js';
@@ -53,7 +54,9 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     const described = await host.describe();
     const profile: Profile = parseProfile(opts.profile ?? described.profile ?? 'sev', opts.profile ? '--profile' : `${opts.host} host.json profile`);
     const recorder = opts.recordTo ? new RecordingHost(host) : undefined;
-    const ctx = createRunContext(recorder ?? host, profile);
+    const readLog = process.env.SEVCHECK_READ_LOG;
+    const counter = readLog ? new CountingHost(recorder ?? host) : undefined;
+    const ctx = createRunContext(counter ?? recorder ?? host, profile);
 
     const outDir = resolve(opts.outDir);
     const write = opts.writeReports !== false;
@@ -90,6 +93,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       await writeFile(resolve(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
       await writeFile(resolve(outDir, 'summary.md'), summaryMarkdown(results));
     }
+    if (counter && readLog) await writeFile(readLog, `${JSON.stringify(Object.fromEntries(counter.counts), null, 2)}\n`);
     if (recorder && opts.recordTo) await recorder.writeFixture(opts.recordTo.dir, { name: opts.recordTo.name });
 
     if (opts.format === 'json') io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

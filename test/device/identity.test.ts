@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { groupList, parseGroup, parsePasswd, type AccountDb, type GroupEntry, type PasswdEntry } from '../../support/parsers/passwd.js';
+import { parseOsRelease, type OsRelease } from '../../support/parsers/os-release.js';
+import { parseQemuConf, type QemuConf } from '../../support/parsers/qemu-conf.js';
+import { distroDefaultQemuUser, resolveQemuIdentity } from '../../support/device/identity.js';
+
+const PASSWD = `root:x:0:0:root:/root:/bin/bash
+# a comment line
+qemu:x:107:107:qemu user:/:/sbin/nologin
+libvirt-qemu:x:64055:36:Libvirt Qemu,,,:/var/lib/libvirt:/usr/sbin/nologin
+100:x:4242:4242::/:/bin/false
+broken:x:12
+bad:x:abc:1::/:/bin/sh
++nisuser::::::
+`;
+const GROUP = `root:x:0:
+kvm:x:36:qemu,libvirt-qemu
+qemu:x:107:
+libvirt-qemu:x:64055:libvirt-qemu
+sev:x:990:qemu
+short:x
+`;
+const db = <T>(r: { ok: true; value: T } | { ok: false }): T => {
+  if (!r.ok) throw new Error('fixture does not parse');
+  return r.value;
+};
+const passwd: AccountDb<PasswdEntry> = db(parsePasswd(PASSWD));
+const group: AccountDb<GroupEntry> = db(parseGroup(GROUP));
+const os = (text: string): OsRelease => db(parseOsRelease(text));
+const conf = (text: string): QemuConf => db(parseQemuConf(text));
+
+describe('passwd / group', () => {
+  it('parses entries and skips comments, short lines, bad ids and NIS lines with notes', () => {
+    const r = parsePasswd(PASSWD);
+    expect(r.ok && r.value.entries.map((e) => e.name)).toEqual(['root', 'qemu', 'libvirt-qemu', '100']);
+    expect(r.ok && r.value.hasNisCompat).toBe(true);
+    expect(r.ok && r.notes).toEqual([
+      '/etc/passwd:6: skipped: 3 fields, expected 7',
+      "/etc/passwd:7: skipped: uid 'abc' is not a number",
+      "/etc/passwd:8: NIS compat entry '+nisuser' not resolved (sevcheck cannot query NIS)",
+    ]);
+    const g = parseGroup(GROUP);
+    expect(g.ok && g.value.entries.find((e) => e.name === 'kvm')?.members).toEqual(['qemu', 'libvirt-qemu']);
+    expect(g.ok && g.notes).toEqual(['/etc/group:6: skipped: 2 fields, expected 4']);
+  });
+  it('rejects binary garbage as a whole', () => {
+    const r = parsePasswd('root:x:0:0\0\0\0');
+    expect(!r.ok && r.error.problem).toMatch(/NUL/);
+  });
+  it('groupList = primary + memberships (getgrouplist)', () => {
+    expect(groupList(group, 'qemu', 107)).toEqual([36, 107, 990]);
+  });
+});
+
+describe('os-release', () => {
+  it('parses quoting and ID_LIKE', () => {
+    const r = parseOsRelease('NAME="Red Hat Enterprise Linux"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.4"\nPRETTY_NAME=\'RHEL 9\'\nX="a\\"b"\n');
+    expect(r.ok && r.value).toMatchObject({ id: 'rhel', idLike: ['fedora'], versionId: '9.4', prettyName: 'RHEL 9' });
+    expect(r.ok && r.value.fields.X).toBe('a"b');
+  });
+  it('defaults ID to linux and notes garbage lines', () => {
+    const r = parseOsRelease('garbage line\nNAME="unterminated\n');
+    expect(r.ok && r.value.id).toBe('linux');
+    expect(r.ok && r.notes.length).toBe(2);
+  });
+});
+
+describe('distro defaults (libvirt meson.build)', () => {
+  it.each([
+    ['ID=fedora', 'qemu', 'qemu'],
+    ['ID="rhel"\nID_LIKE="fedora"', 'qemu', 'qemu'],
+    ['ID="centos"\nID_LIKE="rhel fedora"', 'qemu', 'qemu'],
+    ['ID="opensuse-leap"\nID_LIKE="suse opensuse"', 'qemu', 'qemu'],
+    ['ID=ubuntu\nID_LIKE=debian', 'libvirt-qemu', 'kvm'],
+    ['ID=debian', 'libvirt-qemu', 'libvirt-qemu'],
+    ['ID=arch', 'libvirt-qemu', 'libvirt-qemu'],
+    ['ID=alpine', 'root', 'root'],
+  ])('%j -> %s:%s', (text, user, grp) => {
+    expect(distroDefaultQemuUser(os(text))).toMatchObject({ user, group: grp });
+  });
+});
+
+describe('resolveQemuIdentity', () => {
+  it('Fedora default qemu:qemu with kvm and sev memberships', () => {
+    const r = resolveQemuIdentity({ osRelease: os('ID=fedora'), passwd, group });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.identity).toMatchObject({ uid: 107, gid: 107, groups: [36, 107, 990], capDacOverride: false, userName: 'qemu' });
+    expect(r.identity.description).toBe('qemu (uid 107), group qemu (gid 107), groups kvm(36),qemu(107),sev(990)');
+    expect(r.identity.userSource).toMatch(/meson/);
+  });
+
+  it('Debian: gid libvirt-qemu but kvm (passwd primary group) still among the groups', () => {
+    const r = resolveQemuIdentity({ osRelease: os('ID=debian'), passwd, group });
+    expect(r.ok && r.identity).toMatchObject({ uid: 64055, gid: 64055, groups: [36, 64055] });
+  });
+
+  it('qemu.conf user = "+0": root, caps cleared by default (no CAP_DAC_OVERRIDE)', () => {
+    const r = resolveQemuIdentity({ qemuConf: conf('user = "+0"\ngroup = "+0"\n'), passwd, group });
+    expect(r.ok && r.identity).toMatchObject({ uid: 0, gid: 0, capDacOverride: false });
+    expect(r.ok && r.notes.join()).toMatch(/clears its capabilities/);
+  });
+
+  it('root with clear_emulator_capabilities = 0 keeps CAP_DAC_OVERRIDE', () => {
+    const r = resolveQemuIdentity({ qemuConf: conf('user = "root"\ngroup = "root"\nclear_emulator_capabilities = 0\n'), passwd, group });
+    expect(r.ok && r.identity.capDacOverride).toBe(true);
+  });
+
+  it('"100" is a user name first (virGetUserID), a uid only if no such user', () => {
+    const a = resolveQemuIdentity({ qemuConf: conf('user = "100"\ngroup = "kvm"\n'), passwd, group });
+    expect(a.ok && a.identity.uid).toBe(4242);
+    const b = resolveQemuIdentity({ qemuConf: conf('user = "555"\ngroup = "kvm"\n'), passwd, group });
+    expect(b.ok && b.identity).toMatchObject({ uid: 555, gid: 36, groups: [36] });
+  });
+
+  it('only the user set in qemu.conf: group stays the compiled-in default', () => {
+    const r = resolveQemuIdentity({ qemuConf: conf('user = "qemu"\n'), osRelease: os('ID=ubuntu\nID_LIKE=debian'), passwd, group });
+    expect(r.ok && r.identity).toMatchObject({ uid: 107, gid: 36 });
+    expect(r.ok && r.identity.groupSource).toMatch(/ubuntu/);
+  });
+
+  it('a user that does not exist cannot be resolved, and NIS lines are mentioned', () => {
+    const r = resolveQemuIdentity({ qemuConf: conf('user = "ghost"\n'), passwd, group });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toMatch(/user 'ghost' is not in \/etc\/passwd \(it has NIS compat lines/);
+    expect(!r.ok && r.reason).toMatch(/qemu.conf:1 user = "ghost"/);
+  });
+
+  it('a missing group is reported', () => {
+    const r = resolveQemuIdentity({ qemuConf: conf('user = "qemu"\ngroup = "nosuch"\n'), passwd, group });
+    expect(!r.ok && r.reason).toMatch(/group 'nosuch' does not exist/);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import * as rules from '../../support/rules/host.js';
+import { decodeEncryptedMemory } from '../../support/sev/cpuid.js';
+import { parseCpuinfo } from '../../support/parsers/cpuinfo.js';
+import { parseCmdline } from '../../support/parsers/cmdline.js';
+import { parseModprobeConf } from '../../support/parsers/modprobe.js';
+
+const MILAN = decodeEncryptedMemory({ eax: 0x0101fd3f, ebx: 0x00004173, ecx: 0x1fd, edx: 0x80 });
+const ROME = decodeEncryptedMemory({ eax: 0x0001000f, ebx: 0x0000016f, ecx: 0x1fd, edx: 1 });
+const cpu = (flags: string, vendor = 'AuthenticAMD') => parseCpuinfo(`vendor_id\t: ${vendor}\nmodel name\t: AMD EPYC\nflags\t\t: ${flags}\n`);
+const kconf = (v?: string) => ({ source: '/boot/config-6.8', values: new Map(v ? [['CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT', v]] : []) });
+
+describe('host rules', () => {
+  it('cpu flag: passes, blames the BIOS when CPUID has the bit, the VM when a hypervisor, the vendor when Intel', () => {
+    expect(rules.cpuFlag(cpu('sme sev'), 'sev', MILAN).status).toBe('passed');
+    const bios = rules.cpuFlag(cpu('fpu'), 'sev', MILAN);
+    expect(bios.status).toBe('failed');
+    expect(bios.message).toMatch(/BIOS has not enabled memory encryption.*fix: enable SME\/SMEE/);
+    expect(rules.cpuFlag(cpu('fpu hypervisor'), 'sev', undefined).message).toMatch(/virtual machine.*bare-metal/);
+    expect(rules.cpuFlag(cpu('fpu', 'GenuineIntel'), 'sev-snp', undefined).message).toMatch(/vendor GenuineIntel/);
+  });
+
+  it('cpuid feature: checks bit 1, 3 and 4 and reports unimplemented leaves', () => {
+    expect(['sev', 'sev-es', 'sev-snp'].map((f) => rules.cpuidFeature(MILAN, f as rules.Feature).status)).toEqual(['passed', 'passed', 'passed']);
+    expect(['sev', 'sev-es', 'sev-snp'].map((f) => rules.cpuidFeature(ROME, f as rules.Feature).status)).toEqual(['passed', 'passed', 'failed']);
+    const none = { ...decodeEncryptedMemory({ eax: 0, ebx: 0, ecx: 0, edx: 0 }), implemented: false, maxExtendedLeaf: 0x80000008 };
+    expect(rules.cpuidFeature(none, 'sev').message).toMatch(/does not implement CPUID leaf 0x8000001F \(highest extended leaf 0x80000008/);
+  });
+
+  it('cbitpos and ASIDs', () => {
+    expect(rules.cbitpos(MILAN).message).toMatch(/C-bit position 51/);
+    expect(rules.cbitpos(decodeEncryptedMemory({ eax: 2, ebx: 0, ecx: 1, edx: 1 })).status).toBe('failed');
+    expect(rules.asids(MILAN).message).toMatch(/382 ASIDs for SEV guests, 127 for SEV-ES\/SNP/);
+    const allEs = decodeEncryptedMemory({ eax: 0x0101fd3f, ebx: 0x4173, ecx: 0x1fd, edx: 0x1fe });
+    expect(rules.asids(allEs).message).toMatch(/none for plain SEV.*SEV-ES ASID Space Limit/);
+    expect(rules.esAsids(ROME).status).toBe('failed');
+    expect(rules.esAsids(ROME).message).toMatch(/raise the BIOS "SEV-ES ASID Space Limit"/);
+    expect(rules.esAsids(MILAN).status).toBe('passed');
+  });
+
+  it('kvm_amd parameter: loaded/absent/off/on', () => {
+    const p = (raw: string) => ({ path: '/sys/module/kvm_amd/parameters/sev', raw, enabled: raw === 'Y' ? true : raw === 'N' ? false : undefined });
+    expect(rules.kvmAmdParam(true, p('Y'), 'sev', MILAN).status).toBe('passed');
+    const off = rules.kvmAmdParam(true, p('N'), 'sev', MILAN);
+    expect(off.message).toMatch(/reads "N".*options kvm_amd sev=1.*capabilities/);
+    expect(rules.kvmAmdParam(false, undefined, 'sev', undefined).message).toMatch(/not loaded/);
+    expect(rules.kvmAmdParam(true, undefined, 'sev-snp', undefined).message).toMatch(/no "sev_snp" parameter/);
+    expect(rules.kvmAmdParam(true, p('N'), 'sev-snp', ROME).message).toMatch(/does not report SEV-SNP/);
+    expect(rules.kvmAmdParam(true, p('garbage'), 'sev', MILAN).status).toBe('failed');
+  });
+
+  it('mem_encrypt: cmdline, kernel config default, sme flag, unknown', () => {
+    const cl = (s: string) => parseCmdline(s);
+    expect(rules.memEncrypt(cl('mem_encrypt=off'), kconf('y'), cpu('sme')).status).toBe('failed');
+    expect(rules.memEncrypt(cl('mem_encrypt=on'), undefined, cpu('sme sev')).status).toBe('passed');
+    expect(rules.memEncrypt(cl('mem_encrypt=on'), undefined, cpu('sev')).message).toMatch(/does not list "sme"/);
+    expect(rules.memEncrypt(cl('quiet'), kconf('y'), cpu('sev')).status).toBe('passed');
+    expect(rules.memEncrypt(cl('quiet'), kconf(), cpu('sev')).status).toBe('failed');
+    expect(rules.memEncrypt(cl('quiet'), undefined, cpu('sev')).status).toBe('undecided');
+    expect(rules.memEncrypt(cl('quiet'), undefined, cpu('sev sme')).status).toBe('passed');
+    expect(rules.memEncrypt(cl('mem_encrypt=on'), undefined, cpu('x', 'GenuineIntel')).status).toBe('failed');
+  });
+
+  it('modprobe: unpersisted passes, sev=1 passes, sev=0 or conflicts fail naming file:line', () => {
+    const none = parseCmdline('quiet');
+    expect(rules.modprobeSev([], none).status).toBe('passed');
+    expect(rules.modprobeSev(parseModprobeConf('/etc/modprobe.d/sev.conf', 'options kvm_amd sev=1'), none).status).toBe('passed');
+    const conflict = [
+      ...parseModprobeConf('/etc/modprobe.d/sev.conf', 'options kvm_amd sev=1'),
+      ...parseModprobeConf('/etc/modprobe.d/zz.conf', '\noptions kvm_amd sev=0'),
+    ];
+    const v = rules.modprobeSev(conflict, none);
+    expect(v.status).toBe('failed');
+    expect(v.message).toMatch(/conflicting settings.*\/etc\/modprobe.d\/zz.conf:2/);
+    expect(rules.modprobeSev([], parseCmdline('kvm_amd.sev=0')).message).toMatch(/\/proc\/cmdline/);
+  });
+});

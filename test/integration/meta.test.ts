@@ -1,0 +1,33 @@
+/**
+ * Verdicts need evidence: every fixture host's expected.json must be exactly what the suite
+ * produces on it (every check id, no more, no less), through the real CLI.
+ */
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, sevcheck, byId, type JsonResults } from '../helpers.js';
+
+const HOSTS = join(ROOT, 'fixtures/hosts');
+const hosts = readdirSync(HOSTS).filter((h) => existsSync(join(HOSTS, h, 'expected.json')));
+
+describe('meta-test: fixture hosts give exactly their expected verdicts', () => {
+  it('has the reference host and at least six broken or undecided variants', () => {
+    expect(hosts).toContain('reference-milan');
+    expect(hosts.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it.each(hosts)('%s', async (host) => {
+    const expected = JSON.parse(readFileSync(join(HOSTS, host, 'expected.json'), 'utf8')) as Record<string, string>;
+    const r = await sevcheck(['run', '--host', `fixture:fixtures/hosts/${host}`, '--format', 'json', '--out', join('/tmp', `sevcheck-meta-${host}`)]);
+    expect(r.stderr).toBe('');
+    const results = JSON.parse(r.stdout) as JsonResults;
+    expect(byId(results)).toEqual(expected);
+    const anyFailed = Object.values(expected).includes('failed');
+    expect(r.code).toBe(anyFailed ? 1 : 0);
+    for (const c of results.checks) {
+      expect(c.message.length).toBeGreaterThan(10);
+      if (c.status === 'failed') expect(c.message).toMatch(/^found .+; expected .+; fix: .+/);
+      if (c.status === 'undecided') expect(c.message).toMatch(/^undecided: /);
+    }
+  });
+});
