@@ -92,7 +92,7 @@ function readInput(path: string): Uint8Array {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     // "ENOENT: no such file or directory, open '/x'" → "ENOENT: no such file or directory"
-    throw new InputError(path, `cannot read: ${(err.message ?? String(e)).replace(/, \w+ '.*'$/, '')}`);
+    throw new InputError(path, `cannot read: ${(err.message ?? String(e)).replace(/, \w+( '.*')?$/, '')}`);
   }
 }
 
@@ -119,9 +119,15 @@ function parse(argv: string[]): Parsed {
     return { values: values as Parsed['values'] };
   } catch (e) {
     if (e instanceof InputError) throw e;
-    const msg = (e as Error).message.split('\n')[0] ?? String(e);
-    const m = /'(-[-\w]+)/.exec(msg);
-    throw new InputError(m?.[1] ?? 'arguments', msg.replace(/^Unknown option '(-[-\w]+)'.*$/, 'unknown option').replace(/^Option '(-[-\w]+)[^']*' argument missing$/, 'expects a value'));
+    const err = e as Error & { code?: string };
+    const msg = err.message.split('\n')[0] ?? String(e);
+    const opt = /'(--?[\w-]+)(?:, (--[\w-]+))?/.exec(msg);
+    const name = opt?.[2] ?? opt?.[1] ?? 'arguments';
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new InputError(name, 'unknown option');
+    if (/argument missing/.test(msg)) throw new InputError(name, 'expects a value');
+    if (/does not take an argument/.test(msg)) throw new InputError(name, 'does not take a value');
+    if (/ambiguous/.test(msg)) throw new InputError(name, `value starts with '-': write it as ${name}=VALUE`);
+    throw new InputError(name, msg);
   }
 }
 

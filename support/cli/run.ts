@@ -94,7 +94,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       await writeFile(resolve(outDir, 'summary.md'), summaryMarkdown(results));
     }
     if (counter && readLog) await writeFile(readLog, `${JSON.stringify(Object.fromEntries(counter.counts), null, 2)}\n`);
-    if (recorder && opts.recordTo) await recorder.writeFixture(opts.recordTo.dir, { name: opts.recordTo.name });
+    if (recorder && opts.recordTo) await recorder.writeFixture(opts.recordTo.dir, { name: opts.recordTo.name, profile });
 
     if (opts.format === 'json') io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else io.stdout.write(`\n${consoleSummary(results, Boolean(io.stdout.isTTY))}${write ? `reports: ${outDir}\n` : ''}`);

@@ -237,7 +237,12 @@ export function toKiB(value: string, unit: string | undefined, source = 'memory'
 
 function memKiB(n: XNode | undefined, source: string): number | undefined {
   if (!n) return undefined;
-  return toKiB(n.text, n.attrs['unit'], `${source}: <${n.name}>`);
+  try {
+    return toKiB(n.text, n.attrs['unit'], source);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(source, `<${n.name}>: ${e.problem}`);
+    throw e;
+  }
 }
 
 // --- devices -----------------------------------------------------------------------------------

@@ -56,6 +56,23 @@ export function parseXml(input: string | Buffer, source: string, opts: ParseXmlO
     trim: true,
     strict: true,
   });
+  // xml2js stops caring after the root element closes; count root elements on the sax stream
+  // so a second <domain> (or any trailing element) is an error, not silently ignored.
+  const sax = (parser as unknown as { saxParser: { onopentag: (n: unknown) => void; onclosetag: (n: string) => void; line: number } }).saxParser;
+  const open = sax.onopentag;
+  const close = sax.onclosetag;
+  let depth = 0;
+  let roots = 0;
+  let extraRootLine = 0;
+  sax.onopentag = (n: unknown) => {
+    if (depth === 0 && ++roots === 2) extraRootLine = sax.line + 1;
+    depth++;
+    open.call(sax, n);
+  };
+  sax.onclosetag = (n: string) => {
+    depth--;
+    close.call(sax, n);
+  };
   let err: unknown = null;
   let result: RawNode | null | undefined;
   let called = false;
@@ -66,6 +83,7 @@ export function parseXml(input: string | Buffer, source: string, opts: ParseXmlO
   });
   if (!called) throw new InputError(source, 'XML parser did not finish');
   if (err) throw new InputError(source, `not well-formed XML: ${describeSaxError(err)}`);
+  if (roots > 1) throw new InputError(source, `not well-formed XML: a second root element at line ${extraRootLine}`);
   if (!result) throw new InputError(source, 'no XML element found');
   return convert(result);
 }

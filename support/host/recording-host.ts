@@ -77,7 +77,7 @@ export class RecordingHost implements Host {
   }
 
   /** Write everything read so far as a fixture host directory. */
-  async writeFixture(dir: string, meta: { name: string; description?: string }): Promise<void> {
+  async writeFixture(dir: string, meta: { name: string; description?: string; profile?: string }): Promise<void> {
     await mkdir(join(dir, 'files'), { recursive: true });
     for (const [path, buf] of this.files) {
       const dest = join(dir, 'files', posix.normalize(path));
@@ -92,6 +92,7 @@ export class RecordingHost implements Host {
       recordedAt: new Date().toISOString(),
       source: 'recorded',
     };
+    if (meta.profile) host.profile = meta.profile;
     const kernel = text('/proc/sys/kernel/osrelease')?.trim();
     if (kernel) host.kernel = kernel;
     if (distro) host.distro = distro;

@@ -69,5 +69,17 @@ export function parseNodeSevInfo(text: string, source = 'virsh nodesevinfo'): No
     }
   }
   if (n === 0) throw new InputError(source, 'no "field : value" lines (is SEV enabled on this host?)');
-  return { source, ...(out as Partial<NodeSevInfo>), extra };
+  const num = (k: string): number | undefined => (typeof out[k] === 'number' ? (out[k] as number) : undefined);
+  const str = (k: string): string | undefined => (typeof out[k] === 'string' ? (out[k] as string) : undefined);
+  return {
+    source,
+    pdh: str('pdh'),
+    certChain: str('certChain'),
+    cpu0Id: str('cpu0Id'),
+    cbitpos: num('cbitpos'),
+    reducedPhysBits: num('reducedPhysBits'),
+    maxGuests: num('maxGuests'),
+    maxESGuests: num('maxESGuests'),
+    extra,
+  };
 }

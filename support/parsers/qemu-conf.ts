@@ -12,8 +12,8 @@
  *   - numbers: optional + or -, then decimal digits; a leading `-` makes it signed (VIR_CONF_LLONG),
  *     otherwise unsigned (VIR_CONF_ULLONG). `0x..` is a syntax error.
  *   - lists: `[` values separated by `,` `]`, may span lines, trailing comma allowed; a `#` comment
- *     inside a list is a syntax error ("expecting a separator in list") because the list parser
- *     skips only blanks and newlines.
+ *     inside a list is a syntax error ("expecting a value" or "expecting a separator in list")
+ *     because the list parser skips only blanks and newlines.
  * - `#` at the start of a statement makes the rest of the line a comment.
  * - when a name appears twice, virConfGetValue returns the FIRST entry (it walks the list from
  *   the head), so the first assignment wins; we report later duplicates in `notes`.

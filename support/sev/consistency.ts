@@ -125,8 +125,9 @@ export interface Disagreement {
 
 type Scalar = string | number | boolean;
 
+/** base64 blobs (pdh, cert-chain: thousands of chars) are shown by head…tail and length */
 function short(v: Scalar): Scalar {
-  return typeof v === 'string' && v.length > 24 ? `${v.slice(0, 12)}…${v.slice(-8)} (${v.length} chars)` : v;
+  return typeof v === 'string' && v.length > 24 && /^[A-Za-z0-9+/=\s]+$/.test(v) ? `${v.slice(0, 12)}…${v.slice(-8)} (${v.length} chars)` : v;
 }
 
 function differ(

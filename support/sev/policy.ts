@@ -131,7 +131,7 @@ export function parseCIntPolicy(text: string, source = 'policy'): bigint {
   const t = text.trim();
   if (/^0[xX][0-9a-fA-F]+$/.test(t)) return BigInt(t);
   if (/^0[0-7]+$/.test(t)) return BigInt(`0o${t.slice(1)}`);
-  if (/^[0-9]+$/.test(t)) return BigInt(t);
+  if (/^(0|[1-9][0-9]*)$/.test(t)) return BigInt(t);
   throw new InputError(source, `policy '${text}' is not an integer (0x.. hex, 0.. octal or decimal)`);
 }
 
@@ -143,10 +143,10 @@ const bitN = (v: bigint, b: number): boolean => ((v >> BigInt(b)) & 1n) === 1n;
 
 /** Decode a 32-bit SEV/SEV-ES policy. Throws InputError if the value does not fit 32 bits. */
 export function decodeSevPolicy(value: number | bigint, source = 'policy'): SevPolicy {
-  const big = typeof value === 'bigint' ? value : BigInt(value);
-  if (typeof value === 'number' && !Number.isInteger(value)) {
-    throw new InputError(source, `policy ${value} is not an integer`);
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    throw new InputError(source, `policy ${value} is not an exact integer`);
   }
+  const big = typeof value === 'bigint' ? value : BigInt(value);
   if (big < 0n || big > 0xffff_ffffn) {
     throw new InputError(source, `policy 0x${big.toString(16)} does not fit the 32-bit SEV policy field`);
   }

@@ -31,7 +31,14 @@ describe('SNP launch digest: sev-snp-measure tests/test_guest.py expectations', 
       }),
     );
 
-  it('snp:ovmf-hash of the AmdSev suffix', () => expect(hex(snpOvmfHash(amdSev))).toBe(PUBLISHED.ovmfHashAmdSev));
+  it('snp:ovmf-hash of the AmdSev suffix (both vector copies: sev-snp-measure and virtee/sev tests/measurement)', () => {
+    expect(hex(snpOvmfHash(amdSev))).toBe(PUBLISHED.ovmfHashAmdSev);
+    const virtee = '../shared/vectors/virtee-sev/tests/measurement/ovmf_AmdSev_suffix.bin';
+    expect(hex(snpOvmfHash(parseOvmf(readFileSync(virtee), virtee)))).toBe(PUBLISHED.ovmfHashAmdSev);
+    const x64 = '../shared/vectors/virtee-sev/tests/measurement/ovmf_OvmfX64_suffix.bin';
+    const ld = snpLaunchDigest({ ovmf: parseOvmf(readFileSync(x64), x64), vcpus: 1, vcpuSig: EPYC_V4, guestFeatures: 0x1n });
+    expect(hex(ld)).toBe(PUBLISHED.snpOvmfX64NoKernel0x1);
+  });
   it('default (0x21) and SNP-only (0x1) features, kernel hashes', () => {
     expect(snp(0x21n, 'console=ttyS0 loglevel=7')).toBe(PUBLISHED.snpDefault);
     expect(snp(0x1n, 'console=ttyS0 loglevel=7')).toBe(PUBLISHED.snpFeatureSnpOnly);

@@ -1,0 +1,123 @@
+/**
+ * Benchmark: SNP launch digest of Debian's OVMF_CODE_4M.fd.
+ *  - in-process: snpLaunchDigest (1 vCPU, EPYC-v4) vs one SHA-384 pass over the same bytes
+ *    (goal: digest ≤ 2× that pass: per page it hashes the page plus a 112-byte PAGE_INFO);
+ *  - whole process: `node --import tsx support/cli/measure-entry.ts --mode snp …` vs
+ *    `python3 sev-snp-measure.py …` when a sev-snp-measure checkout is found
+ *    ($SEV_SNP_MEASURE_DIR, ../sev-snp-measure, or exported from the /work/.mirror git snapshot).
+ *
+ * Run: node --import tsx bench/snp-digest.bench.ts   (or import { benchSnpDigest }).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseOvmf } from '../support/sev/ovmf.js';
+import { snpLaunchDigest } from '../support/sev/snp-digest.js';
+import { CPU_SIGS } from '../support/sev/vmsa.js';
+
+export interface SnpDigestBench {
+  firmware: string;
+  bytes: number;
+  sha384PassMs: number;
+  digestMs: number;
+  ratio: number;
+  processMs?: number;
+  /** `node --import tsx` on an empty module: the loader's share of processMs. */
+  tsxBaselineMs?: number;
+  /** The same entry bundled to plain JS with esbuild (what a compiled release would cost). */
+  bundledProcessMs?: number;
+  pythonProcessMs?: number;
+  sameOutput?: boolean;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+function timeMs(fn: () => void, runs: number): number {
+  fn(); // warm up
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    t.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(t);
+}
+
+function findSevSnpMeasure(): string | undefined {
+  const candidates = [process.env.SEV_SNP_MEASURE_DIR, resolve('../sev-snp-measure')].filter((x): x is string => !!x);
+  for (const c of candidates) if (existsSync(join(c, 'sev-snp-measure.py'))) return c;
+  const mirror = '/work/.mirror/virtee+sev-snp-measure/repo';
+  if (existsSync(mirror)) {
+    const dir = mkdtempSync(join(tmpdir(), 'sev-snp-measure-'));
+    const tar = execFileSync('git', ['-C', mirror, 'archive', 'HEAD'], { maxBuffer: 1 << 28 });
+    execFileSync('tar', ['x', '-C', dir], { input: tar });
+    return dir;
+  }
+  return undefined;
+}
+
+function timeProcess(cmd: string, args: string[], cwd: string, runs: number): { ms: number; stdout: string } {
+  let stdout = '';
+  const ms = timeMs(() => {
+    const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
+    stdout = r.stdout;
+  }, runs);
+  return { ms, stdout };
+}
+
+export async function benchSnpDigest(firmware = '/usr/share/OVMF/OVMF_CODE_4M.fd', runs = 15): Promise<SnpDigestBench> {
+  const data = readFileSync(firmware);
+  const ovmf = parseOvmf(data, firmware);
+  const vcpuSig = CPU_SIGS['EPYC-v4'] ?? 0;
+  const sha384PassMs = timeMs(() => createHash('sha384').update(data).digest(), runs);
+  const digestMs = timeMs(() => snpLaunchDigest({ ovmf, vcpus: 1, vcpuSig, guestFeatures: 1n }), runs);
+  const result: SnpDigestBench = { firmware, bytes: data.length, sha384PassMs, digestMs, ratio: digestMs / sha384PassMs };
+
+  const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+  const args = ['--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--ovmf', firmware];
+  const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+  const ours = timeProcess(process.execPath, ['--import', tsx, join(root, 'support/cli/measure-entry.ts'), ...args], root, 7);
+  result.processMs = ours.ms;
+  const tmp = mkdtempSync(join(tmpdir(), 'sevcheck-bench-'));
+  const empty = join(tmp, 'empty.ts');
+  writeFileSync(empty, 'export {};\n');
+  result.tsxBaselineMs = timeProcess(process.execPath, ['--import', tsx, empty], root, 7).ms;
+  try {
+    const { build } = await import('esbuild');
+    const outfile = join(tmp, 'measure.mjs');
+    await build({ entryPoints: [join(root, 'support/cli/measure-entry.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
+    const bundled = timeProcess(process.execPath, [outfile, ...args], root, 7);
+    if (bundled.stdout === ours.stdout) result.bundledProcessMs = bundled.ms;
+  } catch {
+    // esbuild not installed: skip the bundled measurement
+  }
+  const ssm = findSevSnpMeasure();
+  if (ssm) {
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const theirs = timeProcess(python, ['sev-snp-measure.py', ...args], ssm, 7);
+    result.pythonProcessMs = theirs.ms;
+    result.sameOutput = theirs.stdout === ours.stdout;
+  }
+  return result;
+}
+
+export default benchSnpDigest;
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const r = await benchSnpDigest(process.argv[2]);
+  const f = (n: number | undefined) => (n === undefined ? 'n/a' : `${n.toFixed(2)} ms`);
+  console.log(`firmware              ${r.firmware} (${r.bytes} bytes, ${r.bytes / 4096} pages)`);
+  console.log(`one SHA-384 pass      ${f(r.sha384PassMs)}`);
+  console.log(`SNP launch digest     ${f(r.digestMs)}  (${r.ratio.toFixed(2)}× one pass; goal ≤ 2×)`);
+  console.log(`sevcheck measure      ${f(r.processMs)}  (whole process, node --import tsx)`);
+  console.log(`  of which tsx loader ${f(r.tsxBaselineMs)}  (node --import tsx on an empty module)`);
+  console.log(`measure, bundled JS   ${f(r.bundledProcessMs)}  (esbuild bundle of measure-entry.ts, plain node)`);
+  console.log(`sev-snp-measure.py    ${f(r.pythonProcessMs)}${r.sameOutput === undefined ? '' : r.sameOutput ? '  (same output)' : '  (OUTPUT DIFFERS)'}`);
+}
