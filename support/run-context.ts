@@ -7,10 +7,20 @@ import { HarnessError } from './host/types.js';
 import { CachingHost } from './host/caching-host.js';
 import { openHost } from './host/target.js';
 import { HostProbe } from './probes/host.js';
+import { DeviceProbe } from './probes/device.js';
+import { SelinuxProbe } from './probes/selinux.js';
+import { CapsProbe } from './probes/caps.js';
+import { DomainProbe } from './probes/domain.js';
+import { LaunchProbe } from './probes/launch.js';
 import { parseProfile, type Profile } from './profile.js';
 
 export interface Probes {
   readonly host: HostProbe;
+  readonly device: DeviceProbe;
+  readonly selinux: SelinuxProbe;
+  readonly caps: CapsProbe;
+  readonly domain: DomainProbe;
+  readonly launch: LaunchProbe;
 }
 
 export interface RunContext {
@@ -26,7 +36,14 @@ let current: RunContext | undefined;
 
 export function createRunContext(host: Host, profile: Profile): RunContext {
   const cached = host instanceof CachingHost ? host : new CachingHost(host);
-  current = { host: cached, profile, probes: { host: new HostProbe(cached) }, fatal: undefined };
+  current = { host: cached, profile, probes: {
+      host: new HostProbe(cached),
+      device: new DeviceProbe(cached),
+      selinux: new SelinuxProbe(cached),
+      caps: new CapsProbe(cached),
+      domain: new DomainProbe(cached),
+      launch: new LaunchProbe(cached),
+    }, fatal: undefined };
   return current;
 }
 

@@ -1,3 +1,4 @@
+@layer:host
 Feature: The processor offers AMD memory encryption to KVM
   SEV guests need an AMD EPYC processor whose BIOS has enabled memory encryption.
   The kernel reports what it found as CPU flags, and CPUID leaf 0x8000001F says

@@ -1,3 +1,4 @@
+@layer:host
 Feature: The kernel and KVM have SEV switched on
   Memory encryption must be active in the host kernel and the kvm_amd module must
   have SEV enabled, now and after the next reboot.

@@ -18,7 +18,28 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
+/**
+ * Commands with their own argument parsers (they run without cucumber): dispatched before
+ * commander sees them, so their options are theirs alone.
+ */
+const STANDALONE: Record<string, { describe: string; load: () => Promise<(argv: string[], out: { stdout: (s: string) => void; stderr: (s: string) => void }) => Promise<number>> }> = {
+  measure: { describe: 'compute SEV / SEV-ES / SEV-SNP launch digests (sev-snp-measure compatible)', load: async () => (await import('./measure.js')).measureMain },
+  'lint-domain': { describe: 'check libvirt domain XML files against the schema and the SEV rules', load: async () => (await import('./lint.js')).lintDomainMain },
+  'lint-pve': { describe: 'check Proxmox VE VM configs (amd-sev) and the QEMU arguments they produce', load: async () => (await import('./lint.js')).lintPveMain },
+  'lint-qemu': { describe: 'check a QEMU command line (file or /proc/<pid>/cmdline) for SEV settings', load: async () => (await import('./lint.js')).lintQemuMain },
+};
+
 export async function main(argv: string[], io: Io = process): Promise<number> {
+  const standalone = argv[0] !== undefined ? STANDALONE[argv[0]] : undefined;
+  if (standalone) {
+    try {
+      const run = await standalone.load();
+      return await run(argv.slice(1), { stdout: (s) => io.stdout.write(s), stderr: (s) => io.stderr.write(s) });
+    } catch (e) {
+      io.stderr.write(`sevcheck ${argv[0]}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+  }
   let exitCode = 0;
   const program = new Command('sevcheck')
     .description('Declarative test and compliance harness for AMD SEV virtualization stacks')
@@ -29,6 +50,9 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
     .addHelpText(
       'after',
       `
+More commands (each has --help):
+${Object.entries(STANDALONE).map(([n, c]) => `  ${n.padEnd(16)} ${c.describe}`).join('\n')}
+
 Exit codes: 0 all checks compliant, 1 compliance failures, 2 harness or input error.
 
 Examples:
