@@ -29,6 +29,9 @@ export interface SnpDigestBench {
   tsxBaselineMs?: number;
   /** The same entry bundled to plain JS with esbuild (what a compiled release would cost). */
   bundledProcessMs?: number;
+  /** `node bin/sevcheck.js measure …` as users run it: dist/measure.mjs when prebuilt (scripts/build-measure.mjs). */
+  launcherProcessMs?: number;
+  launcherPrebuilt?: boolean;
   pythonProcessMs?: number;
   sameOutput?: boolean;
 }
@@ -98,6 +101,9 @@ export async function benchSnpDigest(firmware = '/usr/share/OVMF/OVMF_CODE_4M.fd
   } catch {
     // esbuild not installed: skip the bundled measurement
   }
+  const launcher = timeProcess(process.execPath, [join(root, 'bin/sevcheck.js'), 'measure', ...args], root, 7);
+  if (launcher.stdout === ours.stdout) result.launcherProcessMs = launcher.ms;
+  result.launcherPrebuilt = existsSync(join(root, 'dist/measure.mjs'));
   const ssm = findSevSnpMeasure();
   if (ssm) {
     const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -119,5 +125,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   console.log(`sevcheck measure      ${f(r.processMs)}  (whole process, node --import tsx)`);
   console.log(`  of which tsx loader ${f(r.tsxBaselineMs)}  (node --import tsx on an empty module)`);
   console.log(`measure, bundled JS   ${f(r.bundledProcessMs)}  (esbuild bundle of measure-entry.ts, plain node)`);
+  console.log(`bin/sevcheck.js measure ${f(r.launcherProcessMs)}  (${r.launcherPrebuilt ? 'prebuilt dist/measure.mjs' : 'no dist/measure.mjs: through tsx; run node scripts/build-measure.mjs'})`);
   console.log(`sev-snp-measure.py    ${f(r.pythonProcessMs)}${r.sameOutput === undefined ? '' : r.sameOutput ? '  (same output)' : '  (OUTPUT DIFFERS)'}`);
 }

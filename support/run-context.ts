@@ -11,8 +11,15 @@ import { DeviceProbe } from './probes/device.js';
 import { SelinuxProbe } from './probes/selinux.js';
 import { CapsProbe } from './probes/caps.js';
 import { DomainProbe } from './probes/domain.js';
-import { LaunchProbe } from './probes/launch.js';
+import { LaunchProbe, type LaunchOptions } from './probes/launch.js';
 import { parseProfile, type Profile } from './profile.js';
+import { AmdRootSource, type AmdCertOptions } from './host/kds-fetch.js';
+
+/** Run options beyond host and profile (CLI flags). */
+export interface RunOptions {
+  /** AMD root certificates for caps.pdh.chain-valid: --amd-certs, --kds/--no-kds, --kds-cache, --kds-url */
+  readonly amdCerts?: AmdCertOptions | undefined;
+}
 
 export interface Probes {
   readonly host: HostProbe;
@@ -28,21 +35,27 @@ export interface RunContext {
   readonly host: Host;
   readonly profile: Profile;
   readonly probes: Probes;
+  readonly options: RunOptions;
   /** the first harness error (exit 2), when one happened */
   fatal: HarnessError | undefined;
 }
 
 let current: RunContext | undefined;
 
-export function createRunContext(host: Host, profile: Profile): RunContext {
+/** `launch`: the guest owner's launch bundle and where its `vectors:` / AMD certificate paths resolve (--launch, --vectors, --amd-certs). */
+export function createRunContext(host: Host, profile: Profile, launch: LaunchOptions = {}, options: RunOptions = {}): RunContext {
   const cached = host instanceof CachingHost ? host : new CachingHost(host);
-  current = { host: cached, profile, probes: {
+  // caps layer: fetching AMD's SEV roots is on by default for live hosts and off for fixture
+  // replays (a replay must not depend on the network: the meta-test asserts fixed verdicts)
+  const amd = options.amdCerts ?? {};
+  const amdRoots = new AmdRootSource({ ...amd, kds: amd.amdCertsDir ? false : (amd.kds ?? cached.kind !== 'fixture') });
+  current = { host: cached, profile, options, probes: {
       host: new HostProbe(cached),
       device: new DeviceProbe(cached),
       selinux: new SelinuxProbe(cached),
-      caps: new CapsProbe(cached),
+      caps: new CapsProbe(cached, amdRoots),
       domain: new DomainProbe(cached),
-      launch: new LaunchProbe(cached),
+      launch: new LaunchProbe(cached, launch),
     }, fatal: undefined };
   return current;
 }

@@ -1,8 +1,13 @@
 /**
  * `sevcheck lint-domain FILE...` and `sevcheck lint-pve FILE...` (and `lint-qemu FILE...`):
- * static checks of guest definitions, no host access. Exit 0 when nothing failed, 1 when a check
- * failed, 2 when an input could not be read (one line per file naming file and problem) or the
- * arguments are wrong.
+ * static checks of guest definitions. Exit 0 when nothing failed, 1 when a check failed, 2 when
+ * an input could not be read (one line per file naming file and problem), the host given with
+ * --host could not be asked, or the arguments are wrong.
+ *
+ * `--host TARGET` (local, ssh://..., fixture:DIR) takes the C-bit facts from that host through
+ * the Host backends: `virsh -c qemu:///system domcapabilities` <sev> when it answers, else CPUID
+ * 0x8000001F (support/domain/host-facts.ts). `lint-qemu --host TARGET --pid N` reads
+ * /proc/N/cmdline from that host.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -10,7 +15,13 @@ import { InputError } from '../errors.js';
 import type { Status, Verdict } from '../verdict.js';
 import { parseDomainXml, type DomainModel } from '../domain/model.js';
 import { lintDomainModel, type HostSevFacts } from '../domain/rules.js';
-import { schemaPath, schemaVerdict, validateDomainFiles } from '../domain/schema.js';
+import { schemaInfo, schemaVerdict, validateDomainFiles } from '../domain/schema.js';
+import { hostFactsFromCpuid, hostFactsFromDomcaps } from '../domain/host-facts.js';
+import { CachingHost } from '../host/caching-host.js';
+import { openHost } from '../host/target.js';
+import { HostError, type Host } from '../host/types.js';
+import { HostProbe } from '../probes/host.js';
+import { parseDomainCapabilities } from '../parsers/domcaps.js';
 import { lintPveConfig, parsePveConfig } from '../domain/proxmox.js';
 import { lintQemuCmdline, parseQemuCmdline } from '../domain/qemu-cmdline.js';
 
@@ -32,19 +43,29 @@ export interface LintResult {
 
 class UsageError extends Error {}
 
-const USAGE_DOMAIN =
-  'usage: sevcheck lint-domain FILE... [--format text|json] [--schema-dir DIR] [--no-schema] [--host-cbitpos N --host-reduced-phys-bits N]';
-const USAGE_PVE = 'usage: sevcheck lint-pve FILE... [--format text|json] [--host-cbitpos N --host-reduced-phys-bits N]';
-const USAGE_QEMU = 'usage: sevcheck lint-qemu FILE... [--format text|json] [--host-cbitpos N --host-reduced-phys-bits N]';
+const HOST_ARGS = '[--host local|ssh://[user@]host[:port]|fixture:DIR | --host-cbitpos N --host-reduced-phys-bits N]';
+const USAGE_DOMAIN = `usage: sevcheck lint-domain FILE... [--format text|json] [--schema-dir DIR] [--no-schema] ${HOST_ARGS}`;
+const USAGE_PVE = `usage: sevcheck lint-pve FILE... [--format text|json] ${HOST_ARGS}`;
+const USAGE_QEMU = `usage: sevcheck lint-qemu FILE... [--format text|json] ${HOST_ARGS}\n       sevcheck lint-qemu --host TARGET --pid N [--format text|json]   (reads /proc/N/cmdline on TARGET)`;
 
 const COMMON = {
   format: { type: 'string', default: 'text' },
+  host: { type: 'string' },
   'host-cbitpos': { type: 'string' },
   'host-reduced-phys-bits': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string; short?: string }>>(argv: string[], options: T, usage: string) {
+/** argv for libvirt's view of the host's SEV parameters (also what the caps layer records) */
+export const DOMCAPS_ARGV = ['virsh', '-c', 'qemu:///system', 'domcapabilities'] as const;
+const DOMCAPS_TIMEOUT_MS = 30_000;
+
+function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string; short?: string }>>(
+  argv: string[],
+  options: T,
+  usage: string,
+  filesOptional = false,
+) {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -54,7 +75,7 @@ function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: 
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (v['help']) return { help: true as const, values: v, files: [] };
   if (v['format'] !== 'text' && v['format'] !== 'json') throw new UsageError(`--format must be text or json, not '${String(v['format'])}'\n${usage}`);
-  if (parsed.positionals.length === 0) throw new UsageError(`no FILE given\n${usage}`);
+  if (parsed.positionals.length === 0 && !filesOptional) throw new UsageError(`no FILE given\n${usage}`);
   return { help: false as const, values: v, files: parsed.positionals };
 }
 
@@ -70,7 +91,57 @@ function hostFacts(v: Record<string, string | boolean | undefined>): HostSevFact
   if ((cbitpos === undefined) !== (reducedPhysBits === undefined)) {
     throw new UsageError('give both --host-cbitpos and --host-reduced-phys-bits, or neither');
   }
+  if (cbitpos !== undefined && v['host'] !== undefined) throw new UsageError('give --host or --host-cbitpos/--host-reduced-phys-bits, not both');
   return { cbitpos, reducedPhysBits, source: cbitpos !== undefined ? 'given on the command line' : undefined };
+}
+
+/** Open --host TARGET (read-only, cached); a HarnessError (bad target, unreachable) becomes exit 2. */
+function openTarget(spec: string): Host {
+  return new CachingHost(openHost(spec));
+}
+
+/**
+ * The C-bit facts of a host: libvirt's domcapabilities <sev> when virsh answers there, else CPUID
+ * 0x8000001F through the Host. Throws InputError (exit 2) when neither can be read or the host
+ * has no SEV.
+ */
+export async function hostFactsFrom(host: Host, spec: string): Promise<HostSevFacts> {
+  try {
+    const r = await host.run(DOMCAPS_ARGV, { timeoutMs: DOMCAPS_TIMEOUT_MS });
+    if (r.exitCode === 0) {
+      const f = hostFactsFromDomcaps(await parseDomainCapabilities(r.stdout, `virsh domcapabilities on ${spec}`), spec);
+      if (f) return f;
+    }
+  } catch (e) {
+    if (!(e instanceof HostError) && !(e instanceof InputError)) throw e; // not recorded / garbled: use CPUID
+  }
+  let caps;
+  try {
+    caps = await new HostProbe(host).encryptedMemory();
+  } catch (e) {
+    if (e instanceof HostError) throw new InputError(spec, `cannot read the host's C-bit position: ${e.message} (or give --host-cbitpos N --host-reduced-phys-bits N)`);
+    throw e;
+  }
+  const f = hostFactsFromCpuid(caps, spec);
+  if (!f) {
+    throw new InputError(
+      spec,
+      `the host has no SEV (${caps.implemented === false ? 'no CPUID leaf 0x8000001F' : 'CPUID 0x8000001F EAX bit 1 clear'}, and virsh domcapabilities gave no <sev>): no C-bit to compare guests with`,
+    );
+  }
+  return f;
+}
+
+async function resolveHostFacts(v: Record<string, string | boolean | undefined>): Promise<HostSevFacts> {
+  const given = hostFacts(v);
+  const spec = v['host'];
+  if (typeof spec !== 'string') return given;
+  const host = openTarget(spec);
+  try {
+    return await hostFactsFrom(host, spec);
+  } finally {
+    await host.close();
+  }
 }
 
 async function readInput(file: string): Promise<Buffer> {
@@ -105,7 +176,8 @@ export async function lintDomainFiles(
   );
   const readable = files.filter((f) => models.has(f));
   const schema = opts.schema === false ? undefined : await validateDomainFiles(readable, { schemaDir: opts.schemaDir });
-  const rng = schemaPath({ schemaDir: opts.schemaDir });
+  const info = schema ? await schemaInfo({ schemaDir: opts.schemaDir }) : undefined;
+  const rng = info ? `${info.rng}${info.libvirtVersion ? ` (libvirt ${info.libvirtVersion})` : ''}` : '';
   const reports: FileReport[] = readable.map((f) => {
     const d = models.get(f)!;
     const checks: FileReport['checks'] = [];
@@ -113,7 +185,7 @@ export async function lintDomainFiles(
       const outcome = schema.get(f)!;
       checks.push({
         id: 'domain.schema-valid',
-        ...schemaVerdict(f, outcome, rng, { launchSecurityType: d.launchSecurity?.type, policyText: d.launchSecurity?.policyText }),
+        ...schemaVerdict(f, outcome, rng, { launchSecurityType: d.launchSecurity?.type, policyText: d.launchSecurity?.policyText, schema: info }),
       });
     }
     for (const [id, v] of Object.entries(lintDomainModel(d, opts.host ?? {}))) checks.push({ id, ...v });
@@ -126,12 +198,13 @@ export async function lintDomainFiles(
 async function lintSimple(
   files: readonly string[],
   lintOne: (buf: Buffer, file: string) => { checks: Record<string, Verdict>; warnings?: readonly string[] },
+  read: (file: string) => Promise<Buffer> = readInput,
 ): Promise<LintResult> {
   const reports: FileReport[] = [];
   const errors: { file: string; problem: string }[] = [];
   for (const f of files) {
     try {
-      const r = lintOne(await readInput(f), f);
+      const r = lintOne(await read(f), f);
       reports.push({ file: f, checks: Object.entries(r.checks).map(([id, v]) => ({ id, ...v })), warnings: r.warnings });
     } catch (e) {
       errors.push(problemOf(e, f));
@@ -142,11 +215,13 @@ async function lintSimple(
 
 const LABEL: Record<Status, string> = { passed: 'pass', failed: 'FAIL', undecided: 'undecided', skipped: 'skip' };
 
-function emit(result: LintResult, format: string, out: Out): number {
+function emit(result: LintResult, format: string, out: Out, host: HostSevFacts = {}): number {
   for (const e of result.errors) out.stderr(`sevcheck: ${e.file}: ${e.problem}\n`);
+  const hostShown = host.cbitpos !== undefined ? host : undefined;
   if (format === 'json') {
-    out.stdout(JSON.stringify({ files: result.reports, errors: result.errors }, null, 2) + '\n');
+    out.stdout(JSON.stringify({ ...(hostShown ? { host: hostShown } : {}), files: result.reports, errors: result.errors }, null, 2) + '\n');
   } else {
+    if (hostShown) out.stdout(`host: cbitpos ${hostShown.cbitpos}, reducedPhysBits ${hostShown.reducedPhysBits} (${hostShown.source ?? 'given'})\n`);
     for (const r of result.reports) {
       out.stdout(`${r.file}\n`);
       for (const w of r.warnings ?? []) out.stdout(`  warning: ${w}\n`);
@@ -187,13 +262,13 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
       out.stdout(USAGE_DOMAIN + '\n');
       return 0;
     }
-    const host = hostFacts(a.values);
+    const host = await resolveHostFacts(a.values);
     const result = await lintDomainFiles(a.files, {
       schemaDir: a.values['schema-dir'] as string | undefined,
       schema: !a.values['no-schema'],
       host,
     });
-    return emit(result, a.values['format'] as string, out);
+    return emit(result, a.values['format'] as string, out, host);
   });
 }
 
@@ -204,24 +279,54 @@ export async function lintPveMain(argv: string[], out: Out): Promise<number> {
       out.stdout(USAGE_PVE + '\n');
       return 0;
     }
-    const host = hostFacts(a.values);
+    const host = await resolveHostFacts(a.values);
     const result = await lintSimple(a.files, (buf, f) => {
       const c = parsePveConfig(buf, f);
       return { checks: lintPveConfig(c, host), warnings: c.warnings };
     });
-    return emit(result, a.values['format'] as string, out);
+    return emit(result, a.values['format'] as string, out, host);
   });
 }
 
 export async function lintQemuMain(argv: string[], out: Out): Promise<number> {
   return guard(out, USAGE_QEMU, async () => {
-    const a = parse(argv, COMMON, USAGE_QEMU);
+    const a = parse(argv, { ...COMMON, pid: { type: 'string' } }, USAGE_QEMU, true);
     if (a.help) {
       out.stdout(USAGE_QEMU + '\n');
       return 0;
     }
-    const host = hostFacts(a.values);
-    const result = await lintSimple(a.files, (buf, f) => ({ checks: lintQemuCmdline(parseQemuCmdline(buf, f), host) }));
-    return emit(result, a.values['format'] as string, out);
+    const pid = a.values['pid'];
+    if (pid !== undefined) {
+      if (typeof pid !== 'string' || !/^[1-9]\d{0,9}$/.test(pid)) throw new UsageError(`--pid must be a process id, not '${String(pid)}'`);
+      if (typeof a.values['host'] !== 'string') throw new UsageError(`--pid needs --host TARGET (use --host local for this machine)\n${USAGE_QEMU}`);
+      if (a.files.length) throw new UsageError(`give FILE... or --pid, not both\n${USAGE_QEMU}`);
+    } else if (a.files.length === 0) {
+      throw new UsageError(`no FILE given\n${USAGE_QEMU}`);
+    }
+    hostFacts(a.values); // validates the flag combination
+    if (pid === undefined) {
+      const host = await resolveHostFacts(a.values);
+      const result = await lintSimple(a.files, (buf, f) => ({ checks: lintQemuCmdline(parseQemuCmdline(buf, f), host) }));
+      return emit(result, a.values['format'] as string, out, host);
+    }
+    const spec = a.values['host'] as string;
+    const target = openTarget(spec);
+    try {
+      const path = `/proc/${pid}/cmdline`;
+      const label = `${path} on ${spec}`;
+      let buf: Buffer;
+      try {
+        buf = await target.readFile(path);
+      } catch (e) {
+        if (e instanceof HostError) throw new InputError(label, `cannot read: ${e.message}`);
+        throw e;
+      }
+      if (buf.length === 0) throw new InputError(label, 'empty: the process is a kernel thread or a zombie, not a running QEMU');
+      const host = await hostFactsFrom(target, spec);
+      const result = await lintSimple([label], (b, f) => ({ checks: lintQemuCmdline(parseQemuCmdline(b, f), host) }), async () => buf);
+      return emit(result, a.values['format'] as string, out, host);
+    } finally {
+      await target.close();
+    }
   });
 }

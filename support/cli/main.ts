@@ -68,7 +68,14 @@ Examples:
       .addOption(new Option('--profile <profile>', 'what the host must support (default: the fixture\'s host.json profile, else sev)').choices(['sev', 'sev-es', 'sev-snp']))
       .option('--tags <expr>', 'cucumber tag expression to select checks, e.g. "@check:host.cpuid.sev or @sev-es"')
       .option('--ssh-option <Key=Value>', 'extra ssh -o option (repeatable; host-key checking cannot be turned off)', collect, [])
-      .option('--ssh-identity <file>', 'ssh private key to use');
+      .option('--ssh-identity <file>', 'ssh private key to use')
+      .option('--launch <dir>', "the guest owner's launch bundle for the launch.* checks (a directory with launch.json; docs/launch.md)")
+      .option('--vectors <dir>', 'where launch.json "vectors:..." paths resolve (default: $SEVCHECK_VECTORS)')
+      .option('--amd-certs <dir>', "AMD's root certificates for offline hosts: ask_ark_<gen>.cert or <gen>/{ark,ask}.cert (SEV), <gen>/{ark,ask}.pem (SNP); never fetched then (docs/caps.md)")
+      .option('--kds', "fetch AMD's SEV ASK/ARK when not cached (default for live hosts; fixture replays never fetch unless given this)")
+      .option('--no-kds', "never fetch AMD's certificates (caps.pdh.chain-valid is then undecided without --amd-certs)")
+      .option('--kds-cache <dir>', "where fetched AMD certificates are cached (default $XDG_CACHE_HOME/sevcheck/amd)")
+      .option('--kds-url <url>', "base URL of AMD's ask_ark_<gen>.cert files (a mirror; default https://developer.amd.com/wp-content/resources)");
 
   suiteOptions(
     program
@@ -88,6 +95,8 @@ Examples:
         outDir: o.out,
         failOnUndecided: Boolean(o.failOnUndecided),
         ssh: { options: o.sshOption, identityFile: o.sshIdentity },
+        launch: { bundle: o.launch, vectors: o.vectors, amdCerts: o.amdCerts },
+        amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
       },
       io,
     );
@@ -115,6 +124,8 @@ Examples:
         outDir: o.reports,
         ssh: { options: o.sshOption, identityFile: o.sshIdentity },
         recordTo: { dir: resolve(o.out), name: o.name ?? basename(resolve(o.out)) },
+        launch: { bundle: o.launch, vectors: o.vectors, amdCerts: o.amdCerts },
+        amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
       },
       io,
     );

@@ -14,6 +14,8 @@ import { SshHost, type SshOptions } from '../host/ssh-host.js';
 import { RecordingHost } from '../host/recording-host.js';
 import { CountingHost } from '../host/counting-host.js';
 import { createRunContext, setRunContext } from '../run-context.js';
+import type { AmdCertOptions } from '../host/kds-fetch.js';
+import { checkLaunchOptions, type LaunchOptions } from '../probes/launch.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type Results } from '../report/results.js';
 import { consoleSummary, summaryMarkdown } from '../report/summary.js';
@@ -31,6 +33,10 @@ export interface SuiteOptions {
   readonly recordTo?: { dir: string; name: string } | undefined;
   /** reports/ files; false for meta-tests that only want results */
   readonly writeReports?: boolean;
+  /** --launch DIR, --vectors DIR (launch layer: the guest owner's launch bundle, docs/launch.md) */
+  readonly launch?: LaunchOptions;
+  /** caps layer: --amd-certs DIR, --kds / --no-kds, --kds-cache DIR, --kds-url URL (docs/caps.md) */
+  readonly amdCerts?: AmdCertOptions;
 }
 
 export interface SuiteIo {
@@ -56,7 +62,8 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     const recorder = opts.recordTo ? new RecordingHost(host) : undefined;
     const readLog = process.env.SEVCHECK_READ_LOG;
     const counter = readLog ? new CountingHost(recorder ?? host) : undefined;
-    const ctx = createRunContext(counter ?? recorder ?? host, profile);
+    if (opts.launch) checkLaunchOptions(opts.launch);
+    const ctx = createRunContext(counter ?? recorder ?? host, profile, opts.launch, { amdCerts: opts.amdCerts });
 
     const outDir = resolve(opts.outDir);
     const write = opts.writeReports !== false;

@@ -279,7 +279,7 @@ export function compareCbit(
   if (bad.length > 0) {
     return failed(
       bad.join('; '),
-      'the guest values equal the host C-bit position and reduced physical address bits (CPUID 0x8000001F EBX; QEMU refuses to start an SEV guest otherwise)',
+      "cbitpos equal to the host's C-bit position (CPUID 0x8000001F EBX[5:0]; QEMU refuses to start an SEV guest otherwise, target/i386/sev.c \"cbitpos check failed\") and reducedPhysBits equal to the value the host publishes (libvirt domcapabilities <sev> / QEMU query-sev-capabilities, which report 1)",
       fixes.join(' and '),
     );
   }
@@ -427,7 +427,8 @@ export function checkVirtioIommu(d: DomainModel): Verdict {
   const fixes: string[] = [];
   for (const x of virtio) {
     if (x.driver?.['iommu'] === 'on') continue;
-    const state = x.driver?.['iommu'] === 'off' ? "iommu='off'" : x.driver ? 'no iommu attribute' : 'no <driver>';
+    const iommu = x.driver?.['iommu'];
+    const state = iommu !== undefined ? `iommu='${iommu}'` : x.driver ? 'no iommu attribute' : 'no <driver>';
     offenders.push(`${x.label} (${state})`);
     fixes.push(
       x.driver

@@ -4,7 +4,7 @@
  * /usr/share/libvirt/schemas/domain.rng FILE`). Many files go to one xmllint process: the schema
  * is compiled once and xmllint reports each file in argument order.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { failed, passed, undecided, type Verdict } from '../verdict.js';
@@ -53,6 +53,69 @@ export async function validateDomainFiles(files: readonly string[], opts: Schema
     for (const [f, r] of await runBatch(batch, rng, opts)) out.set(f, r);
   }
   return out;
+}
+
+/**
+ * Validate one document given as text (read through a Host, so there is no local file): xmllint
+ * reads it from stdin ("-"). Used by the domain probe for the guests defined on a host.
+ */
+export async function validateDomainText(text: string, label: string, opts: SchemaOptions = {}): Promise<SchemaOutcome> {
+  const rng = schemaPath(opts);
+  if (!existsSync(rng)) {
+    return { status: 'unavailable', reason: `libvirt schema ${rng} not found on the machine sevcheck runs on (install libvirt-clients)` };
+  }
+  const res = await execa(opts.xmllint ?? 'xmllint', ['--noout', '--relaxng', rng, '-'], {
+    reject: false,
+    timeout: opts.timeoutMs ?? DEFAULT_XMLLINT_TIMEOUT_MS,
+    input: text,
+    env: { LC_ALL: 'C' },
+    extendEnv: true,
+  });
+  if (res.timedOut || (res.failed && res.exitCode === undefined)) {
+    return {
+      status: 'unavailable',
+      reason: res.timedOut
+        ? `xmllint timed out after ${opts.timeoutMs ?? DEFAULT_XMLLINT_TIMEOUT_MS} ms`
+        : `xmllint could not run on the machine sevcheck runs on: ${res.shortMessage ?? 'unknown error'} (install libxml2-utils)`,
+    };
+  }
+  const r = parseXmllintOutput(String(res.stderr ?? '') + '\n' + String(res.stdout ?? ''), [label], ['-']).get(label)!;
+  return r.status === 'invalid' || r.status === 'unreadable'
+    ? { ...r, errors: r.errors.map((e) => ({ ...e, file: label })) }
+    : r;
+}
+
+export interface SchemaInfo {
+  readonly rng: string;
+  /** does the schema know <launchSecurity type='sev-snp'> (libvirt >= 10.5.0)? undefined: unreadable */
+  readonly sevSnp: boolean | undefined;
+  /** libvirt version of the schema, when known ("9.0.0") */
+  readonly libvirtVersion?: string | undefined;
+}
+
+/** libvirt release that added <launchSecurity type='sev-snp'> (NEWS.rst, v10.5.0). */
+export const LIBVIRT_SEV_SNP_VERSION = '10.5.0';
+
+/**
+ * What the schema on this machine can judge. The version is that of the local `virsh` (the
+ * schemas ship in the same package, libvirt-clients / libvirt-libs), asked only for the default
+ * schema directory.
+ */
+export async function schemaInfo(opts: SchemaOptions = {}): Promise<SchemaInfo> {
+  const rng = schemaPath(opts);
+  let sevSnp: boolean | undefined;
+  try {
+    sevSnp = readFileSync(join(opts.schemaDir ?? DEFAULT_SCHEMA_DIR, 'domaincommon.rng'), 'utf8').includes('sev-snp');
+  } catch {
+    sevSnp = undefined;
+  }
+  let libvirtVersion: string | undefined;
+  if (opts.schemaDir === undefined || opts.schemaDir === DEFAULT_SCHEMA_DIR) {
+    const v = await execa('virsh', ['--version'], { reject: false, timeout: 5_000, stdin: 'ignore' }).catch(() => undefined);
+    const m = v && v.exitCode === 0 ? /^(\d+\.\d+\.\d+)/.exec(String(v.stdout).trim()) : null;
+    libvirtVersion = m?.[1];
+  }
+  return { rng, sevSnp, libvirtVersion };
 }
 
 async function runBatch(files: readonly string[], rng: string, opts: SchemaOptions): Promise<Map<string, SchemaOutcome>> {
@@ -144,16 +207,33 @@ export function formatSchemaErrors(errors: readonly SchemaError[]): string[] {
 export interface SchemaHintContext {
   readonly launchSecurityType?: string | undefined;
   readonly policyText?: string | undefined;
+  /** what the schema supports; with sevSnp false an SNP guest's launchSecurity error is the schema's gap */
+  readonly schema?: SchemaInfo | undefined;
+}
+
+/**
+ * An SNP guest checked against a schema that predates sev-snp: xmllint rejects its
+ * <launchSecurity> whatever the guest says. When every located error is about that element the
+ * schema cannot judge the document (undecided, not a wrong FAIL); an error elsewhere is real.
+ */
+function snpSchemaGap(outcome: SchemaOutcome, ctx: SchemaHintContext): boolean {
+  if (ctx.launchSecurityType !== 'sev-snp' || ctx.schema?.sevSnp !== false || outcome.status !== 'invalid') return false;
+  return outcome.errors.length > 0 && outcome.errors.every((e) => /launchSecurity/.test(e.message));
 }
 
 /** The domain.schema-valid verdict for one file's outcome. */
 export function schemaVerdict(file: string, outcome: SchemaOutcome, rng: string, ctx: SchemaHintContext = {}): Verdict {
   if (outcome.status === 'valid') return passed(`${file} validates against ${rng}`);
   if (outcome.status === 'unavailable') return undecided(outcome.reason);
+  if (snpSchemaGap(outcome, ctx)) {
+    return undecided(
+      `${rng} predates <launchSecurity type='sev-snp'> (added in libvirt ${LIBVIRT_SEV_SNP_VERSION}): it rejects every SNP guest, so it cannot judge ${file} (virt-xml-validate with this schema also says "fails to validate"); validate against libvirt >= ${LIBVIRT_SEV_SNP_VERSION} schemas (sevcheck lint-domain --schema-dir DIR)`,
+    );
+  }
   const lines = formatSchemaErrors(outcome.errors);
   const hints: string[] = [];
-  if (ctx.launchSecurityType === 'sev-snp' && outcome.errors.some((e) => /launchSecurity/.test(e.message))) {
-    hints.push(`the schema at ${rng} may predate <launchSecurity type='sev-snp'> (added in libvirt 10.5.0): upgrade libvirt or pass --schema-dir with a newer schema`);
+  if (ctx.launchSecurityType === 'sev-snp' && ctx.schema?.sevSnp !== true && outcome.errors.some((e) => /launchSecurity/.test(e.message))) {
+    hints.push(`${rng} ${ctx.schema?.sevSnp === false ? 'predates' : 'may predate'} <launchSecurity type='sev-snp'> (added in libvirt 10.5.0): upgrade libvirt or pass --schema-dir with a newer schema`);
   }
   if (ctx.policyText && /[A-F]/.test(ctx.policyText) && outcome.errors.some((e) => /<policy>/.test(e.message))) {
     hints.push(`write <policy>${ctx.policyText.toLowerCase()}</policy>: the schema's hexuint type is (0x)?[0-9a-f]+, lowercase only`);

@@ -14,12 +14,14 @@ import {
 } from './types.js';
 import { cpuidDevice, fromErrno, hostError } from './errno.js';
 import { runResultFromExeca } from './run-result.js';
+import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
 
 /** This machine, read through node:fs and execa (argv only, never a shell, always a timeout). */
 export class LocalHost implements Host {
   readonly target = 'local';
   readonly kind = 'local' as const;
   private selinuxEnabled: Promise<boolean> | undefined;
+  private qmpProbe: HostQmpProbe | undefined;
 
   async describe(): Promise<HostDescription> {
     const name = (await readFile('/proc/sys/kernel/hostname', 'utf8').catch(() => 'localhost')).trim();
@@ -117,8 +119,29 @@ export class LocalHost implements Host {
     }
   }
 
-  async qmp(command: string): Promise<QmpReply> {
-    throw hostError('UNSUPPORTED', `QMP ${command}`, 'the QMP probe is not wired to host backends yet');
+  /**
+   * QMP from one throw-away QEMU per run (support/host/qemu-probe.ts HostQmpProbe): started on
+   * the first call, as libvirt's QEMU user when sevcheck is root (setpriv), asked every
+   * HOST_PROBE_COMMANDS command, quit and reaped before the first answer is returned.
+   */
+  async qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
+    this.qmpProbe ??= new HostQmpProbe(async () => {
+      const text = (p: string): Promise<string | undefined> => readFile(p, 'utf8').catch(() => undefined);
+      const identity = chooseProbeIdentity({
+        selfUid: process.getuid?.() ?? 0,
+        qemuConf: await text('/etc/libvirt/qemu.conf'),
+        osRelease: await text('/etc/os-release'),
+        passwd: await text('/etc/passwd'),
+        group: await text('/etc/group'),
+      });
+      const argv = [...setprivArgv(identity), DEFAULT_QEMU_BINARY, ...qemuProbeArgv('fallback')];
+      const result = await runQmpProbe({
+        launch: { file: argv[0] as string, args: argv.slice(1), label: DEFAULT_QEMU_BINARY, notFound: wrapperNotFound(DEFAULT_QEMU_BINARY) },
+        commands: HOST_PROBE_COMMANDS,
+      });
+      return { result, identity };
+    });
+    return this.qmpProbe.reply(command, args);
   }
 
   async close(): Promise<void> {}

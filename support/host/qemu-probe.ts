@@ -23,7 +23,12 @@ import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { InputError } from '../errors.js';
 import { QmpClient, QmpError, type QmpEvent, type QmpGreeting } from './qmp.js';
-import { HarnessError, type QmpReply } from './types.js';
+import { HarnessError, HostError, type QmpReply } from './types.js';
+import { resolveQemuIdentity } from '../device/identity.js';
+import type { ParseResult } from '../device/parse-result.js';
+import { findUser, parseGroup, parsePasswd } from '../parsers/passwd.js';
+import { parseQemuConf } from '../parsers/qemu-conf.js';
+import { parseOsRelease } from '../parsers/os-release.js';
 
 export interface SevCapabilities {
   readonly pdh: string;
@@ -54,7 +59,7 @@ export interface QemuProbeOptions {
   /** default "qemu-system-x86_64" (resolved on PATH) */
   readonly binary?: string;
   /** 'auto' (default): `-accel kvm` when the device is usable by the identity QEMU runs as */
-  readonly accel?: 'auto' | 'kvm' | 'tcg';
+  readonly accel?: 'auto' | 'kvm' | 'tcg' | 'fallback';
   readonly kvmDevice?: string;
   /** run QEMU as this uid/gid (only possible as root), e.g. libvirt's qemu.conf user/group */
   readonly uid?: number | undefined;
@@ -96,9 +101,12 @@ export class QemuProbeError extends HarnessError {
 
 export const DEFAULT_QEMU_BINARY = 'qemu-system-x86_64';
 
-export function qemuProbeArgv(accel: 'kvm' | 'tcg'): string[] {
+export function qemuProbeArgv(accel: 'kvm' | 'tcg' | 'fallback'): string[] {
   const argv = ['-machine', 'none', '-nodefaults', '-display', 'none', '-S', '-qmp', 'stdio'];
   if (accel === 'kvm') argv.push('-accel', 'kvm');
+  // QEMU ≥ 5.0 (qemu-options.hx "-accel"): several -accel options are tried in order, so
+  // "kvm then tcg" starts whatever identity QEMU runs as can use, and query-kvm tells which
+  if (accel === 'fallback') argv.push('-accel', 'kvm', '-accel', 'tcg');
   return argv;
 }
 
@@ -179,22 +187,54 @@ function outcome<T>(reply: QmpReply, parse: (r: unknown) => T): QmpOutcome<T> {
   return { ok: true, value: parse(reply.return) };
 }
 
+/** How to start the QEMU process: a local binary, or a wrapper (setpriv, ssh) around its argv. */
+export interface QemuLaunch {
+  readonly file: string;
+  readonly args: readonly string[];
+  /** names the process in errors, e.g. "qemu-system-x86_64" or "ssh root@epyc1 qemu-system-x86_64" */
+  readonly label?: string;
+  /** after the process ends, what "command not found" looks like (execa ENOENT is always one) */
+  readonly notFound?: (exitCode: number | undefined, stderr: string) => string | undefined;
+}
+
+export interface QmpProbeOptions {
+  readonly launch: QemuLaunch;
+  /** QMP commands to send, in order, each without arguments */
+  readonly commands: readonly string[];
+  readonly timeoutMs?: number;
+  readonly exitGraceMs?: number;
+  /** run the process as this uid/gid (only for a local launch as root) */
+  readonly uid?: number | undefined;
+  readonly gid?: number | undefined;
+}
+
+export interface QmpProbeResult {
+  readonly launch: QemuLaunch;
+  readonly pid: number | undefined;
+  readonly qemuVersion: QmpGreeting['version'];
+  /** every command's reply, as QEMU sent it (return or error) */
+  readonly replies: ReadonlyMap<string, QmpReply>;
+  readonly events: readonly QmpEvent[];
+  readonly durationMs: number;
+  readonly exitCode: number | undefined;
+  readonly signal: string | undefined;
+  readonly stderr: string;
+}
+
 /**
- * Start QEMU, ask about SEV, quit, and reap it. Resolves with both answers (a QMP error reply is
- * an answer); rejects with QemuProbeError when no answer could be had. Either way, no QEMU
- * process is left running when the promise settles.
+ * Start a QEMU (through `launch`), negotiate QMP, send `commands`, `quit`, and reap it.
+ * Resolves with every reply; rejects with QemuProbeError when no answers could be had (missing
+ * binary, crash, garbage, early close, timeout). Either way the process has exited (SIGKILL
+ * after `exitGraceMs` if it lingers) and been reaped when the promise settles.
  */
-export async function probeQemuSev(opts: QemuProbeOptions = {}): Promise<QemuSevProbe> {
-  const binary = opts.binary ?? DEFAULT_QEMU_BINARY;
+export async function runQmpProbe(opts: QmpProbeOptions): Promise<QmpProbeResult> {
+  const { launch } = opts;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const exitGraceMs = opts.exitGraceMs ?? 3_000;
-  const wantKvm = opts.accel ?? 'auto';
-  const accel: 'kvm' | 'tcg' =
-    wantKvm === 'auto' ? ((await kvmUsable(opts.kvmDevice, { uid: opts.uid, gid: opts.gid })) ? 'kvm' : 'tcg') : wantKvm;
-  const argv = qemuProbeArgv(accel);
+  const label = launch.label ?? launch.file;
 
   const t0 = performance.now();
-  const proc = execa(binary, argv, {
+  const proc = execa(launch.file, [...launch.args], {
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
@@ -203,23 +243,23 @@ export async function probeQemuSev(opts: QemuProbeOptions = {}): Promise<QemuSev
     reject: false,
     cleanup: true,
     // backstop only: our own deadlines below kill much earlier
-    timeout: 4 * timeoutMs + exitGraceMs,
+    timeout: (opts.commands.length + 3) * timeoutMs + exitGraceMs,
     forceKillAfterDelay: 1_000,
     ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
     ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
   });
   const pid = proc.pid;
-  const source = `QMP (${binary} pid ${pid ?? '?'})`;
+  const source = `QMP (${label} pid ${pid ?? '?'})`;
   let client: QmpClient | undefined;
   let failure: unknown;
-  let answers: { caps: QmpReply; sev: QmpReply } | undefined;
+  let replies: Map<string, QmpReply> | undefined;
 
   try {
-    if (!proc.stdout || !proc.stdin) throw new HarnessError(`${binary}: no stdio pipes`);
+    if (!proc.stdout || !proc.stdin) throw new HarnessError(`${label}: no stdio pipes`);
     client = await QmpClient.connect(proc.stdout, proc.stdin, { source, greetingTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
-    const caps = await client.execute('query-sev-capabilities');
-    const sev = await client.execute('query-sev');
-    answers = { caps, sev };
+    const got = new Map<string, QmpReply>();
+    for (const c of opts.commands) got.set(c, await client.execute(c));
+    replies = got;
     try {
       await client.execute('quit');
     } catch (e) {
@@ -246,25 +286,248 @@ export async function probeQemuSev(opts: QemuProbeOptions = {}): Promise<QemuSev
   const stderr = typeof result.stderr === 'string' ? result.stderr : '';
 
   const version = client?.greeting ?? undefined;
-  if (failure !== undefined || !answers || !version) {
+  if (failure !== undefined || !replies || !version) {
     const spawnFailed = (result as { code?: string }).code === 'ENOENT';
-    const reason = spawnFailed
-      ? `${binary}: command not found`
-      : `${failure instanceof Error ? failure.message : String(failure)}${stderr ? ` (QEMU stderr: ${stderr.trim().slice(0, 500)})` : ''}`;
+    const notFound = spawnFailed ? `${launch.file}: command not found` : launch.notFound?.(result.exitCode, stderr);
+    const reason =
+      notFound ??
+      `${failure instanceof Error ? failure.message : String(failure)}${stderr ? ` (QEMU stderr: ${stderr.trim().slice(0, 500)})` : ''}`;
     throw new QemuProbeError(reason, stderr, pid, failure);
   }
   return {
-    binary,
-    argv,
-    accel,
+    launch,
     pid,
     qemuVersion: version.version,
-    sevCapabilities: outcome(answers.caps, (r) => parseSevCapabilities(r, `${source}: query-sev-capabilities`)),
-    sev: outcome(answers.sev, (r) => parseSevInfo(r, `${source}: query-sev`)),
+    replies,
     events: [...(client?.events ?? [])],
     durationMs,
     exitCode: result.exitCode,
     signal: result.signal,
     stderr,
   };
+}
+
+/**
+ * Start QEMU, ask about SEV, quit, and reap it. Resolves with both answers (a QMP error reply is
+ * an answer); rejects with QemuProbeError when no answer could be had. Either way, no QEMU
+ * process is left running when the promise settles.
+ */
+export async function probeQemuSev(opts: QemuProbeOptions = {}): Promise<QemuSevProbe> {
+  const binary = opts.binary ?? DEFAULT_QEMU_BINARY;
+  const wantKvm = opts.accel ?? 'auto';
+  const accel: 'kvm' | 'tcg' | 'fallback' =
+    wantKvm === 'auto' ? ((await kvmUsable(opts.kvmDevice, { uid: opts.uid, gid: opts.gid })) ? 'kvm' : 'tcg') : wantKvm;
+  const argv = qemuProbeArgv(accel);
+  const r = await runQmpProbe({
+    launch: { file: binary, args: argv },
+    commands: ['query-sev-capabilities', 'query-sev', ...(accel === 'fallback' ? ['query-kvm'] : [])],
+    timeoutMs: opts.timeoutMs,
+    exitGraceMs: opts.exitGraceMs,
+    uid: opts.uid,
+    gid: opts.gid,
+  });
+  const source = `QMP (${binary} pid ${r.pid ?? '?'})`;
+  const reply = (c: string): QmpReply => r.replies.get(c) as QmpReply;
+  const kvm = accel === 'fallback' ? reply('query-kvm') : undefined;
+  const usedKvm = kvm && 'return' in kvm && isObject(kvm.return) ? kvm.return.enabled === true : accel === 'kvm';
+  return {
+    binary,
+    argv,
+    accel: usedKvm ? 'kvm' : 'tcg',
+    pid: r.pid,
+    qemuVersion: r.qemuVersion,
+    sevCapabilities: outcome(reply('query-sev-capabilities'), (x) => parseSevCapabilities(x, `${source}: query-sev-capabilities`)),
+    sev: outcome(reply('query-sev'), (x) => parseSevInfo(x, `${source}: query-sev`)),
+    events: r.events,
+    durationMs: r.durationMs,
+    exitCode: r.exitCode,
+    signal: r.signal,
+    stderr: r.stderr,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The per-run probe behind Host.qmp() (local and ssh backends)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a host backend asks its one throw-away QEMU, in this order. `query-kvm` says whether QEMU
+ * ended up with KVM or fell back to TCG (qapi/accelerator.json KvmInfo {enabled, present}).
+ * Other commands need a running guest (query-sev-launch-measure, …) and are not answered.
+ */
+export const HOST_PROBE_COMMANDS = ['query-sev-capabilities', 'query-sev', 'query-kvm'] as const;
+
+/**
+ * Extra member sevcheck adds to each probe reply (QMP replies may carry members besides
+ * return/error, e.g. `id`): how the answering QEMU was started. Recorded into qmp.json with the
+ * reply, so a replayed fixture says the same thing as the live run. Never timing-dependent text
+ * in messages: `durationMs` is informational.
+ */
+export const PROBE_CONTEXT_KEY = 'sevcheck-probe';
+
+export interface QmpProbeContext {
+  /** e.g. "7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)" */
+  readonly qemu: string;
+  /** who QEMU ran as, and why that identity */
+  readonly ranAs: string;
+  /** QEMU ran as the user libvirt would run it as (false: a stand-in, or sevcheck's own user) */
+  readonly asLibvirtUser: boolean;
+  /** what QEMU's stderr said (e.g. why KVM could not be used), trimmed */
+  readonly stderr?: string | undefined;
+  readonly durationMs?: number | undefined;
+}
+
+export function probeContextOf(reply: QmpReply): QmpProbeContext | undefined {
+  const c = (reply as unknown as Record<string, unknown>)[PROBE_CONTEXT_KEY];
+  if (!isObject(c) || typeof c.qemu !== 'string' || typeof c.ranAs !== 'string') return undefined;
+  return {
+    qemu: c.qemu,
+    ranAs: c.ranAs,
+    asLibvirtUser: c.asLibvirtUser === true,
+    stderr: typeof c.stderr === 'string' ? c.stderr : undefined,
+    durationMs: typeof c.durationMs === 'number' ? c.durationMs : undefined,
+  };
+}
+
+/** The identity the probe QEMU runs as; no uid means "as the caller" (sevcheck is not root). */
+export interface ProbeIdentity {
+  readonly uid?: number | undefined;
+  readonly gid?: number | undefined;
+  readonly groups?: readonly number[] | undefined;
+  /** root QEMU under libvirt runs with its capabilities cleared; so does the probe */
+  readonly dropCaps?: boolean | undefined;
+  readonly description: string;
+  /** the probe runs as the QEMU user libvirt would use (false: a stand-in or the caller) */
+  readonly asLibvirtUser: boolean;
+}
+
+export interface IdentityFiles {
+  readonly selfUid: number;
+  /** file texts; undefined when the file does not exist */
+  readonly qemuConf?: string | undefined;
+  readonly osRelease?: string | undefined;
+  readonly passwd?: string | undefined;
+  readonly group?: string | undefined;
+}
+
+/**
+ * Who runs the probe QEMU. As root, like libvirt: the qemu.conf user/group (or libvirt's
+ * compiled-in default for the distribution) with its supplementary groups
+ * (support/device/identity.ts resolveQemuIdentity, which cites libvirt's rules). When that user
+ * does not exist (libvirt not installed) QEMU still never runs as root: it runs as `nobody`, and
+ * the description says it is a stand-in. Not root: as the caller (no way to switch).
+ */
+export function chooseProbeIdentity(f: IdentityFiles): ProbeIdentity {
+  if (f.selfUid !== 0) {
+    return { description: `sevcheck's own user (uid ${f.selfUid}; not root, so not libvirt's QEMU user)`, asLibvirtUser: false };
+  }
+  const parsed = <T>(r: ParseResult<T> | undefined): T | undefined => (r && r.ok ? r.value : undefined);
+  const passwd = parsed(f.passwd !== undefined ? parsePasswd(f.passwd) : undefined);
+  const group = parsed(f.group !== undefined ? parseGroup(f.group) : undefined);
+  const qemuConf = parsed(f.qemuConf !== undefined ? parseQemuConf(f.qemuConf) : undefined);
+  const osRelease = parsed(f.osRelease !== undefined ? parseOsRelease(f.osRelease) : undefined);
+  let why = '/etc/passwd or /etc/group could not be read';
+  if (passwd && group) {
+    const r = resolveQemuIdentity({ qemuConf, osRelease, passwd, group });
+    if (r.ok) {
+      const id = r.identity;
+      return {
+        uid: id.uid,
+        gid: id.gid,
+        groups: id.groups,
+        dropCaps: !id.capDacOverride,
+        description: `libvirt's QEMU user ${id.description} (user from ${id.userSource})`,
+        asLibvirtUser: true,
+      };
+    }
+    why = r.reason;
+  }
+  const nobody = passwd ? findUser(passwd, 'nobody') : undefined;
+  const uid = nobody?.uid ?? 65534;
+  const gid = nobody?.gid ?? 65534;
+  return {
+    uid,
+    gid,
+    groups: [],
+    dropCaps: true,
+    description: `nobody (uid ${uid}, gid ${gid}) as a stand-in, because libvirt's QEMU user could not be used: ${why}`,
+    asLibvirtUser: false,
+  };
+}
+
+/** util-linux setpriv(1) prefix that switches to `id` (empty when no switch is needed). */
+export function setprivArgv(id: ProbeIdentity): string[] {
+  if (id.uid === undefined) return [];
+  const groups = id.groups && id.groups.length ? [`--groups=${id.groups.join(',')}`] : ['--clear-groups'];
+  return [
+    'setpriv',
+    `--reuid=${id.uid}`,
+    `--regid=${id.gid ?? id.uid}`,
+    ...groups,
+    // libvirt virCommandClearCaps: the emulator runs without capabilities, root or not
+    ...(id.dropCaps ? ['--inh-caps=-all', '--bounding-set=-all'] : []),
+    '--',
+  ];
+}
+
+/** "command not found" from setpriv(1)/the remote shell: exit 127 with a "No such file" message */
+export function wrapperNotFound(binary: string): (exitCode: number | undefined, stderr: string) => string | undefined {
+  return (exitCode, stderr) =>
+    exitCode === 127 || /failed to execute .*No such file|command not found/.test(stderr)
+      ? `${/setpriv: (command )?not found/.test(stderr) ? 'setpriv' : binary}: command not found`
+      : undefined;
+}
+
+/**
+ * One lazily started probe per host and run: the first qmp() call starts QEMU, asks every
+ * HOST_PROBE_COMMANDS command, quits; later calls are answered from those replies. A probe that
+ * could not get answers makes every qmp() call throw the same HostError (the checks are then
+ * undecided with that reason), never a pass and never a second QEMU.
+ */
+export class HostQmpProbe {
+  private result: Promise<Map<string, QmpReply>> | undefined;
+  /** the probe's duration, for `npm run bench` and the docs; undefined before it ran */
+  durationMs: number | undefined;
+
+  constructor(
+    private readonly start: () => Promise<{ result: QmpProbeResult; identity: ProbeIdentity }>,
+    private readonly binary = DEFAULT_QEMU_BINARY,
+  ) {}
+
+  async reply(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
+    if ((args !== undefined && Object.keys(args).length > 0) || !(HOST_PROBE_COMMANDS as readonly string[]).includes(command)) {
+      throw new HostError(
+        'UNSUPPORTED',
+        `QMP ${command}`,
+        `QMP ${command}${args ? ' with arguments' : ''}: sevcheck's QEMU probe (-machine none, no guest) answers only ${HOST_PROBE_COMMANDS.join(', ')}`,
+      );
+    }
+    this.result ??= this.run();
+    const replies = await this.result;
+    return replies.get(command) as QmpReply;
+  }
+
+  private async run(): Promise<Map<string, QmpReply>> {
+    let got: { result: QmpProbeResult; identity: ProbeIdentity };
+    try {
+      got = await this.start();
+    } catch (e) {
+      if (e instanceof HostError) throw e;
+      const why = e instanceof Error ? e.message : String(e);
+      throw new HostError('EIO', 'QEMU probe', `the QEMU probe (${this.binary} -machine none -qmp stdio) got no answer: ${why}`);
+    }
+    const { result, identity } = got;
+    this.durationMs = result.durationMs;
+    const v = result.qemuVersion;
+    const context: QmpProbeContext = {
+      qemu: `${v.major}.${v.minor}.${v.micro}${v.package ? ` (${v.package.trim()})` : ''}`,
+      ranAs: identity.description,
+      asLibvirtUser: identity.asLibvirtUser,
+      ...(result.stderr.trim() ? { stderr: result.stderr.trim().split('\n').map((l) => l.trim()).join('; ').slice(0, 500) } : {}),
+      durationMs: Math.round(result.durationMs),
+    };
+    const out = new Map<string, QmpReply>();
+    for (const [c, r] of result.replies) out.set(c, { ...r, [PROBE_CONTEXT_KEY]: context } as unknown as QmpReply);
+    return out;
+  }
 }

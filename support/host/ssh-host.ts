@@ -23,6 +23,10 @@ import {
 } from './types.js';
 import { cpuidDevice, fromToolStderr, hostError } from './errno.js';
 import { runResultFromExeca } from './run-result.js';
+import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
+
+/** upper bound on the remote probe QEMU's life, seconds (it normally quits within a second) */
+const REMOTE_QEMU_LIMIT_S = 60;
 
 export interface SshTarget {
   readonly user: string | undefined;
@@ -62,6 +66,7 @@ export class SshHost implements Host {
   private readonly base: string[];
   private readonly controlDir: string;
   private connected: Promise<void> | undefined;
+  private qmpProbe: HostQmpProbe | undefined;
 
   constructor(
     readonly dest: SshTarget,
@@ -192,8 +197,45 @@ export class SshHost implements Host {
     return { eax: buf.readUInt32LE(0), ebx: buf.readUInt32LE(4), ecx: buf.readUInt32LE(8), edx: buf.readUInt32LE(12) };
   }
 
-  async qmp(command: string): Promise<QmpReply> {
-    throw hostError('UNSUPPORTED', `QMP ${command}`, 'the QMP probe is not wired to host backends yet');
+  /**
+   * QMP from one throw-away QEMU on the remote host per run, spoken over the ssh child's stdio
+   * (`-qmp stdio`): same identity rules and commands as the local backend
+   * (qemu-probe.ts HostQmpProbe). QEMU -machine none -S writes nothing. QEMU does not exit when
+   * its stdin closes, so the remote command is bounded by coreutils `timeout -s KILL`: even if
+   * the ssh session dies before `quit`, the remote QEMU is gone within REMOTE_QEMU_LIMIT_S.
+   */
+  async qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
+    this.qmpProbe ??= new HostQmpProbe(async () => {
+      await this.connect();
+      const text = async (p: string): Promise<string | undefined> => {
+        try {
+          return (await this.readFile(p)).toString('utf8');
+        } catch {
+          return undefined;
+        }
+      };
+      const idu = await this.remote(['id', '-u'], DEFAULT_TIMEOUT_MS);
+      const selfUid = /^\d+$/.test(String(idu.stdout).trim()) ? Number(String(idu.stdout).trim()) : -1;
+      const identity = chooseProbeIdentity({
+        selfUid,
+        qemuConf: await text('/etc/libvirt/qemu.conf'),
+        osRelease: await text('/etc/os-release'),
+        passwd: await text('/etc/passwd'),
+        group: await text('/etc/group'),
+      });
+      const remoteArgv = ['timeout', '-s', 'KILL', String(REMOTE_QEMU_LIMIT_S), ...setprivArgv(identity), DEFAULT_QEMU_BINARY, ...qemuProbeArgv('fallback')];
+      const result = await runQmpProbe({
+        launch: {
+          file: 'ssh',
+          args: [...this.base, remoteArgv.map(shellQuote).join(' ')],
+          label: `${this.target} ${DEFAULT_QEMU_BINARY}`,
+          notFound: wrapperNotFound(DEFAULT_QEMU_BINARY),
+        },
+        commands: HOST_PROBE_COMMANDS,
+      });
+      return { result, identity };
+    });
+    return this.qmpProbe.reply(command, args);
   }
 
   async close(): Promise<void> {

@@ -204,3 +204,17 @@ export function encodeAclXattr(acl: Acl): Uint8Array {
   });
   return buf;
 }
+
+/**
+ * `ls -ld -- PATH` (GNU coreutils) for one path: does the file carry an extended ACL? The mode
+ * string is followed by "+" when the file has an ACL (or another alternate access method) and
+ * "." when it has only an SELinux context (coreutils ls.c, "alternate access method" flag; info
+ * coreutils "What information is listed"). Used when getfacl is not installed.
+ */
+export function parseLsAclFlag(text: string, source = 'ls -ld'): ParseResult<boolean> {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== 1) return parseError(source, lines.length === 0 ? 0 : 2, `expected one line, got ${lines.length}`);
+  const m = /^[-bcdlpsD][-rwxsStT]{9}([+.]?)\s/.exec(lines[0] ?? '');
+  if (!m) return parseError(source, 1, `not an ls -l line: '${(lines[0] ?? '').slice(0, 60)}'`);
+  return ok(m[1] === '+');
+}

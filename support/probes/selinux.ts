@@ -1,9 +1,180 @@
-import type { Host } from '../host/types.js';
-
 /**
- * selinux layer facts, read through the run's cached Host. Built once per run by run-context.ts;
- * each method memoizes its fact (see HostProbe for the pattern).
+ * SELinux and AppArmor facts for /dev/sev: the SELinux mode, the installed policy package, what
+ * the loaded policy allows svirt_t on sev_device_t (sesearch), AVC denials in the audit log, and
+ * libvirt's AppArmor abstraction. Read once per run through the run's cached Host.
  */
+import { isHostError, type Host } from '../host/types.js';
+import { parseEnforceFile, parseGetenforce, type SelinuxMode } from '../parsers/selinux.js';
+import { parseDpkgQuery, parseRpmQuery, type InstalledPolicy } from '../parsers/pkg-version.js';
+import { parseGetsebool, parseSesearch, type SesearchResult } from '../parsers/sesearch.js';
+import { parseAvcDenials, type AvcDenial } from '../parsers/audit-log.js';
+import type { OsRelease } from '../parsers/os-release.js';
+import { ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { APPARMOR_DIR, APPARMOR_ENABLED, includesOf, LIBVIRT_QEMU_ABSTRACTION, type ApparmorFacts, type ProfileFile } from '../device/apparmor.js';
+import type { SelinuxState, ToolResult } from '../rules/selinux.js';
+
+export const ENFORCE = '/sys/fs/selinux/enforce';
+export const AUDIT_LOG = '/var/log/audit/audit.log';
+/** sesearch reads the whole policy: give it more than the default command timeout */
+const SESEARCH_TIMEOUT_MS = 60_000;
+const CMD_TIMEOUT_MS = 10_000;
+
+export const SESEARCH_ARGV = ['sesearch', '-A', '-s', 'svirt_t', '-t', 'sev_device_t', '-c', 'chr_file'] as const;
+
+export interface SelinuxProbeOptions {
+  /** a compiled policy file for sesearch; default: the loaded policy */
+  readonly policyPath?: string | undefined;
+}
+
+const firstLine = (s: string): string => s.trim().split('\n')[0] ?? '';
+
 export class SelinuxProbe {
-  constructor(readonly host: Host) {}
+  private readonly memo = new Map<string, Promise<unknown>>();
+  constructor(
+    readonly host: Host,
+    private readonly opts: SelinuxProbeOptions = {},
+  ) {}
+
+  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
+    let p = this.memo.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = f();
+      p.catch(() => undefined);
+      this.memo.set(key, p);
+    }
+    return p;
+  }
+
+  private async text(path: string): Promise<string | undefined> {
+    try {
+      return (await this.host.readFile(path)).toString('utf8');
+    } catch (e) {
+      if (isHostError(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * /sys/fs/selinux/enforce (absent = SELinux disabled); when it cannot be read for another
+   * reason, `getenforce` is asked instead, and the read error stands if that fails too.
+   */
+  state(): Promise<ParseResult<SelinuxState>> {
+    return this.once('state', async () => {
+      let raw: string | undefined;
+      try {
+        raw = await this.text(ENFORCE);
+      } catch (e) {
+        if (!isHostError(e)) throw e;
+        const r = await this.host.run(['getenforce'], { timeoutMs: CMD_TIMEOUT_MS });
+        if (r.exitCode !== 0) throw e;
+        const m = parseGetenforce(r.stdout);
+        return m.ok ? ok({ mode: m.value, source: `getenforce prints ${firstLine(r.stdout)}` }) : m;
+      }
+      if (raw === undefined) return ok({ mode: 'disabled' as SelinuxMode, source: `no ${ENFORCE}` });
+      const m = parseEnforceFile(raw, ENFORCE);
+      return m.ok ? ok({ mode: m.value, source: `${ENFORCE} reads ${raw.trim()}` }) : m;
+    });
+  }
+
+  /** AppArmor enabled in the kernel (/sys/module/apparmor/parameters/enabled reads Y). */
+  apparmorEnabled(): Promise<boolean> {
+    return this.once('apparmor', async () => (await this.text(APPARMOR_ENABLED))?.trim() === 'Y');
+  }
+
+  /**
+   * The installed policy package: `rpm -q selinux-policy` on the Fedora/RHEL/SUSE family,
+   * `dpkg-query -W -f=${Version} selinux-policy-default` on Debian/Ubuntu; other distributions
+   * try rpm, then dpkg-query.
+   */
+  installedPolicy(os: OsRelease | undefined): Promise<ToolResult<InstalledPolicy>> {
+    return this.once('policy-pkg', async () => {
+      const words = os ? [os.id, ...os.idLike].join(' ').toLowerCase() : '';
+      const rpm = async (): Promise<ToolResult<InstalledPolicy> | undefined> => {
+        const r = await this.host.run(['rpm', '-q', 'selinux-policy'], { timeoutMs: CMD_TIMEOUT_MS });
+        if (r.exitCode === 127) return undefined;
+        return { kind: 'parsed', result: parseRpmQuery(r.stdout + r.stderr, 'selinux-policy', 'rpm -q selinux-policy') };
+      };
+      const deb = async (): Promise<ToolResult<InstalledPolicy> | undefined> => {
+        const r = await this.host.run(['dpkg-query', '-W', '-f=${Version}', 'selinux-policy-default'], { timeoutMs: CMD_TIMEOUT_MS });
+        if (r.exitCode === 127) return undefined;
+        return { kind: 'parsed', result: parseDpkgQuery(r.exitCode === 0 ? r.stdout : r.stderr, 'selinux-policy-default', 'dpkg-query') };
+      };
+      const order = /debian|ubuntu/.test(words) ? [deb] : /fedora|rhel|centos|suse/.test(words) ? [rpm] : [rpm, deb];
+      for (const q of order) {
+        const r = await q();
+        if (r) return r;
+      }
+      return { kind: 'unusable', reason: 'neither rpm nor dpkg-query is installed: cannot tell the selinux-policy version' };
+    });
+  }
+
+  /** `sesearch -A -s svirt_t -t sev_device_t -c chr_file` against the loaded (or given) policy. */
+  sesearch(): Promise<ToolResult<SesearchResult>> {
+    return this.once('sesearch', async () => {
+      const argv = [...SESEARCH_ARGV, ...(this.opts.policyPath ? [this.opts.policyPath] : [])];
+      const r = await this.host.run(argv, { timeoutMs: SESEARCH_TIMEOUT_MS });
+      if (r.exitCode === 127) return { kind: 'unusable', reason: 'sesearch is not installed (dnf install setools-console; apt-get install setools)' } as const;
+      const parsed = parseSesearch(r.stdout, 'sesearch');
+      // exit 1 with "X is not a valid type attribute" is an answer; any other failure is not
+      if (r.exitCode !== 0 && !(parsed.ok && parsed.value.kind === 'unknown-type'))
+        return { kind: 'unusable', reason: `sesearch exited ${r.exitCode}: ${firstLine(r.stderr || r.stdout) || 'no output'}` } as const;
+      return { kind: 'parsed', result: parsed } as const;
+    });
+  }
+
+  /** `getsebool -a`, asked only when a needed permission hangs on a boolean. */
+  booleans(): Promise<ReadonlyMap<string, boolean> | undefined> {
+    return this.once('getsebool', async () => {
+      const r = await this.host.run(['getsebool', '-a'], { timeoutMs: CMD_TIMEOUT_MS });
+      if (r.exitCode !== 0) return undefined;
+      const parsed = parseGetsebool(r.stdout);
+      return parsed.ok ? parsed.value : undefined;
+    });
+  }
+
+  /** AVC denials in /var/log/audit/audit.log; undefined when the log does not exist. */
+  auditLog(): Promise<ParseResult<AvcDenial[]> | undefined> {
+    return this.once('audit', async () => {
+      const t = await this.text(AUDIT_LOG);
+      if (t === undefined) return undefined;
+      if (t.includes('\0')) return parseError(AUDIT_LOG, 0, 'contains NUL bytes: not a text audit log');
+      return parseAvcDenials(t, AUDIT_LOG);
+    });
+  }
+
+  /**
+   * libvirt's QEMU abstraction and the local additions it includes (abstractions/libvirt-qemu.d,
+   * local/...); empty when the abstraction does not exist.
+   */
+  apparmorAbstraction(): Promise<ProfileFile[]> {
+    return this.once('aa-files', async () => {
+      const main = await this.text(LIBVIRT_QEMU_ABSTRACTION);
+      if (main === undefined) return [];
+      const files: ProfileFile[] = [{ path: LIBVIRT_QEMU_ABSTRACTION, content: main }];
+      const wanted = includesOf(main).filter((p) => p.startsWith(`${LIBVIRT_QEMU_ABSTRACTION}`) || p.startsWith(`${APPARMOR_DIR}/local/`));
+      for (const inc of wanted) {
+        try {
+          const st = await this.host.stat(inc);
+          if (st.type === 'dir') {
+            for (const name of await this.host.listDir(inc)) {
+              const t = await this.text(`${inc}/${name}`);
+              if (t !== undefined) files.push({ path: `${inc}/${name}`, content: t });
+            }
+          } else {
+            const t = await this.text(inc);
+            if (t !== undefined) files.push({ path: inc, content: t });
+          }
+        } catch (e) {
+          if (!isHostError(e, 'ENOENT')) throw e;
+        }
+      }
+      return files;
+    });
+  }
+
+  /** What selinux.apparmor-sev needs; the profile files are read only when AppArmor is enabled. */
+  async apparmorFacts(securityDriver: readonly string[] | undefined): Promise<ApparmorFacts> {
+    const enabled = await this.apparmorEnabled();
+    return { enabled, securityDriver, files: enabled ? await this.apparmorAbstraction() : [] };
+  }
 }

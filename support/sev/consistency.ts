@@ -104,7 +104,20 @@ export interface CacheFacts {
   readonly cpu0Id?: string | undefined;
 }
 
+/**
+ * kvm_amd module parameters (/sys/module/kvm_amd/parameters/{sev,sev_es,sev_snp}): what KVM
+ * actually offers. libvirt and QEMU can only offer what KVM does (QEMU's query-sev-capabilities
+ * fails with "SEV is not enabled in KVM" when KVM_MEMORY_ENCRYPT_OP is refused, target/i386/sev.c).
+ */
+export interface KernelFacts {
+  readonly source: string;
+  readonly sev?: boolean | undefined;
+  readonly sevEs?: boolean | undefined;
+  readonly snp?: boolean | undefined;
+}
+
 export interface LayerFacts {
+  readonly kernel?: KernelFacts | undefined;
   readonly cpuid?: CpuidFacts | undefined;
   readonly domcaps?: DomCapsFacts | undefined;
   readonly qmp?: QmpFacts | undefined;
@@ -218,6 +231,25 @@ export function findDisagreements(f: LayerFacts): Disagreement[] {
         ? 'QEMU answers query-sev-capabilities but the cached capabilities have no <sev>: libvirt will keep reporting SEV unsupported until the cache is invalidated'
         : 'the cache still holds SEV capabilities that QEMU no longer reports',
       'caps.cache.fresh');
+  }
+
+  // --- kvm_amd vs what libvirt offers ------------------------------------------------------
+  const { kernel } = f;
+  if (kernel && domcaps?.sevSupported === true && kernel.sev === false) {
+    differ(out, 'sev-supported', { source: `${kernel.source}/sev`, value: false }, { source: domcaps.source, value: true },
+      "libvirt offers SEV although kvm_amd has it off: libvirt's cached capabilities predate the change");
+  }
+  if (kernel && domcaps?.snpSupported === true && kernel.snp === false) {
+    differ(out, 'sev-snp-supported', { source: `${kernel.source}/sev_snp`, value: false }, { source: `${domcaps.source} launchSecurity sectype`, value: true },
+      "libvirt offers sev-snp launch security although kvm_amd has SEV-SNP off: libvirt's cached capabilities predate the change");
+  }
+  if (kernel?.snp === true && cpuid?.snp && domcaps?.snpSupported === false) {
+    differ(out, 'sev-snp-supported', { source: `${kernel.source}/sev_snp and ${cpuid.source} EAX[4]`, value: true }, { source: `${domcaps.source} launchSecurity sectype`, value: false },
+      'CPU and KVM offer SEV-SNP but libvirt does not: libvirt < 10.5 or QEMU < 9.1 (no sev-snp-guest), or a stale cache');
+  }
+  if (kernel && cpuid && domcaps?.maxESGuests !== undefined && domcaps.maxESGuests > 0 && kernel.sevEs === false) {
+    differ(out, 'sev-es-supported', { source: `${kernel.source}/sev_es`, value: false }, { source: `${domcaps.source} maxESGuests`, value: domcaps.maxESGuests },
+      'libvirt counts SEV-ES guests from CPUID, but kvm_amd has SEV-ES off: SEV-ES guests will fail to start');
   }
 
   // --- pdh / cert-chain / cpu0-id ------------------------------------------------------------

@@ -1,0 +1,135 @@
+/**
+ * The SEV guests defined on a host, and how one domain.* check over several guests becomes one
+ * verdict. Pure: the domain probe (support/probes/domain.ts) reads the definitions through the
+ * Host and hands them here.
+ *
+ * An "SEV guest" is a domain whose definition has <launchSecurity type='sev'> or
+ * <launchSecurity type='sev-snp'> (libvirt docs/formatdomain.rst "Launch Security";
+ * docs/kbase/launch_security_sev.rst). Other domains are ordinary guests: no domain.* check is
+ * about them.
+ *
+ * Folding (one check per scenario, any failure fails): failed if any SEV guest fails (the
+ * message names each offending guest); else undecided if any SEV guest is undecided or any
+ * definition could not be read (it might be an SEV guest); else passed if any passed; else
+ * skipped (no SEV guest, or the check does not apply to any of them).
+ */
+import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
+import type { DomainModel } from './model.js';
+import { schemaVerdict, type SchemaInfo, type SchemaOutcome } from './schema.js';
+
+export interface GuestDefinition {
+  /** <name>, else the file name without .xml */
+  readonly name: string;
+  /** where the definition came from: "/etc/libvirt/qemu/web1.xml" or "virsh dumpxml --inactive web1" */
+  readonly source: string;
+  readonly text: string;
+  readonly model: DomainModel;
+}
+
+export interface UnreadableDefinition {
+  readonly source: string;
+  readonly reason: string;
+}
+
+export interface HostGuests {
+  /** where the definitions were looked for, e.g. "/etc/libvirt/qemu/*.xml" */
+  readonly origin: string;
+  /** domains with <launchSecurity type='sev'|'sev-snp'> */
+  readonly sev: readonly GuestDefinition[];
+  /** names of the other (not SEV) domains */
+  readonly others: readonly string[];
+  /** definitions that could not be read or parsed (unknown whether they are SEV guests) */
+  readonly unreadable: readonly UnreadableDefinition[];
+  /** set when the host has no libvirt QEMU configuration at all (why) */
+  readonly none?: string | undefined;
+}
+
+export function isSevGuest(d: DomainModel): boolean {
+  const t = d.launchSecurity?.type;
+  return t === 'sev' || t === 'sev-snp';
+}
+
+/** "guest 'web1' (/etc/libvirt/qemu/web1.xml)" */
+export function guestLabel(g: GuestDefinition): string {
+  return `guest '${g.name}' (${g.source})`;
+}
+
+const FAILED = /^found ([\s\S]*?); expected ([\s\S]*); fix: ([\s\S]*)$/;
+
+function strip(message: string, prefix: string): string {
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
+
+/** The skipped verdict for a host without SEV guests. */
+export function noSevGuests(g: HostGuests): Verdict {
+  if (g.none) return skipped(`no SEV guest defined on the host: ${g.none}`);
+  const others = g.others.length
+    ? `${g.others.length} domain(s) in ${g.origin} (${g.others.join(', ')}), none with <launchSecurity type='sev'> or 'sev-snp'`
+    : `no domain definitions in ${g.origin}`;
+  return skipped(`no SEV guest defined on the host: ${others}`);
+}
+
+/**
+ * One verdict for a check over every SEV guest of the host. `judge` gives each guest's verdict
+ * (a pure rule, or a rule over facts the probe gathered).
+ */
+export function foldGuests(g: HostGuests, verdicts: ReadonlyArray<readonly [GuestDefinition, Verdict]>): Verdict {
+  if (g.sev.length === 0 && g.unreadable.length === 0) return noSevGuests(g);
+  const by = (s: Verdict['status']) => verdicts.filter(([, v]) => v.status === s);
+  const bad = by('failed');
+  const open = by('undecided');
+  const ok = by('passed');
+  const notApplicable = by('skipped');
+  const names = (xs: ReadonlyArray<readonly [GuestDefinition, Verdict]>) => xs.map(([x]) => `'${x.name}'`).join(', ');
+  const passingNote = ok.length ? ` (${ok.length} other SEV guest(s) pass: ${names(ok)})` : '';
+  if (bad.length > 0) {
+    const found: string[] = [];
+    const expected: string[] = [];
+    const fixes: string[] = [];
+    for (const [guest, v] of bad) {
+      const m = FAILED.exec(v.message);
+      const [f, e, x] = m ? [m[1]!, m[2]!, m[3]!] : [v.message, 'the check to pass', 'see the message'];
+      found.push(`${guestLabel(guest)}: ${f}`);
+      if (!expected.includes(e)) expected.push(e);
+      fixes.push(bad.length > 1 ? `for '${guest.name}': ${x}` : x);
+    }
+    return failed(
+      `${bad.length} of ${g.sev.length} SEV guest(s) fail: ${found.join(' | ')}${passingNote}${open.length ? ` (undecided for ${names(open)})` : ''}${g.unreadable.length ? ` (unreadable: ${g.unreadable.map((u) => u.source).join(', ')})` : ''}`,
+      expected.join(' | '),
+      `${fixes.join(' | ')} (edit with: virsh edit ${bad.map(([x]) => x.name).join(' / ')})`,
+    );
+  }
+  if (open.length > 0 || g.unreadable.length > 0) {
+    const reasons = [
+      ...open.map(([guest, v]) => `${guestLabel(guest)}: ${strip(v.message, 'undecided: ')}`),
+      ...g.unreadable.map((u) => `${u.source}: ${u.reason} (cannot tell whether it is an SEV guest)`),
+    ];
+    return undecided(`${reasons.join('; ')}${passingNote}`);
+  }
+  if (ok.length > 0) {
+    const na = notApplicable.length ? `; not applicable to ${notApplicable.map(([x]) => `'${x.name}'`).join(', ')}` : '';
+    return passed(`${ok.length} SEV guest(s): ${ok.map(([guest, v]) => `${guestLabel(guest)}: ${v.message}`).join('; ')}${na}`);
+  }
+  return skipped(notApplicable.map(([guest, v]) => `${guestLabel(guest)}: ${strip(v.message, 'skipped: ')}`).join('; '));
+}
+
+/** Apply a per-guest rule to every SEV guest and fold. */
+export function judgeGuests(g: HostGuests, rule: (guest: GuestDefinition) => Verdict): Verdict {
+  return foldGuests(g, g.sev.map((x) => [x, rule(x)] as const));
+}
+
+/** domain.schema-valid over the host's SEV guests, from xmllint's outcome for each. */
+export function judgeSchemas(
+  g: HostGuests,
+  outcomes: ReadonlyArray<readonly [GuestDefinition, SchemaOutcome]>,
+  info: SchemaInfo,
+): Verdict {
+  const where = `${info.rng}${info.libvirtVersion ? ` (libvirt ${info.libvirtVersion})` : ''} on the machine sevcheck runs on, not the probed host's own schema`;
+  return foldGuests(
+    g,
+    outcomes.map(([x, o]) => [
+      x,
+      schemaVerdict(x.source, o, where, { launchSecurityType: x.model.launchSecurity?.type, policyText: x.model.launchSecurity?.policyText, schema: info }),
+    ] as const),
+  );
+}
