@@ -1,4 +1,4 @@
-import { World, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
+import { World, setDefaultTimeout, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
 import { HarnessError, HostError, type Host } from './host/types.js';
 import { runContext, type Probes, type RunContext } from './run-context.js';
 import { undecided, type Verdict } from './verdict.js';
@@ -85,3 +85,7 @@ export class SevWorld extends World<SevWorldParameters> {
 
 
 setWorldConstructor(SevWorld);
+
+// Every host command has its own timeout (a harness error, exit 2); cucumber's own step timeout
+// (5 s by default) must sit above them so that it never decides a check by itself.
+setDefaultTimeout(60_000);

@@ -182,12 +182,21 @@ export class CapsProbe {
     return this.once('layers', async () => {
       const opt = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
       const compared: string[] = [];
-      const [sev, sevEs, snp] = await Promise.all(['sev', 'sev_es', 'sev_snp'].map((n) => opt(hostProbe.kvmAmdParam(n))));
-      const loaded = await opt(hostProbe.kvmAmdLoaded());
+      // ask every layer at once (over ssh each read is a round trip)
+      const [sev, sevEs, snp, loaded, em, q, dc, ns, cacheFact] = await Promise.all([
+        opt(hostProbe.kvmAmdParam('sev')),
+        opt(hostProbe.kvmAmdParam('sev_es')),
+        opt(hostProbe.kvmAmdParam('sev_snp')),
+        opt(hostProbe.kvmAmdLoaded()),
+        opt(hostProbe.encryptedMemory()),
+        opt(this.sevCapabilities()),
+        opt(this.domcaps('q35')),
+        opt(this.nodeSevInfo()),
+        opt(this.capsCache()),
+      ]);
       const kernel: KernelFacts | undefined =
         loaded === undefined ? undefined : { source: KVM_AMD_PARAMS, sev: loaded ? sev?.enabled ?? false : false, sevEs: loaded ? sevEs?.enabled : false, snp: loaded ? snp?.enabled : false };
       if (kernel) compared.push('kvm_amd');
-      const em = await opt(hostProbe.encryptedMemory());
       const cpuid: CpuidFacts | undefined = em && {
         source: 'CPUID 0x8000001F',
         sev: em.sev,
@@ -199,7 +208,6 @@ export class CapsProbe {
         minSevAsid: em.minSevAsid,
       };
       if (cpuid) compared.push('CPUID');
-      const q = await opt(this.sevCapabilities());
       const qmpRelevant = q && (q.ok || !(q.error.desc === 'KVM not enabled' && q.context && !q.context.asLibvirtUser)) ? q : undefined;
       const qmp: QmpFacts | undefined = qmpRelevant && {
         source: 'QMP query-sev-capabilities',
@@ -209,7 +217,6 @@ export class CapsProbe {
           : { errorDesc: qmpRelevant.error.desc }),
       };
       if (qmp) compared.push('QEMU');
-      const dc = await opt(this.domcaps('q35'));
       const domcaps: DomCapsFacts | undefined = dc && {
         source: dc.source,
         sevSupported: dc.sev?.supported,
@@ -221,10 +228,9 @@ export class CapsProbe {
         snpSupported: dc.snpSupported,
       };
       if (domcaps) compared.push('domcapabilities');
-      const ns = await opt(this.nodeSevInfo());
       const nodesevinfo: NodeSevInfoFacts | undefined = ns?.ok ? { ...ns.info, source: ns.info.source } : undefined;
       if (nodesevinfo) compared.push('nodesevinfo');
-      const cacheFile = (await opt(this.capsCache()))?.files.find((f) => f.cache && f.cache.arch === 'x86_64')?.cache;
+      const cacheFile = cacheFact?.files.find((f) => f.cache && f.cache.arch === 'x86_64')?.cache;
       const cache: CacheFacts | undefined = cacheFile && { source: cacheFile.source, hasSev: cacheFile.sev !== undefined, ...(cacheFile.sev ?? {}) };
       if (cache) compared.push('capabilities cache');
       return {

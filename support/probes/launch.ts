@@ -51,6 +51,13 @@ export interface LaunchOptions {
   readonly vectors?: string | undefined;
   /** --amd-certs DIR: AMD's ARK/ASK (ark.pem, ask.pem, cert_chain; optionally under milan/, genoa/, turin/) */
   readonly amdCerts?: string | undefined;
+  /**
+   * --kds / --no-kds: may missing SNP certificates be fetched from AMD KDS? Default as the caps
+   * layer's AMD roots: yes for live hosts, no for fixture replays and when --amd-certs is given.
+   */
+  readonly kds?: boolean | undefined;
+  /** --kds-cache DIR: KDS answers are cached under DIR/snp (default $SEVCHECK_CACHE_DIR, else ~/.cache/sevcheck/kds) */
+  readonly kdsCacheDir?: string | undefined;
 }
 
 /** Fail fast (exit 2) on a --launch or --vectors directory that is not one. */
@@ -286,7 +293,7 @@ export class LaunchProbe {
       if (!report || !gen) {
         throw new HarnessError(`${(await this.bundleOrThrow()).file}: snp.vcek: no VCEK: name the VCEK file ("vcek") or the extended report's certificate table ("certTable")${report ? ', or the processor "generation" so that it can be fetched from AMD KDS' : ''}`);
       }
-      const got = await kdsFetch(kdsVcekPath(report, gen), `the VCEK for this report's CHIP_ID and REPORTED_TCB`);
+      const got = await kdsFetch(kdsVcekPath(report, gen), `the VCEK for this report's CHIP_ID and REPORTED_TCB`, this.kdsSettings());
       return loadSnpCert(got.bytes, got.label);
     });
   }
@@ -311,7 +318,7 @@ export class LaunchProbe {
       }
       const gen = (await this.snpReport())?.generation ?? snp.generation;
       if ((!ark || !ask) && gen) {
-        const got = await kdsFetch(kdsChainPath(gen), `AMD's ${gen} ARK and ASK`);
+        const got = await kdsFetch(kdsChainPath(gen), `AMD's ${gen} ARK and ASK`, this.kdsSettings());
         const [a, b] = chainPairOf(got.bytes, got.label);
         ask ??= a;
         ark ??= b;
@@ -323,6 +330,14 @@ export class LaunchProbe {
       }
       return { ark, ask, vek };
     });
+  }
+
+  private kdsSettings(): KdsSettings {
+    const o = this.options;
+    return {
+      enabled: process.env[OFFLINE_ENV] === '1' ? false : (o.kds ?? (!o.amdCerts && this.host.kind !== 'fixture')),
+      cacheDir: o.kdsCacheDir ? join(resolve(o.kdsCacheDir), 'snp') : undefined,
+    };
   }
 
   private async fromCertTable(kind: CertKind): Promise<SnpCert | undefined> {
@@ -384,8 +399,14 @@ export function kdsVcekPath(report: SnpReport, gen: SnpGeneration): string {
   return `/vcek/v1/${kdsProduct(gen)}/${hwid}?${fmc}blSPL=${d2(t.bootloader)}&teeSPL=${d2(t.tee)}&snpSPL=${d2(t.snp)}&ucodeSPL=${d2(t.microcode)}`;
 }
 
-function cacheDir(): string {
-  return process.env[CACHE_ENV] || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'sevcheck', 'kds');
+export interface KdsSettings {
+  /** false: only cached answers are used */
+  readonly enabled: boolean;
+  readonly cacheDir?: string | undefined;
+}
+
+function cacheDir(s: KdsSettings): string {
+  return s.cacheDir || process.env[CACHE_ENV] || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'sevcheck', 'kds');
 }
 
 /**
@@ -393,13 +414,17 @@ function cacheDir(): string {
  * back is verified like any other certificate (the ARK is pinned), so the cache is only a cache.
  * Network and HTTP failures are HostError: the check is undecided with the URL and the reason.
  */
-export async function kdsFetch(path: string, what: string): Promise<{ bytes: Buffer; label: string }> {
+export async function kdsFetch(path: string, what: string, settings: KdsSettings): Promise<{ bytes: Buffer; label: string }> {
   const base = (process.env[KDS_URL_ENV] || KDS_URL).replace(/\/+$/, '');
-  const file = join(cacheDir(), path.replace(/^\/vcek\/v1\//, '').replace(/[?&=]/g, '_'));
+  const file = join(cacheDir(settings), path.replace(/^\/vcek\/v1\//, '').replace(/[?&=]/g, '_'));
   if (existsSync(file)) return { bytes: readFileSync(file), label: `${displayPath(file)} (cached from AMD KDS)` };
   const url = `${base}${path}`;
-  if (process.env[OFFLINE_ENV] === '1') {
-    throw new HostError('UNSUPPORTED', url, `${what} is not cached (${displayPath(file)}) and ${OFFLINE_ENV}=1 forbids asking AMD KDS; pass --amd-certs DIR or name the certificates in launch.json`);
+  if (!settings.enabled) {
+    throw new HostError(
+      'UNSUPPORTED',
+      url,
+      `${what} is not cached (${displayPath(file)}) and fetching from AMD KDS is off (fixture replay, --amd-certs, --no-kds or ${OFFLINE_ENV}=1); name the certificates in launch.json, pass --amd-certs DIR, or --kds`,
+    );
   }
   let bytes: Buffer;
   try {

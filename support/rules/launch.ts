@@ -40,10 +40,6 @@ export async function evidence<T>(f: () => Promise<T> | T, expected: string, fix
   }
 }
 
-export function isVerdict(x: unknown): x is Verdict {
-  return typeof x === 'object' && x !== null && 'status' in x && 'message' in x && Object.keys(x).length === 2;
-}
-
 /** The guest owner brought a bundle, with the section this check needs. */
 export function bundleGate(bundle: LaunchBundle | undefined, section: 'sev' | 'snp'): Verdict | undefined {
   if (!bundle) return skipped(NO_BUNDLE);

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import * as rules from '../../support/rules/caps.js';
+import { parseDomainCapabilities } from '../../support/parsers/domcaps.js';
+import { decodeEncryptedMemory } from '../../support/sev/cpuid.js';
+import type { QmpAnswer } from '../../support/probes/caps.js';
+import type { SevCapabilities } from '../../support/host/qemu-probe.js';
+
+const cpuid = decodeEncryptedMemory({ eax: 0x0101fd3f, ebx: 0x00004173, ecx: 0x1fd, edx: 0x80 }); // cbitpos 51
+const dc = (sev: string, ls = '') => parseDomainCapabilities(`<domainCapabilities><machine>pc-q35-9.2</machine><features>${sev}${ls}</features></domainCapabilities>`, 'virsh domcapabilities');
+const yes = "<sev supported='yes'><cbitpos>51</cbitpos><reducedPhysBits>1</reducedPhysBits><maxGuests>382</maxGuests><maxESGuests>127</maxESGuests></sev>";
+const ctx = (asLibvirtUser: boolean) => ({ qemu: '9.2.0', ranAs: asLibvirtUser ? "libvirt's QEMU user libvirt-qemu" : 'nobody (uid 65534) as a stand-in', asLibvirtUser });
+const err = (desc: string, asUser = true): QmpAnswer<SevCapabilities> => ({ ok: false, error: { class: 'GenericError', desc }, context: ctx(asUser) });
+const ok = (cbitpos = 51): QmpAnswer<SevCapabilities> => ({ ok: true, value: { pdh: 'AA==', certChain: 'AA==', cbitpos, reducedPhysBits: 1 }, context: ctx(true) });
+
+describe('caps.domcaps.*', () => {
+  it('sev-supported: yes with cbitpos and reducedPhysBits passes; no / absent / incomplete fail with a fix', async () => {
+    expect(rules.domcapsSevSupported(await dc(yes)).status).toBe('passed');
+    const no = rules.domcapsSevSupported(await dc("<sev supported='no'/>"));
+    expect(no.status).toBe('failed');
+    expect(no.message).toMatch(/kvm_amd.sev=1.*rm -f \/var\/cache\/libvirt\/qemu\/capabilities/);
+    expect(rules.domcapsSevSupported(await dc("<sev supported='no'/>"), { kvmSev: true }).message).toMatch(/libvirt's view is stale/);
+    expect(rules.domcapsSevSupported(await dc("<sev supported='no'/>"), { qmp: err('SEV: Failed to open /dev/sev: Permission denied') }).message).toMatch(/read-write access to \/dev\/sev/);
+    expect(rules.domcapsSevSupported(await dc('')).message).toMatch(/no <sev> element/);
+    expect(rules.domcapsSevSupported(await dc("<sev supported='yes'><cbitpos>51</cbitpos></sev>")).message).toMatch(/without <reducedPhysBits>/);
+  });
+  it('cbitpos: equal passes, different fails naming both values and sources, no SEV is undecided', async () => {
+    expect(rules.domcapsCbitpos(await dc(yes), cpuid).status).toBe('passed');
+    const bad = rules.domcapsCbitpos(await dc(yes.replace('>51<', '>47<')), cpuid);
+    expect(bad.status).toBe('failed');
+    expect(bad.message).toMatch(/<cbitpos>47<\/cbitpos> but CPUID 0x8000001F EBX\[5:0\] = 51/);
+    expect(rules.domcapsCbitpos(await dc("<sev supported='no'/>"), cpuid).status).toBe('undecided');
+  });
+  it('sev-snp: the sev-snp sectype passes; missing launchSecurity or sectype fails', async () => {
+    const ls = (v: string) => `<launchSecurity supported='yes'><enum name='sectype'>${v}</enum></launchSecurity>`;
+    expect(rules.domcapsSnp(await dc(yes, ls('<value>sev</value><value>sev-snp</value>'))).status).toBe('passed');
+    expect(rules.domcapsSnp(await dc(yes, ls('<value>sev</value>'))).status).toBe('failed');
+    expect(rules.domcapsSnp(await dc(yes)).message).toMatch(/libvirt ≥ 10.5/);
+  });
+});
+
+describe('caps.qmp.*', () => {
+  it('a return passes; each QEMU error gets its own fix', () => {
+    expect(rules.qmpSevCapabilities(ok()).status).toBe('passed');
+    expect(rules.qmpSevCapabilities(err('SEV is not enabled in KVM')).message).toMatch(/GenericError "SEV is not enabled in KVM".*fix: enable SEV in KVM/);
+    expect(rules.qmpSevCapabilities(err('SEV: Failed to open /dev/sev: Permission denied')).message).toMatch(/KERNEL=="sev", GROUP="kvm", MODE="0660"/);
+    expect(rules.qmpSevCapabilities(err('SEV: Failed to open /dev/sev: No such file or directory')).message).toMatch(/modprobe ccp/);
+    expect(rules.qmpSevCapabilities(err('SEV is not available in this QEMU')).message).toMatch(/CONFIG_SEV/);
+    expect(rules.qmpSevCapabilities(err('something new')).status).toBe('failed');
+  });
+  it('"KVM not enabled": failed as libvirt\'s user, undecided for a stand-in identity (says who)', () => {
+    expect(rules.qmpSevCapabilities(err('KVM not enabled', true)).status).toBe('failed');
+    const u = rules.qmpSevCapabilities(err('KVM not enabled', false));
+    expect(u.status).toBe('undecided');
+    expect(u.message).toMatch(/run as nobody \(uid 65534\) as a stand-in/);
+  });
+  it('cbitpos vs CPUID', () => {
+    expect(rules.qmpCbitpos(ok(51), cpuid).status).toBe('passed');
+    expect(rules.qmpCbitpos(ok(47), cpuid).message).toMatch(/cbitpos 47 .*but CPUID 0x8000001F EBX\[5:0\] = 51/);
+    expect(rules.qmpCbitpos(err('SEV is not enabled in KVM'), cpuid).status).toBe('undecided');
+  });
+});
+
+describe('caps.cache.fresh', () => {
+  const file = (sev: boolean) => ({
+    path: '/var/cache/libvirt/qemu/capabilities/x.xml',
+    cache: { arch: 'x86_64', emulator: '/usr/bin/qemu-system-x86_64', sev: sev ? { cbitpos: 51, reducedPhysBits: 1, pdh: 'a', certChain: 'b' } : undefined } as never,
+  });
+  const cache = (sev: boolean) => ({ dir: '/var/cache/libvirt/qemu/capabilities', files: [file(sev)] });
+  it('no <sev> cached while QEMU answers: stale, with the rm + restart fix', () => {
+    const v = rules.cacheFresh(cache(false), { kvmSev: true, kvmSevSource: 'kvm_amd', qmp: ok() }, []);
+    expect(v.status).toBe('failed');
+    expect(v.message).toMatch(/has no <sev> \(cached before SEV was enabled\).*fix: clear libvirt's capabilities cache: rm -f/);
+  });
+  it('<sev> cached after SEV was turned off: stale', () => {
+    expect(rules.cacheFresh(cache(true), { kvmSev: false, kvmSevSource: 'kvm_amd', qmp: undefined }, []).status).toBe('failed');
+  });
+  it('agreeing cache passes; a QEMU refusal as libvirt\'s user makes "no <sev>" current', () => {
+    expect(rules.cacheFresh(cache(true), { kvmSev: true, kvmSevSource: 'kvm_amd', qmp: ok() }, []).status).toBe('passed');
+    expect(rules.cacheFresh(cache(false), { kvmSev: true, kvmSevSource: 'kvm_amd', qmp: err('SEV: Failed to open /dev/sev: Permission denied') }, []).status).toBe('passed');
+  });
+  it('no cache, unreadable files, or no live evidence: undecided', () => {
+    expect(rules.cacheFresh(undefined, { kvmSev: true, kvmSevSource: 'k', qmp: undefined }, []).status).toBe('undecided');
+    expect(rules.cacheFresh({ dir: 'd', files: [{ path: 'd/x.xml', problem: 'd/x.xml: malformed XML' }] }, { kvmSev: true, kvmSevSource: 'k', qmp: undefined }, []).message).toMatch(/malformed XML/);
+    expect(rules.cacheFresh(cache(true), { kvmSev: undefined, kvmSevSource: 'k', qmp: undefined }, []).status).toBe('undecided');
+  });
+});
+
+describe('caps.layers.agree', () => {
+  it('names each disagreement with both values and sources', () => {
+    const v = rules.layersAgree([{ fact: 'cbitpos', a: { source: 'CPUID', value: 51 }, b: { source: 'virsh nodesevinfo', value: 47 }, why: 'w' }], ['CPUID', 'nodesevinfo']);
+    expect(v.message).toMatch(/cbitpos: 51 \(CPUID\) vs 47 \(virsh nodesevinfo\)/);
+    expect(rules.layersAgree([], ['CPUID', 'QEMU']).status).toBe('passed');
+    expect(rules.layersAgree([], ['kvm_amd', 'CPUID']).status).toBe('undecided');
+  });
+});
+
+describe('caps.pdh.chain-valid source selection', () => {
+  it('QMP first, then nodesevinfo, else undecided naming both', () => {
+    expect(rules.chainSource(ok(), { ok: false, error: 'x' })).toMatchObject({ from: 'QMP query-sev-capabilities' });
+    expect(rules.chainSource(err('KVM not enabled'), { ok: true, info: { source: 's', pdh: 'p', certChain: 'c', extra: {} } })).toMatchObject({ from: 'virsh nodesevinfo' });
+    const none = rules.chainSource({ error: 'QEMU probe: no answer' }, { ok: false, error: 'libvirt is not running' });
+    expect(rules.chainValid(none as never).message).toMatch(/QMP could not be asked \(QEMU probe: no answer\); virsh nodesevinfo: libvirt is not running/);
+  });
+});
