@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * Prebuild `sevcheck measure` into one plain-JS ESM file, dist/measure.mjs, with esbuild (installed
- * with tsx), plus dist/measure.inputs.json listing the sources it was built from. bin/sevcheck.js
- * uses the bundle only while every listed source is older than it, so an edited checkout falls back
- * to tsx and never runs stale code. Meant for the npm `prepare` script (npm ci runs it).
+ * with tsx), plus dist/measure.inputs.json: the SHA-256 of every source it was built from.
+ * bin/sevcheck.js uses the bundle only while every source still has that hash (content, not mtime:
+ * a checkout sets mtimes arbitrarily), so an edited checkout falls back to tsx, never stale code. Meant for the npm `prepare` script (npm ci runs it).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +31,11 @@ const result = await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-const inputs = Object.keys(result.metafile.inputs).map((p) => relative(root, join(root, p)));
+const inputs = Object.fromEntries(
+  Object.keys(result.metafile.inputs).map((p) => {
+    const rel = relative(root, join(root, p));
+    return [rel, createHash('sha256').update(readFileSync(join(root, rel))).digest('hex')];
+  }),
+);
 writeFileSync(join(root, 'dist/measure.inputs.json'), `${JSON.stringify(inputs, null, 2)}\n`);
-console.log(`build-measure: dist/measure.mjs from ${inputs.length} sources`);
+console.log(`build-measure: dist/measure.mjs from ${Object.keys(inputs).length} sources`);

@@ -3,7 +3,7 @@
  * bin/sevcheck.js) prints exactly what the tsx path prints, for good input and bad input.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SHARED, sevcheck } from '../helpers.js';
@@ -15,10 +15,11 @@ describe('prebuilt measure bundle', () => {
     execFileSync(process.execPath, [join(ROOT, 'scripts/build-measure.mjs')], { cwd: ROOT });
   }, 60_000);
 
-  it('lists its sources so a stale bundle is never used', () => {
+  it('records the SHA-256 of its sources so a stale bundle is never used', () => {
     expect(existsSync(join(ROOT, 'dist/measure.mjs'))).toBe(true);
-    const inputs = JSON.parse(readFileSync(join(ROOT, 'dist/measure.inputs.json'), 'utf8')) as string[];
-    expect(inputs).toEqual(expect.arrayContaining(['support/cli/measure.ts', 'support/sev/snp-digest.ts', 'support/sev/ovmf.ts']));
+    const inputs = JSON.parse(readFileSync(join(ROOT, 'dist/measure.inputs.json'), 'utf8')) as Record<string, string>;
+    expect(Object.keys(inputs)).toEqual(expect.arrayContaining(['support/cli/measure.ts', 'support/sev/snp-digest.ts', 'support/sev/ovmf.ts']));
+    for (const sha of Object.values(inputs)) expect(sha).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it.each([
@@ -31,6 +32,21 @@ describe('prebuilt measure bundle', () => {
     const fast = await sevcheck(['measure', ...args]);
     const slow = await sevcheck(['measure', ...args], { SEVCHECK_NO_PREBUILT: '1' });
     expect(fast).toEqual(slow);
+  });
+
+  it('is used while its sources are unchanged, and not once one differs from the recorded hash', async () => {
+    const file = join(ROOT, 'dist/measure.inputs.json');
+    const args = ['measure', '--mode', 'sev', '--ovmf', `${FIX}/ovmf_AmdSev_suffix.bin`];
+    expect((await sevcheck(args, { SEVCHECK_LAUNCHER_TRACE: '1' })).stderr).toBe('sevcheck: launcher: prebuilt dist/measure.mjs\n');
+    const original = readFileSync(file, 'utf8');
+    const inputs = JSON.parse(original) as Record<string, string>;
+    inputs['support/sev/snp-digest.ts'] = '0'.repeat(64);
+    writeFileSync(file, JSON.stringify(inputs));
+    try {
+      expect((await sevcheck(args, { SEVCHECK_LAUNCHER_TRACE: '1' })).stderr).toBe('sevcheck: launcher: tsx\n');
+    } finally {
+      writeFileSync(file, original);
+    }
   });
 
   it('gives sev-snp-measure\'s digest (test/sev/measure-vectors.ts "amdsev snp gce 3 vcpus no vcpu sig")', async () => {
