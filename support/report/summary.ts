@@ -44,7 +44,7 @@ export function consoleSummary(r: Results, color: boolean): string {
   };
   const lines = [`sevcheck: ${r.host} (${r.target}), profile ${r.profile}`];
   for (const c of [...r.checks].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.id.localeCompare(b.id))) {
-    lines.push(`  ${paint(c.status, ICON[c.status].padEnd(9))} ${c.id.padEnd(28)} ${c.scenario}`);
+    lines.push(`  ${paint(c.status, ICON[c.status].padEnd(9))} ${c.id.padEnd(36)} ${c.scenario}`);
     if (c.status === 'failed' || c.status === 'undecided') lines.push(`            ${c.message}`);
   }
   lines.push(countLine(r));

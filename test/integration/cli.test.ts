@@ -28,14 +28,16 @@ describe('sevcheck CLI', () => {
     const out = mkdtempSync(join(tmpdir(), 'sevcheck-out-'));
     const r = await sevcheck(['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--out', out]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/14 passed, 0 failed, 0 undecided, 0 skipped/);
+    const expected = JSON.parse(readFileSync(join(ref, 'expected.json'), 'utf8')) as Record<string, string>;
+    expect(Object.values(expected)).not.toContain('failed');
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed, \d+ undecided, \d+ skipped$/m);
     expect(r.stdout).toMatch(/PASS\s+host.kvm-amd.sev-snp/);
     for (const f of ['results.json', 'summary.md', 'junit.xml', 'cucumber.html', 'messages.ndjson']) expect(existsSync(join(out, f))).toBe(true);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.host).toBe('reference-milan');
-    expect(results.checks[0]).toMatchObject({ id: expect.stringMatching(/^host\./), status: 'passed', feature: expect.stringMatching(/^features\/host\//) });
-    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/\*\*COMPLIANT\*\* for profile `sev-snp`/);
-    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuite[^>]*tests="14"/);
+    expect(results.checks.find((c: { id: string }) => c.id === 'host.cpuid.sev')).toMatchObject({ id: expect.stringMatching(/^host\./), status: 'passed', feature: expect.stringMatching(/^features\/host\//) });
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/\*\*(COMPLIANT|compliant so far — some checks undecided)\*\* for profile `sev-snp`/);
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(new RegExp(`<testsuite[^>]*tests="${results.checks.length}"`));
   });
 
   it('--format json prints results.json and nothing else on stdout', async () => {
