@@ -19,6 +19,7 @@ export class CheckFailed extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CheckFailed';
+    // The message is the whole story: no stack frames in reports.
     this.stack = `CheckFailed: ${message}`;
   }
 }
