@@ -19,6 +19,7 @@ import { checkLaunchOptions, type LaunchOptions } from '../probes/launch.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type Results } from '../report/results.js';
 import { consoleSummary, summaryMarkdown } from '../report/summary.js';
+import { junitXml } from '../report/junit.js';
 import { ROOT } from './paths.js';
 
 export interface SuiteOptions {
@@ -71,7 +72,8 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     const format: Array<string | [string, string]> = [];
     if (opts.format === 'pretty') format.push('pretty');
     if (write) {
-      format.push(['html', resolve(outDir, 'cucumber.html')], ['junit', resolve(outDir, 'junit.xml')], ['message', resolve(outDir, 'messages.ndjson')]);
+      // junit.xml is written from the verdicts below (support/report/junit.ts), not by cucumber
+      format.push(['html', resolve(outDir, 'cucumber.html')], ['message', resolve(outDir, 'messages.ndjson')]);
     }
     const environment = {
       cwd: ROOT,
@@ -85,7 +87,6 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
         profiles: [profile],
         provided: {
           format,
-          formatOptions: { junit: { suiteName: `sevcheck ${described.name}` } },
           tags: opts.tags ?? '',
           worldParameters: { host: opts.host, profile },
         },
@@ -99,6 +100,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     if (write) {
       await writeFile(resolve(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
       await writeFile(resolve(outDir, 'summary.md'), summaryMarkdown(results));
+      await writeFile(resolve(outDir, 'junit.xml'), junitXml(results));
     }
     if (counter && readLog) await writeFile(readLog, `${JSON.stringify(Object.fromEntries(counter.counts), null, 2)}\n`);
     if (recorder && opts.recordTo) await recorder.writeFixture(opts.recordTo.dir, { name: opts.recordTo.name, profile });

@@ -1,0 +1,46 @@
+/**
+ * junit.xml from sevcheck's own results rather than cucumber's JUnit formatter: cucumber reports
+ * a pending step (our "undecided") as a <failure/> with no message, which turns CI red for a check
+ * that could not be asked and hides why. Here:
+ *   failed    → <failure message="found …; expected …; fix: …">
+ *   undecided → <skipped message="undecided: …"> (CI stays green, the reason is shown)
+ *   skipped   → <skipped message="skipped: …">
+ * One <testsuite> per feature file, one <testcase> per scenario, classname = check id.
+ */
+import type { Results } from './results.js';
+
+const esc = (s: string): string =>
+  s
+    // XML 1.0 forbids most control characters even when escaped
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+
+export function junitXml(r: Results): string {
+  const byFeature = new Map<string, Results['checks']>();
+  for (const c of r.checks) byFeature.set(c.feature, [...(byFeature.get(c.feature) ?? []), c]);
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const n = (s: string): number => r.checks.filter((c) => c.status === s).length;
+  out.push(
+    `<testsuites name="sevcheck ${esc(r.host)}" tests="${r.checks.length}" failures="${n('failed')}" skipped="${n('undecided') + n('skipped')}" time="${(r.durationMs / 1000).toFixed(3)}">`,
+  );
+  for (const [feature, checks] of byFeature) {
+    const f = checks.filter((c) => c.status === 'failed').length;
+    const s = checks.filter((c) => c.status === 'undecided' || c.status === 'skipped').length;
+    out.push(`  <testsuite name="${esc(feature)}" tests="${checks.length}" failures="${f}" errors="0" skipped="${s}" timestamp="${esc(r.startedAt)}">`);
+    out.push(`    <properties><property name="host" value="${esc(r.host)}"/><property name="target" value="${esc(r.target)}"/><property name="profile" value="${esc(r.profile)}"/></properties>`);
+    for (const c of checks) {
+      out.push(`    <testcase classname="${esc(c.id)}" name="${esc(c.scenario)}">`);
+      if (c.status === 'failed') out.push(`      <failure type="${esc(c.id)}" message="${esc(c.message)}">${esc(c.message)}</failure>`);
+      else if (c.status !== 'passed') out.push(`      <skipped message="${esc(c.message)}"/>`);
+      const text = c.message.startsWith(`${c.status}: `) ? c.message : `${c.status}: ${c.message}`;
+      out.push(`      <system-out>${esc(text)}</system-out>`);
+      out.push('    </testcase>');
+    }
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>', '');
+  return out.join('\n');
+}
