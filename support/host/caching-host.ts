@@ -1,3 +1,4 @@
+import { Memo } from '../memo.js';
 import type { CpuidRegs, Host, HostDescription, QmpReply, RunOptions, RunResult, StatInfo } from './types.js';
 
 /**
@@ -8,44 +9,33 @@ import type { CpuidRegs, Host, HostDescription, QmpReply, RunOptions, RunResult,
 export class CachingHost implements Host {
   readonly target: string;
   readonly kind: Host['kind'];
-  private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly memo = new Memo();
 
   constructor(readonly inner: Host) {
     this.target = inner.target;
     this.kind = inner.kind;
   }
 
-  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
-    let p = this.memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = f();
-      // keep the rejection cached but never unhandled
-      p.catch(() => undefined);
-      this.memo.set(key, p);
-    }
-    return p;
-  }
-
   describe(): Promise<HostDescription> {
-    return this.once('describe', () => this.inner.describe());
+    return this.memo.once('describe', () => this.inner.describe());
   }
   readFile(path: string): Promise<Buffer> {
-    return this.once(`readFile\0${path}`, () => this.inner.readFile(path));
+    return this.memo.once(`readFile\0${path}`, () => this.inner.readFile(path));
   }
   stat(path: string): Promise<StatInfo> {
-    return this.once(`stat\0${path}`, () => this.inner.stat(path));
+    return this.memo.once(`stat\0${path}`, () => this.inner.stat(path));
   }
   listDir(path: string): Promise<string[]> {
-    return this.once(`listDir\0${path}`, () => this.inner.listDir(path)).then((l) => [...l]);
+    return this.memo.once(`listDir\0${path}`, () => this.inner.listDir(path)).then((l) => [...l]);
   }
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    return this.once(`run\0${JSON.stringify(argv)}`, () => this.inner.run(argv, opts));
+    return this.memo.once(`run\0${JSON.stringify(argv)}`, () => this.inner.run(argv, opts));
   }
   cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
-    return this.once(`cpuid\0${leaf}\0${cpu}`, () => this.inner.cpuid(leaf, cpu));
+    return this.memo.once(`cpuid\0${leaf}\0${cpu}`, () => this.inner.cpuid(leaf, cpu));
   }
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
-    return this.once(`qmp\0${command}\0${JSON.stringify(args ?? {})}`, () => this.inner.qmp(command, args));
+    return this.memo.once(`qmp\0${command}\0${JSON.stringify(args ?? {})}`, () => this.inner.qmp(command, args));
   }
   close(): Promise<void> {
     return this.inner.close();

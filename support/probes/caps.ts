@@ -8,6 +8,7 @@
  * parse (InputError from a parser is turned into HostError EIO naming the command: a host that
  * prints garbage is a host fact, not a broken harness, and must never pass).
  */
+import { Memo } from '../memo.js';
 import { InputError } from '../errors.js';
 import { HostError, isHostError, type Host, type QmpReply } from '../host/types.js';
 import { parseSevCapabilities, parseSevInfo, probeContextOf, type QmpProbeContext, type SevCapabilities, type SevInfo } from '../host/qemu-probe.js';
@@ -75,26 +76,16 @@ function asHostError(e: unknown, what: string): never {
 }
 
 export class CapsProbe {
-  private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly memo = new Memo();
   constructor(
     readonly host: Host,
     /** where AMD's ASK/ARK come from this run (--amd-certs / KDS); none: chain checks stay undecided */
     readonly amdRoots?: AmdRootSource,
   ) {}
 
-  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
-    let p = this.memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = f();
-      p.catch(() => undefined);
-      this.memo.set(key, p);
-    }
-    return p;
-  }
-
   /** `virsh -c qemu:///system domcapabilities [--machine q35]`, parsed. */
   domcaps(machine: DomcapsMachine = 'default'): Promise<DomainCapabilities> {
-    return this.once(`domcaps:${machine}`, async () => {
+    return this.memo.once(`domcaps:${machine}`, async () => {
       const argv = domcapsArgv(machine);
       const r = await this.host.run(argv, { timeoutMs: VIRSH_TIMEOUT_MS });
       if (r.exitCode !== 0) throw virshProblem(argv, r.exitCode, r.stderr);
@@ -108,7 +99,7 @@ export class CapsProbe {
 
   /** `virsh nodesevinfo`: fields, or libvirt's error when it has no SEV to report. */
   nodeSevInfo(): Promise<NodeSevInfoFact> {
-    return this.once('nodesevinfo', async () => {
+    return this.memo.once('nodesevinfo', async () => {
       const argv = [...NODESEVINFO_ARGV];
       const r = await this.host.run(argv, { timeoutMs: VIRSH_TIMEOUT_MS });
       if (r.exitCode !== 0) {
@@ -128,7 +119,7 @@ export class CapsProbe {
 
   /** Every *.xml under /var/cache/libvirt/qemu/capabilities; undefined when there is no cache. */
   capsCache(): Promise<CapsCacheFact | undefined> {
-    return this.once('capscache', async () => {
+    return this.memo.once('capscache', async () => {
       let names: string[];
       try {
         names = await this.host.listDir(CAPS_CACHE_DIR);
@@ -164,12 +155,12 @@ export class CapsProbe {
 
   /** QMP query-sev-capabilities from the host's QEMU (one probe per run). */
   sevCapabilities(): Promise<QmpAnswer<SevCapabilities>> {
-    return this.once('qmp:caps', () => this.qmp('query-sev-capabilities', parseSevCapabilities));
+    return this.memo.once('qmp:caps', () => this.qmp('query-sev-capabilities', parseSevCapabilities));
   }
 
   /** QMP query-sev (firmware API version and state as QEMU sees it). */
   sevInfo(): Promise<QmpAnswer<SevInfo>> {
-    return this.once('qmp:sev', () => this.qmp('query-sev', parseSevInfo));
+    return this.memo.once('qmp:sev', () => this.qmp('query-sev', parseSevInfo));
   }
 
   /**
@@ -179,7 +170,7 @@ export class CapsProbe {
    * host.
    */
   layerFacts(hostProbe: HostProbe): Promise<LayerFactsResult> {
-    return this.once('layers', async () => {
+    return this.memo.once('layers', async () => {
       const opt = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
       const compared: string[] = [];
       // ask every layer at once (over ssh each read is a round trip)
@@ -243,7 +234,7 @@ export class CapsProbe {
 
   /** QMP query-kvm: did the probe QEMU get KVM (qapi KvmInfo {enabled, present})? */
   kvm(): Promise<QmpAnswer<{ enabled: boolean; present: boolean }>> {
-    return this.once('qmp:kvm', () =>
+    return this.memo.once('qmp:kvm', () =>
       this.qmp('query-kvm', (r, source) => {
         const o = r as Record<string, unknown> | null;
         if (typeof o !== 'object' || o === null || typeof o.enabled !== 'boolean' || typeof o.present !== 'boolean') {

@@ -5,6 +5,8 @@
  * not parse is a ParseResult error (the rules make that undecided); other read failures surface
  * as HostError (undecided with that reason).
  */
+import { Memo } from '../memo.js';
+import { readTextIfExists } from '../host/read.js';
 import { isHostError, type Host, type StatInfo } from '../host/types.js';
 import { parseOsRelease, type OsRelease } from '../parsers/os-release.js';
 import { parseQemuConf, type QemuConf } from '../parsers/qemu-conf.js';
@@ -24,31 +26,16 @@ export const LIMITS_D = '/etc/security/limits.d';
 const CMD_TIMEOUT_MS = 10_000;
 
 export class DeviceProbe {
-  private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly memo = new Memo();
   constructor(readonly host: Host) {}
 
-  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
-    let p = this.memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = f();
-      p.catch(() => undefined);
-      this.memo.set(key, p);
-    }
-    return p;
-  }
-
   /** File text, or undefined when it does not exist. */
-  private async text(path: string): Promise<string | undefined> {
-    try {
-      return (await this.host.readFile(path)).toString('utf8');
-    } catch (e) {
-      if (isHostError(e, 'ENOENT')) return undefined;
-      throw e;
-    }
+  private text(path: string): Promise<string | undefined> {
+    return readTextIfExists(this.host, path);
   }
 
   osRelease(): Promise<Loaded<OsRelease>> {
-    return this.once('os-release', async () => {
+    return this.memo.once('os-release', async () => {
       for (const path of OS_RELEASE) {
         const t = await this.text(path);
         if (t !== undefined) return parseOsRelease(t, path);
@@ -58,7 +45,7 @@ export class DeviceProbe {
   }
 
   qemuConf(): Promise<Loaded<QemuConf>> {
-    return this.once('qemu.conf', async () => {
+    return this.memo.once('qemu.conf', async () => {
       const t = await this.text(QEMU_CONF);
       return t === undefined ? undefined : parseQemuConf(t, QEMU_CONF);
     });
@@ -71,14 +58,14 @@ export class DeviceProbe {
   }
 
   passwd(): Promise<Loaded<AccountDb<PasswdEntry>>> {
-    return this.once('passwd', async () => {
+    return this.memo.once('passwd', async () => {
       const t = await this.text('/etc/passwd');
       return t === undefined ? undefined : parsePasswd(t, '/etc/passwd');
     });
   }
 
   group(): Promise<Loaded<AccountDb<GroupEntry>>> {
-    return this.once('group', async () => {
+    return this.memo.once('group', async () => {
       const t = await this.text('/etc/group');
       return t === undefined ? undefined : parseGroup(t, '/etc/group');
     });
@@ -97,7 +84,7 @@ export class DeviceProbe {
 
   /** Who QEMU runs as under the system libvirt daemon (identity.ts). */
   qemuIdentity(): Promise<IdentityResult> {
-    return this.once('identity', async () => {
+    return this.memo.once('identity', async () => {
       const fail = (reason: string): IdentityResult => ({ ok: false, reason, notes: [] });
       const conf = await this.qemuConf();
       if (conf && !conf.ok) return fail(`cannot parse ${formatParseError(conf.error)}`);
@@ -123,7 +110,7 @@ export class DeviceProbe {
 
   /** A device node's metadata, or undefined when it does not exist. */
   node(path: string): Promise<StatInfo | undefined> {
-    return this.once(`node:${path}`, async () => {
+    return this.memo.once(`node:${path}`, async () => {
       try {
         return await this.host.stat(path);
       } catch (e) {
@@ -138,7 +125,7 @@ export class DeviceProbe {
    * `ls -ld -- PATH` tells whether there is an ACL at all ("+" after the mode string).
    */
   acl(path: string): Promise<AclFact> {
-    return this.once(`acl:${path}`, async () => {
+    return this.memo.once(`acl:${path}`, async () => {
       const node = await this.node(path);
       if (node?.type !== 'char') return { kind: 'unknown', reason: `${path} is not a character device` } as const;
       let g;
@@ -173,7 +160,7 @@ export class DeviceProbe {
 
   /** Every effective udev rules file (highest-priority copy of each name), content read. */
   udevRuleFiles(): Promise<UdevRulesFile[]> {
-    return this.once('udev-files', async () => {
+    return this.memo.once('udev-files', async () => {
       const listed: Array<{ dir: string; name: string }> = [];
       for (const dir of UDEV_RULE_DIRS) {
         let names: string[];
@@ -199,12 +186,12 @@ export class DeviceProbe {
   }
 
   sevUdevOutcome(): Promise<UdevPermOutcome> {
-    return this.once('udev-sev', async () => evaluateDeviceRules(await this.udevRuleFiles(), SEV_DEVICE));
+    return this.memo.once('udev-sev', async () => evaluateDeviceRules(await this.udevRuleFiles(), SEV_DEVICE));
   }
 
   /** limits.conf then limits.d/*.conf in C-locale order (pam_limits.c); unparseable lines are skipped by the parser. */
   limits(): Promise<LimitsEntry[][]> {
-    return this.once('limits', async () => {
+    return this.memo.once('limits', async () => {
       const files: string[] = [LIMITS_CONF];
       try {
         files.push(...(await this.host.listDir(LIMITS_D)).filter((n) => n.endsWith('.conf')).sort().map((n) => `${LIMITS_D}/${n}`));

@@ -15,6 +15,7 @@
  * Schema validation runs xmllint with the libvirt schemas of the machine sevcheck runs on (the
  * guest XML is piped to it; nothing is written anywhere).
  */
+import { Memo } from '../memo.js';
 import { posix } from 'node:path';
 import { HarnessError, HostError, isHostError, type Host } from '../host/types.js';
 import { InputError } from '../errors.js';
@@ -34,22 +35,12 @@ interface RawDefinition {
 }
 
 export class DomainProbe {
-  private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly memo = new Memo();
   constructor(readonly host: Host) {}
-
-  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
-    let p = this.memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = f();
-      p.catch(() => undefined);
-      this.memo.set(key, p);
-    }
-    return p;
-  }
 
   /** Every domain definition on the host, split into SEV guests, other guests and unreadable files. */
   guests(): Promise<HostGuests> {
-    return this.once('guests', async () => {
+    return this.memo.once('guests', async () => {
       const fromDir = await this.fromConfigDir();
       if ('none' in fromDir) return { origin: `${LIBVIRT_QEMU_DIR}/*.xml`, sev: [], others: [], unreadable: [], none: fromDir.none };
       let raws = fromDir.raws;
@@ -70,12 +61,12 @@ export class DomainProbe {
 
   /** The libvirt schema on the machine sevcheck runs on: path, version, sev-snp support. */
   schemaInfo(): Promise<SchemaInfo> {
-    return this.once('schemaInfo', () => schemaInfo());
+    return this.memo.once('schemaInfo', () => schemaInfo());
   }
 
   /** xmllint's verdict on one guest's definition (local schemas). */
   schema(g: GuestDefinition): Promise<SchemaOutcome> {
-    return this.once(`schema\0${g.source}`, () => validateDomainText(g.text, g.source));
+    return this.memo.once(`schema\0${g.source}`, () => validateDomainText(g.text, g.source));
   }
 
   private async fromConfigDir(): Promise<{ none: string } | { raws: RawDefinition[]; error?: HostError }> {

@@ -3,6 +3,7 @@
  * kernel config, modprobe.d. Each fact is read once per run (the Host is a CachingHost) and
  * parsed once here. Reads that fail surface as HostError; the rules decide what that means.
  */
+import { Memo } from '../memo.js';
 import { gunzipSync } from 'node:zlib';
 import { isHostError, type Host } from '../host/types.js';
 import { decodeEncryptedMemory, LEAF_ENCRYPTED_MEMORY, LEAF_MAX_EXTENDED, type EncryptedMemoryCaps } from '../sev/cpuid.js';
@@ -25,25 +26,15 @@ export interface KernelConfig {
 }
 
 export class HostProbe {
-  private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly memo = new Memo();
   constructor(private readonly host: Host) {}
-
-  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
-    let p = this.memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = f();
-      p.catch(() => undefined);
-      this.memo.set(key, p);
-    }
-    return p;
-  }
 
   private async text(path: string): Promise<string> {
     return (await this.host.readFile(path)).toString('utf8');
   }
 
   cpuinfo(): Promise<CpuInfo> {
-    return this.once('cpuinfo', async () => parseCpuinfo(await this.text('/proc/cpuinfo')));
+    return this.memo.once('cpuinfo', async () => parseCpuinfo(await this.text('/proc/cpuinfo')));
   }
 
   /**
@@ -53,7 +44,7 @@ export class HostProbe {
    * Authored fixtures may omit 0x80000000; then the guard is skipped.
    */
   encryptedMemory(): Promise<EncryptedMemoryCaps> {
-    return this.once('cpuid', async () => {
+    return this.memo.once('cpuid', async () => {
       let maxExtended: number | undefined;
       try {
         maxExtended = (await this.host.cpuid(LEAF_MAX_EXTENDED)).eax >>> 0;
@@ -69,7 +60,7 @@ export class HostProbe {
 
   /** Is kvm_amd loaded? (/sys/module/kvm_amd exists for a loaded or built-in module) */
   kvmAmdLoaded(): Promise<boolean> {
-    return this.once('kvm_amd', async () => {
+    return this.memo.once('kvm_amd', async () => {
       try {
         await this.host.stat('/sys/module/kvm_amd');
         return true;
@@ -82,7 +73,7 @@ export class HostProbe {
 
   /** A kvm_amd parameter; undefined when the running module has no such parameter. */
   kvmAmdParam(name: string): Promise<ModuleParam | undefined> {
-    return this.once(`param:${name}`, async () => {
+    return this.memo.once(`param:${name}`, async () => {
       const path = `${KVM_AMD_PARAMS}/${name}`;
       try {
         const raw = (await this.text(path)).trim();
@@ -95,16 +86,16 @@ export class HostProbe {
   }
 
   cmdline(): Promise<KernelCmdline> {
-    return this.once('cmdline', async () => parseCmdline(await this.text('/proc/cmdline')));
+    return this.memo.once('cmdline', async () => parseCmdline(await this.text('/proc/cmdline')));
   }
 
   kernelRelease(): Promise<string> {
-    return this.once('osrelease', async () => (await this.text('/proc/sys/kernel/osrelease')).trim());
+    return this.memo.once('osrelease', async () => (await this.text('/proc/sys/kernel/osrelease')).trim());
   }
 
   /** /boot/config-$(uname -r), else /proc/config.gz; undefined when neither exists. */
   kernelConfig(): Promise<KernelConfig | undefined> {
-    return this.once('kconfig', async () => {
+    return this.memo.once('kconfig', async () => {
       const release = await this.kernelRelease();
       const candidates: Array<[string, (b: Buffer) => string]> = [
         [`/boot/config-${release}`, (b) => b.toString('utf8')],
@@ -131,7 +122,7 @@ export class HostProbe {
 
   /** Every `options` line of the effective modprobe.d files, in the order modprobe applies them. */
   modprobeOptions(): Promise<ModprobeOption[]> {
-    return this.once('modprobe', async () => {
+    return this.memo.once('modprobe', async () => {
       const listing: Array<{ dir: string; names: string[] }> = [];
       for (const dir of MODPROBE_DIRS) {
         try {

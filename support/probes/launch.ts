@@ -16,6 +16,7 @@
  *
  * Key material (TIK, TEK, secret values) is returned as bytes only; nothing here formats it.
  */
+import { Memo } from '../memo.js';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -169,21 +170,11 @@ export interface SnpChain {
 }
 
 export class LaunchProbe {
-  private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly memo = new Memo();
   constructor(
     readonly host: Host,
     private readonly options: LaunchOptions = {},
   ) {}
-
-  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
-    let p = this.memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = f();
-      p.catch(() => undefined);
-      this.memo.set(key, p);
-    }
-    return p;
-  }
 
   /** The bundle directory: --launch DIR, else a fixture host's launch/ subdirectory. */
   bundleDir(): string | undefined {
@@ -197,7 +188,7 @@ export class LaunchProbe {
 
   /** The guest owner's launch bundle; undefined when the run has none. */
   bundle(): Promise<LaunchBundle | undefined> {
-    return this.once('bundle', async () => {
+    return this.memo.once('bundle', async () => {
       const dir = this.bundleDir();
       return dir === undefined ? undefined : loadBundle(dir, { vectors: this.options.vectors ?? process.env[VECTORS_ENV], amdCerts: this.options.amdCerts });
     });
@@ -205,7 +196,7 @@ export class LaunchProbe {
 
   /** TIK and TEK from the owner's key files (16 bytes each; sevctl session's tik.bin / tek.bin). */
   sevKeys(): Promise<SevKeys> {
-    return this.once('sev-keys', async () => {
+    return this.memo.once('sev-keys', async () => {
       const sev = await this.sevBundle();
       return { tik: key('TIK', sev.tik), tek: key('TEK', sev.tek) };
     });
@@ -213,7 +204,7 @@ export class LaunchProbe {
 
   /** The SEV launch digest the owner expects (sevcheck measure --mode sev|seves, or a reference digest). */
   sevExpectedDigest(): Promise<ExpectedDigest> {
-    return this.once('sev-digest', async () => {
+    return this.memo.once('sev-digest', async () => {
       const sev = await this.sevBundle();
       return expectedDigest(sev.expected, sev.mode, 32);
     });
@@ -221,7 +212,7 @@ export class LaunchProbe {
 
   /** What the platform returned: the bundle's recorded replies, else QMP on the host. */
   sevPlatform(): Promise<SevPlatform> {
-    return this.once('sev-platform', async () => {
+    return this.memo.once('sev-platform', async () => {
       const sev = await this.sevBundle();
       let p: SevPlatform;
       if (sev.platform) p = parsePlatformFile(sev.platform);
@@ -236,7 +227,7 @@ export class LaunchProbe {
 
   /** The owner's secret entries (GUID and value); undefined when the bundle names none. */
   secretEntries(): Promise<Array<{ guid: string; value: Uint8Array }> | undefined> {
-    return this.once('secret', async () => {
+    return this.memo.once('secret', async () => {
       const s = (await this.sevBundle()).secret;
       return s?.entries.map((e) => ({ guid: e.guid, value: readRef(e.file) }));
     });
@@ -244,7 +235,7 @@ export class LaunchProbe {
 
   /** A secret packet the owner's tooling already built (header and data, raw or base64). */
   secretPacket(): Promise<{ header: Uint8Array; data: Uint8Array; source: string } | undefined> {
-    return this.once('secret-packet', async () => {
+    return this.memo.once('secret-packet', async () => {
       const p = (await this.sevBundle()).secret?.packet;
       if (!p) return undefined;
       return { header: rawOrBase64(p.header), data: rawOrBase64(p.data), source: `${p.header.label} + ${p.data.label}` };
@@ -253,7 +244,7 @@ export class LaunchProbe {
 
   /** The SNP launch digest the owner expects; undefined when the bundle states none. */
   snpExpectedDigest(): Promise<ExpectedDigest | undefined> {
-    return this.once('snp-digest', async () => {
+    return this.memo.once('snp-digest', async () => {
       const e = (await this.snpBundle()).expected;
       return e === undefined ? undefined : expectedDigest(e, 'snp', 48);
     });
@@ -261,7 +252,7 @@ export class LaunchProbe {
 
   /** The attestation report (tampering from launch.json applied); undefined when the bundle has none. */
   snpReport(): Promise<SnpReport | undefined> {
-    return this.once('snp-report', async () => {
+    return this.memo.once('snp-report', async () => {
       const snp = await this.snpBundle();
       if (!snp.report) return undefined;
       let bytes = reportBytes(snp.report);
@@ -273,7 +264,7 @@ export class LaunchProbe {
 
   /** The measurement the platform returned: the report's MEASUREMENT, else the bundle's measurement. */
   snpMeasurement(): Promise<{ measurement: Buffer; source: string } | undefined> {
-    return this.once('snp-measurement', async () => {
+    return this.memo.once('snp-measurement', async () => {
       const snp = await this.snpBundle();
       const report = await this.snpReport();
       if (report) return { measurement: report.measurement, source: `MEASUREMENT of ${snp.report?.label ?? 'the report'}` };
@@ -283,7 +274,7 @@ export class LaunchProbe {
 
   /** The VCEK (or VLEK) that should have signed the report. */
   snpVek(): Promise<SnpCert> {
-    return this.once('snp-vek', async () => {
+    return this.memo.once('snp-vek', async () => {
       const snp = await this.snpBundle();
       if (snp.vcek) return loadSnpCert(readRef(snp.vcek), snp.vcek.label);
       const fromTable = (await this.fromCertTable('vcek')) ?? (await this.fromCertTable('vlek'));
@@ -300,7 +291,7 @@ export class LaunchProbe {
 
   /** AMD's ARK and ASK for the report's generation, and the VCEK. */
   snpChain(): Promise<SnpChain> {
-    return this.once('snp-chain', async () => {
+    return this.memo.once('snp-chain', async () => {
       const snp = await this.snpBundle();
       const vek = await this.snpVek();
       let ark = snp.ark ? loadSnpCert(readRef(snp.ark), snp.ark.label) : await this.fromCertTable('ark');

@@ -3,6 +3,8 @@
  * the loaded policy allows svirt_t on sev_device_t (sesearch), AVC denials in the audit log, and
  * libvirt's AppArmor abstraction. Read once per run through the run's cached Host.
  */
+import { Memo } from '../memo.js';
+import { readTextIfExists } from '../host/read.js';
 import { isHostError, type Host } from '../host/types.js';
 import { parseEnforceFile, parseGetenforce, type SelinuxMode } from '../parsers/selinux.js';
 import { parseDpkgQuery, parseRpmQuery, type InstalledPolicy } from '../parsers/pkg-version.js';
@@ -29,29 +31,14 @@ export interface SelinuxProbeOptions {
 const firstLine = (s: string): string => s.trim().split('\n')[0] ?? '';
 
 export class SelinuxProbe {
-  private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly memo = new Memo();
   constructor(
     readonly host: Host,
     private readonly opts: SelinuxProbeOptions = {},
   ) {}
 
-  private once<T>(key: string, f: () => Promise<T>): Promise<T> {
-    let p = this.memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = f();
-      p.catch(() => undefined);
-      this.memo.set(key, p);
-    }
-    return p;
-  }
-
-  private async text(path: string): Promise<string | undefined> {
-    try {
-      return (await this.host.readFile(path)).toString('utf8');
-    } catch (e) {
-      if (isHostError(e, 'ENOENT')) return undefined;
-      throw e;
-    }
+  private text(path: string): Promise<string | undefined> {
+    return readTextIfExists(this.host, path);
   }
 
   /**
@@ -59,7 +46,7 @@ export class SelinuxProbe {
    * reason, `getenforce` is asked instead, and the read error stands if that fails too.
    */
   state(): Promise<ParseResult<SelinuxState>> {
-    return this.once('state', async () => {
+    return this.memo.once('state', async () => {
       let raw: string | undefined;
       try {
         raw = await this.text(ENFORCE);
@@ -78,7 +65,7 @@ export class SelinuxProbe {
 
   /** AppArmor enabled in the kernel (/sys/module/apparmor/parameters/enabled reads Y). */
   apparmorEnabled(): Promise<boolean> {
-    return this.once('apparmor', async () => (await this.text(APPARMOR_ENABLED))?.trim() === 'Y');
+    return this.memo.once('apparmor', async () => (await this.text(APPARMOR_ENABLED))?.trim() === 'Y');
   }
 
   /**
@@ -87,7 +74,7 @@ export class SelinuxProbe {
    * try rpm, then dpkg-query.
    */
   installedPolicy(os: OsRelease | undefined): Promise<ToolResult<InstalledPolicy>> {
-    return this.once('policy-pkg', async () => {
+    return this.memo.once('policy-pkg', async () => {
       const words = os ? [os.id, ...os.idLike].join(' ').toLowerCase() : '';
       const rpm = async (): Promise<ToolResult<InstalledPolicy> | undefined> => {
         const r = await this.host.run(['rpm', '-q', 'selinux-policy'], { timeoutMs: CMD_TIMEOUT_MS });
@@ -110,7 +97,7 @@ export class SelinuxProbe {
 
   /** `sesearch -A -s svirt_t -t sev_device_t -c chr_file` against the loaded (or given) policy. */
   sesearch(): Promise<ToolResult<SesearchResult>> {
-    return this.once('sesearch', async () => {
+    return this.memo.once('sesearch', async () => {
       const argv = [...SESEARCH_ARGV, ...(this.opts.policyPath ? [this.opts.policyPath] : [])];
       const r = await this.host.run(argv, { timeoutMs: SESEARCH_TIMEOUT_MS });
       if (r.exitCode === 127) return { kind: 'unusable', reason: 'sesearch is not installed (dnf install setools-console; apt-get install setools)' } as const;
@@ -124,7 +111,7 @@ export class SelinuxProbe {
 
   /** `getsebool -a`, asked only when a needed permission hangs on a boolean. */
   booleans(): Promise<ReadonlyMap<string, boolean> | undefined> {
-    return this.once('getsebool', async () => {
+    return this.memo.once('getsebool', async () => {
       const r = await this.host.run(['getsebool', '-a'], { timeoutMs: CMD_TIMEOUT_MS });
       if (r.exitCode !== 0) return undefined;
       const parsed = parseGetsebool(r.stdout);
@@ -134,7 +121,7 @@ export class SelinuxProbe {
 
   /** AVC denials in /var/log/audit/audit.log; undefined when the log does not exist. */
   auditLog(): Promise<ParseResult<AvcDenial[]> | undefined> {
-    return this.once('audit', async () => {
+    return this.memo.once('audit', async () => {
       const t = await this.text(AUDIT_LOG);
       if (t === undefined) return undefined;
       if (t.includes('\0')) return parseError(AUDIT_LOG, 0, 'contains NUL bytes: not a text audit log');
@@ -147,7 +134,7 @@ export class SelinuxProbe {
    * local/...); empty when the abstraction does not exist.
    */
   apparmorAbstraction(): Promise<ProfileFile[]> {
-    return this.once('aa-files', async () => {
+    return this.memo.once('aa-files', async () => {
       const main = await this.text(LIBVIRT_QEMU_ABSTRACTION);
       if (main === undefined) return [];
       const files: ProfileFile[] = [{ path: LIBVIRT_QEMU_ABSTRACTION, content: main }];
