@@ -6,9 +6,9 @@
  */
 import benchSuite from './suite.bench.js';
 import { benchLintDomain } from './lint-domain.bench.js';
-import benchSnpDigest from './snp-digest.bench.js';
+import benchSnpDigest, { printSnpDigestBench } from './snp-digest.bench.js';
 
 const only = process.argv[2];
 if (!only || only === 'suite') await benchSuite();
 if (!only || only === 'lint') await benchLintDomain();
-if (!only || only === 'measure') await benchSnpDigest();
+if (!only || only === 'measure') printSnpDigestBench(await benchSnpDigest());

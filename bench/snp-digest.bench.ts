@@ -116,15 +116,19 @@ export async function benchSnpDigest(firmware = '/usr/share/OVMF/OVMF_CODE_4M.fd
 
 export default benchSnpDigest;
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const r = await benchSnpDigest(process.argv[2]);
+/** Print a benchmark result as `npm run bench` shows it. */
+export function printSnpDigestBench(r: SnpDigestBench, log: (s: string) => void = console.log): void {
   const f = (n: number | undefined) => (n === undefined ? 'n/a' : `${n.toFixed(2)} ms`);
-  console.log(`firmware              ${r.firmware} (${r.bytes} bytes, ${r.bytes / 4096} pages)`);
-  console.log(`one SHA-384 pass      ${f(r.sha384PassMs)}`);
-  console.log(`SNP launch digest     ${f(r.digestMs)}  (${r.ratio.toFixed(2)}× one pass; goal ≤ 2×)`);
-  console.log(`sevcheck measure      ${f(r.processMs)}  (whole process, node --import tsx)`);
-  console.log(`  of which tsx loader ${f(r.tsxBaselineMs)}  (node --import tsx on an empty module)`);
-  console.log(`measure, bundled JS   ${f(r.bundledProcessMs)}  (esbuild bundle of measure-entry.ts, plain node)`);
-  console.log(`bin/sevcheck.js measure ${f(r.launcherProcessMs)}  (${r.launcherPrebuilt ? 'prebuilt dist/measure.mjs' : 'no dist/measure.mjs: through tsx; run node scripts/build-measure.mjs'})`);
-  console.log(`sev-snp-measure.py    ${f(r.pythonProcessMs)}${r.sameOutput === undefined ? '' : r.sameOutput ? '  (same output)' : '  (OUTPUT DIFFERS)'}`);
+  log(`firmware              ${r.firmware} (${r.bytes} bytes, ${r.bytes / 4096} pages)`);
+  log(`one SHA-384 pass      ${f(r.sha384PassMs)}`);
+  log(`SNP launch digest     ${f(r.digestMs)}  (${r.ratio.toFixed(2)}× one pass; goal ≤ 2×)`);
+  log(`sevcheck measure      ${f(r.processMs)}  (whole process, node --import tsx)`);
+  log(`  of which tsx loader ${f(r.tsxBaselineMs)}  (node --import tsx on an empty module)`);
+  log(`measure, bundled JS   ${f(r.bundledProcessMs)}  (esbuild bundle of measure-entry.ts, plain node)`);
+  log(`bin/sevcheck.js measure ${f(r.launcherProcessMs)}  (${r.launcherPrebuilt ? 'prebuilt dist/measure.mjs' : 'no dist/measure.mjs: through tsx; run node scripts/build-measure.mjs'})`);
+  log(`sev-snp-measure.py    ${f(r.pythonProcessMs)}${r.sameOutput === undefined ? '  (not found: set SEV_SNP_MEASURE_DIR)' : r.sameOutput ? '  (same output)' : '  (OUTPUT DIFFERS)'}`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  printSnpDigestBench(await benchSnpDigest(process.argv[2]));
 }
