@@ -1,4 +1,4 @@
-import { HostError, type HostErrorCode } from './types.js';
+import { HostError, type CpuidRegs, type HostErrorCode } from './types.js';
 
 /** Human text per error code, shared by every backend so that messages are identical. */
 const TEXT: Record<HostErrorCode, string> = {
@@ -49,6 +49,18 @@ export function cpuidDevice(cpu: number): string {
   return `/dev/cpu/${cpu}/cpuid`;
 }
 
-export function leafKey(leaf: number): string {
-  return `0x${(leaf >>> 0).toString(16).padStart(8, '0')}`;
+/**
+ * An error opening or reading /dev/cpu/N/cpuid, with the fix. Linux arch/x86/kernel/cpuid.c: the
+ * device exists only with the cpuid module (CONFIG_X86_CPUID) and opening it needs CAP_SYS_RAWIO.
+ */
+export function cpuidDeviceError(err: HostError, dev: string): HostError {
+  if (err.code === 'ENOENT') return hostError('ENOENT', dev, 'load the cpuid module: modprobe cpuid');
+  if (err.code === 'EACCES') return hostError('EACCES', dev, 'reading CPUID through /dev/cpu needs root');
+  return err;
+}
+
+/** The 16 bytes read at offset = leaf of /dev/cpu/N/cpuid: EAX, EBX, ECX, EDX, little-endian. */
+export function cpuidRegsFromBytes(buf: Buffer, dev: string): CpuidRegs {
+  if (buf.length !== 16) throw hostError('EIO', dev, `short read of ${buf.length} bytes`);
+  return { eax: buf.readUInt32LE(0), ebx: buf.readUInt32LE(4), ecx: buf.readUInt32LE(8), edx: buf.readUInt32LE(12) };
 }

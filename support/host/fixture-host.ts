@@ -24,7 +24,8 @@ import {
   type RunResult,
   type StatInfo,
 } from './types.js';
-import { hostError, leafKey } from './errno.js';
+import { hostError } from './errno.js';
+import { hex32 } from '../sev/cpuid.js';
 
 const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'char', 'block', 'link', 'fifo', 'socket'];
 const HOST_KEYS = ['name', 'description', 'recordedAt', 'source', 'kernel', 'distro', 'profile'];
@@ -331,7 +332,7 @@ export class FixtureHost implements Host {
   }
 
   async cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
-    const key = leafKey(leaf);
+    const key = hex32(leaf);
     const rec = this.recordedError('cpuid', key);
     if (rec) throw rec;
     const r = cpu === 0 ? this.cpuidLeaves.get(leaf >>> 0) : undefined;

@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import {
   DEFAULT_TIMEOUT_MS,
   HarnessError,
+  HostError,
   type CpuidRegs,
   type FileType,
   type Host,
@@ -12,7 +13,7 @@ import {
   type RunResult,
   type StatInfo,
 } from './types.js';
-import { cpuidDevice, fromErrno, hostError } from './errno.js';
+import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromErrno } from './errno.js';
 import { runResultFromExeca } from './run-result.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
 
@@ -98,21 +99,15 @@ export class LocalHost implements Host {
     try {
       fh = await open(dev, 'r');
     } catch (e) {
-      const err = fromErrno(e, dev);
-      // Linux arch/x86/kernel/cpuid.c: the device exists only with the cpuid module (CONFIG_X86_CPUID)
-      // and opening it needs CAP_SYS_RAWIO.
-      if (err.code === 'ENOENT') throw hostError('ENOENT', dev, 'load the cpuid module: modprobe cpuid');
-      if (err.code === 'EACCES') throw hostError('EACCES', dev, 'reading CPUID through /dev/cpu needs root');
-      throw err;
+      throw cpuidDeviceError(fromErrno(e, dev), dev);
     }
     try {
       const buf = Buffer.alloc(16);
       // cpuid.c: the file offset selects the leaf (low 32 bits) and subleaf (high 32 bits).
       const { bytesRead } = await fh.read(buf, 0, 16, leaf >>> 0);
-      if (bytesRead !== 16) throw hostError('EIO', dev, `short read of ${bytesRead} bytes`);
-      return { eax: buf.readUInt32LE(0), ebx: buf.readUInt32LE(4), ecx: buf.readUInt32LE(8), edx: buf.readUInt32LE(12) };
+      return cpuidRegsFromBytes(buf.subarray(0, bytesRead), dev);
     } catch (e) {
-      if (e instanceof Error && e.name === 'HostError') throw e;
+      if (e instanceof HostError) throw e;
       throw fromErrno(e, dev);
     } finally {
       await fh.close();

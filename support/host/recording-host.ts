@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { HostError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
-import { leafKey } from './errno.js';
+import { hex32 } from '../sev/cpuid.js';
 
 type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid';
 
@@ -62,7 +62,7 @@ export class RecordingHost implements Host {
     return this.track(undefined, '', () => this.inner.run(argv, opts), (r) => this.commands.set(JSON.stringify(argv), r));
   }
   cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
-    const key = leafKey(leaf);
+    const key = hex32(leaf);
     return this.track(cpu === 0 ? 'cpuid' : undefined, key, () => this.inner.cpuid(leaf, cpu), (r) => {
       if (cpu === 0) this.leaves.set(key, r);
     });
@@ -112,10 +112,9 @@ export class RecordingHost implements Host {
         json([...this.commands.values()].map((r) => ({ argv: r.argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }))),
       );
     }
-    const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
     if (this.leaves.size) {
       const c: Record<string, unknown> = {};
-      for (const [k, r] of this.leaves) c[k] = { eax: hex(r.eax), ebx: hex(r.ebx), ecx: hex(r.ecx), edx: hex(r.edx) };
+      for (const [k, r] of this.leaves) c[k] = { eax: hex32(r.eax), ebx: hex32(r.ebx), ecx: hex32(r.ecx), edx: hex32(r.edx) };
       await writeFile(join(dir, 'cpuid.json'), json(c));
     }
     if (this.qmpReplies.size) await writeFile(join(dir, 'qmp.json'), json(Object.fromEntries(this.qmpReplies)));

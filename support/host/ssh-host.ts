@@ -21,7 +21,7 @@ import {
   type RunResult,
   type StatInfo,
 } from './types.js';
-import { cpuidDevice, fromToolStderr, hostError } from './errno.js';
+import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromToolStderr, hostError } from './errno.js';
 import { runResultFromExeca } from './run-result.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
 
@@ -186,15 +186,8 @@ export class SshHost implements Host {
       DEFAULT_TIMEOUT_MS,
       true,
     );
-    if (r.exitCode !== 0) {
-      const err = fromToolStderr(Buffer.from(r.stderr as Uint8Array).toString('utf8'), dev);
-      if (err.code === 'ENOENT') throw hostError('ENOENT', dev, 'load the cpuid module: modprobe cpuid');
-      if (err.code === 'EACCES') throw hostError('EACCES', dev, 'reading CPUID through /dev/cpu needs root');
-      throw err;
-    }
-    const buf = Buffer.from(r.stdout as Uint8Array);
-    if (buf.length !== 16) throw hostError('EIO', dev, `short read of ${buf.length} bytes`);
-    return { eax: buf.readUInt32LE(0), ebx: buf.readUInt32LE(4), ecx: buf.readUInt32LE(8), edx: buf.readUInt32LE(12) };
+    if (r.exitCode !== 0) throw cpuidDeviceError(fromToolStderr(Buffer.from(r.stderr as Uint8Array).toString('utf8'), dev), dev);
+    return cpuidRegsFromBytes(Buffer.from(r.stdout as Uint8Array), dev);
   }
 
   /**
