@@ -2,6 +2,7 @@ import { Before, After, Status } from '@cucumber/cucumber';
 import type { SevWorld } from './world.js';
 import { covers, requiredProfile } from './profile.js';
 import { failed, skipped } from './verdict.js';
+import { VERDICT_MEDIA_TYPE } from './report/results.js';
 
 const CHECK_TAG = /^@check:(.+)$/;
 
@@ -24,6 +25,6 @@ After(function (this: SevWorld, { result, pickle }) {
       ? `harness defect: scenario "${pickle.name}" passed without deciding its check`
       : `harness error in "${pickle.name}": ${result?.message?.split('\n')[0] ?? result?.status ?? 'unknown'}`;
   this.verdict = failed(why, 'a verdict from the check', 'report this as a sevcheck bug');
-  this.attach(JSON.stringify({ check: this.checkId, ...this.verdict }), 'application/vnd.sevcheck.verdict+json');
+  this.attach(JSON.stringify({ check: this.checkId, ...this.verdict }), VERDICT_MEDIA_TYPE);
   if (result?.status === Status.PASSED) throw new Error(why);
 });

@@ -2,9 +2,9 @@ import { World, setDefaultTimeout, setWorldConstructor, type IWorldOptions } fro
 import { HarnessError, HostError, type Host } from './host/types.js';
 import { runContext, type Probes, type RunContext } from './run-context.js';
 import { undecided, type Verdict } from './verdict.js';
+import { VERDICT_MEDIA_TYPE } from './report/results.js';
 import type { Profile } from './profile.js';
 
-export const VERDICT_MEDIA_TYPE = 'application/vnd.sevcheck.verdict+json';
 
 export interface SevWorldParameters {
   host?: string;
