@@ -188,16 +188,7 @@ export class CapsProbe {
       const kernel: KernelFacts | undefined =
         loaded === undefined ? undefined : { source: KVM_AMD_PARAMS, sev: loaded ? sev?.enabled ?? false : false, sevEs: loaded ? sevEs?.enabled : false, snp: loaded ? snp?.enabled : false };
       if (kernel) compared.push('kvm_amd');
-      const cpuid: CpuidFacts | undefined = em && {
-        source: 'CPUID 0x8000001F',
-        sev: em.sev,
-        sevEs: em.sevEs,
-        snp: em.sevSnp,
-        cbitpos: em.cbitpos,
-        physAddrReduction: em.physAddrReduction,
-        maxSevAsid: em.maxEncryptedGuests,
-        minSevAsid: em.minSevAsid,
-      };
+      const cpuid: CpuidFacts | undefined = em && { ...em, source: 'CPUID 0x8000001F' };
       if (cpuid) compared.push('CPUID');
       const qmpRelevant = q && (q.ok || !(q.error.desc === 'KVM not enabled' && q.context && !q.context.asLibvirtUser)) ? q : undefined;
       const qmp: QmpFacts | undefined = qmpRelevant && {

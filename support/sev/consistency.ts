@@ -35,26 +35,21 @@
  *   since (platform reset / PDH_GEN) leaves libvirt handing guest owners a stale PDH.
  */
 
+import type { EncryptedMemoryCaps } from './cpuid.js';
+
 export interface Reported<T> {
   readonly source: string;
   readonly value: T;
 }
 
-export interface CpuidFacts {
+/** CPUID 0x8000001F as decoded by ./cpuid.ts (physAddrReduction is informational; see the header). */
+export type CpuidFacts = Pick<
+  EncryptedMemoryCaps,
+  'sev' | 'sevEs' | 'sevSnp' | 'cbitpos' | 'physAddrReduction' | 'maxEncryptedGuests' | 'minSevAsid'
+> & {
   /** e.g. "CPUID 0x8000001F (cpu 0)" */
   readonly source: string;
-  readonly sev: boolean;
-  readonly sevEs: boolean;
-  readonly snp: boolean;
-  /** EBX[5:0] */
-  readonly cbitpos: number;
-  /** EBX[11:6] — informational; see the header comment */
-  readonly physAddrReduction: number;
-  /** ECX: number of encrypted guests supported simultaneously (max SEV ASID) */
-  readonly maxSevAsid: number;
-  /** EDX: minimum SEV (non-ES) ASID */
-  readonly minSevAsid: number;
-}
+};
 
 export interface DomCapsFacts {
   readonly source: string;
@@ -164,9 +159,9 @@ function differ(
 }
 
 /** libvirt's derivation of SEV / SEV-ES guest counts from CPUID (see header). */
-export function asidGuestCounts(cpuid: Pick<CpuidFacts, 'maxSevAsid' | 'minSevAsid'>): { maxGuests: number; maxESGuests: number } {
-  if (cpuid.maxSevAsid === 0 || cpuid.minSevAsid === 0) return { maxGuests: 0, maxESGuests: 0 };
-  return { maxGuests: cpuid.maxSevAsid - cpuid.minSevAsid + 1, maxESGuests: cpuid.minSevAsid - 1 };
+export function asidGuestCounts(cpuid: Pick<CpuidFacts, 'maxEncryptedGuests' | 'minSevAsid'>): { maxGuests: number; maxESGuests: number } {
+  if (cpuid.maxEncryptedGuests === 0 || cpuid.minSevAsid === 0) return { maxGuests: 0, maxESGuests: 0 };
+  return { maxGuests: cpuid.maxEncryptedGuests - cpuid.minSevAsid + 1, maxESGuests: cpuid.minSevAsid - 1 };
 }
 
 export function findDisagreements(f: LayerFacts): Disagreement[] {
@@ -197,7 +192,7 @@ export function findDisagreements(f: LayerFacts): Disagreement[] {
   // --- ASID-derived guest counts -------------------------------------------------------------
   if (cpuid) {
     const want = asidGuestCounts(cpuid);
-    const src = `${cpuid.source} (ECX ${cpuid.maxSevAsid}, EDX ${cpuid.minSevAsid})`;
+    const src = `${cpuid.source} (ECX ${cpuid.maxEncryptedGuests}, EDX ${cpuid.minSevAsid})`;
     const asidWhy = 'libvirt computes these from CPUID Fn8000_001F ECX/EDX at every start (maxGuests = ECX-EDX+1, maxESGuests = EDX-1)';
     differ(out, 'maxGuests', { source: src, value: want.maxGuests }, at(domcaps, domcaps?.maxGuests), asidWhy);
     differ(out, 'maxESGuests', { source: src, value: want.maxESGuests }, at(domcaps, domcaps?.maxESGuests), asidWhy);
@@ -210,7 +205,7 @@ export function findDisagreements(f: LayerFacts): Disagreement[] {
     differ(out, 'sev-supported', { source: `${cpuid.source} EAX[1]`, value: false }, { source: domcaps.source, value: true },
       "libvirt claims SEV although the CPU does not report it: domcapabilities is not describing this host's CPU");
   }
-  if (cpuid && domcaps?.snpSupported === true && !cpuid.snp) {
+  if (cpuid && domcaps?.snpSupported === true && !cpuid.sevSnp) {
     differ(out, 'sev-snp-supported', { source: `${cpuid.source} EAX[4]`, value: false }, { source: `${domcaps.source} launchSecurity sectype`, value: true },
       'libvirt offers sev-snp launch security although the CPU does not report SEV-SNP');
   }
@@ -243,7 +238,7 @@ export function findDisagreements(f: LayerFacts): Disagreement[] {
     differ(out, 'sev-snp-supported', { source: `${kernel.source}/sev_snp`, value: false }, { source: `${domcaps.source} launchSecurity sectype`, value: true },
       "libvirt offers sev-snp launch security although kvm_amd has SEV-SNP off: libvirt's cached capabilities predate the change");
   }
-  if (kernel?.snp === true && cpuid?.snp && domcaps?.snpSupported === false) {
+  if (kernel?.snp === true && cpuid?.sevSnp && domcaps?.snpSupported === false) {
     differ(out, 'sev-snp-supported', { source: `${kernel.source}/sev_snp and ${cpuid.source} EAX[4]`, value: true }, { source: `${domcaps.source} launchSecurity sectype`, value: false },
       'CPU and KVM offer SEV-SNP but libvirt does not: libvirt < 10.5 or QEMU < 9.1 (no sev-snp-guest), or a stale cache');
   }

@@ -8,7 +8,7 @@ const CHAIN = 'AQAAAAE3AAACEAAAAgAAAAIAAADlaDf/WRuS84Fh+uPnOq1g';
 /** A healthy Genoa host as each layer reports it (CPUID ECX 509 / EDX 451, EBX[11:6] = 6). */
 function healthy(): LayerFacts {
   return {
-    cpuid: { source: 'CPUID 0x8000001F (cpu 0)', sev: true, sevEs: true, snp: true, cbitpos: 51, physAddrReduction: 6, maxSevAsid: 509, minSevAsid: 451 },
+    cpuid: { source: 'CPUID 0x8000001F (cpu 0)', sev: true, sevEs: true, sevSnp: true, cbitpos: 51, physAddrReduction: 6, maxEncryptedGuests: 509, minSevAsid: 451 },
     domcaps: { source: 'virsh domcapabilities', sevSupported: true, cbitpos: 51, reducedPhysBits: 1, maxGuests: 59, maxESGuests: 450, cpu0Id: CPU0, snpSupported: true },
     qmp: { source: 'QMP query-sev-capabilities', capabilitiesOk: true, cbitpos: 51, reducedPhysBits: 1, pdh: PDH, certChain: CHAIN, cpu0Id: CPU0 },
     nodesevinfo: { source: 'virsh nodesevinfo', cbitpos: 51, reducedPhysBits: 1, maxGuests: 59, maxESGuests: 450, pdh: PDH, certChain: CHAIN, cpu0Id: CPU0 },
@@ -18,10 +18,10 @@ function healthy(): LayerFacts {
 
 describe('asidGuestCounts (libvirt virQEMUCapsGetSEVMaxGuests)', () => {
   it('splits the ASID space: SEV = ECX-EDX+1, SEV-ES = EDX-1', () => {
-    expect(asidGuestCounts({ maxSevAsid: 509, minSevAsid: 451 })).toEqual({ maxGuests: 59, maxESGuests: 450 });
-    expect(asidGuestCounts({ maxSevAsid: 509, minSevAsid: 100 })).toEqual({ maxGuests: 410, maxESGuests: 99 });
-    expect(asidGuestCounts({ maxSevAsid: 509, minSevAsid: 1 })).toEqual({ maxGuests: 509, maxESGuests: 0 });
-    expect(asidGuestCounts({ maxSevAsid: 0, minSevAsid: 0 })).toEqual({ maxGuests: 0, maxESGuests: 0 });
+    expect(asidGuestCounts({ maxEncryptedGuests: 509, minSevAsid: 451 })).toEqual({ maxGuests: 59, maxESGuests: 450 });
+    expect(asidGuestCounts({ maxEncryptedGuests: 509, minSevAsid: 100 })).toEqual({ maxGuests: 410, maxESGuests: 99 });
+    expect(asidGuestCounts({ maxEncryptedGuests: 509, minSevAsid: 1 })).toEqual({ maxGuests: 509, maxESGuests: 0 });
+    expect(asidGuestCounts({ maxEncryptedGuests: 0, minSevAsid: 0 })).toEqual({ maxGuests: 0, maxESGuests: 0 });
   });
 });
 
@@ -107,7 +107,7 @@ describe('findDisagreements', () => {
 
   it('domcaps claims SEV / SNP that CPUID does not have', () => {
     const f = healthy();
-    const d = findDisagreements({ ...f, cpuid: { ...f.cpuid!, sev: false, snp: false } });
+    const d = findDisagreements({ ...f, cpuid: { ...f.cpuid!, sev: false, sevSnp: false } });
     expect(d.map((x) => `${x.fact}:${x.a.source}`)).toEqual(['sev-supported:CPUID 0x8000001F (cpu 0) EAX[1]', 'sev-snp-supported:CPUID 0x8000001F (cpu 0) EAX[4]']);
   });
 
