@@ -199,16 +199,7 @@ export class CapsProbe {
           : { errorDesc: qmpRelevant.error.desc }),
       };
       if (qmp) compared.push('QEMU');
-      const domcaps: DomCapsFacts | undefined = dc && {
-        source: dc.source,
-        sevSupported: dc.sev?.supported,
-        cbitpos: dc.sev?.cbitpos,
-        reducedPhysBits: dc.sev?.reducedPhysBits,
-        maxGuests: dc.sev?.maxGuests,
-        maxESGuests: dc.sev?.maxESGuests,
-        cpu0Id: dc.sev?.cpu0Id,
-        snpSupported: dc.snpSupported,
-      };
+      const domcaps: DomCapsFacts | undefined = dc && { ...dc.sev, source: dc.source, sevSupported: dc.sev?.supported, snpSupported: dc.snpSupported };
       if (domcaps) compared.push('domcapabilities');
       const nodesevinfo: NodeSevInfoFacts | undefined = ns?.ok ? { ...ns.info, source: ns.info.source } : undefined;
       if (nodesevinfo) compared.push('nodesevinfo');

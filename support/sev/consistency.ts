@@ -36,6 +36,7 @@
  */
 
 import type { EncryptedMemoryCaps } from './cpuid.js';
+import type { DomCapsSev } from '../parsers/domcaps.js';
 
 export interface Reported<T> {
   readonly source: string;
@@ -51,18 +52,14 @@ export type CpuidFacts = Pick<
   readonly source: string;
 };
 
-export interface DomCapsFacts {
+/** libvirt's <sev> of `virsh domcapabilities` (support/parsers/domcaps.ts), plus SNP from its sectypes. */
+export type DomCapsFacts = Omit<Partial<DomCapsSev>, 'supported'> & {
   readonly source: string;
   /** undefined: no <sev> element */
   readonly sevSupported?: boolean | undefined;
-  readonly cbitpos?: number | undefined;
-  readonly reducedPhysBits?: number | undefined;
-  readonly maxGuests?: number | undefined;
-  readonly maxESGuests?: number | undefined;
-  readonly cpu0Id?: string | undefined;
   /** undefined: libvirt does not report launchSecurity sectypes */
   readonly snpSupported?: boolean | undefined;
-}
+};
 
 export interface QmpFacts {
   readonly source: string;
