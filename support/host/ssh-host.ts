@@ -41,6 +41,22 @@ export interface SshOptions {
   readonly connectTimeoutS?: number;
 }
 
+const EXEC_MARK = '<<sevcheck-exec>>';
+
+/** What the remote command itself wrote: everything after EXEC_MARK (all of it when absent). */
+function afterMark<T extends string | Uint8Array | unknown>(out: T): T {
+  if (typeof out === 'string') {
+    const i = out.indexOf(EXEC_MARK);
+    return (i < 0 ? out : out.slice(i + EXEC_MARK.length)) as T;
+  }
+  if (out instanceof Uint8Array) {
+    const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    const i = b.indexOf(EXEC_MARK);
+    return (i < 0 ? out : b.subarray(i + EXEC_MARK.length)) as T;
+  }
+  return out;
+}
+
 /** POSIX sh single-quoting: the remote shell sees each argv element as one literal word. */
 export function shellQuote(arg: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
@@ -93,15 +109,22 @@ export class SshHost implements Host {
     ];
   }
 
-  /** Run argv remotely; exit 255 is ssh's own failure (unreachable, auth, host key). */
+  /**
+   * Run argv remotely; exit 255 is ssh's own failure (unreachable, auth, host key). sshd runs the
+   * command through the user's shell, which may print from its startup files first (a .bashrc
+   * that runs `pyenv init` does, and bash sources .bashrc for ssh commands): a marker written
+   * just before `exec` separates that from the command's own stdout and stderr.
+   */
   private async remote(argv: readonly string[], timeoutMs: number, binary = false) {
-    const r = await execa('ssh', [...this.base, argv.map(shellQuote).join(' ')], {
+    const command = `printf '%s' '${EXEC_MARK}'; printf '%s' '${EXEC_MARK}' >&2; exec ${argv.map(shellQuote).join(' ')}`;
+    const raw = await execa('ssh', [...this.base, command], {
       reject: false,
       timeout: timeoutMs,
       stdin: 'ignore',
       encoding: binary ? 'buffer' : 'utf8',
       stripFinalNewline: false,
     });
+    const r = { ...raw, stdout: afterMark(raw.stdout), stderr: afterMark(raw.stderr) };
     if (r.timedOut) throw new HarnessError(`${this.target}: command timed out after ${timeoutMs / 1000} s: ${argv.join(' ')}`);
     if (r.exitCode === 255) {
       const why = String(r.stderr).trim().split('\n').pop() || 'ssh failed';
