@@ -3,12 +3,9 @@ import type { SevWorld } from '../support/world.js';
 import * as rules from '../support/rules/host.js';
 import type { Feature } from '../support/rules/host.js';
 
-/** CPUID is context for some messages; when it cannot be read the rule does without it. */
-const optional = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
-
 Then('the kernel lists the CPU flag for {feature}', function (this: SevWorld, feature: Feature) {
   const p = this.probes.host;
-  return this.decide(async () => rules.cpuFlag(await p.cpuinfo(), feature, await optional(p.encryptedMemory())));
+  return this.decide(async () => rules.cpuFlag(await p.cpuinfo(), feature, () => p.encryptedMemory()));
 });
 
 Then('CPUID leaf 0x8000001F reports {feature}', function (this: SevWorld, feature: Feature) {
@@ -29,15 +26,15 @@ Then('CPUID leaves at least one ASID for SEV-ES and SNP guests', function (this:
 
 Then('the kvm_amd module has {feature} enabled', function (this: SevWorld, feature: Feature) {
   const p = this.probes.host;
-  const param = feature === 'sev' ? 'sev' : feature === 'sev-es' ? 'sev_es' : 'sev_snp';
-  return this.decide(async () =>
-    rules.kvmAmdParam(await p.kvmAmdLoaded(), await p.kvmAmdParam(param), feature, await optional(p.encryptedMemory())),
+  const param = rules.kvmAmdParamName(feature);
+  return this.decide(() =>
+    rules.kvmAmdParam(() => p.kvmAmdLoaded(), () => p.kvmAmdParam(param), feature, () => p.encryptedMemory()),
   );
 });
 
 Then('the kernel runs with memory encryption active', function (this: SevWorld) {
   const p = this.probes.host;
-  return this.decide(async () => rules.memEncrypt(await p.cmdline(), await p.kernelConfig(), await optional(p.cpuinfo())));
+  return this.decide(async () => rules.memEncrypt(await p.cmdline(), () => p.kernelConfig(), () => p.cpuinfo()));
 });
 
 Then('no persisted kvm_amd option turns SEV off', function (this: SevWorld) {

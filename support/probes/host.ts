@@ -5,8 +5,9 @@
  */
 import { Memo } from '../memo.js';
 import { gunzipSync } from 'node:zlib';
-import { isHostError, type Host } from '../host/types.js';
-import { decodeEncryptedMemory, LEAF_ENCRYPTED_MEMORY, LEAF_MAX_EXTENDED, type EncryptedMemoryCaps } from '../sev/cpuid.js';
+import { HostError, isHostError, type Host } from '../host/types.js';
+import { decodeEncryptedMemory, decodeVendor, LEAF_ENCRYPTED_MEMORY, LEAF_MAX_EXTENDED, LEAF_VENDOR, type EncryptedMemoryCaps } from '../sev/cpuid.js';
+import { optional } from '../facts.js';
 import { parseCpuinfo, type CpuInfo } from '../parsers/cpuinfo.js';
 import { parseCmdline, type KernelCmdline } from '../parsers/cmdline.js';
 import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeOption } from '../parsers/modprobe.js';
@@ -38,24 +39,40 @@ export class HostProbe {
   }
 
   /**
-   * CPUID 0x8000001F, guarded by the highest extended leaf (CPUID 0x80000000 EAX): a processor
-   * that does not implement the leaf may return another leaf's data (Intel SDM Vol. 2A, CPUID:
-   * "data for the highest basic information leaf"), which must not be read as SEV bits.
-   * Authored fixtures may omit 0x80000000; then the guard is skipped.
+   * CPUID 0x8000001F, guarded by the vendor and by the highest extended leaf (CPUID 0x80000000
+   * EAX). The leaf is AMD's (APM Vol. 3, E.4.17) and the kernel reads SEV from it on AuthenticAMD
+   * CPUs only (arch/x86/kernel/cpu/amd.c early_detect_mem_encrypt(), from early_init_amd()); a
+   * processor that does not implement the leaf may return another leaf's data (Intel SDM Vol. 2A,
+   * CPUID: "data for the highest basic information leaf"). Neither is read as SEV bits: the leaf
+   * is then reported absent, without reading it. The vendor comes from /proc/cpuinfo vendor_id
+   * (the kernel's copy of CPUID 0, arch/x86/kernel/cpu/common.c get_cpu_vendor()), else CPUID 0.
+   * Authored fixtures may omit 0x80000000 and CPUID 0; then those guards are skipped.
    */
   encryptedMemory(): Promise<EncryptedMemoryCaps> {
     return this.memo.once('cpuid', async () => {
+      const vendor = await this.vendor();
+      const zero = decodeEncryptedMemory({ eax: 0, ebx: 0, ecx: 0, edx: 0 });
+      if (vendor && vendor.vendor !== 'AuthenticAMD') {
+        return { ...zero, implemented: false, vendor: vendor.vendor, vendorSource: vendor.source };
+      }
       let maxExtended: number | undefined;
       try {
         maxExtended = (await this.host.cpuid(LEAF_MAX_EXTENDED)).eax >>> 0;
       } catch (e) {
         if (!isHostError(e, 'NOT_RECORDED')) throw e;
       }
-      if (maxExtended !== undefined && maxExtended < LEAF_ENCRYPTED_MEMORY) {
-        return { ...decodeEncryptedMemory({ eax: 0, ebx: 0, ecx: 0, edx: 0 }), implemented: false, maxExtendedLeaf: maxExtended };
-      }
-      return { ...decodeEncryptedMemory(await this.host.cpuid(LEAF_ENCRYPTED_MEMORY)), implemented: true, maxExtendedLeaf: maxExtended };
+      const known = { vendor: vendor?.vendor, vendorSource: vendor?.source, maxExtendedLeaf: maxExtended };
+      if (maxExtended !== undefined && maxExtended < LEAF_ENCRYPTED_MEMORY) return { ...zero, ...known, implemented: false };
+      return { ...decodeEncryptedMemory(await this.host.cpuid(LEAF_ENCRYPTED_MEMORY)), ...known, implemented: true };
     });
+  }
+
+  /** The CPU vendor and where it was read; undefined when neither source can give it. */
+  private async vendor(): Promise<{ vendor: string; source: string } | undefined> {
+    const info = await optional(() => this.cpuinfo());
+    if (info?.vendor) return { vendor: info.vendor, source: '/proc/cpuinfo vendor_id' };
+    const regs = await optional(() => this.host.cpuid(LEAF_VENDOR));
+    return regs ? { vendor: decodeVendor(regs), source: 'CPUID 0x00000000' } : undefined;
   }
 
   /** Is kvm_amd loaded? (/sys/module/kvm_amd exists for a loaded or built-in module) */
@@ -93,12 +110,23 @@ export class HostProbe {
     return this.memo.once('osrelease', async () => (await this.text('/proc/sys/kernel/osrelease')).trim());
   }
 
-  /** /boot/config-$(uname -r), else /proc/config.gz; undefined when neither exists. */
+  /**
+   * /boot/config-$(uname -r), else /proc/config.gz; undefined when neither exists. Without the
+   * release (/proc/sys/kernel/osrelease unreadable) only /proc/config.gz can be tried; when it is
+   * absent too, the release's error is the answer (the /boot file may exist).
+   */
   kernelConfig(): Promise<KernelConfig | undefined> {
     return this.memo.once('kconfig', async () => {
-      const release = await this.kernelRelease();
+      let release: string | undefined;
+      let releaseError: HostError | undefined;
+      try {
+        release = await this.kernelRelease();
+      } catch (e) {
+        if (!(e instanceof HostError)) throw e;
+        releaseError = e;
+      }
       const candidates: Array<[string, (b: Buffer) => string]> = [
-        [`/boot/config-${release}`, (b) => b.toString('utf8')],
+        ...(release !== undefined ? [[`/boot/config-${release}`, (b: Buffer) => b.toString('utf8')] as [string, (b: Buffer) => string]] : []),
         ['/proc/config.gz', (b) => gunzipSync(b).toString('utf8')],
       ];
       for (const [path, decode] of candidates) {
@@ -116,6 +144,7 @@ export class HostProbe {
         }
         return { source: path, values };
       }
+      if (releaseError) throw releaseError;
       return undefined;
     });
   }

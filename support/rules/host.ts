@@ -14,12 +14,14 @@
  *   CPUID 0x8000001F ("SEV unusable" when EDX > ECX); SEV-ES/SNP ASIDs are 1..EDX-1.
  */
 import { passed, failed, undecided, type Verdict } from '../verdict.js';
+import { HostError } from '../host/types.js';
 import { formatRegs, hex32, plausibleCbitpos, type EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { CpuInfo } from '../parsers/cpuinfo.js';
 import { cmdlineValue, type KernelCmdline } from '../parsers/cmdline.js';
 import type { ModprobeOption } from '../parsers/modprobe.js';
 import { parseBoolParam } from '../parsers/bool-param.js';
 import type { KernelConfig, ModuleParam } from '../probes/host.js';
+import { optional, type Fact } from '../facts.js';
 
 export type Feature = 'sev' | 'sev-es' | 'sev-snp';
 
@@ -28,6 +30,11 @@ const FEATURE: Record<Feature, { name: string; flag: string; bit: number; param:
   'sev-es': { name: 'SEV-ES', flag: 'sev_es', bit: 3, param: 'sev_es' },
   'sev-snp': { name: 'SEV-SNP', flag: 'sev_snp', bit: 4, param: 'sev_snp' },
 };
+
+/** The kvm_amd module parameter that enables a feature (arch/x86/kvm/svm/sev.c module_param sev, sev_es, sev_snp). */
+export function kvmAmdParamName(feature: Feature): string {
+  return FEATURE[feature].param;
+}
 
 export function featureOfFlag(flag: string): Feature {
   const f = (Object.keys(FEATURE) as Feature[]).find((k) => FEATURE[k].flag === flag || FEATURE[k].param === flag || k === flag);
@@ -41,16 +48,36 @@ const FIX_CACHE =
   'then clear libvirt\'s stale capabilities: rm -f /var/cache/libvirt/qemu/capabilities/*.xml && systemctl restart libvirtd (or virtqemud)';
 
 const CPUID_SRC = 'CPUID 0x8000001F';
+const FIX_NOT_AMD = 'SEV needs an AMD EPYC processor: run SEV guests on an AMD EPYC host';
+
+/**
+ * Why the processor has no leaf 0x8000001F, or undefined when it has one. The leaf is AMD's (APM
+ * Vol. 3, E.4.17) and means SEV only on an AuthenticAMD CPU (Linux arch/x86/kernel/cpu/amd.c:
+ * early_detect_mem_encrypt() runs from early_init_amd(), i.e. for X86_VENDOR_AMD only); on other
+ * vendors it is reserved, and a CPU returns the highest basic leaf's data for an extended leaf it
+ * does not implement (Intel SDM Vol. 2A, CPUID), so its bits must not be read as SEV.
+ */
+export function leafAbsence(caps: EncryptedMemoryCaps): string | undefined {
+  if (caps.vendor !== undefined && caps.vendor !== 'AuthenticAMD') {
+    return `a ${caps.vendor} processor (${caps.vendorSource ?? 'CPUID 0x00000000'}): CPUID leaf 0x8000001F is AMD's and reports no SEV on it`;
+  }
+  if (caps.implemented === false) {
+    return `the processor does not implement CPUID leaf 0x8000001F (highest extended leaf ${hex32(caps.maxExtendedLeaf ?? 0)} in CPUID 0x80000000 EAX)`;
+  }
+  return undefined;
+}
 
 /** host.cpu.sev-flag */
-export function cpuFlag(info: CpuInfo, feature: Feature, caps: EncryptedMemoryCaps | undefined): Verdict {
+export async function cpuFlag(info: CpuInfo, feature: Feature, cpuid: Fact<EncryptedMemoryCaps>): Promise<Verdict> {
   const f = FEATURE[feature];
   if (info.flags.has(f.flag)) return passed(`/proc/cpuinfo lists the "${f.flag}" flag`);
   const found = `no "${f.flag}" in the /proc/cpuinfo flags${info.modelName ? ` of "${info.modelName}"` : ''}`;
   if (info.vendor !== undefined && info.vendor !== 'AuthenticAMD') {
     return failed(found + ` (vendor ${info.vendor})`, `the "${f.flag}" flag`, `${f.name} needs an AMD EPYC processor`);
   }
-  if (caps && ((caps.raw.eax >>> f.bit) & 1) === 1) {
+  // CPUID is context here: it tells a BIOS setting from a CPU without the feature
+  const caps = await optional(cpuid);
+  if (caps && leafAbsence(caps) === undefined && ((caps.raw.eax >>> f.bit) & 1) === 1) {
     return failed(
       `${found}, although ${CPUID_SRC} EAX bit ${f.bit} (${f.name}) is set: the kernel cleared it because the BIOS has not enabled memory encryption`,
       `the "${f.flag}" flag`,
@@ -67,14 +94,9 @@ export function cpuFlag(info: CpuInfo, feature: Feature, caps: EncryptedMemoryCa
 export function cpuidFeature(caps: EncryptedMemoryCaps, feature: Feature): Verdict {
   const f = FEATURE[feature];
   const set = ((caps.raw.eax >>> f.bit) & 1) === 1;
+  const absent = leafAbsence(caps);
+  if (absent !== undefined) return failed(absent, `EAX bit ${f.bit} (${f.name}) of CPUID 0x8000001F set`, `${f.name} needs an AMD EPYC processor`);
   if (set) return passed(`${CPUID_SRC} EAX bit ${f.bit} (${f.name}) is set (${formatRegs(caps.raw)})`);
-  if (caps.implemented === false) {
-    return failed(
-      `the processor does not implement CPUID leaf 0x8000001F (highest extended leaf ${hex32(caps.maxExtendedLeaf ?? 0)} in CPUID 0x80000000 EAX)`,
-      `EAX bit ${f.bit} (${f.name}) of CPUID 0x8000001F set`,
-      `${f.name} needs an AMD EPYC processor`,
-    );
-  }
   if (caps.raw.eax === 0 && caps.raw.ebx === 0) {
     return failed(
       `${CPUID_SRC} is all zero (${formatRegs(caps.raw)}): no memory-encryption support reported`,
@@ -87,6 +109,8 @@ export function cpuidFeature(caps: EncryptedMemoryCaps, feature: Feature): Verdi
 
 /** host.cpuid.cbitpos */
 export function cbitpos(caps: EncryptedMemoryCaps): Verdict {
+  const absent = leafAbsence(caps);
+  if (absent !== undefined) return failed(`${absent}, so there is no C-bit position (see host.cpuid.sev)`, 'a C-bit position between 32 and 63 in CPUID 0x8000001F EBX[5:0]', FIX_NOT_AMD);
   if (plausibleCbitpos(caps.cbitpos)) {
     return passed(`C-bit position ${caps.cbitpos} (${CPUID_SRC} EBX[5:0]), physical address reduction ${caps.physAddrReduction}`);
   }
@@ -99,6 +123,8 @@ export function cbitpos(caps: EncryptedMemoryCaps): Verdict {
 
 /** host.cpuid.asids — plain SEV guests need ASIDs EDX..ECX. */
 export function asids(caps: EncryptedMemoryCaps): Verdict {
+  const absent = leafAbsence(caps);
+  if (absent !== undefined) return failed(`${absent}, so there are no SEV ASIDs (see host.cpuid.sev)`, 'ECX > 0 and EDX <= ECX in CPUID 0x8000001F', FIX_NOT_AMD);
   const { maxEncryptedGuests: ecx, minSevAsid: edx } = caps;
   const found = `ECX (max encrypted guests) = ${ecx}, EDX (min SEV ASID) = ${edx} in ${CPUID_SRC}`;
   if (ecx === 0) return failed(found, 'ECX > 0', FIX_BIOS);
@@ -114,6 +140,8 @@ export function asids(caps: EncryptedMemoryCaps): Verdict {
 
 /** host.cpuid.es-asids — SEV-ES and SNP guests need ASIDs 1..EDX-1. */
 export function esAsids(caps: EncryptedMemoryCaps): Verdict {
+  const absent = leafAbsence(caps);
+  if (absent !== undefined) return failed(`${absent}, so there are no SEV-ES ASIDs (see host.cpuid.sev)`, 'EDX > 1 in CPUID 0x8000001F', FIX_NOT_AMD);
   const found = `EDX (min SEV ASID) = ${caps.minSevAsid} in ${CPUID_SRC}, so ${caps.sevEsAsids} ASIDs for SEV-ES/SNP guests`;
   if (caps.sevEsAsids > 0) return passed(found);
   return failed(
@@ -124,37 +152,51 @@ export function esAsids(caps: EncryptedMemoryCaps): Verdict {
 }
 
 /** host.kvm-amd.sev / sev-es / sev-snp */
-export function kvmAmdParam(loaded: boolean, param: ModuleParam | undefined, feature: Feature, caps: EncryptedMemoryCaps | undefined): Verdict {
+export async function kvmAmdParam(
+  loaded: Fact<boolean>,
+  param: Fact<ModuleParam | undefined>,
+  feature: Feature,
+  cpuid: Fact<EncryptedMemoryCaps>,
+): Promise<Verdict> {
   const f = FEATURE[feature];
   const persist =
     feature === 'sev'
       ? 'echo "options kvm_amd sev=1" > /etc/modprobe.d/sev.conf (or add "mem_encrypt=on kvm_amd.sev=1" to GRUB_CMDLINE_LINUX and run update-grub / grub2-mkconfig)'
       : `echo "options kvm_amd sev=1 ${f.param}=1" > /etc/modprobe.d/sev.conf`;
   const reload = 'then reload the module (modprobe -r kvm_amd && modprobe kvm_amd, with no VM running) or reboot';
-  if (!loaded) {
+  if (!(await loaded())) {
     return failed('the kvm_amd module is not loaded (/sys/module/kvm_amd is missing)', `kvm_amd loaded with ${f.param}=1`, `modprobe kvm_amd; ${persist}`);
   }
-  if (param === undefined) {
+  const p = await param();
+  if (p === undefined) {
     return failed(
       `kvm_amd has no "${f.param}" parameter (/sys/module/kvm_amd/parameters/${f.param} is missing)`,
       `${f.param} = Y or 1`,
       `${f.name} needs a newer kernel (SEV: 4.16, SEV-ES: 5.11, SEV-SNP host: 6.11) built with CONFIG_KVM_AMD_SEV=y`,
     );
   }
-  if (param.enabled === true) return passed(`${param.path} reads "${param.raw}"`);
-  const hwMissing = caps !== undefined && ((caps.raw.eax >>> f.bit) & 1) === 0;
+  if (p.enabled === true) return passed(`${p.path} reads "${p.raw}"`);
+  // CPUID is context: it tells a CPU/BIOS without the feature from a module option
+  const caps = await optional(cpuid);
+  const absent = caps && leafAbsence(caps);
+  const hwMissing = caps !== undefined && (absent !== undefined || ((caps.raw.eax >>> f.bit) & 1) === 0);
   return failed(
-    `${param.path} reads "${param.raw}"${hwMissing ? ` and ${CPUID_SRC} does not report ${f.name}: kvm_amd turns it off when the CPU/BIOS lacks it` : ''}`,
+    `${p.path} reads "${p.raw}"${absent ? ` and ${absent}` : hwMissing ? ` and ${CPUID_SRC} does not report ${f.name}: kvm_amd turns it off when the CPU/BIOS lacks it` : ''}`,
     '"Y" or "1"',
-    hwMissing ? FIX_BIOS : `${persist}; ${reload}; ${FIX_CACHE}`,
+    absent ? FIX_NOT_AMD : hwMissing ? FIX_BIOS : `${persist}; ${reload}; ${FIX_CACHE}`,
   );
 }
 
-/** host.kernel.mem-encrypt */
-export function memEncrypt(cmd: KernelCmdline, kconfig: KernelConfig | undefined, info: CpuInfo | undefined): Verdict {
+/**
+ * host.kernel.mem-encrypt. Facts in the order that decides: the command line (mem_encrypt=off
+ * decides alone), then /proc/cpuinfo (vendor; "sme" listed means SME is active), and only when
+ * neither decides, the kernel config (CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT).
+ */
+export async function memEncrypt(cmd: KernelCmdline, kconfig: Fact<KernelConfig | undefined>, cpuinfo: Fact<CpuInfo>): Promise<Verdict> {
   const v = cmdlineValue(cmd, 'mem_encrypt');
   const fix = 'add mem_encrypt=on to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub (Debian/Ubuntu) or grub2-mkconfig -o /boot/grub2/grub.cfg (Fedora/RHEL/SUSE), and reboot';
   if (v === 'off') return failed('mem_encrypt=off on the kernel command line (/proc/cmdline)', 'mem_encrypt=on, or no mem_encrypt=off', `remove mem_encrypt=off; ${fix}`);
+  const info = await optional(cpuinfo);
   if (info?.vendor !== undefined && info.vendor !== 'AuthenticAMD') {
     return failed(`a ${info.vendor} processor (/proc/cpuinfo vendor_id)`, 'an AMD processor with SME active', 'SEV needs an AMD EPYC host');
   }
@@ -170,14 +212,21 @@ export function memEncrypt(cmd: KernelCmdline, kconfig: KernelConfig | undefined
     return passed(`mem_encrypt=on on the kernel command line (/proc/cmdline)${info ? ' and /proc/cpuinfo lists "sme"' : ''}`);
   }
   const found = v === undefined ? 'no mem_encrypt= on the kernel command line' : `mem_encrypt=${v} on the kernel command line (not "on")`;
-  const byDefault = kconfig?.values.get('CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT');
-  if (byDefault === 'y') return passed(`${found}, and ${kconfig?.source} has CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=y`);
   if (info?.flags.has('sme')) return passed(`${found}, but /proc/cpuinfo lists "sme": SME is active`);
-  if (kconfig === undefined) {
+  let conf: KernelConfig | undefined;
+  try {
+    conf = await kconfig();
+  } catch (e) {
+    if (!(e instanceof HostError)) throw e;
+    return undecided(`${found}, /proc/cpuinfo ${info ? 'does not list "sme"' : 'could not be read'}, and the kernel config cannot be read: ${e.message}`);
+  }
+  const byDefault = conf?.values.get('CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT');
+  if (byDefault === 'y') return passed(`${found}, and ${conf?.source} has CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=y`);
+  if (conf === undefined) {
     return undecided(`${found}, no kernel config (/boot/config-<release>, /proc/config.gz) to tell whether memory encryption is on by default, and /proc/cpuinfo does not list "sme"`);
   }
   const why = byDefault === undefined ? 'does not set CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT' : `has CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=${byDefault}`;
-  return failed(`${found}, and ${kconfig.source} ${why}`, 'mem_encrypt=on (or a kernel with memory encryption active by default)', fix);
+  return failed(`${found}, and ${conf.source} ${why}`, 'mem_encrypt=on (or a kernel with memory encryption active by default)', fix);
 }
 
 /** host.modprobe.sev */

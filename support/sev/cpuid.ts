@@ -78,9 +78,24 @@ export interface EncryptedMemoryCaps {
   /** false when CPUID 0x80000000 says the leaf does not exist (registers then read as zero) */
   readonly implemented?: boolean;
   readonly maxExtendedLeaf?: number | undefined;
+  /** the CPU vendor (CPUID 0 EBX-EDX-ECX, e.g. "AuthenticAMD"), when known */
+  readonly vendor?: string | undefined;
+  /** where the vendor was read, e.g. "CPUID 0x00000000" or "/proc/cpuinfo vendor_id" */
+  readonly vendorSource?: string | undefined;
 }
 
 const bit = (v: number, n: number): boolean => ((v >>> n) & 1) === 1;
+
+/** CPUID Fn0000_0000: the vendor string is EBX, EDX, ECX as little-endian ASCII (APM Vol. 3, E.3.1). */
+export const LEAF_VENDOR = 0x00000000;
+
+export function decodeVendor(regs: CpuidRegs): string {
+  const b = Buffer.alloc(12);
+  b.writeUInt32LE(regs.ebx >>> 0, 0);
+  b.writeUInt32LE(regs.edx >>> 0, 4);
+  b.writeUInt32LE(regs.ecx >>> 0, 8);
+  return b.toString('latin1').replace(/\0+$/, '');
+}
 
 export function decodeEncryptedMemory(regs: CpuidRegs): EncryptedMemoryCaps {
   const { eax, ebx, ecx, edx } = regs;

@@ -4,20 +4,29 @@ import { decodeEncryptedMemory } from '../../support/sev/cpuid.js';
 import { parseCpuinfo } from '../../support/parsers/cpuinfo.js';
 import { parseCmdline } from '../../support/parsers/cmdline.js';
 import { parseModprobeConf } from '../../support/parsers/modprobe.js';
+import { known, type Fact } from '../../support/facts.js';
+import { HarnessError, HostError } from '../../support/host/types.js';
+import type { CpuInfo } from '../../support/parsers/cpuinfo.js';
+import type { KernelConfig } from '../../support/probes/host.js';
 
 const MILAN = decodeEncryptedMemory({ eax: 0x0101fd3f, ebx: 0x00004173, ecx: 0x1fd, edx: 0x80 });
 const ROME = decodeEncryptedMemory({ eax: 0x0001000f, ebx: 0x0000016f, ecx: 0x1fd, edx: 1 });
 const cpu = (flags: string, vendor = 'AuthenticAMD') => parseCpuinfo(`vendor_id\t: ${vendor}\nmodel name\t: AMD EPYC\nflags\t\t: ${flags}\n`);
+/** A fact the rule must not ask for. */
+const never: Fact<never> = () => {
+  throw new Error('fact read although the verdict did not need it');
+};
+const unreadable: Fact<never> = () => Promise.reject(new HostError('NOT_RECORDED', '/proc/sys/kernel/osrelease', '/proc/sys/kernel/osrelease: not recorded in this fixture'));
 const kconf = (v?: string) => ({ source: '/boot/config-6.8', values: new Map(v ? [['CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT', v]] : []) });
 
 describe('host rules', () => {
-  it('cpu flag: passes, blames the BIOS when CPUID has the bit, the VM when a hypervisor, the vendor when Intel', () => {
-    expect(rules.cpuFlag(cpu('sme sev'), 'sev', MILAN).status).toBe('passed');
-    const bios = rules.cpuFlag(cpu('fpu'), 'sev', MILAN);
+  it('cpu flag: passes, blames the BIOS when CPUID has the bit, the VM when a hypervisor, the vendor when Intel', async () => {
+    expect((await rules.cpuFlag(cpu('sme sev'), 'sev', never)).status).toBe('passed');
+    const bios = await rules.cpuFlag(cpu('fpu'), 'sev', known(MILAN));
     expect(bios.status).toBe('failed');
     expect(bios.message).toMatch(/BIOS has not enabled memory encryption.*fix: enable SME\/SMEE/);
-    expect(rules.cpuFlag(cpu('fpu hypervisor'), 'sev', undefined).message).toMatch(/virtual machine.*bare-metal/);
-    expect(rules.cpuFlag(cpu('fpu', 'GenuineIntel'), 'sev-snp', undefined).message).toMatch(/vendor GenuineIntel/);
+    expect((await rules.cpuFlag(cpu('fpu hypervisor'), 'sev', unreadable)).message).toMatch(/virtual machine.*bare-metal/);
+    expect((await rules.cpuFlag(cpu('fpu', 'GenuineIntel'), 'sev-snp', never)).message).toMatch(/vendor GenuineIntel/);
   });
 
   it('cpuid feature: checks bit 1, 3 and 4 and reports unimplemented leaves', () => {
@@ -38,27 +47,51 @@ describe('host rules', () => {
     expect(rules.esAsids(MILAN).status).toBe('passed');
   });
 
-  it('kvm_amd parameter: loaded/absent/off/on', () => {
+  it('kvm_amd parameter: loaded/absent/off/on', async () => {
     const p = (raw: string) => ({ path: '/sys/module/kvm_amd/parameters/sev', raw, enabled: raw === 'Y' ? true : raw === 'N' ? false : undefined });
-    expect(rules.kvmAmdParam(true, p('Y'), 'sev', MILAN).status).toBe('passed');
-    const off = rules.kvmAmdParam(true, p('N'), 'sev', MILAN);
+    const yes = known(true);
+    expect((await rules.kvmAmdParam(yes, known(p('Y')), 'sev', never)).status).toBe('passed');
+    const off = await rules.kvmAmdParam(yes, known(p('N')), 'sev', known(MILAN));
     expect(off.message).toMatch(/reads "N".*options kvm_amd sev=1.*capabilities/);
-    expect(rules.kvmAmdParam(false, undefined, 'sev', undefined).message).toMatch(/not loaded/);
-    expect(rules.kvmAmdParam(true, undefined, 'sev-snp', undefined).message).toMatch(/no "sev_snp" parameter/);
-    expect(rules.kvmAmdParam(true, p('N'), 'sev-snp', ROME).message).toMatch(/does not report SEV-SNP/);
-    expect(rules.kvmAmdParam(true, p('garbage'), 'sev', MILAN).status).toBe('failed');
+    expect((await rules.kvmAmdParam(known(false), never, 'sev', never)).message).toMatch(/not loaded/);
+    expect((await rules.kvmAmdParam(yes, known(undefined), 'sev-snp', never)).message).toMatch(/no "sev_snp" parameter/);
+    expect((await rules.kvmAmdParam(yes, known(p('N')), 'sev-snp', known(ROME))).message).toMatch(/does not report SEV-SNP/);
+    expect((await rules.kvmAmdParam(yes, known(p('garbage')), 'sev', known(MILAN))).status).toBe('failed');
+    expect((await rules.kvmAmdParam(yes, known(p('N')), 'sev', unreadable)).status).toBe('failed');
   });
 
-  it('mem_encrypt: cmdline, kernel config default, sme flag, unknown', () => {
+  it('the feature → kvm_amd parameter table', () => {
+    expect((['sev', 'sev-es', 'sev-snp'] as const).map(rules.kvmAmdParamName)).toEqual(['sev', 'sev_es', 'sev_snp']);
+  });
+
+  it('mem_encrypt: cmdline, kernel config default, sme flag, unknown', async () => {
     const cl = (s: string) => parseCmdline(s);
-    expect(rules.memEncrypt(cl('mem_encrypt=off'), kconf('y'), cpu('sme')).status).toBe('failed');
-    expect(rules.memEncrypt(cl('mem_encrypt=on'), undefined, cpu('sme sev')).status).toBe('passed');
-    expect(rules.memEncrypt(cl('mem_encrypt=on'), undefined, cpu('sev')).message).toMatch(/does not list "sme"/);
-    expect(rules.memEncrypt(cl('quiet'), kconf('y'), cpu('sev')).status).toBe('passed');
-    expect(rules.memEncrypt(cl('quiet'), kconf(), cpu('sev')).status).toBe('failed');
-    expect(rules.memEncrypt(cl('quiet'), undefined, cpu('sev')).status).toBe('undecided');
-    expect(rules.memEncrypt(cl('quiet'), undefined, cpu('sev sme')).status).toBe('passed');
-    expect(rules.memEncrypt(cl('mem_encrypt=on'), undefined, cpu('x', 'GenuineIntel')).status).toBe('failed');
+    const me = (c: string, k: Fact<KernelConfig | undefined>, i: Fact<CpuInfo>) => rules.memEncrypt(cl(c), k, i);
+    expect((await me('mem_encrypt=off', known(kconf('y')), known(cpu('sme')))).status).toBe('failed');
+    expect((await me('mem_encrypt=on', known(undefined), known(cpu('sme sev')))).status).toBe('passed');
+    expect((await me('mem_encrypt=on', known(undefined), known(cpu('sev')))).message).toMatch(/does not list "sme"/);
+    expect((await me('quiet', known(kconf('y')), known(cpu('sev')))).status).toBe('passed');
+    expect((await me('quiet', known(kconf()), known(cpu('sev')))).status).toBe('failed');
+    expect((await me('quiet', known(undefined), known(cpu('sev')))).status).toBe('undecided');
+    expect((await me('quiet', known(undefined), known(cpu('sev sme')))).status).toBe('passed');
+    expect((await me('mem_encrypt=on', known(undefined), known(cpu('x', 'GenuineIntel')))).status).toBe('failed');
+  });
+
+  it('mem_encrypt: the command line (and "sme") decide without the kernel config; it is read only when needed', async () => {
+    const cl = (s: string) => parseCmdline(s);
+    // issue 13: /proc/sys/kernel/osrelease absent made these undecided
+    expect((await rules.memEncrypt(cl('mem_encrypt=off'), unreadable, never)).status).toBe('failed');
+    expect((await rules.memEncrypt(cl('mem_encrypt=on'), unreadable, known(cpu('sme sev')))).status).toBe('passed');
+    expect((await rules.memEncrypt(cl('mem_encrypt=on'), never, known(cpu('sev')))).status).toBe('failed');
+    expect((await rules.memEncrypt(cl('quiet'), never, known(cpu('sme sev')))).status).toBe('passed');
+    // cpuinfo is context: unreadable, the command line still decides
+    expect((await rules.memEncrypt(cl('mem_encrypt=on'), never, unreadable)).status).toBe('passed');
+    // the kernel config is needed and unreadable: undecided with the reason
+    const u = await rules.memEncrypt(cl('quiet'), unreadable, known(cpu('sev')));
+    expect(u.status).toBe('undecided');
+    expect(u.message).toMatch(/osrelease: not recorded/);
+    // a harness error is never swallowed as "context"
+    await expect(rules.memEncrypt(cl('mem_encrypt=on'), never, () => Promise.reject(new HarnessError('timeout')))).rejects.toThrow('timeout');
   });
 
   it('modprobe: unpersisted passes, sev=1 passes, sev=0 or conflicts fail naming file:line', () => {
