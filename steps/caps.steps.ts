@@ -2,6 +2,7 @@ import { Then, defineParameterType } from '@cucumber/cucumber';
 import type { SevWorld } from '../support/world.js';
 import * as rules from '../support/rules/caps.js';
 import { checkChain, type DomcapsMachine } from '../support/probes/caps.js';
+import { attempt, optional } from '../support/facts.js';
 
 /**
  * The caps steps wait for virsh and for the one QEMU probe (bounded by their own timeouts: 30 s
@@ -9,21 +10,16 @@ import { checkChain, type DomcapsMachine } from '../support/probes/caps.js';
  */
 const T = { timeout: 90_000 };
 
-/** A fact that is context for a rule: when it cannot be read, the rule does without it. */
-const optional = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
-
 defineParameterType({ name: 'machine', regexp: /the default machine|the q35 machine/, transformer: (s: string): DomcapsMachine => (s.includes('q35') ? 'q35' : 'default') });
 
 Then('libvirt reports SEV as supported for {machine}', T, function (this: SevWorld, machine: DomcapsMachine) {
   const caps = this.probes.caps;
-  return this.decide(async () => {
-    const [dc, qmp, kvm] = await Promise.all([caps.domcaps(machine), optional(caps.sevCapabilities()), optional(this.probes.host.kvmAmdParam('sev'))]);
-    return rules.domcapsSevSupported(dc, { kvmSev: kvm?.enabled, qmp });
-  });
+  const context = async () => ({ qmp: await optional(() => caps.sevCapabilities()), kvmSev: (await optional(() => this.probes.host.kvmAmdParam('sev')))?.enabled });
+  return this.decide(async () => rules.domcapsSevSupported(await caps.domcaps(machine), context));
 });
 
 Then("libvirt's C-bit position equals the CPU's", T, function (this: SevWorld) {
-  return this.decide(async () => rules.domcapsCbitpos(await this.probes.caps.domcaps('q35'), await this.probes.host.encryptedMemory()));
+  return this.decide(async () => rules.domcapsCbitpos(await this.probes.caps.domcaps('q35'), () => this.probes.host.encryptedMemory()));
 });
 
 Then('libvirt offers SEV-SNP launch security', T, function (this: SevWorld) {
@@ -35,7 +31,7 @@ Then('QEMU answers query-sev-capabilities with the platform data', T, function (
 });
 
 Then("QEMU's C-bit position equals the CPU's", T, function (this: SevWorld) {
-  return this.decide(async () => rules.qmpCbitpos(await this.probes.caps.sevCapabilities(), await this.probes.host.encryptedMemory()));
+  return this.decide(async () => rules.qmpCbitpos(await this.probes.caps.sevCapabilities(), () => this.probes.host.encryptedMemory()));
 });
 
 Then("libvirt's cached QEMU capabilities describe the host as it is now", T, function (this: SevWorld) {
@@ -55,9 +51,12 @@ Then('CPU, kernel, QEMU and libvirt agree on SEV', T, function (this: SevWorld) 
 Then("the platform's PDH and certificate chain verify up to AMD's root", T, function (this: SevWorld) {
   const caps = this.probes.caps;
   return this.decide(async () => {
-    const qmp = await caps.sevCapabilities().catch((e: Error) => ({ error: e.message }));
-    const node = await caps.nodeSevInfo().catch((e: Error) => ({ ok: false as const, error: e.message }));
-    const src = rules.chainSource(qmp, node);
+    const qmp = await attempt(() => caps.sevCapabilities());
+    const node = async () => {
+      const n = await attempt(() => caps.nodeSevInfo());
+      return n.ok ? n.value : { ok: false as const, error: n.reason };
+    };
+    const src = await rules.chainSource(qmp.ok ? qmp.value : { error: qmp.reason }, node);
     return rules.chainValid('none' in src ? src : await checkChain(src, caps.amdRoots!));
   });
 });

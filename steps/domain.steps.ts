@@ -4,6 +4,7 @@ import * as rules from '../support/domain/rules.js';
 import { foldGuests, judgeGuests, judgeSchemas, noSevGuests, type GuestDefinition } from '../support/domain/guests.js';
 import { checkCbitposAgainstCpuid, hostFactsFromCpuid } from '../support/domain/host-facts.js';
 import type { Verdict } from '../support/verdict.js';
+import { optional } from '../support/facts.js';
 
 /** One domain.* rule over every SEV guest defined on the host (skipped when there is none). */
 function eachGuest(world: SevWorld, rule: (g: GuestDefinition) => Verdict) {
@@ -25,7 +26,7 @@ Then('every SEV guest states its C-bit position, reduced physical address bits a
 
 Then('every SEV guest\'s policy decodes cleanly for this host', function (this: SevWorld) {
   return this.decide(async () => {
-    const caps = await this.probes.host.encryptedMemory().catch(() => undefined); // without CPUID: not judged against the host
+    const caps = await optional(() => this.probes.host.encryptedMemory()); // without CPUID: not judged against the host
     const host = caps ? (hostFactsFromCpuid(caps, this.host.target) ?? {}) : {};
     return judgeGuests(await this.probes.domain.guests(), (g) => rules.checkPolicyValid(g.model, host));
   });

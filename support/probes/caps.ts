@@ -8,6 +8,7 @@
  * parse (InputError from a parser is turned into HostError EIO naming the command: a host that
  * prints garbage is a host fact, not a broken harness, and must never pass).
  */
+import { optional } from '../facts.js';
 import { Memo } from '../memo.js';
 import { InputError } from '../errors.js';
 import { HostError, isHostError, type Host, type QmpReply } from '../host/types.js';
@@ -171,7 +172,7 @@ export class CapsProbe {
    */
   layerFacts(hostProbe: HostProbe): Promise<LayerFactsResult> {
     return this.memo.once('layers', async () => {
-      const opt = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
+      const opt = optional; // a layer the host cannot give (HostError) is left out; harness errors end the run
       const compared: string[] = [];
       // ask every layer at once (over ssh each read is a round trip)
       const [sev, sevEs, snp, loaded, em, q, dc, ns, cacheFact] = await Promise.all([

@@ -23,6 +23,8 @@ import type { QmpProbeContext, SevCapabilities } from '../host/qemu-probe.js';
 import type { CapsCacheFact, NodeSevInfoFact, QmpAnswer } from '../probes/caps.js';
 import type { Disagreement } from '../sev/consistency.js';
 import type { LinkResult } from '../sev/sev-cert.js';
+import { known, type Fact } from '../facts.js';
+import { leafAbsence } from './host.js';
 
 export const CACHE_FIX =
   "clear libvirt's capabilities cache: rm -f /var/cache/libvirt/qemu/capabilities/*.xml && systemctl restart libvirtd (or virtqemud on modular daemons)";
@@ -54,7 +56,7 @@ function notSupportedFix(ctx: DomcapsContext): string {
 }
 
 /** caps.domcaps.sev-supported */
-export function domcapsSevSupported(dc: DomainCapabilities, ctx: DomcapsContext = {}): Verdict {
+export async function domcapsSevSupported(dc: DomainCapabilities, context: Fact<DomcapsContext> = known({})): Promise<Verdict> {
   const src = domcapsSource(dc);
   const expected = "<sev supported='yes'> with <cbitpos> and <reducedPhysBits>";
   if (!dc.sev) {
@@ -62,7 +64,8 @@ export function domcapsSevSupported(dc: DomainCapabilities, ctx: DomcapsContext 
       `use libvirt ≥ 4.5 with a QEMU that has the sev-guest object (qemu-system-x86_64 -object help lists sev-guest), then ${CACHE_FIX}`);
   }
   if (!dc.sev.supported) {
-    return failed(`${src} reports <sev supported='no'>`, expected, notSupportedFix(ctx));
+    // KVM's and QEMU's view only pick the fix: asked for only here (the QMP probe starts a QEMU)
+    return failed(`${src} reports <sev supported='no'>`, expected, notSupportedFix(await context()));
   }
   const missing = [dc.sev.cbitpos === undefined ? '<cbitpos>' : '', dc.sev.reducedPhysBits === undefined ? '<reducedPhysBits>' : ''].filter(Boolean);
   if (missing.length) return failed(`${src} reports <sev supported='yes'> without ${missing.join(' and ')}`, expected, `update libvirt, then ${CACHE_FIX}`);
@@ -71,10 +74,15 @@ export function domcapsSevSupported(dc: DomainCapabilities, ctx: DomcapsContext 
 }
 
 /** caps.domcaps.cbitpos-matches-cpuid */
-export function domcapsCbitpos(dc: DomainCapabilities, cpuid: EncryptedMemoryCaps): Verdict {
+export async function domcapsCbitpos(dc: DomainCapabilities, cpuidFact: Fact<EncryptedMemoryCaps>): Promise<Verdict> {
   const src = domcapsSource(dc);
   if (!dc.sev?.supported || dc.sev.cbitpos === undefined) {
     return undecided(`${src} gives no SEV cbitpos to compare (${dc.sev ? "<sev supported='no'>" : 'no <sev> element'}; see caps.domcaps.sev-supported)`);
+  }
+  const cpuid = await cpuidFact();
+  const absent = leafAbsence(cpuid);
+  if (absent !== undefined) {
+    return failed(`${src} <cbitpos>${dc.sev.cbitpos}</cbitpos>, but ${absent}`, "libvirt's cbitpos to equal the CPU's C-bit position", `libvirt describes another CPU: ${CACHE_FIX}`);
   }
   if (dc.sev.cbitpos === cpuid.cbitpos) return passed(`${src} <cbitpos>${dc.sev.cbitpos}</cbitpos> equals ${CPUID} = ${cpuid.cbitpos}`);
   return failed(
@@ -137,8 +145,13 @@ export function qmpSevCapabilities(a: QmpAnswer<SevCapabilities>): Verdict {
 }
 
 /** caps.qmp.cbitpos-matches-cpuid */
-export function qmpCbitpos(a: QmpAnswer<SevCapabilities>, cpuid: EncryptedMemoryCaps): Verdict {
+export async function qmpCbitpos(a: QmpAnswer<SevCapabilities>, cpuidFact: Fact<EncryptedMemoryCaps>): Promise<Verdict> {
   if (!a.ok) return undecided(`QEMU gave no cbitpos: query-sev-capabilities answered ${a.error.class} "${a.error.desc}" (see caps.qmp.sev-capabilities)`);
+  const cpuid = await cpuidFact();
+  const absent = leafAbsence(cpuid);
+  if (absent !== undefined) {
+    return failed(`QMP query-sev-capabilities cbitpos ${a.value.cbitpos}${qemuWho(a.context)}, but ${absent}`, "QEMU to report the CPU's C-bit position", 'the answering QEMU runs on another CPU (nested, or a wrapper script): probe the host\'s own QEMU');
+  }
   if (a.value.cbitpos === cpuid.cbitpos) return passed(`QMP query-sev-capabilities cbitpos ${a.value.cbitpos} equals ${CPUID} = ${cpuid.cbitpos}`);
   return failed(
     `QMP query-sev-capabilities cbitpos ${a.value.cbitpos}${qemuWho(a.context)} but ${CPUID} = ${cpuid.cbitpos}`,
@@ -212,8 +225,10 @@ export interface ChainSource {
 }
 
 /** Where the PDH/cert chain comes from: QMP, else virsh nodesevinfo; or why there is none. */
-export function chainSource(qmp: QmpAnswer<SevCapabilities> | { error: string }, node: NodeSevInfoFact): ChainSource | { none: string } {
+export async function chainSource(qmp: QmpAnswer<SevCapabilities> | { error: string }, nodeFact: Fact<NodeSevInfoFact>): Promise<ChainSource | { none: string }> {
   if ('ok' in qmp && qmp.ok) return { from: 'QMP query-sev-capabilities', pdh: qmp.value.pdh, certChain: qmp.value.certChain };
+  // virsh nodesevinfo is asked only when QEMU gave no chain
+  const node = await nodeFact();
   if (node.ok && node.info.pdh && node.info.certChain) return { from: 'virsh nodesevinfo', pdh: node.info.pdh, certChain: node.info.certChain };
   const q = 'ok' in qmp ? `QMP query-sev-capabilities answered ${qmp.error.class} "${qmp.error.desc}"` : `QMP could not be asked (${qmp.error})`;
   const n = node.ok ? 'virsh nodesevinfo has no pdh/cert-chain' : `virsh nodesevinfo: ${node.error}`;

@@ -4,6 +4,12 @@ import { parseDomainCapabilities } from '../../support/parsers/domcaps.js';
 import { decodeEncryptedMemory } from '../../support/sev/cpuid.js';
 import type { QmpAnswer } from '../../support/probes/caps.js';
 import type { SevCapabilities } from '../../support/host/qemu-probe.js';
+import { known, type Fact } from '../../support/facts.js';
+
+/** A fact the rule must not ask for. */
+const never: Fact<never> = () => {
+  throw new Error('fact read although the verdict did not need it');
+};
 
 const cpuid = decodeEncryptedMemory({ eax: 0x0101fd3f, ebx: 0x00004173, ecx: 0x1fd, edx: 0x80 }); // cbitpos 51
 const dc = (sev: string, ls = '') => parseDomainCapabilities(`<domainCapabilities><machine>pc-q35-9.2</machine><features>${sev}${ls}</features></domainCapabilities>`, 'virsh domcapabilities');
@@ -14,21 +20,23 @@ const ok = (cbitpos = 51): QmpAnswer<SevCapabilities> => ({ ok: true, value: { p
 
 describe('caps.domcaps.*', () => {
   it('sev-supported: yes with cbitpos and reducedPhysBits passes; no / absent / incomplete fail with a fix', async () => {
-    expect(rules.domcapsSevSupported(await dc(yes)).status).toBe('passed');
-    const no = rules.domcapsSevSupported(await dc("<sev supported='no'/>"));
+    expect((await rules.domcapsSevSupported(await dc(yes), never)).status).toBe('passed');
+    const no = await rules.domcapsSevSupported(await dc("<sev supported='no'/>"));
     expect(no.status).toBe('failed');
     expect(no.message).toMatch(/kvm_amd.sev=1.*rm -f \/var\/cache\/libvirt\/qemu\/capabilities/);
-    expect(rules.domcapsSevSupported(await dc("<sev supported='no'/>"), { kvmSev: true }).message).toMatch(/libvirt's view is stale/);
-    expect(rules.domcapsSevSupported(await dc("<sev supported='no'/>"), { qmp: err('SEV: Failed to open /dev/sev: Permission denied') }).message).toMatch(/read-write access to \/dev\/sev/);
-    expect(rules.domcapsSevSupported(await dc('')).message).toMatch(/no <sev> element/);
-    expect(rules.domcapsSevSupported(await dc("<sev supported='yes'><cbitpos>51</cbitpos></sev>")).message).toMatch(/without <reducedPhysBits>/);
+    expect((await rules.domcapsSevSupported(await dc("<sev supported='no'/>"), known({ kvmSev: true }))).message).toMatch(/libvirt's view is stale/);
+    expect((await rules.domcapsSevSupported(await dc("<sev supported='no'/>"), known({ qmp: err('SEV: Failed to open /dev/sev: Permission denied') }))).message).toMatch(/read-write access to \/dev\/sev/);
+    expect((await rules.domcapsSevSupported(await dc(''), never)).message).toMatch(/no <sev> element/);
+    expect((await rules.domcapsSevSupported(await dc("<sev supported='yes'><cbitpos>51</cbitpos></sev>"), never)).message).toMatch(/without <reducedPhysBits>/);
   });
   it('cbitpos: equal passes, different fails naming both values and sources, no SEV is undecided', async () => {
-    expect(rules.domcapsCbitpos(await dc(yes), cpuid).status).toBe('passed');
-    const bad = rules.domcapsCbitpos(await dc(yes.replace('>51<', '>47<')), cpuid);
+    expect((await rules.domcapsCbitpos(await dc(yes), known(cpuid))).status).toBe('passed');
+    const bad = await rules.domcapsCbitpos(await dc(yes.replace('>51<', '>47<')), known(cpuid));
     expect(bad.status).toBe('failed');
     expect(bad.message).toMatch(/<cbitpos>47<\/cbitpos> but CPUID 0x8000001F EBX\[5:0\] = 51/);
-    expect(rules.domcapsCbitpos(await dc("<sev supported='no'/>"), cpuid).status).toBe('undecided');
+    expect((await rules.domcapsCbitpos(await dc("<sev supported='no'/>"), never)).status).toBe('undecided');
+    const intel = await rules.domcapsCbitpos(await dc(yes), known({ ...cpuid, implemented: false, vendor: 'GenuineIntel', vendorSource: '/proc/cpuinfo vendor_id' }));
+    expect(intel.message).toMatch(/<cbitpos>51<\/cbitpos>, but a GenuineIntel processor/);
   });
   it('sev-snp: the sev-snp sectype passes; missing launchSecurity or sectype fails', async () => {
     const ls = (v: string) => `<launchSecurity supported='yes'><enum name='sectype'>${v}</enum></launchSecurity>`;
@@ -53,10 +61,10 @@ describe('caps.qmp.*', () => {
     expect(u.status).toBe('undecided');
     expect(u.message).toMatch(/run as nobody \(uid 65534\) as a stand-in/);
   });
-  it('cbitpos vs CPUID', () => {
-    expect(rules.qmpCbitpos(ok(51), cpuid).status).toBe('passed');
-    expect(rules.qmpCbitpos(ok(47), cpuid).message).toMatch(/cbitpos 47 .*but CPUID 0x8000001F EBX\[5:0\] = 51/);
-    expect(rules.qmpCbitpos(err('SEV is not enabled in KVM'), cpuid).status).toBe('undecided');
+  it('cbitpos vs CPUID (CPUID read only when QEMU gave a cbitpos)', async () => {
+    expect((await rules.qmpCbitpos(ok(51), known(cpuid))).status).toBe('passed');
+    expect((await rules.qmpCbitpos(ok(47), known(cpuid))).message).toMatch(/cbitpos 47 .*but CPUID 0x8000001F EBX\[5:0\] = 51/);
+    expect((await rules.qmpCbitpos(err('SEV is not enabled in KVM'), never)).status).toBe('undecided');
   });
 });
 
@@ -95,10 +103,10 @@ describe('caps.layers.agree', () => {
 });
 
 describe('caps.pdh.chain-valid source selection', () => {
-  it('QMP first, then nodesevinfo, else undecided naming both', () => {
-    expect(rules.chainSource(ok(), { ok: false, error: 'x' })).toMatchObject({ from: 'QMP query-sev-capabilities' });
-    expect(rules.chainSource(err('KVM not enabled'), { ok: true, info: { source: 's', pdh: 'p', certChain: 'c', extra: {} } })).toMatchObject({ from: 'virsh nodesevinfo' });
-    const none = rules.chainSource({ error: 'QEMU probe: no answer' }, { ok: false, error: 'libvirt is not running' });
+  it('QMP first, then nodesevinfo (asked only then), else undecided naming both', async () => {
+    expect(await rules.chainSource(ok(), never)).toMatchObject({ from: 'QMP query-sev-capabilities' });
+    expect(await rules.chainSource(err('KVM not enabled'), known({ ok: true, info: { source: 's', pdh: 'p', certChain: 'c', extra: {} } }))).toMatchObject({ from: 'virsh nodesevinfo' });
+    const none = await rules.chainSource({ error: 'QEMU probe: no answer' }, known({ ok: false, error: 'libvirt is not running' }));
     expect(rules.chainValid(none as never).message).toMatch(/QMP could not be asked \(QEMU probe: no answer\); virsh nodesevinfo: libvirt is not running/);
   });
 });
