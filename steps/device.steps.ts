@@ -12,7 +12,7 @@ Then('the host has the SEV firmware device \\/dev\\/sev', function (this: SevWor
 Then('the user and group QEMU runs as can open {devnode} for reading and writing', function (this: SevWorld, path: string) {
   const d = this.probes.device;
   return this.decide(async () =>
-    rules.qemuAccess({ path, node: await d.node(path), who: await d.qemuIdentity(), acl: await d.acl(path), group: await d.groupDb(), conf: await d.qemuConfValue() }),
+    rules.qemuAccess({ path, node: await d.node(path), who: await d.qemuIdentity(), acl: () => d.acl(path), group: await d.groupDb(), conf: await d.qemuConfValue() }),
   );
 });
 
@@ -24,7 +24,7 @@ Then('the udev rules give \\/dev\\/sev the permissions it has', function (this: 
   const d = this.probes.device;
   return this.decide(async () => {
     const node = await d.node(rules.SEV_DEV);
-    const access = rules.accessDecision({ path: rules.SEV_DEV, node, who: await d.qemuIdentity(), acl: await d.acl(rules.SEV_DEV) });
+    const access = await rules.accessDecision({ path: rules.SEV_DEV, node, who: await d.qemuIdentity(), acl: () => d.acl(rules.SEV_DEV) });
     // the rules files are read only when there is a node to compare them with
     const outcome = node?.type === 'char' ? await d.sevUdevOutcome() : undefined;
     return rules.udevSevRule({ node, outcome, passwd: await d.passwdDb(), group: await d.groupDb(), access });

@@ -25,6 +25,9 @@ export class CachingHost implements Host {
   stat(path: string): Promise<StatInfo> {
     return this.memo.once(`stat\0${path}`, () => this.inner.stat(path));
   }
+  acl(path: string): Promise<readonly string[] | undefined> {
+    return this.memo.once(`acl\0${path}`, () => this.inner.acl(path));
+  }
   listDir(path: string): Promise<string[]> {
     return this.memo.once(`listDir\0${path}`, () => this.inner.listDir(path)).then((l) => [...l]);
   }

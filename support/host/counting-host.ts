@@ -30,6 +30,10 @@ export class CountingHost implements Host {
     this.count(`stat ${path}`);
     return this.inner.stat(path);
   }
+  acl(path: string): Promise<readonly string[] | undefined> {
+    this.count(`acl ${path}`);
+    return this.inner.acl(path);
+  }
   listDir(path: string): Promise<string[]> {
     this.count(`listDir ${path}`);
     return this.inner.listDir(path);

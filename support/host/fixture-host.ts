@@ -26,6 +26,8 @@ import {
 } from './types.js';
 import { hostError } from './errno.js';
 import { hex32 } from '../sev/cpuid.js';
+import { parseGetfacl } from '../parsers/getfacl.js';
+import { formatParseError } from '../device/parse-result.js';
 
 const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'char', 'block', 'link', 'fifo', 'socket'];
 const HOST_KEYS = ['name', 'description', 'recordedAt', 'source', 'kernel', 'distro', 'profile'];
@@ -37,6 +39,8 @@ interface StatEntry {
   uid: number;
   gid: number;
   selinux?: string | undefined;
+  /** extended POSIX ACL entries (getfacl's text form); absent = no extended ACL */
+  acl?: readonly string[] | undefined;
 }
 
 type ErrorTable = Record<'readFile' | 'stat' | 'listDir' | 'cpuid', Map<string, { code: HostErrorCode; message: string }>>;
@@ -160,12 +164,20 @@ export class FixtureHost implements Host {
         return n;
       };
       if (e.selinux !== undefined && typeof e.selinux !== 'string') this.bad('stat.json', `${path}.selinux`, 'must be a string');
+      let acl: string[] | undefined;
+      if (e.acl !== undefined) {
+        if (!Array.isArray(e.acl) || e.acl.some((x) => typeof x !== 'string')) this.bad('stat.json', `${path}.acl`, 'must be a list of getfacl entries like "user:qemu:rw-"');
+        acl = e.acl as string[];
+        const parsed = parseGetfacl(acl.join('\n'), 'acl');
+        if (!parsed.ok) this.bad('stat.json', `${path}.acl`, formatParseError(parsed.error));
+      }
       this.stats.set(posix.normalize(path), {
         type,
         mode: parseInt(modeStr, 8),
         uid: id('uid'),
         gid: id('gid'),
         selinux: e.selinux as string | undefined,
+        acl,
       });
     }
   }
@@ -291,13 +303,20 @@ export class FixtureHost implements Host {
     const rec = this.recordedError('stat', p);
     if (rec) throw rec;
     const st = this.stats.get(p);
-    if (st) return { path: p, ...st };
+    if (st) return { path: p, type: st.type, mode: st.mode, uid: st.uid, gid: st.gid, selinux: st.selinux };
     const local = this.local(p);
     if (local === undefined) throw hostError('ENOENT', p);
     // fixture-format.md: a path under files/ with no entry is a regular file, 0644, root:root.
     return local.kind === 'dir'
       ? { path: p, type: 'dir', mode: 0o755, uid: 0, gid: 0 }
       : { path: p, type: 'file', mode: 0o644, uid: 0, gid: 0 };
+  }
+
+  /** stat.json's optional "acl"; no key (or no entry) means no extended ACL (fixture-format.md). */
+  async acl(path: string): Promise<readonly string[] | undefined> {
+    const p = posix.normalize(path);
+    await this.stat(p); // ENOENT (or the recorded stat error) for a path that is not there
+    return this.stats.get(p)?.acl;
   }
 
   async listDir(path: string): Promise<string[]> {

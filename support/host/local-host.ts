@@ -15,6 +15,7 @@ import {
 } from './types.js';
 import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromErrno } from './errno.js';
 import { runResultFromExeca } from './run-result.js';
+import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
 
 /** This machine, read through node:fs and execa (argv only, never a shell, always a timeout). */
@@ -91,6 +92,10 @@ export class LocalHost implements Host {
       env: { LC_ALL: 'C' },
     });
     return runResultFromExeca('local', argv, r, timeout);
+  }
+
+  acl(path: string): Promise<readonly string[] | undefined> {
+    return readExtendedAcl((argv) => this.run(argv, { timeoutMs: ACL_TIMEOUT_MS }), path);
   }
 
   async cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {

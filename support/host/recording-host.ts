@@ -16,6 +16,8 @@ export class RecordingHost implements Host {
   readonly kind: Host['kind'];
   private readonly files = new Map<string, Buffer>();
   private readonly stats = new Map<string, StatInfo>();
+  /** extended ACL entries of the paths that have one (stat.json "acl") */
+  private readonly acls = new Map<string, readonly string[]>();
   private readonly listings = new Map<string, string[]>();
   private readonly commands = new Map<string, RunResult>();
   private readonly leaves = new Map<string, CpuidRegs>();
@@ -54,6 +56,12 @@ export class RecordingHost implements Host {
   }
   stat(path: string): Promise<StatInfo> {
     return this.track('stat', path, () => this.inner.stat(path), (s) => this.stats.set(path, s));
+  }
+  acl(path: string): Promise<readonly string[] | undefined> {
+    // no "acl" key means no extended ACL (fixture-format.md), so only a found ACL is written
+    return this.track(undefined, '', () => this.inner.acl(path), (a) => {
+      if (a !== undefined) this.acls.set(path, [...a]);
+    });
   }
   listDir(path: string): Promise<string[]> {
     return this.track('listDir', path, () => this.inner.listDir(path), (l) => this.listings.set(path, [...l]));
@@ -103,6 +111,8 @@ export class RecordingHost implements Host {
     for (const [p, s] of [...this.stats].sort(([a], [b]) => a.localeCompare(b))) {
       const e: Record<string, unknown> = { type: s.type, mode: `0${s.mode.toString(8).padStart(3, '0')}`, uid: s.uid, gid: s.gid };
       if (s.selinux) e.selinux = s.selinux;
+      const acl = this.acls.get(p);
+      if (acl) e.acl = acl;
       stat[p] = e;
     }
     if (Object.keys(stat).length) await writeFile(join(dir, 'stat.json'), json(stat));

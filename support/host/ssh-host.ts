@@ -23,6 +23,7 @@ import {
 } from './types.js';
 import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromToolStderr, hostError } from './errno.js';
 import { runResultFromExeca } from './run-result.js';
+import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
 
 /** upper bound on the remote probe QEMU's life, seconds (it normally quits within a second) */
@@ -198,6 +199,11 @@ export class SshHost implements Host {
       return { ...res, stdout: '', stderr: `${argv[0]}: command not found\n` };
     }
     return res;
+  }
+
+  /** `ls -ld`, then getfacl only when it shows "+" (host/acl.ts): one round trip for most nodes. */
+  acl(path: string): Promise<readonly string[] | undefined> {
+    return readExtendedAcl((argv) => this.run(argv, { timeoutMs: ACL_TIMEOUT_MS }), path);
   }
 
   async cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {

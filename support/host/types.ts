@@ -54,6 +54,13 @@ export interface Host {
   readFile(path: string): Promise<Buffer>;
   /** lstat-like metadata. Throws HostError. */
   stat(path: string): Promise<StatInfo>;
+  /**
+   * The extended POSIX access ACL of a path as getfacl's entries (acl(5) text form, e.g.
+   * "user:107:rw-"), or undefined when it has none (mode, owner and group decide alone). Live
+   * backends look at `ls -ld`'s "+" and run getfacl only then (host/acl.ts); fixtures read
+   * stat.json's optional "acl". Throws HostError.
+   */
+  acl(path: string): Promise<readonly string[] | undefined>;
   /** Names in a directory (no "." / ".."), sorted. Throws HostError. */
   listDir(path: string): Promise<string[]>;
   /**

@@ -11,7 +11,7 @@ import { isHostError, type Host, type StatInfo } from '../host/types.js';
 import { parseOsRelease, type OsRelease } from '../parsers/os-release.js';
 import { parseQemuConf, type QemuConf } from '../parsers/qemu-conf.js';
 import { parseGroup, parsePasswd, type AccountDb, type GroupEntry, type PasswdEntry } from '../parsers/passwd.js';
-import { parseGetfacl, parseLsAclFlag } from '../parsers/getfacl.js';
+import { parseGetfacl } from '../parsers/getfacl.js';
 import { evaluateDeviceRules, SEV_DEVICE, UDEV_RULE_DIRS, type UdevPermOutcome, type UdevRulesFile } from '../parsers/udev-rules.js';
 import { parseLimitsConf, type LimitsEntry } from '../parsers/limits.js';
 import { resolveQemuIdentity, type IdentityResult } from '../device/identity.js';
@@ -23,7 +23,6 @@ export const QEMU_CONF = '/etc/libvirt/qemu.conf';
 export const OS_RELEASE = ['/etc/os-release', '/usr/lib/os-release'] as const;
 export const LIMITS_CONF = '/etc/security/limits.conf';
 export const LIMITS_D = '/etc/security/limits.d';
-const CMD_TIMEOUT_MS = 10_000;
 
 export class DeviceProbe {
   private readonly memo = new Memo();
@@ -121,40 +120,26 @@ export class DeviceProbe {
   }
 
   /**
-   * The node's access ACL: `getfacl -n -p -- PATH` (acl package); when getfacl is not installed,
-   * `ls -ld -- PATH` tells whether there is an ACL at all ("+" after the mode string).
+   * The node's access ACL. Whether it has an extended one at all comes from the host (live:
+   * `ls -ld`'s "+", fixtures: stat.json "acl"; host/acl.ts); only a node that has one is read
+   * with getfacl, so a host without the acl package is decided by mode, owner and group.
    */
   acl(path: string): Promise<AclFact> {
     return this.memo.once(`acl:${path}`, async () => {
       const node = await this.node(path);
       if (node?.type !== 'char') return { kind: 'unknown', reason: `${path} is not a character device` } as const;
-      let g;
+      let entries: readonly string[] | undefined;
       try {
-        g = await this.host.run(['getfacl', '-n', '-p', '--', path], { timeoutMs: CMD_TIMEOUT_MS });
+        entries = await this.host.acl(path);
       } catch (e) {
-        // not recorded (fixture) or unreadable: the ACL is unknown; the rule decides whether it matters
+        // unreadable, or an ACL getfacl is not there to read: the rule decides whether it matters
         if (isHostError(e)) return { kind: 'unknown', reason: e.message } as const;
         throw e;
       }
-      if (g.exitCode === 0) {
-        const parsed = parseGetfacl(g.stdout, `getfacl ${path}`);
-        if (!parsed.ok) return { kind: 'unknown', reason: `cannot parse ${formatParseError(parsed.error)}` } as const;
-        return { kind: 'acl', acl: parsed.value.acl, source: `getfacl ${path}` } as const;
-      }
-      if (g.exitCode !== 127)
-        return { kind: 'unknown', reason: `getfacl exited ${g.exitCode}: ${g.stderr.trim().split('\n')[0] ?? ''}` } as const;
-      let ls;
-      try {
-        ls = await this.host.run(['ls', '-ld', '--', path], { timeoutMs: CMD_TIMEOUT_MS });
-      } catch (e) {
-        if (isHostError(e)) return { kind: 'unknown', reason: `getfacl is not installed and ${e.message}` } as const;
-        throw e;
-      }
-      if (ls.exitCode !== 0) return { kind: 'unknown', reason: `getfacl is not installed and ls -ld exited ${ls.exitCode}` } as const;
-      const flag = parseLsAclFlag(ls.stdout, `ls -ld ${path}`);
-      if (!flag.ok) return { kind: 'unknown', reason: `getfacl is not installed and ${formatParseError(flag.error)}` } as const;
-      if (flag.value) return { kind: 'unknown', reason: 'it has a POSIX ACL ("+" in ls -l) but getfacl is not installed to read it (apt-get/dnf install acl)' } as const;
-      return { kind: 'none', source: `ls -ld ${path}` } as const;
+      if (entries === undefined) return { kind: 'none', source: `${path} has no extended ACL (no "+" in ls -ld)` } as const;
+      const parsed = parseGetfacl(entries.join('\n'), `getfacl ${path}`);
+      if (!parsed.ok) return { kind: 'unknown', reason: `cannot parse ${formatParseError(parsed.error)}` } as const;
+      return { kind: 'acl', acl: parsed.value.acl, source: `getfacl ${path}` } as const;
     });
   }
 

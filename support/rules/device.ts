@@ -26,6 +26,7 @@ import type { Acl } from '../parsers/getfacl.js';
 import { findGroup, findGroupById, type AccountDb, type GroupEntry, type PasswdEntry } from '../parsers/passwd.js';
 import type { QemuConf } from '../parsers/qemu-conf.js';
 import { udevRuleVerdict, type UdevPermOutcome } from '../parsers/udev-rules.js';
+import type { Fact } from '../facts.js';
 import { effectiveMemlock, SEV_MEMLOCK_HEADROOM_KIB, type LimitsEntry } from '../parsers/limits.js';
 
 export const SEV_DEV = '/dev/sev';
@@ -67,18 +68,23 @@ export interface AccessInput {
   readonly path: string;
   readonly node: StatInfo | undefined;
   readonly who: IdentityResult;
-  readonly acl: AclFact;
+  /** read only when the owner class does not decide (fs/namei.c acl_permission_check) */
+  readonly acl: Fact<AclFact>;
   readonly group?: AccountDb<GroupEntry> | undefined;
   readonly conf?: QemuConf | undefined;
 }
 
 /** The kernel decision, or the reason it cannot be made; undefined when the node is absent. */
-export function accessDecision(input: AccessInput): { decision: OpenDecision; who: QemuIdentity } | { reason: string } | undefined {
-  const { node, who, acl } = input;
+export type AccessResult = { decision: OpenDecision; who: QemuIdentity } | { reason: string } | undefined;
+
+export async function accessDecision(input: AccessInput): Promise<AccessResult> {
+  const { node, who } = input;
   if (!node || node.type !== 'char') return undefined;
   if (!who.ok) return { reason: `cannot tell who QEMU runs as: ${who.reason}${who.notes.length ? ` (${who.notes.join('; ')})` : ''}` };
-  // the owner class never consults the ACL (fs/namei.c acl_permission_check)
-  if (acl.kind === 'unknown' && who.identity.uid !== node.uid) return { reason: `${input.path}: ${acl.reason}` };
+  // the owner class never consults the ACL (fs/namei.c acl_permission_check): not even read then
+  if (who.identity.uid === node.uid) return { decision: canOpen(node, who.identity, 'rw', undefined), who: who.identity };
+  const acl = await input.acl();
+  if (acl.kind === 'unknown') return { reason: `${input.path}: ${acl.reason}` };
   return { decision: canOpen(node, who.identity, 'rw', acl.kind === 'acl' ? acl.acl : undefined), who: who.identity };
 }
 
@@ -100,7 +106,7 @@ function accessFix(path: string, node: StatInfo, who: QemuIdentity, group: Accou
 }
 
 /** device.sev.qemu-access, device.kvm.qemu-access */
-export function qemuAccess(input: AccessInput): Verdict {
+export async function qemuAccess(input: AccessInput): Promise<Verdict> {
   const { path, node } = input;
   if (!node) {
     if (path === SEV_DEV) return skipped(SEV_EXISTS_SKIP);
@@ -110,7 +116,7 @@ export function qemuAccess(input: AccessInput): Verdict {
     if (path === SEV_DEV) return skipped('/dev/sev is not a character device: device.sev.exists fails and says why');
     return failed(`${path} is a ${node.type}`, `${path} to be a character device`, `rm ${path} && modprobe -r kvm_amd kvm && modprobe kvm_amd`);
   }
-  const r = accessDecision(input);
+  const r = await accessDecision(input);
   if (!r) return undecided(`${path}: no decision`);
   if ('reason' in r) return undecided(r.reason);
   const { decision: d, who } = r;
@@ -137,7 +143,7 @@ export interface UdevInput {
   readonly outcome: UdevPermOutcome | undefined;
   readonly passwd?: AccountDb<PasswdEntry> | undefined;
   readonly group?: AccountDb<GroupEntry> | undefined;
-  readonly access: ReturnType<typeof accessDecision>;
+  readonly access: AccessResult;
 }
 
 /** device.udev.sev-rule */

@@ -8,6 +8,7 @@ import { HostError, type Host, type RunResult, type StatInfo } from '../../suppo
 import { DeviceProbe } from '../../support/probes/device.js';
 import { SelinuxProbe, SESEARCH_ARGV } from '../../support/probes/selinux.js';
 import { LocalHost } from '../../support/host/local-host.js';
+import { readExtendedAcl } from '../../support/host/acl.js';
 import * as se from '../../support/rules/selinux.js';
 
 class MemHost implements Host {
@@ -46,6 +47,10 @@ class MemHost implements Host {
     if (!c) return { argv, exitCode: 127, stdout: '', stderr: `${argv[0]}: command not found\n` };
     return { argv, exitCode: 0, stdout: '', stderr: '', ...c };
   }
+  /** as the live backends do it (host/acl.ts), over the commands given */
+  acl(path: string) {
+    return readExtendedAcl((argv) => this.run(argv), path);
+  }
   async cpuid(): Promise<never> {
     throw new HostError('UNSUPPORTED', 'cpuid', 'no');
   }
@@ -58,12 +63,21 @@ class MemHost implements Host {
 const sev: StatInfo = { path: '/dev/sev', type: 'char', mode: 0o660, uid: 0, gid: 36 };
 
 describe('DeviceProbe', () => {
-  it('falls back from a missing getfacl to ls -ld; "+" without getfacl is unknown', async () => {
-    const plain = new DeviceProbe(new MemHost({}, { '/dev/sev': sev }, { 'ls -ld -- /dev/sev': { stdout: 'crw-rw---- 1 root kvm 10, 124 Sep 30 09:00 /dev/sev\n' } }));
-    expect(await plain.acl('/dev/sev')).toMatchObject({ kind: 'none' });
-    const withAcl = new DeviceProbe(new MemHost({}, { '/dev/sev': sev }, { 'ls -ld -- /dev/sev': { stdout: 'crw-rw----+ 1 root kvm 10, 124 Sep 30 09:00 /dev/sev\n' } }));
+  it('asks ls -ld whether there is an ACL and runs getfacl only on "+"; "+" without getfacl is unknown', async () => {
+    const LS = 'ls -ld -- /dev/sev';
+    const GETFACL = 'getfacl -n -p -- /dev/sev';
+    const plainHost = new MemHost({}, { '/dev/sev': sev }, { [LS]: { stdout: 'crw-rw---- 1 root kvm 10, 124 Sep 30 09:00 /dev/sev\n' } });
+    expect(await new DeviceProbe(plainHost).acl('/dev/sev')).toMatchObject({ kind: 'none' });
+    expect(plainHost.reads).toEqual([`run ${LS}`]); // getfacl is not needed (and often not installed)
+    // '.' = only an SELinux context (coreutils ls.c): no ACL either
+    const labelled = new MemHost({}, { '/dev/sev': sev }, { [LS]: { stdout: 'crw-rw----. 1 root kvm 10, 124 Sep 30 09:00 /dev/sev\n' } });
+    expect(await new DeviceProbe(labelled).acl('/dev/sev')).toMatchObject({ kind: 'none' });
+    const plus = { stdout: 'crw-rw----+ 1 root kvm 10, 124 Sep 30 09:00 /dev/sev\n' };
+    const withAcl = new DeviceProbe(new MemHost({}, { '/dev/sev': sev }, { [LS]: plus }));
     expect(await withAcl.acl('/dev/sev')).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/getfacl is not installed/) });
-    const garbled = new DeviceProbe(new MemHost({}, { '/dev/sev': sev }, { 'getfacl -n -p -- /dev/sev': { stdout: '# file: /dev/sev\nuser::rw-\ngroup::rw\n' } }));
+    const read = new DeviceProbe(new MemHost({}, { '/dev/sev': sev }, { [LS]: plus, [GETFACL]: { stdout: '# file: /dev/sev\nuser::rw-\nuser:107:rw-\ngroup::rw-\t#effective:rw-\nmask::rw-\nother::---\n\n' } }));
+    expect(await read.acl('/dev/sev')).toMatchObject({ kind: 'acl', acl: { entries: expect.arrayContaining([{ tag: 'user', id: 107, perm: 6 }]) } });
+    const garbled = new DeviceProbe(new MemHost({}, { '/dev/sev': sev }, { [LS]: plus, [GETFACL]: { stdout: '# file: /dev/sev\nuser::rw-\ngroup::rw\n' } }));
     expect(await garbled.acl('/dev/sev')).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/cannot parse getfacl/) });
   });
 

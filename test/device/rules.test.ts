@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { known, type Fact } from '../../support/facts.js';
 import * as dev from '../../support/rules/device.js';
 import * as se from '../../support/rules/selinux.js';
 import type { StatInfo } from '../../support/host/types.js';
@@ -23,10 +24,14 @@ const qemu: IdentityResult = {
   identity: { uid: 107, gid: 107, groups: [36, 107], userName: 'qemu', groupNames: ['kvm', 'qemu'], capDacOverride: false, description: 'qemu (uid 107), group qemu (gid 107)', userSource: 'qemu.conf:1', groupSource: 'qemu.conf:2' },
 };
 const qemuNoKvm: IdentityResult = qemu.ok ? { ...qemu, identity: { ...qemu.identity, groups: [107], groupNames: ['qemu'] } } : qemu;
-const noAcl = { kind: 'none', source: 'ls -ld' } as const;
+const noAcl = known({ kind: 'none', source: 'ls -ld' } as const);
+/** A fact the rule must not ask for. */
+const never: Fact<never> = () => {
+  throw new Error('fact read although the verdict did not need it');
+};
 
 describe('device.sev.exists', () => {
-  it('fails without /dev/sev, and when it is not a character device', () => {
+  it('fails without /dev/sev, and when it is not a character device', async () => {
     expect(dev.sevExists(undefined)).toMatchObject({ status: 'failed' });
     expect(dev.sevExists(undefined).message).toMatch(/^found no \/dev\/sev; expected .*; fix: .*ccp/);
     expect(dev.sevExists(node(0o600, 0, 0, { type: 'file' })).message).toMatch(/is a file/);
@@ -35,56 +40,57 @@ describe('device.sev.exists', () => {
 });
 
 describe('device.*.qemu-access', () => {
-  it('the seed case: 0600 root:root, QEMU as qemu:qemu -> failed, with a udev rule for kvm as the fix', () => {
-    const v = dev.qemuAccess({ path: '/dev/sev', node: node(0o600), who: qemu, acl: noAcl, group });
+  it('the seed case: 0600 root:root, QEMU as qemu:qemu -> failed, with a udev rule for kvm as the fix', async () => {
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o600), who: qemu, acl: noAcl, group });
     expect(v.status).toBe('failed');
     expect(v.message).toMatch(/denied rw by the other class/);
     expect(v.message).toMatch(/fix: echo 'KERNEL=="sev", GROUP="kvm", MODE="0660"' > \/etc\/udev\/rules.d\/65-sev.rules/);
     expect(v.message).not.toMatch(/usermod/); // qemu is already in kvm
   });
 
-  it('names the group to join when the node is group-rw for a group QEMU is not in', () => {
-    const v = dev.qemuAccess({ path: '/dev/sev', node: node(0o660, 0, 36), who: qemuNoKvm, acl: noAcl, group });
+  it('names the group to join when the node is group-rw for a group QEMU is not in', async () => {
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o660, 0, 36), who: qemuNoKvm, acl: noAcl, group });
     expect(v.message).toMatch(/fix: usermod -aG kvm qemu .*group = "kvm"/);
   });
 
-  it('adds the usermod when the udev rule names a group QEMU is not in', () => {
-    const v = dev.qemuAccess({ path: '/dev/sev', node: node(0o600), who: qemuNoKvm, acl: noAcl, group });
+  it('adds the usermod when the udev rule names a group QEMU is not in', async () => {
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o600), who: qemuNoKvm, acl: noAcl, group });
     expect(v.message).toMatch(/GROUP="kvm".*; usermod -aG kvm qemu/);
   });
 
-  it('passes via the group class and notes the namespace copy', () => {
-    const v = dev.qemuAccess({ path: '/dev/sev', node: node(0o660, 0, 36), who: qemu, acl: noAcl, group });
+  it('passes via the group class and notes the namespace copy', async () => {
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o660, 0, 36), who: qemu, acl: noAcl, group });
     expect(v.status).toBe('passed');
     expect(v.message).toMatch(/private \/dev with a copy of \/dev\/sev/);
   });
 
-  it('honours a getfacl ACL (named user entry grants)', () => {
+  it('honours a getfacl ACL (named user entry grants)', async () => {
     const acl = parseGetfacl('user::rw-\nuser:107:rw-\ngroup::---\nmask::rw-\nother::---\n');
     if (!acl.ok) throw new Error('acl');
-    const v = dev.qemuAccess({ path: '/dev/sev', node: node(0o660), who: qemu, acl: { kind: 'acl', acl: acl.value.acl, source: 'getfacl' }, group });
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o660), who: qemu, acl: known({ kind: 'acl', acl: acl.value.acl, source: 'getfacl' } as const), group });
     expect(v.status).toBe('passed');
     expect(v.message).toMatch(/ACL entry user:107/);
   });
 
-  it('is undecided when an ACL exists but cannot be read, unless the owner class decides', () => {
-    const acl = { kind: 'unknown', reason: 'it has a POSIX ACL but getfacl is not installed' } as const;
-    expect(dev.qemuAccess({ path: '/dev/sev', node: node(0o660), who: qemu, acl, group }).status).toBe('undecided');
-    expect(dev.qemuAccess({ path: '/dev/sev', node: node(0o600, 107), who: qemu, acl, group }).status).toBe('passed');
+  it('is undecided when an ACL exists but cannot be read, unless the owner class decides', async () => {
+    const acl = known({ kind: 'unknown', reason: 'it has a POSIX ACL but getfacl is not installed' } as const);
+    expect((await dev.qemuAccess({ path: '/dev/sev', node: node(0o660), who: qemu, acl, group })).status).toBe('undecided');
+    // the owner class decides without the ACL: it is not even asked for
+    expect((await dev.qemuAccess({ path: '/dev/sev', node: node(0o600, 107), who: qemu, acl: never, group })).status).toBe('passed');
   });
 
-  it('is undecided with the reason when the identity cannot be resolved', () => {
-    const v = dev.qemuAccess({ path: '/dev/kvm', node: node(0o660), who: { ok: false, reason: "user 'qemu' does not exist", notes: ['/etc/passwd:3: skipped: 3 fields, expected 7'] }, acl: noAcl });
+  it('is undecided with the reason when the identity cannot be resolved', async () => {
+    const v = await dev.qemuAccess({ path: '/dev/kvm', node: node(0o660), who: { ok: false, reason: "user 'qemu' does not exist", notes: ['/etc/passwd:3: skipped: 3 fields, expected 7'] }, acl: noAcl });
     expect(v.status).toBe('undecided');
     expect(v.message).toMatch(/skipped: 3 fields/);
   });
 
-  it('skips /dev/sev when it is absent (device.sev.exists reports it) but fails a missing /dev/kvm', () => {
-    expect(dev.qemuAccess({ path: '/dev/sev', node: undefined, who: qemu, acl: noAcl }).status).toBe('skipped');
-    expect(dev.qemuAccess({ path: '/dev/kvm', node: undefined, who: qemu, acl: noAcl }).message).toMatch(/modprobe kvm_amd/);
+  it('skips /dev/sev when it is absent (device.sev.exists reports it) but fails a missing /dev/kvm', async () => {
+    expect((await dev.qemuAccess({ path: '/dev/sev', node: undefined, who: qemu, acl: noAcl })).status).toBe('skipped');
+    expect((await dev.qemuAccess({ path: '/dev/kvm', node: undefined, who: qemu, acl: noAcl })).message).toMatch(/modprobe kvm_amd/);
   });
 
-  it('qemu.conf namespaces = [] is noted', () => {
+  it('qemu.conf namespaces = [] is noted', async () => {
     const conf = parseQemuConf('namespaces = []\n');
     if (!conf.ok) throw new Error('conf');
     expect(dev.namespaceNote(conf.value, '/dev/sev')).toMatch(/host's \/dev directly/);
@@ -92,7 +98,7 @@ describe('device.*.qemu-access', () => {
 });
 
 describe('device.sev.not-world-writable and device.udev.sev-rule', () => {
-  it('0666 fails, 0660 passes, absent is skipped', () => {
+  it('0666 fails, 0660 passes, absent is skipped', async () => {
     expect(dev.sevNotWorldWritable(node(0o666)).status).toBe('failed');
     expect(dev.sevNotWorldWritable(node(0o660)).status).toBe('passed');
     expect(dev.sevNotWorldWritable(undefined).status).toBe('skipped');
@@ -105,17 +111,17 @@ describe('device.sev.not-world-writable and device.udev.sev-rule', () => {
     return p.value;
   })();
 
-  it('a rule not yet applied fails with udevadm trigger', () => {
-    const access = dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: qemu, acl: noAcl });
+  it('a rule not yet applied fails with udevadm trigger', async () => {
+    const access = await dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: qemu, acl: noAcl });
     const v = dev.udevSevRule({ node: node(0o600), outcome: rules('KERNEL=="sev", GROUP="kvm", MODE="0660"\n'), passwd, group, access });
     expect(v.status).toBe('failed');
     expect(v.message).toMatch(/udevadm trigger/);
   });
 
-  it('no rule: failed when QEMU cannot open the node, undecided when nobody knows who QEMU is', () => {
-    const access = dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: qemu, acl: noAcl });
+  it('no rule: failed when QEMU cannot open the node, undecided when nobody knows who QEMU is', async () => {
+    const access = await dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: qemu, acl: noAcl });
     expect(dev.udevSevRule({ node: node(0o600), outcome: rules(''), group, access }).status).toBe('failed');
-    const unknown = dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: { ok: false, reason: '/etc/passwd does not exist', notes: [] }, acl: noAcl });
+    const unknown = await dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: { ok: false, reason: '/etc/passwd does not exist', notes: [] }, acl: noAcl });
     const v = dev.udevSevRule({ node: node(0o600), outcome: rules(''), group, access: unknown });
     expect(v.status).toBe('undecided');
     expect(v.message).toMatch(/\/etc\/passwd does not exist/);
@@ -123,7 +129,7 @@ describe('device.sev.not-world-writable and device.udev.sev-rule', () => {
 });
 
 describe('device.libvirt.cgroup-acl and device.memlock', () => {
-  it('garbled qemu.conf is undecided with file:line, never a pass', () => {
+  it('garbled qemu.conf is undecided with file:line, never a pass', async () => {
     const bad = parseQemuConf('cgroup_device_acl = [ "/dev/kvm", # comment\n]\n');
     expect(bad.ok).toBe(false);
     expect(dev.cgroupAcl(bad)).toMatchObject({ status: 'undecided' });
@@ -131,12 +137,12 @@ describe('device.libvirt.cgroup-acl and device.memlock', () => {
     expect(dev.memlock(bad, qemu, []).status).toBe('undecided');
   });
 
-  it('no qemu.conf passes cgroup-acl; a list without /dev/sev fails', () => {
+  it('no qemu.conf passes cgroup-acl; a list without /dev/sev fails', async () => {
     expect(dev.cgroupAcl(undefined).status).toBe('passed');
     expect(dev.cgroupAcl(parseQemuConf('cgroup_device_acl = ["/dev/kvm"]\n')).status).toBe('failed');
   });
 
-  it('memlock: skipped under libvirt, decided from limits.conf without it', () => {
+  it('memlock: skipped under libvirt, decided from limits.conf without it', async () => {
     expect(dev.memlock(parseQemuConf('# defaults\n'), qemu, []).status).toBe('skipped');
     expect(dev.memlock(undefined, qemu, []).status).toBe('undecided');
     const entry = (value: number | 'unlimited') => [[{ domain: 'qemu', type: '-' as const, item: 'memlock', value, source: '/etc/security/limits.conf', line: 1 }]];
@@ -148,7 +154,7 @@ describe('device.libvirt.cgroup-acl and device.memlock', () => {
 
 describe('selinux rules', () => {
   const on = { mode: 'enforcing' as const, source: '/sys/fs/selinux/enforce reads 1' };
-  it('gate: disabled -> skipped (with the AppArmor pointer), garbled enforce -> undecided', () => {
+  it('gate: disabled -> skipped (with the AppArmor pointer), garbled enforce -> undecided', async () => {
     const g = se.gate(ok({ mode: 'disabled', source: 'no /sys/fs/selinux/enforce' }), true);
     expect('status' in g && g.status).toBe('skipped');
     expect('status' in g && g.message).toMatch(/selinux.apparmor-sev/);
@@ -157,7 +163,7 @@ describe('selinux rules', () => {
     expect(se.gate(ok(on), undefined)).toEqual(on);
   });
 
-  it('label: missing context is undecided, device_t fails, sev_device_t passes', () => {
+  it('label: missing context is undecided, device_t fails, sev_device_t passes', async () => {
     expect(se.sevLabel(on, node(0o660)).status).toBe('undecided');
     expect(se.sevLabel(on, node(0o660, 0, 0, { selinux: 'garbage' })).status).toBe('undecided');
     expect(se.sevLabel(on, node(0o660, 0, 0, { selinux: 'system_u:object_r:device_t:s0' })).status).toBe('failed');
@@ -165,14 +171,14 @@ describe('selinux rules', () => {
     expect(se.sevLabel(on, undefined).status).toBe('skipped');
   });
 
-  it('policy version and sesearch: missing tools and garbled output are undecided', () => {
+  it('policy version and sesearch: missing tools and garbled output are undecided', async () => {
     expect(se.policyVersion({ kind: 'unusable', reason: 'rpm not installed' }).status).toBe('undecided');
     expect(se.svirtAccess({ kind: 'unusable', reason: 'sesearch is not installed' }).status).toBe('undecided');
     expect(se.svirtAccess({ kind: 'parsed', result: parseSesearch('allow svirt_t sev_device_t:chr_file { open\n') }).status).toBe('undecided');
     expect(se.svirtAccess({ kind: 'parsed', result: parseSesearch('sev_device_t is not a valid type attribute\n') }).status).toBe('failed');
   });
 
-  it('audit log: absent and garbled are undecided, a denial fails', () => {
+  it('audit log: absent and garbled are undecided, a denial fails', async () => {
     expect(se.noAvcDenials(undefined, '/var/log/audit/audit.log').status).toBe('undecided');
     expect(se.noAvcDenials(parseAvcDenials('type=AVC msg=audit(1.0:1): avc:  denied  { open } for pid=1 tclass=chr_file\n'), 'a').status).toBe('undecided');
     const denial =
