@@ -165,7 +165,12 @@ export async function kvmAmdParam(
       : `echo "options kvm_amd sev=1 ${f.param}=1" > /etc/modprobe.d/sev.conf`;
   const reload = 'then reload the module (modprobe -r kvm_amd && modprobe kvm_amd, with no VM running) or reboot';
   if (!(await loaded())) {
-    return failed('the kvm_amd module is not loaded (/sys/module/kvm_amd is missing)', `kvm_amd loaded with ${f.param}=1`, `modprobe kvm_amd; ${persist}`);
+    // on a CPU without AMD's leaf (e.g. Intel) kvm_amd cannot load at all: say so, not "modprobe"
+    const caps = await optional(cpuid);
+    const absent = caps && leafAbsence(caps);
+    const found = 'the kvm_amd module is not loaded (/sys/module/kvm_amd is missing)';
+    if (absent) return failed(`${found}; ${absent}`, `kvm_amd loaded with ${f.param}=1`, FIX_NOT_AMD);
+    return failed(found, `kvm_amd loaded with ${f.param}=1`, `modprobe kvm_amd; ${persist}`);
   }
   const p = await param();
   if (p === undefined) {

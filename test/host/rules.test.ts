@@ -53,7 +53,11 @@ describe('host rules', () => {
     expect((await rules.kvmAmdParam(yes, known(p('Y')), 'sev', never)).status).toBe('passed');
     const off = await rules.kvmAmdParam(yes, known(p('N')), 'sev', known(MILAN));
     expect(off.message).toMatch(/reads "N".*options kvm_amd sev=1.*capabilities/);
-    expect((await rules.kvmAmdParam(known(false), never, 'sev', never)).message).toMatch(/not loaded/);
+    expect((await rules.kvmAmdParam(known(false), never, 'sev', unreadable)).message).toMatch(/not loaded.*modprobe kvm_amd/);
+    const intel = { ...decodeEncryptedMemory({ eax: 0, ebx: 0, ecx: 0, edx: 0 }), implemented: false, vendor: 'GenuineIntel' };
+    const onIntel = await rules.kvmAmdParam(known(false), never, 'sev', known(intel));
+    expect(onIntel.message).toMatch(/not loaded.*GenuineIntel processor.*fix: SEV needs an AMD EPYC/);
+    expect(onIntel.message).not.toMatch(/modprobe/);
     expect((await rules.kvmAmdParam(yes, known(undefined), 'sev-snp', never)).message).toMatch(/no "sev_snp" parameter/);
     expect((await rules.kvmAmdParam(yes, known(p('N')), 'sev-snp', known(ROME))).message).toMatch(/does not report SEV-SNP/);
     expect((await rules.kvmAmdParam(yes, known(p('garbage')), 'sev', known(MILAN))).status).toBe('failed');
