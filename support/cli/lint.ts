@@ -15,12 +15,13 @@ import { InputError } from '../errors.js';
 import type { Status, Verdict } from '../verdict.js';
 import { parseDomainXml, type DomainModel } from '../domain/model.js';
 import { lintDomainModel, type HostSevFacts } from '../domain/rules.js';
-import { schemaInfo, schemaVerdict, validateDomainFiles } from '../domain/schema.js';
+import { schemaInfo, schemaVerdict, validateDomainFiles, withInvalidValues } from '../domain/schema.js';
 import { hostFactsFromCpuid, hostFactsFromDomcaps } from '../domain/host-facts.js';
 import { CachingHost } from '../host/caching-host.js';
 import { openHost } from '../host/target.js';
 import { HostError, type Host } from '../host/types.js';
 import { HostProbe } from '../probes/host.js';
+import { leafAbsence } from '../rules/host.js';
 import { parseDomainCapabilities } from '../parsers/domcaps.js';
 import { lintPveConfig, parsePveConfig } from '../domain/proxmox.js';
 import { lintQemuCmdline, parseQemuCmdline } from '../domain/qemu-cmdline.js';
@@ -102,8 +103,9 @@ function openTarget(spec: string): Host {
 
 /**
  * The C-bit facts of a host: libvirt's domcapabilities <sev> when virsh answers there, else CPUID
- * 0x8000001F through the Host. Throws InputError (exit 2) when neither can be read or the host
- * has no SEV.
+ * 0x8000001F through the Host. A host without SEV, or whose facts cannot be read, still gets its
+ * files linted: the facts then say why (`unavailable`) and domain.cbitpos.matches-host is failed
+ * or undecided with that reason (domain/rules.ts unknownHostCbit).
  */
 export async function hostFactsFrom(host: Host, spec: string): Promise<HostSevFacts> {
   try {
@@ -119,15 +121,13 @@ export async function hostFactsFrom(host: Host, spec: string): Promise<HostSevFa
   try {
     caps = await new HostProbe(host).encryptedMemory();
   } catch (e) {
-    if (e instanceof HostError) throw new InputError(spec, `cannot read the host's C-bit position: ${e.message} (or give --host-cbitpos N --host-reduced-phys-bits N)`);
+    if (e instanceof HostError) return { source: spec, unavailable: { sevAbsent: false, why: `cannot read its CPUID: ${e.message} (or give --host-cbitpos N --host-reduced-phys-bits N)` } };
     throw e;
   }
   const f = hostFactsFromCpuid(caps, spec);
   if (!f) {
-    throw new InputError(
-      spec,
-      `the host has no SEV (${caps.implemented === false ? 'no CPUID leaf 0x8000001F' : 'CPUID 0x8000001F EAX bit 1 clear'}, and virsh domcapabilities gave no <sev>): no C-bit to compare guests with`,
-    );
+    const cpu = leafAbsence(caps) ?? 'CPUID 0x8000001F EAX bit 1 (SEV) is clear';
+    return { source: spec, unavailable: { sevAbsent: true, why: `${cpu}, and virsh domcapabilities gave no <sev>` } };
   }
   return f;
 }
@@ -181,13 +181,9 @@ export async function lintDomainFiles(
   const reports: FileReport[] = readable.map((f) => {
     const d = models.get(f)!;
     const checks: FileReport['checks'] = [];
-    if (schema) {
-      const outcome = schema.get(f)!;
-      checks.push({
-        id: 'domain.schema-valid',
-        ...schemaVerdict(f, outcome, rng, { launchSecurityType: d.launchSecurity?.type, policyText: d.launchSecurity?.policyText, schema: info }),
-      });
-    }
+    const sv = schema ? schemaVerdict(f, schema.get(f)!, rng, { launchSecurityType: d.launchSecurity?.type, policyText: d.launchSecurity?.policyText, schema: info }) : undefined;
+    const schemaCheck = withInvalidValues(f, d.invalid, sv); // well-formed but schema-invalid: failed, exit 1
+    if (schemaCheck) checks.push({ id: 'domain.schema-valid', ...schemaCheck });
     for (const [id, v] of Object.entries(lintDomainModel(d, opts.host ?? {}))) checks.push({ id, ...v });
     return { file: f, checks };
   });
@@ -217,11 +213,12 @@ const LABEL: Record<Status, string> = { passed: 'pass', failed: 'FAIL', undecide
 
 function emit(result: LintResult, format: string, out: Out, host: HostSevFacts = {}): number {
   for (const e of result.errors) out.stderr(`sevcheck: ${e.file}: ${e.problem}\n`);
-  const hostShown = host.cbitpos !== undefined ? host : undefined;
+  const hostShown = host.cbitpos !== undefined || host.unavailable ? host : undefined;
   if (format === 'json') {
     out.stdout(JSON.stringify({ ...(hostShown ? { host: hostShown } : {}), files: result.reports, errors: result.errors }, null, 2) + '\n');
   } else {
-    if (hostShown) out.stdout(`host: cbitpos ${hostShown.cbitpos}, reducedPhysBits ${hostShown.reducedPhysBits} (${hostShown.source ?? 'given'})\n`);
+    if (hostShown?.cbitpos !== undefined) out.stdout(`host: cbitpos ${hostShown.cbitpos}, reducedPhysBits ${hostShown.reducedPhysBits} (${hostShown.source ?? 'given'})\n`);
+    else if (host.unavailable) out.stdout(`host: ${host.source}: ${host.unavailable.why}\n`);
     for (const r of result.reports) {
       out.stdout(`${r.file}\n`);
       for (const w of r.warnings ?? []) out.stdout(`  warning: ${w}\n`);

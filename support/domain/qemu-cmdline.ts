@@ -11,7 +11,7 @@
 import { InputError } from '../errors.js';
 import { parseCIntPolicy } from '../sev/policy.js';
 import { failed, passed, undecided, type Verdict } from '../verdict.js';
-import { compareCbit, isI440fx, isQ35, judgePolicy, looksLikeOvmf, policyHex, type HostSevFacts } from './rules.js';
+import { compareCbit, unknownHostCbit, isI440fx, isQ35, judgePolicy, looksLikeOvmf, policyHex, type HostSevFacts } from './rules.js';
 
 export type Props = Record<string, string>;
 
@@ -348,9 +348,8 @@ export function qemuCheckPolicyValid(q: QemuCmdline, host: HostSevFacts = {}): V
 export function qemuCheckCbitpos(q: QemuCmdline, host: HostSevFacts = {}): Verdict {
   const o = sevObject(q);
   if (!o) return undecided('no SEV object wired to -machine; see domain.launch-security');
-  if (host.cbitpos === undefined && host.reducedPhysBits === undefined) {
-    return undecided('the host C-bit position is not known: pass --host-cbitpos N --host-reduced-phys-bits N');
-  }
+  const unknown = unknownHostCbit(host, 'pass --host-cbitpos N --host-reduced-phys-bits N');
+  if (unknown) return unknown;
   const num = (k: string) => (o.props[k] !== undefined ? Number(o.props[k]) : undefined);
   return compareCbit(
     { cbitpos: num('cbitpos'), reducedPhysBits: num('reduced-phys-bits') },

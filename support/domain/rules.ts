@@ -38,6 +38,30 @@ export interface HostSevFacts {
   readonly snp?: boolean | undefined;
   /** where the facts came from, quoted in messages ("--host-cbitpos", "virsh domcapabilities") */
   readonly source?: string | undefined;
+  /**
+   * A host was given but has no C-bit to compare with: `sevAbsent` when it has no SEV at all (a
+   * guest with <launchSecurity> cannot start there: QEMU's cbitpos check, target/i386/sev.c),
+   * otherwise its facts could not be read. `why` says which.
+   */
+  readonly unavailable?: { readonly sevAbsent: boolean; readonly why: string } | undefined;
+}
+
+/**
+ * domain.cbitpos.matches-host when the host's C-bit is not known: failed when the host given has
+ * no SEV, undecided (with the reason) when it could not be read or no host was given.
+ */
+export function unknownHostCbit(host: HostSevFacts, hint: string): Verdict | undefined {
+  if (host.cbitpos !== undefined || host.reducedPhysBits !== undefined) return undefined;
+  const u = host.unavailable;
+  if (u?.sevAbsent) {
+    return failed(
+      `${host.source ?? 'the host'} has no SEV: ${u.why}`,
+      "a host whose CPU and KVM offer SEV, with the guest's cbitpos",
+      'lint against the SEV host that will run the guest, or enable SEV there (sevcheck run --host ... reports what is missing)',
+    );
+  }
+  if (u) return undecided(`the host C-bit position is not known: ${u.why}; ${hint}`);
+  return undecided(`the host C-bit position is not known: ${hint}`);
 }
 
 export const DOMAIN_CHECK_IDS = [
@@ -188,8 +212,9 @@ export function checkLaunchSecurity(d: DomainModel, host: HostSevFacts = {}): Ve
   if (ls.reducedPhysBits === undefined) missing.push(`<reducedPhysBits>${host.reducedPhysBits ?? 'N'}</reducedPhysBits>`);
   if (ls.policyText === undefined) missing.push(ls.type === 'sev' ? '<policy>0x000b</policy>' : '<policy>0x30000</policy>');
   if (missing.length > 0) {
+    const bad = (d.invalid ?? []).filter((p) => p.startsWith('<launchSecurity>'));
     return failed(
-      `<launchSecurity type='${ls.type}'> in ${d.source} without ${missing.map((m) => m.replace(/>.*$/, '>')).join(', ')}`,
+      `<launchSecurity type='${ls.type}'> in ${d.source} without ${missing.map((m) => m.replace(/>.*$/, '>')).join(', ')}${bad.length ? ` usable (${bad.join('; ')}; see domain.schema-valid)` : ''}`,
       'cbitpos, reducedPhysBits and policy all stated, so sevcheck can compare them with the host (libvirt otherwise fills cbitpos/reducedPhysBits from the host at start)',
       `add inside <launchSecurity>: ${missing.join('')}${host.cbitpos === undefined && (ls.cbitpos === undefined || ls.reducedPhysBits === undefined) ? ' (values from `virsh domcapabilities` <sev>)' : ''}`,
     );
@@ -232,11 +257,8 @@ export function checkPolicyValid(d: DomainModel, host: HostSevFacts = {}): Verdi
 export function checkCbitposMatchesHost(d: DomainModel, host: HostSevFacts = {}): Verdict {
   if (!amdKind(d)) return notAmd(d);
   const ls = d.launchSecurity!;
-  if (host.cbitpos === undefined && host.reducedPhysBits === undefined) {
-    return undecided(
-      'the host C-bit position is not known: pass --host-cbitpos N --host-reduced-phys-bits N (from `virsh domcapabilities` <sev>) or check against a host',
-    );
-  }
+  const unknown = unknownHostCbit(host, 'pass --host-cbitpos N --host-reduced-phys-bits N (from `virsh domcapabilities` <sev>) or check against a host');
+  if (unknown) return unknown;
   return compareCbit(
     { cbitpos: ls.cbitpos, reducedPhysBits: ls.reducedPhysBits },
     host,

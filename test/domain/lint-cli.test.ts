@@ -34,6 +34,21 @@ describe('sevcheck lint-domain', () => {
     expect(lines[0]).toMatch(/^sevcheck: .*attack-xxe\.xml: line 2: <!DOCTYPE> declarations are refused/);
     expect(lines[1]).toBe('sevcheck: /nonexistent.xml: cannot read: ENOENT');
   });
+  it('well-formed but schema-invalid XML is a compliance failure (domain.schema-valid failed, exit 1), as virt-xml-validate says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sevcheck-lint-invalid-'));
+    const file = join(dir, 'forty-seven.xml');
+    writeFileSync(file, readFileSync(fx('domains/good-sev-q35.xml'), 'utf8').replace(/<cbitpos>\d+<\/cbitpos>/, '<cbitpos>forty-seven</cbitpos>'));
+    for (const extra of [[], ['--no-schema']]) {
+      const r = await run(lintDomainMain, [file, ...host, ...extra]);
+      expect(r.stderr, extra.join(' ')).toBe('');
+      expect(r.code, extra.join(' ')).toBe(1);
+      expect(r.stdout).toMatch(/FAIL\s+domain\.schema-valid: found (schema errors|values libvirt.s domain schema rejects) in .*forty-seven\.xml/);
+      expect(r.stdout).toMatch(/FAIL\s+domain\.launch-security: .*forty-seven/);
+    }
+    // not well-formed stays an input error
+    writeFileSync(file, '<domain><launchSecurity>');
+    expect((await run(lintDomainMain, [file, ...host])).code).toBe(2);
+  });
   it('--format json', async () => {
     const r = await run(lintDomainMain, [fx('domains/bad-cbitpos.xml'), '--format', 'json', ...host]);
     expect(r.code).toBe(1);
@@ -101,16 +116,35 @@ describe('--host TARGET: the C-bit facts come from a host', () => {
     const j = JSON.parse(r.stdout) as { host: { cbitpos: number; source: string } };
     expect(j.host).toMatchObject({ cbitpos: 51, reducedPhysBits: 1, source: expect.stringMatching(/virsh domcapabilities <sev>$/) });
   });
-  it('a host without SEV, or whose CPUID cannot be read: exit 2 with one line', async () => {
-    const r = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--host', `fixture:${fx('hosts/no-sev-cpu')}`]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^sevcheck: fixture:.*no-sev-cpu: the host has no SEV \(no CPUID leaf 0x8000001F/);
-    const r2 = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--host', `fixture:${fx('hosts/cpuid-not-recorded')}`]);
-    expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/cannot read the host's C-bit position: .*not recorded/);
+  it('a host without SEV still gets its files linted: domain.cbitpos.matches-host fails saying why (issue 13: was exit 2)', async () => {
+    const r = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--host', `fixture:${fx('hosts/no-sev-cpu')}`, '--no-schema']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^host: fixture:.*no-sev-cpu: a GenuineIntel processor/);
+    expect(r.stdout).toMatch(/FAIL\s+domain\.cbitpos\.matches-host: found fixture:.*no-sev-cpu has no SEV: /);
+    expect(r.stdout).toMatch(/pass\s+domain\.machine\.q35/); // the other checks ran
+    const intel = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--host', `fixture:${fx('hosts/intel-xeon-leaf-garbage')}`, '--no-schema']);
+    expect(intel.code).toBe(1);
+    expect(intel.stdout).toMatch(/domain\.cbitpos\.matches-host: found .* has no SEV: a GenuineIntel processor/);
+  });
+  it('a host whose CPUID cannot be read: linted, domain.cbitpos.matches-host undecided with the reason', async () => {
+    const r2 = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--host', `fixture:${fx('hosts/cpuid-not-recorded')}`, '--no-schema']);
+    expect(r2.stderr).toBe('');
+    expect(r2.code).toBe(0);
+    expect(r2.stdout).toMatch(/undecided\s+domain\.cbitpos\.matches-host: .*cannot read its CPUID: .*not recorded/);
     const r3 = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--host', 'gopher://x']);
     expect(r3.code).toBe(2);
     expect(r3.stderr).toMatch(/unknown host scheme "gopher:"/);
+  });
+  it('lint-qemu --host on a host without SEV lints the command line too', async () => {
+    const r = await run(lintQemuMain, [fx('qemu-cmdline/good-sev.args'), '--host', `fixture:${fx('hosts/no-sev-cpu')}`, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout) as { host: { unavailable: { sevAbsent: boolean } }; files: Array<{ checks: Array<{ id: string; status: string }> }> };
+    expect(j.host.unavailable.sevAbsent).toBe(true);
+    const checks = j.files[0]!.checks;
+    expect(checks.find((c) => c.id === 'domain.cbitpos.matches-host')?.status).toBe('failed');
+    expect(checks.length).toBeGreaterThan(1);
   });
   it('--host and --host-cbitpos together are a usage error', async () => {
     const r = await run(lintDomainMain, ['x.xml', '--host', 'local', ...host0]);
