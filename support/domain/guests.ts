@@ -15,7 +15,7 @@
  */
 import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
 import type { DomainModel } from './model.js';
-import { schemaVerdict, type SchemaInfo, type SchemaOutcome } from './schema.js';
+import { schemaVerdict, withInvalidValues, type SchemaInfo, type SchemaOutcome } from './schema.js';
 
 export interface GuestDefinition {
   /** <name>, else the file name without .xml */
@@ -129,7 +129,7 @@ export function judgeSchemas(
     g,
     outcomes.map(([x, o]) => [
       x,
-      schemaVerdict(x.source, o, where, { launchSecurityType: x.model.launchSecurity?.type, policyText: x.model.launchSecurity?.policyText, schema: info }),
+      withInvalidValues(x.source, x.model.invalid, schemaVerdict(x.source, o, where, { launchSecurityType: x.model.launchSecurity?.type, policyText: x.model.launchSecurity?.policyText, schema: info }))!,
     ] as const),
   );
 }

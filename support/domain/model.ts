@@ -104,13 +104,23 @@ export interface DomainModel {
   readonly cpu?: { readonly mode?: string | undefined; readonly migratable?: string | undefined } | undefined;
   readonly launchSecurity?: LaunchSecurity | undefined;
   readonly devices: readonly Device[];
+  /**
+   * Values of well-formed XML that libvirt's domain schema rejects ("<launchSecurity><cbitpos>
+   * 'forty-seven' is not an unsigned integer"); the model leaves them unset. A compliance
+   * failure of domain.schema-valid (as virt-xml-validate reports it), not an input error.
+   */
+  readonly invalid: readonly string[];
 }
 
 export interface ParseDomainOptions extends ParseXmlOptions {}
 
-/** Parse domain XML text (or bytes). Throws InputError(source, problem) for anything unreadable. */
+/**
+ * Parse domain XML text (or bytes). Throws InputError(source, problem) for anything unreadable
+ * (not well-formed, not a <domain>); values the schema rejects are listed in `invalid`.
+ */
 export function parseDomainXml(input: string | Buffer, source: string, opts: ParseDomainOptions = {}): DomainModel {
   const root = parseXml(input, source, opts);
+  const invalid: string[] = [];
   if (root.name !== 'domain') {
     throw new InputError(source, `root element is <${root.name}>, expected <domain> (libvirt domain XML)`);
   }
@@ -141,12 +151,12 @@ export function parseDomainXml(input: string | Buffer, source: string, opts: Par
         : undefined,
       nvram: child(os, 'nvram') ? (textOf(child(os, 'nvram')) ?? child(os, 'nvram')?.attrs['template'] ?? '') : undefined,
     },
-    memoryKiB: memKiB(child(root, 'memory'), source),
-    currentMemoryKiB: memKiB(child(root, 'currentMemory'), source),
-    maxMemoryKiB: memKiB(child(root, 'maxMemory'), source),
+    memoryKiB: memKiB(child(root, 'memory'), source, invalid),
+    currentMemoryKiB: memKiB(child(root, 'currentMemory'), source, invalid),
+    maxMemoryKiB: memKiB(child(root, 'maxMemory'), source, invalid),
     memtune: {
-      hardLimitKiB: memKiB(child(memtune, 'hard_limit'), source),
-      softLimitKiB: memKiB(child(memtune, 'soft_limit'), source),
+      hardLimitKiB: memKiB(child(memtune, 'hard_limit'), source, invalid),
+      softLimitKiB: memKiB(child(memtune, 'soft_limit'), source, invalid),
     },
     memoryBacking: {
       present: mb !== undefined,
@@ -156,8 +166,9 @@ export function parseDomainXml(input: string | Buffer, source: string, opts: Par
       accessMode: child(mb, 'access')?.attrs['mode'],
     },
     cpu: cpu ? { mode: cpu.attrs['mode'], migratable: cpu.attrs['migratable'] } : undefined,
-    launchSecurity: ls ? launchSecurity(ls, source) : undefined,
+    launchSecurity: ls ? launchSecurity(ls, invalid) : undefined,
     devices: devices(child(root, 'devices')),
+    invalid,
   };
 }
 
@@ -165,13 +176,15 @@ function textOf(n: XNode | undefined): string | undefined {
   return n ? n.text : undefined;
 }
 
-function launchSecurity(ls: XNode, source: string): LaunchSecurity {
+function launchSecurity(ls: XNode, invalid: string[]): LaunchSecurity {
   const type = ls.attrs['type'] ?? '';
+  // libvirt src/conf/schemas/domaincommon.rng: <cbitpos>/<reducedPhysBits> are unsignedInt
   const uint = (name: string): number | undefined => {
     const n = child(ls, name);
     if (!n) return undefined;
     if (!/^\d+$/.test(n.text)) {
-      throw new InputError(source, `<launchSecurity><${name}> '${n.text}' is not an unsigned integer`);
+      invalid.push(`<launchSecurity><${name}> '${n.text}' is not an unsigned integer`);
+      return undefined;
     }
     return Number(n.text);
   };
@@ -235,13 +248,14 @@ export function toKiB(value: string, unit: string | undefined, source = 'memory'
   return Number(kib);
 }
 
-function memKiB(n: XNode | undefined, source: string): number | undefined {
+function memKiB(n: XNode | undefined, source: string, invalid: string[]): number | undefined {
   if (!n) return undefined;
   try {
     return toKiB(n.text, n.attrs['unit'], source);
   } catch (e) {
-    if (e instanceof InputError) throw new InputError(source, `<${n.name}>: ${e.problem}`);
-    throw e;
+    if (!(e instanceof InputError)) throw e;
+    invalid.push(`<${n.name}>: ${e.problem}`); // scaledInteger / unit in domaincommon.rng
+    return undefined;
   }
 }
 

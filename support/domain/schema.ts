@@ -244,3 +244,17 @@ export function schemaVerdict(file: string, outcome: SchemaOutcome, rng: string,
     hints.length ? hints.join('; ') : `fix the lines above; check with: virt-xml-validate ${file} domain`,
   );
 }
+
+/**
+ * domain.schema-valid with the values the model itself found invalid (model.ts `invalid`): a
+ * failure even when xmllint is not there to say so (or was not asked, --no-schema), as
+ * virt-xml-validate would report it. The schema's own failure, when there is one, says more.
+ */
+export function withInvalidValues(file: string, invalid: readonly string[], v: Verdict | undefined): Verdict | undefined {
+  if (invalid.length === 0 || v?.status === 'failed') return v;
+  return failed(
+    `values libvirt's domain schema rejects in ${file}: ${invalid.join('; ')}`,
+    `XML that validates against libvirt's domain schema (domaincommon.rng; what virt-xml-validate ${file} domain checks)`,
+    `correct those values; check with: virt-xml-validate ${file} domain`,
+  );
+}
