@@ -40,8 +40,10 @@ export class RecordingHost implements Host {
       keep(v);
       return v;
     } catch (e) {
-      // ENOENT is recorded by absence; NOT_RECORDED can only come from a fixture being re-recorded
-      if (op && e instanceof HostError && e.code !== 'ENOENT' && e.code !== 'NOT_RECORDED') {
+      // ENOENT is recorded by absence, except for CPUID: a leaf missing from cpuid.json replays as
+      // "not recorded", so a missing /dev/cpu/N/cpuid is kept as the error it was. NOT_RECORDED
+      // can only come from a fixture being re-recorded.
+      if (op && e instanceof HostError && (e.code !== 'ENOENT' || op === 'cpuid') && e.code !== 'NOT_RECORDED') {
         this.errors[op].set(key, { code: e.code, message: e.message });
       }
       throw e;
