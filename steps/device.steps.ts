@@ -12,7 +12,7 @@ Then('the host has the SEV firmware device \\/dev\\/sev', function (this: SevWor
 Then('the user and group QEMU runs as can open {devnode} for reading and writing', function (this: SevWorld, path: string) {
   const d = this.probes.device;
   return this.decide(async () =>
-    rules.qemuAccess({ path, node: await d.node(path), who: await d.qemuIdentity(), acl: () => d.acl(path), group: await d.groupDb(), conf: await d.qemuConfValue() }),
+    rules.qemuAccess({ path, node: await d.node(path), who: () => d.qemuIdentity(), acl: () => d.acl(path), group: () => d.groupDb(), conf: () => d.qemuConfValue() }),
   );
 });
 
@@ -24,10 +24,8 @@ Then('the udev rules give \\/dev\\/sev the permissions it has', function (this: 
   const d = this.probes.device;
   return this.decide(async () => {
     const node = await d.node(rules.SEV_DEV);
-    const access = await rules.accessDecision({ path: rules.SEV_DEV, node, who: await d.qemuIdentity(), acl: () => d.acl(rules.SEV_DEV) });
-    // the rules files are read only when there is a node to compare them with
-    const outcome = node?.type === 'char' ? await d.sevUdevOutcome() : undefined;
-    return rules.udevSevRule({ node, outcome, passwd: await d.passwdDb(), group: await d.groupDb(), access });
+    const access = () => rules.accessDecision({ path: rules.SEV_DEV, node, who: () => d.qemuIdentity(), acl: () => d.acl(rules.SEV_DEV) });
+    return rules.udevSevRule({ node, outcome: () => d.sevUdevOutcome(), passwd: () => d.passwdDb(), group: () => d.groupDb(), access });
   });
 });
 
@@ -37,5 +35,5 @@ Then('a custom cgroup device list in qemu.conf includes \\/dev\\/sev', function 
 
 Then("QEMU's locked-memory limit leaves room for pinned SEV guest memory", function (this: SevWorld) {
   const d = this.probes.device;
-  return this.decide(async () => rules.memlock(await d.qemuConf(), await d.qemuIdentity(), await d.limits()));
+  return this.decide(async () => rules.memlock(await d.qemuConf(), () => d.qemuIdentity(), () => d.limits()));
 });

@@ -26,7 +26,7 @@ import type { Acl } from '../parsers/getfacl.js';
 import { findGroup, findGroupById, type AccountDb, type GroupEntry, type PasswdEntry } from '../parsers/passwd.js';
 import type { QemuConf } from '../parsers/qemu-conf.js';
 import { udevRuleVerdict, type UdevPermOutcome } from '../parsers/udev-rules.js';
-import type { Fact } from '../facts.js';
+import { optional, type Fact } from '../facts.js';
 import { effectiveMemlock, SEV_MEMLOCK_HEADROOM_KIB, type LimitsEntry } from '../parsers/limits.js';
 
 export const SEV_DEV = '/dev/sev';
@@ -67,19 +67,22 @@ export function namespaceNote(conf: QemuConf | undefined, path: string): string 
 export interface AccessInput {
   readonly path: string;
   readonly node: StatInfo | undefined;
-  readonly who: IdentityResult;
+  /** facts are read in this order, each only when the verdict still needs it */
+  readonly who: Fact<IdentityResult>;
   /** read only when the owner class does not decide (fs/namei.c acl_permission_check) */
   readonly acl: Fact<AclFact>;
-  readonly group?: AccountDb<GroupEntry> | undefined;
-  readonly conf?: QemuConf | undefined;
+  /** context for the fix text and the namespace note: absent when unreadable */
+  readonly group?: Fact<AccountDb<GroupEntry> | undefined> | undefined;
+  readonly conf?: Fact<QemuConf | undefined> | undefined;
 }
 
 /** The kernel decision, or the reason it cannot be made; undefined when the node is absent. */
 export type AccessResult = { decision: OpenDecision; who: QemuIdentity } | { reason: string } | undefined;
 
 export async function accessDecision(input: AccessInput): Promise<AccessResult> {
-  const { node, who } = input;
+  const { node } = input;
   if (!node || node.type !== 'char') return undefined;
+  const who = await input.who();
   if (!who.ok) return { reason: `cannot tell who QEMU runs as: ${who.reason}${who.notes.length ? ` (${who.notes.join('; ')})` : ''}` };
   // the owner class never consults the ACL (fs/namei.c acl_permission_check): not even read then
   if (who.identity.uid === node.uid) return { decision: canOpen(node, who.identity, 'rw', undefined), who: who.identity };
@@ -120,14 +123,14 @@ export async function qemuAccess(input: AccessInput): Promise<Verdict> {
   if (!r) return undecided(`${path}: no decision`);
   if ('reason' in r) return undecided(r.reason);
   const { decision: d, who } = r;
-  const ns = namespaceNote(input.conf, path);
+  const ns = namespaceNote(input.conf && (await optional(input.conf)), path);
   const notes = [...d.notes].join('; ');
   const whoText = `QEMU as ${who.description} (user: ${who.userSource}; group: ${who.groupSource})`;
   if (d.allowed) return passed(`${whoText} can open ${path} for reading and writing: ${d.reason}${notes ? `; ${notes}` : ''}; ${ns}`);
   return failed(
     `${path} ${formatMode(node.mode)} uid ${node.uid} gid ${node.gid}; ${whoText} is denied rw by the ${d.decidedBy} class: ${d.reason}${notes ? `; ${notes}` : ''}`,
     `the QEMU user or one of its groups to have rw on ${path} (libvirt clears QEMU's capabilities, so only the permission bits and ACLs count)`,
-    accessFix(path, node, who, input.group),
+    accessFix(path, node, who, input.group && (await optional(input.group))),
   );
 }
 
@@ -139,25 +142,32 @@ export function sevNotWorldWritable(node: StatInfo | undefined): Verdict {
 
 export interface UdevInput {
   readonly node: StatInfo | undefined;
-  /** undefined when there is no node (the rules are then not read) */
-  readonly outcome: UdevPermOutcome | undefined;
-  readonly passwd?: AccountDb<PasswdEntry> | undefined;
-  readonly group?: AccountDb<GroupEntry> | undefined;
-  readonly access: AccessResult;
+  /** the rules files are read only when there is a node to compare them with */
+  readonly outcome: Fact<UdevPermOutcome>;
+  readonly passwd?: Fact<AccountDb<PasswdEntry> | undefined> | undefined;
+  readonly group?: Fact<AccountDb<GroupEntry> | undefined> | undefined;
+  readonly access: Fact<AccessResult>;
 }
 
 /** device.udev.sev-rule */
-export function udevSevRule(input: UdevInput): Verdict {
+export async function udevSevRule(input: UdevInput): Promise<Verdict> {
   const { node } = input;
-  if (!node || node.type !== 'char' || !input.outcome) return skipped(SEV_EXISTS_SKIP);
-  const qemuCanOpen = input.access && 'decision' in input.access ? input.access.decision.allowed : undefined;
-  const o = input.outcome;
+  if (!node || node.type !== 'char') return skipped(SEV_EXISTS_SKIP);
+  const o = await input.outcome();
+  const access = await input.access();
+  const qemuCanOpen = access && 'decision' in access ? access.decision.allowed : undefined;
   if (!o.mode && !o.owner && !o.group && o.uncertain.length === 0 && qemuCanOpen === undefined)
     return undecided(
-      `no udev rule sets /dev/sev's permissions, so it keeps ${formatMode(node.mode)} uid ${node.uid} gid ${node.gid}; whether that is enough depends on who QEMU runs as: ${input.access && 'reason' in input.access ? input.access.reason : 'unknown'}`,
+      `no udev rule sets /dev/sev's permissions, so it keeps ${formatMode(node.mode)} uid ${node.uid} gid ${node.gid}; whether that is enough depends on who QEMU runs as: ${access && 'reason' in access ? access.reason : 'unknown'}`,
     );
-  const v = udevRuleVerdict({ outcome: input.outcome, stat: node, passwd: input.passwd, group: input.group, qemuCanOpen });
-  const notes = input.outcome.notes.filter((n) => !/overrides/.test(n));
+  const v = udevRuleVerdict({
+    outcome: o,
+    stat: node,
+    passwd: input.passwd && (await optional(input.passwd)),
+    group: input.group && (await optional(input.group)),
+    qemuCanOpen,
+  });
+  const notes = o.notes.filter((n) => !/overrides/.test(n));
   if (v.status === 'passed' && notes.length) return passed(`${v.message}; notes: ${notes.join('; ')}`);
   return v;
 }
@@ -172,13 +182,21 @@ export function cgroupAcl(conf: Loaded<QemuConf>): Verdict {
 const kib = (n: number): string => `${n} KiB (${Math.round(n / 1024)} MiB)`;
 
 /** device.memlock, for the host (the guest's own setting is domain.memory.pinned). */
-export function memlock(conf: Loaded<QemuConf>, who: IdentityResult, limits: readonly LimitsEntry[][], groupNames: readonly string[] = []): Verdict {
+export async function memlock(
+  conf: Loaded<QemuConf>,
+  whoFact: Fact<IdentityResult>,
+  limitsFact: Fact<readonly LimitsEntry[][]>,
+  groupNames: readonly string[] = [],
+): Promise<Verdict> {
   if (conf && !conf.ok) return parseErrorVerdict(conf.error);
   if (conf)
     return skipped(
       'QEMU is started by libvirt here (qemu.conf present): libvirt sets its RLIMIT_MEMLOCK per domain from <memoryBacking><locked/> or <memtune><hard_limit> (launch_security_sev.rst "Memory"), limits.conf does not apply; domain.memory.pinned checks the guest',
     );
+  // only without qemu.conf do the QEMU user and limits.conf matter: read them only then
+  const who = await whoFact();
   if (!who.ok) return undecided(`no libvirt qemu.conf, and the QEMU user is unknown: ${who.reason}`);
+  const limits = await limitsFact();
   const id = who.identity;
   const user = id.userName ?? String(id.uid);
   const m = effectiveMemlock(limits, { user, uid: id.uid, groups: id.groupNames ?? groupNames, gids: id.groups });

@@ -41,7 +41,7 @@ describe('device.sev.exists', () => {
 
 describe('device.*.qemu-access', () => {
   it('the seed case: 0600 root:root, QEMU as qemu:qemu -> failed, with a udev rule for kvm as the fix', async () => {
-    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o600), who: qemu, acl: noAcl, group });
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o600), who: known(qemu), acl: noAcl, group: known(group) });
     expect(v.status).toBe('failed');
     expect(v.message).toMatch(/denied rw by the other class/);
     expect(v.message).toMatch(/fix: echo 'KERNEL=="sev", GROUP="kvm", MODE="0660"' > \/etc\/udev\/rules.d\/65-sev.rules/);
@@ -49,17 +49,17 @@ describe('device.*.qemu-access', () => {
   });
 
   it('names the group to join when the node is group-rw for a group QEMU is not in', async () => {
-    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o660, 0, 36), who: qemuNoKvm, acl: noAcl, group });
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o660, 0, 36), who: known(qemuNoKvm), acl: noAcl, group: known(group) });
     expect(v.message).toMatch(/fix: usermod -aG kvm qemu .*group = "kvm"/);
   });
 
   it('adds the usermod when the udev rule names a group QEMU is not in', async () => {
-    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o600), who: qemuNoKvm, acl: noAcl, group });
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o600), who: known(qemuNoKvm), acl: noAcl, group: known(group) });
     expect(v.message).toMatch(/GROUP="kvm".*; usermod -aG kvm qemu/);
   });
 
   it('passes via the group class and notes the namespace copy', async () => {
-    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o660, 0, 36), who: qemu, acl: noAcl, group });
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o660, 0, 36), who: known(qemu), acl: noAcl, group: known(group) });
     expect(v.status).toBe('passed');
     expect(v.message).toMatch(/private \/dev with a copy of \/dev\/sev/);
   });
@@ -67,27 +67,29 @@ describe('device.*.qemu-access', () => {
   it('honours a getfacl ACL (named user entry grants)', async () => {
     const acl = parseGetfacl('user::rw-\nuser:107:rw-\ngroup::---\nmask::rw-\nother::---\n');
     if (!acl.ok) throw new Error('acl');
-    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o660), who: qemu, acl: known({ kind: 'acl', acl: acl.value.acl, source: 'getfacl' } as const), group });
+    const v = await dev.qemuAccess({ path: '/dev/sev', node: node(0o660), who: known(qemu), acl: known({ kind: 'acl', acl: acl.value.acl, source: 'getfacl' } as const), group: known(group) });
     expect(v.status).toBe('passed');
     expect(v.message).toMatch(/ACL entry user:107/);
   });
 
   it('is undecided when an ACL exists but cannot be read, unless the owner class decides', async () => {
     const acl = known({ kind: 'unknown', reason: 'it has a POSIX ACL but getfacl is not installed' } as const);
-    expect((await dev.qemuAccess({ path: '/dev/sev', node: node(0o660), who: qemu, acl, group })).status).toBe('undecided');
+    expect((await dev.qemuAccess({ path: '/dev/sev', node: node(0o660), who: known(qemu), acl, group: known(group) })).status).toBe('undecided');
     // the owner class decides without the ACL: it is not even asked for
-    expect((await dev.qemuAccess({ path: '/dev/sev', node: node(0o600, 107), who: qemu, acl: never, group })).status).toBe('passed');
+    expect((await dev.qemuAccess({ path: '/dev/sev', node: node(0o600, 107), who: known(qemu), acl: never, group: known(group) })).status).toBe('passed');
   });
 
   it('is undecided with the reason when the identity cannot be resolved', async () => {
-    const v = await dev.qemuAccess({ path: '/dev/kvm', node: node(0o660), who: { ok: false, reason: "user 'qemu' does not exist", notes: ['/etc/passwd:3: skipped: 3 fields, expected 7'] }, acl: noAcl });
+    const v = await dev.qemuAccess({ path: '/dev/kvm', node: node(0o660), who: known({ ok: false, reason: "user 'qemu' does not exist", notes: ['/etc/passwd:3: skipped: 3 fields, expected 7'] } as const), acl: noAcl });
     expect(v.status).toBe('undecided');
     expect(v.message).toMatch(/skipped: 3 fields/);
   });
 
-  it('skips /dev/sev when it is absent (device.sev.exists reports it) but fails a missing /dev/kvm', async () => {
-    expect((await dev.qemuAccess({ path: '/dev/sev', node: undefined, who: qemu, acl: noAcl })).status).toBe('skipped');
-    expect((await dev.qemuAccess({ path: '/dev/kvm', node: undefined, who: qemu, acl: noAcl })).message).toMatch(/modprobe kvm_amd/);
+  it('skips /dev/sev when it is absent (device.sev.exists reports it) but fails a missing /dev/kvm, without asking who QEMU is', async () => {
+    expect((await dev.qemuAccess({ path: '/dev/sev', node: undefined, who: never, acl: never, group: never, conf: never })).status).toBe('skipped');
+    expect((await dev.qemuAccess({ path: '/dev/kvm', node: undefined, who: never, acl: never, group: never, conf: never })).status).toBe('failed');
+    expect((await dev.qemuAccess({ path: '/dev/sev', node: undefined, who: known(qemu), acl: noAcl })).status).toBe('skipped');
+    expect((await dev.qemuAccess({ path: '/dev/kvm', node: undefined, who: known(qemu), acl: noAcl })).message).toMatch(/modprobe kvm_amd/);
   });
 
   it('qemu.conf namespaces = [] is noted', async () => {
@@ -112,17 +114,21 @@ describe('device.sev.not-world-writable and device.udev.sev-rule', () => {
   })();
 
   it('a rule not yet applied fails with udevadm trigger', async () => {
-    const access = await dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: qemu, acl: noAcl });
-    const v = dev.udevSevRule({ node: node(0o600), outcome: rules('KERNEL=="sev", GROUP="kvm", MODE="0660"\n'), passwd, group, access });
+    const access = await dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: known(qemu), acl: noAcl });
+    const v = await dev.udevSevRule({ node: node(0o600), outcome: known(rules('KERNEL=="sev", GROUP="kvm", MODE="0660"\n')), passwd: known(passwd), group: known(group), access: known(access) });
     expect(v.status).toBe('failed');
     expect(v.message).toMatch(/udevadm trigger/);
   });
 
+  it('no /dev/sev: skipped without reading the rules, the accounts or the identity', async () => {
+    expect((await dev.udevSevRule({ node: undefined, outcome: never, passwd: never, group: never, access: never })).status).toBe('skipped');
+  });
+
   it('no rule: failed when QEMU cannot open the node, undecided when nobody knows who QEMU is', async () => {
-    const access = await dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: qemu, acl: noAcl });
-    expect(dev.udevSevRule({ node: node(0o600), outcome: rules(''), group, access }).status).toBe('failed');
-    const unknown = await dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: { ok: false, reason: '/etc/passwd does not exist', notes: [] }, acl: noAcl });
-    const v = dev.udevSevRule({ node: node(0o600), outcome: rules(''), group, access: unknown });
+    const access = await dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: known(qemu), acl: noAcl });
+    expect((await dev.udevSevRule({ node: node(0o600), outcome: known(rules('')), group: known(group), access: known(access) })).status).toBe('failed');
+    const unknown = await dev.accessDecision({ path: '/dev/sev', node: node(0o600), who: known({ ok: false, reason: '/etc/passwd does not exist', notes: [] } as const), acl: noAcl });
+    const v = await dev.udevSevRule({ node: node(0o600), outcome: known(rules('')), group: known(group), access: known(unknown) });
     expect(v.status).toBe('undecided');
     expect(v.message).toMatch(/\/etc\/passwd does not exist/);
   });
@@ -134,7 +140,7 @@ describe('device.libvirt.cgroup-acl and device.memlock', () => {
     expect(bad.ok).toBe(false);
     expect(dev.cgroupAcl(bad)).toMatchObject({ status: 'undecided' });
     expect(dev.cgroupAcl(bad).message).toMatch(/qemu.conf:1/);
-    expect(dev.memlock(bad, qemu, []).status).toBe('undecided');
+    expect((await dev.memlock(bad, known(qemu), known([]))).status).toBe('undecided');
   });
 
   it('no qemu.conf passes cgroup-acl; a list without /dev/sev fails', async () => {
@@ -143,12 +149,14 @@ describe('device.libvirt.cgroup-acl and device.memlock', () => {
   });
 
   it('memlock: skipped under libvirt, decided from limits.conf without it', async () => {
-    expect(dev.memlock(parseQemuConf('# defaults\n'), qemu, []).status).toBe('skipped');
-    expect(dev.memlock(undefined, qemu, []).status).toBe('undecided');
+    expect((await dev.memlock(parseQemuConf('# defaults\n'), known(qemu), known([]))).status).toBe('skipped');
+    // under libvirt the QEMU user and limits.conf do not matter: not even read (was: undecided when unreadable)
+    expect((await dev.memlock(parseQemuConf('# defaults\n'), never, never)).status).toBe('skipped');
+    expect((await dev.memlock(undefined, known(qemu), known([]))).status).toBe('undecided');
     const entry = (value: number | 'unlimited') => [[{ domain: 'qemu', type: '-' as const, item: 'memlock', value, source: '/etc/security/limits.conf', line: 1 }]];
-    expect(dev.memlock(undefined, qemu, entry(65536)).status).toBe('failed');
-    expect(dev.memlock(undefined, qemu, entry('unlimited')).status).toBe('passed');
-    expect(dev.memlock(undefined, qemu, entry(64 * 1024 * 1024)).message).toMatch(/leaves room for SEV guests up to/);
+    expect((await dev.memlock(undefined, known(qemu), known(entry(65536)))).status).toBe('failed');
+    expect((await dev.memlock(undefined, known(qemu), known(entry('unlimited')))).status).toBe('passed');
+    expect((await dev.memlock(undefined, known(qemu), known(entry(64 * 1024 * 1024)))).message).toMatch(/leaves room for SEV guests up to/);
   });
 });
 
