@@ -40,5 +40,6 @@ Then('the audit log has no AVC denial for \\/dev\\/sev', function (this: SevWorl
 });
 
 Then("with AppArmor confining QEMU, libvirt's QEMU abstraction allows \\/dev\\/sev read-write", function (this: SevWorld) {
-  return this.decide(async () => apparmorSevVerdict(await this.probes.selinux.apparmorFacts((await this.probes.device.qemuConfValue())?.securityDriver)));
+  const securityDriver = async () => (await this.probes.device.qemuConfValue())?.securityDriver;
+  return this.decide(async () => apparmorSevVerdict(await this.probes.selinux.apparmorFacts(securityDriver)));
 });

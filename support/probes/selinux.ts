@@ -3,6 +3,7 @@
  * the loaded policy allows svirt_t on sev_device_t (sesearch), AVC denials in the audit log, and
  * libvirt's AppArmor abstraction. Read once per run through the run's cached Host.
  */
+import type { Fact } from '../facts.js';
 import { Memo } from '../memo.js';
 import { readTextIfExists } from '../host/read.js';
 import { isHostError, type Host } from '../host/types.js';
@@ -160,8 +161,10 @@ export class SelinuxProbe {
   }
 
   /** What selinux.apparmor-sev needs; the profile files are read only when AppArmor is enabled. */
-  async apparmorFacts(securityDriver: readonly string[] | undefined): Promise<ApparmorFacts> {
+  /** AppArmor first: qemu.conf's security_driver and the abstraction are read only when it is enabled. */
+  async apparmorFacts(securityDriver: Fact<readonly string[] | undefined>): Promise<ApparmorFacts> {
     const enabled = await this.apparmorEnabled();
-    return { enabled, securityDriver, files: enabled ? await this.apparmorAbstraction() : [] };
+    if (!enabled) return { enabled, securityDriver: undefined, files: [] };
+    return { enabled, securityDriver: await securityDriver(), files: await this.apparmorAbstraction() };
   }
 }

@@ -115,6 +115,15 @@ describe('SelinuxProbe', () => {
     expect(await new SelinuxProbe(new MemHost({ '/sys/fs/selinux/enforce': 'x' })).state()).toMatchObject({ ok: false });
   });
 
+  it('apparmorFacts: qemu.conf\'s security_driver is read only when AppArmor is enabled', async () => {
+    const never = async (): Promise<never> => {
+      throw new Error('security_driver read although AppArmor is off');
+    };
+    expect(await new SelinuxProbe(new MemHost({})).apparmorFacts(never)).toMatchObject({ enabled: false, files: [] });
+    const on = new SelinuxProbe(new MemHost({ '/sys/module/apparmor/parameters/enabled': 'Y\n' }));
+    expect(await on.apparmorFacts(async () => ['selinux'])).toMatchObject({ enabled: true, securityDriver: ['selinux'] });
+  });
+
   it('sesearch: missing tool and unexpected failures are unusable; the unknown-type answer (exit 1) is parsed', async () => {
     const argv = SESEARCH_ARGV.join(' ');
     expect(await new SelinuxProbe(new MemHost({})).sesearch()).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/not installed/) });
