@@ -6,7 +6,7 @@
  * sevcheck extensions (optional files, written by `sevcheck record`):
  * - listings.json  {"<dir>": ["name", ...]}: exact directory listings, for directories whose
  *                  entries were not all read.
- * - errors.json    {"readFile"|"stat"|"listDir"|"cpuid": {"<path or leaf>": {"code", "message"}}}:
+ * - errors.json    {"readFile"|"stat"|"listDir"|"cpuid"|"acl": {"<path or leaf>": {"code", "message"}}}:
  *                  reads that failed on the recorded host other than "does not exist"
  *                  (permission denied, I/O error), replayed as the same error.
  */
@@ -43,7 +43,7 @@ interface StatEntry {
   acl?: readonly string[] | undefined;
 }
 
-type ErrorTable = Record<'readFile' | 'stat' | 'listDir' | 'cpuid', Map<string, { code: HostErrorCode; message: string }>>;
+type ErrorTable = Record<'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl', Map<string, { code: HostErrorCode; message: string }>>;
 
 export interface FixtureHostOptions {
   /** called for unknown keys (the format says: ignored with a warning) */
@@ -66,6 +66,7 @@ export class FixtureHost implements Host {
     stat: new Map(),
     listDir: new Map(),
     cpuid: new Map(),
+    acl: new Map(),
   };
 
   constructor(dir: string, opts: FixtureHostOptions = {}) {
@@ -248,7 +249,7 @@ export class FixtureHost implements Host {
     if (raw === undefined) return;
     const o = this.object('errors.json', raw);
     for (const [op, table] of Object.entries(o)) {
-      if (!(op in this.errors)) this.bad('errors.json', op, 'must be readFile, stat, listDir or cpuid');
+      if (!(op in this.errors)) this.bad('errors.json', op, 'must be readFile, stat, listDir, cpuid or acl');
       for (const [key, v] of Object.entries(this.object('errors.json', table))) {
         const e = this.object('errors.json', v);
         if (!ERROR_CODES.includes(e.code as HostErrorCode)) this.bad('errors.json', `${op}.${key}.code`, `unknown code ${JSON.stringify(e.code)}`);
@@ -316,6 +317,8 @@ export class FixtureHost implements Host {
   async acl(path: string): Promise<readonly string[] | undefined> {
     const p = posix.normalize(path);
     await this.stat(p); // ENOENT (or the recorded stat error) for a path that is not there
+    const rec = this.recordedError('acl', p); // e.g. an ACL getfacl was not installed to read
+    if (rec) throw rec;
     return this.stats.get(p)?.acl;
   }
 

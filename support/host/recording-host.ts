@@ -9,7 +9,7 @@ import { dirname, join, posix } from 'node:path';
 import { HostError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
 import { hex32 } from '../sev/cpuid.js';
 
-type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid';
+type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl';
 
 export class RecordingHost implements Host {
   readonly target: string;
@@ -27,6 +27,7 @@ export class RecordingHost implements Host {
     stat: new Map(),
     listDir: new Map(),
     cpuid: new Map(),
+    acl: new Map(),
   };
 
   constructor(readonly inner: Host) {
@@ -61,7 +62,8 @@ export class RecordingHost implements Host {
   }
   acl(path: string): Promise<readonly string[] | undefined> {
     // no "acl" key means no extended ACL (fixture-format.md), so only a found ACL is written
-    return this.track(undefined, '', () => this.inner.acl(path), (a) => {
+    // an ACL that could not be read (no getfacl) is kept in errors.json: replaying it as "none" would decide what live could not
+    return this.track('acl', path, () => this.inner.acl(path), (a) => {
       if (a !== undefined) this.acls.set(path, [...a]);
     });
   }

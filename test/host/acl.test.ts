@@ -72,6 +72,19 @@ describe('record writes "acl" only for a node that has one', () => {
   });
 });
 
+describe('record keeps an ACL that could not be read as that error', () => {
+  it('replays "getfacl is not installed" instead of "no ACL"', async () => {
+    const src = new FixtureHost(fixture({ 'stat.json': JSON.stringify({ '/dev/sev': { type: 'char', mode: '0660', gid: 36 } }) }));
+    const why = new HostError('UNSUPPORTED', '/dev/sev', '/dev/sev has an extended POSIX ACL ("+" in ls -ld) but getfacl is not installed to read it (apt-get/dnf install acl)');
+    const rec = new RecordingHost(Object.assign(Object.create(src) as FixtureHost, { acl: async () => Promise.reject(why) }));
+    await rec.stat('/dev/sev');
+    await expect(rec.acl('/dev/sev')).rejects.toBe(why);
+    const out = join(mkdtempSync(join(tmpdir(), 'sevcheck-acl-rec-')), 'r');
+    await rec.writeFixture(out, { name: 'r' });
+    await expect(new FixtureHost(out).acl('/dev/sev')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: why.message });
+  });
+});
+
 describe('live backends: ls -ld, then getfacl only on "+"', () => {
   const runner = (table: Record<string, Partial<RunResult>>) => {
     const ran: string[] = [];
