@@ -3,7 +3,8 @@
  * its expected.json when checked against the reference host (docs/launch.md). The bundles name the
  * real vectors as `vectors:...`, resolved against ../shared/vectors through SEVCHECK_VECTORS.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, SHARED, sevcheck, byId, type JsonResults } from '../helpers.js';
@@ -11,6 +12,9 @@ import { ROOT, SHARED, sevcheck, byId, type JsonResults } from '../helpers.js';
 const CASES = join(ROOT, 'fixtures/launch');
 const cases = readdirSync(CASES).filter((c) => existsSync(join(CASES, c, 'expected.json')));
 const env = { SEVCHECK_VECTORS: join(SHARED, 'vectors') };
+/** Reports go to a directory of this run's own (parallel runs never share one). */
+const OUT = mkdtempSync(join(tmpdir(), 'sevcheck-launch-meta-'));
+const out = (name: string) => join(OUT, name);
 const run = (args: string[], e: Record<string, string> = env) =>
   sevcheck(['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--tags', '@layer:launch', '--format', 'json', ...args], e);
 
@@ -23,7 +27,7 @@ describe('launch meta-test: each launch bundle gives exactly its expected verdic
 
   it.each(cases)('%s', async (c) => {
     const expected = JSON.parse(readFileSync(join(CASES, c, 'expected.json'), 'utf8')) as Record<string, string>;
-    const r = await run(['--launch', `fixtures/launch/${c}`, '--out', join('/tmp', `sevcheck-launch-${c}`)]);
+    const r = await run(['--launch', `fixtures/launch/${c}`, '--out', out(c)]);
     expect(r.stderr).toBe('');
     const results = JSON.parse(r.stdout) as JsonResults;
     expect(byId(results)).toEqual(expected);
@@ -36,7 +40,7 @@ describe('launch meta-test: each launch bundle gives exactly its expected verdic
   });
 
   it('without a bundle every launch check is skipped, saying how to give one', async () => {
-    const r = await run(['--out', '/tmp/sevcheck-launch-none']);
+    const r = await run(['--out', out('none')]);
     expect(r.code).toBe(0);
     const results = JSON.parse(r.stdout) as JsonResults;
     expect(results.checks.length).toBe(5);
@@ -44,20 +48,20 @@ describe('launch meta-test: each launch bundle gives exactly its expected verdic
   });
 
   it('bad input around the bundle is exit 2 with one line naming the file and the key', async () => {
-    const noDir = await run(['--launch', 'fixtures/launch/does-not-exist', '--out', '/tmp/sevcheck-launch-bad']);
+    const noDir = await run(['--launch', 'fixtures/launch/does-not-exist', '--out', out('bad')]);
     expect(noDir.code).toBe(2);
     expect(noDir.stderr).toMatch(/^sevcheck: --launch fixtures\/launch\/does-not-exist: no launch\.json there/);
-    const noVectors = await run(['--launch', 'fixtures/launch/snp-report-good', '--out', '/tmp/sevcheck-launch-bad'], { SEVCHECK_VECTORS: '' });
+    const noVectors = await run(['--launch', 'fixtures/launch/snp-report-good', '--out', out('bad')], { SEVCHECK_VECTORS: '' });
     expect(noVectors.code).toBe(2);
     expect(noVectors.stderr.trim().split('\n')).toHaveLength(1);
     expect(noVectors.stderr).toMatch(/launch\.json: snp\.firmware|launch\.json: snp\.report: "vectors:.*needs the reference vectors: set SEVCHECK_VECTORS/);
   });
 
   it('the secret-packet flow names the firmware, policy and API it verified, and the platform\'s wrong policy when rejecting', async () => {
-    const bad = JSON.parse((await run(['--launch', 'fixtures/launch/sev-wrong-policy', '--out', '/tmp/sevcheck-launch-wp'])).stdout) as JsonResults;
+    const bad = JSON.parse((await run(['--launch', 'fixtures/launch/sev-wrong-policy', '--out', out('wp')])).stdout) as JsonResults;
     const m = bad.checks.find((x) => x.id === 'launch.sev.measurement')?.message ?? '';
     expect(m).toContain('the platform reports guest policy 0x1 while the guest owner sent 0x3');
-    const tik = JSON.parse((await run(['--launch', 'fixtures/launch/sev-tik-wrong-length', '--out', '/tmp/sevcheck-launch-tik'])).stdout) as JsonResults;
+    const tik = JSON.parse((await run(['--launch', 'fixtures/launch/sev-tik-wrong-length', '--out', out('tik')])).stdout) as JsonResults;
     expect(tik.checks.find((x) => x.id === 'launch.sev.measurement')?.message).toMatch(/^found tik\.bin: TIK must be 16 bytes .*got 15/);
   });
 });
