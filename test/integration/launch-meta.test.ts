@@ -25,6 +25,27 @@ describe('launch meta-test: each launch bundle gives exactly its expected verdic
     }
   });
 
+  it('covers both SEV-ES VMSA models of issue 13 §6, and a VMSA neither has', () => {
+    for (const c of ['sev-es-good', 'sev-es-legacy-vmsa', 'sev-es-legacy-vmsa-qemu-8', 'sev-es-legacy-vmsa-unrecorded', 'sev-es-init2-vmsa', 'sev-es-init2-vmsa-recorded-old-kernel', 'sev-es-neither-vmsa']) {
+      expect(cases).toContain(c);
+    }
+  });
+
+  it('an SEV-ES measurement says which VMSA it matched and why that one; one matching neither names both launch digests', async () => {
+    const message = async (c: string) =>
+      (JSON.parse((await run(['--launch', `fixtures/launch/${c}`, '--tags', '@check:launch.sev.measurement', '--out', out(`msg-${c}`)])).stdout) as JsonResults).checks[0]?.message ?? '';
+    expect(await message('sev-es-legacy-vmsa')).toMatch(
+      /; the launch digest matches the VMSA of KVM_SEV_ES_INIT \(no x87\/SSE state: .*\); kernel 6\.1\.0-28-amd64 \(qmp\.json osrelease\) is older than Linux 6\.10, which has no KVM_SEV_INIT2$/,
+    );
+    expect(await message('sev-es-legacy-vmsa-qemu-8')).toMatch(/KVM_SEV_ES_INIT .*; QEMU 8\.2\.2 \(qmp\.json query-version\) is older than 9\.1, which never issues KVM_SEV_INIT2$/);
+    expect(await message('sev-es-init2-vmsa')).toMatch(/matches the VMSA of KVM_SEV_INIT2 \(MXCSR 0x1f80, x87 FCW 0x37f: .*\); kernel 6\.12\.9 \(qmp\.json osrelease\) and QEMU 9\.2\.0 \(qmp\.json query-version\) can launch either VMSA/);
+    expect(await message('sev-es-init2-vmsa-recorded-old-kernel')).toMatch(/matches the VMSA of KVM_SEV_INIT2 .*, although kernel 6\.1\.0-28-amd64 .*: the recorded platform software is not what launched this guest$/);
+    const neither = await message('sev-es-neither-vmsa');
+    expect(neither).toMatch(/^found a launch measurement from qmp\.json that does not verify with either SEV-ES VMSA: MEASURE [0-9a-f]{16}… reported, [0-9a-f]{16}… computed with the KVM_SEV_ES_INIT VMSA \(launch digest [0-9a-f]{64}\), [0-9a-f]{16}… computed with the KVM_SEV_INIT2 VMSA \(launch digest [0-9a-f]{64}\), for /);
+    expect(neither).toContain('; fix: do not release secrets to this guest;');
+    expect(neither).toContain('`sevcheck measure --mode seves --vmsa-model legacy|init2` prints the digest of each VMSA');
+  });
+
   it.each(cases)('%s', async (c) => {
     const expected = JSON.parse(readFileSync(join(CASES, c, 'expected.json'), 'utf8')) as Record<string, string>;
     const r = await run(['--launch', `fixtures/launch/${c}`, '--out', out(c)]);
