@@ -75,7 +75,7 @@ function timeMs(fn: () => void, runs: number): number {
  * directory holding it. Returns the script's directory (it imports its package from there), or
  * why the comparison cannot run.
  */
-function findSevSnpMeasure(given: string | undefined): { dir: string } | { skipped: string } {
+export function findSevSnpMeasure(given: string | undefined): { dir: string } | { skipped: string } {
   if (!given) {
     return { skipped: `not given: pass ${SEV_SNP_MEASURE_OPTION} PATH or set ${SEV_SNP_MEASURE_ENV}=PATH (virtee/sev-snp-measure's sev-snp-measure.py or a checkout holding it)` };
   }

@@ -5,7 +5,8 @@
  * Vectors come from ../shared through test/helpers.ts SHARED; tools the benchmarks compare against
  * come from an option or an environment variable.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
@@ -58,5 +59,26 @@ describe('no path of the development machine', () => {
     for (const ok of ['root:x:0:0::/root:/bin/bash', 'ssh://root@epyc1', '/usr/share/OVMF/OVMF_CODE_4M.fd', 'network/work/']) {
       expect(MACHINE_PATH.test(ok)).toBe(false);
     }
+  });
+});
+
+describe('the SNP bench takes its comparison tool from an option or the environment', () => {
+  it('--sev-snp-measure PATH (or =PATH) wins over SEV_SNP_MEASURE; neither: none', async () => {
+    const { sevSnpMeasureArg } = await import('../../bench/snp-digest.bench.js');
+    expect(sevSnpMeasureArg(['measure', '--sev-snp-measure', '/opt/ssm'], { SEV_SNP_MEASURE: '/env/ssm' })).toBe('/opt/ssm');
+    expect(sevSnpMeasureArg(['--sev-snp-measure=/opt/ssm/sev-snp-measure.py'], {})).toBe('/opt/ssm/sev-snp-measure.py');
+    expect(sevSnpMeasureArg(['measure'], { SEV_SNP_MEASURE: '/env/ssm' })).toBe('/env/ssm');
+    expect(sevSnpMeasureArg(['measure'], {})).toBeUndefined();
+  });
+  it('says it skips the comparison, and why, when no tool is given or none is where given', async () => {
+    const { findSevSnpMeasure } = await import('../../bench/snp-digest.bench.js');
+    expect(findSevSnpMeasure(undefined)).toEqual({
+      skipped: "not given: pass --sev-snp-measure PATH or set SEV_SNP_MEASURE=PATH (virtee/sev-snp-measure's sev-snp-measure.py or a checkout holding it)",
+    });
+    expect(findSevSnpMeasure(ROOT)).toEqual({ skipped: `${ROOT}: no sev-snp-measure.py there` });
+    const checkout = mkdtempSync(join(tmpdir(), 'sev-snp-measure-'));
+    writeFileSync(join(checkout, 'sev-snp-measure.py'), '');
+    expect(findSevSnpMeasure(checkout)).toEqual({ dir: checkout });
+    expect(findSevSnpMeasure(join(checkout, 'sev-snp-measure.py'))).toEqual({ dir: checkout });
   });
 });
