@@ -3,16 +3,18 @@
  *  - in-process: snpLaunchDigest (1 vCPU, EPYC-v4) vs one SHA-384 pass over the same bytes
  *    (goal: digest ≤ 2× that pass: per page it hashes the page plus a 112-byte PAGE_INFO);
  *  - whole process: `node --import tsx support/cli/measure-entry.ts --mode snp …` vs
- *    `python3 sev-snp-measure.py …` when a sev-snp-measure checkout is found
- *    ($SEV_SNP_MEASURE_DIR, ../sev-snp-measure, or exported from the /work/.mirror git snapshot).
+ *    `python3 sev-snp-measure.py …` when you name virtee/sev-snp-measure's script (or a checkout
+ *    holding it) with `--sev-snp-measure PATH` or SEV_SNP_MEASURE=PATH; without one that
+ *    comparison is skipped and the bench says so.
  *
- * Run: node --import tsx bench/snp-digest.bench.ts   (or import { benchSnpDigest }).
+ * Run: node --import tsx bench/snp-digest.bench.ts [FIRMWARE] [--sev-snp-measure PATH]
+ *      npm run bench -- measure --sev-snp-measure PATH      (or import { benchSnpDigest }).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOvmf } from '../support/sev/ovmf.js';
 import { snpLaunchDigest } from '../support/sev/snp-digest.js';
@@ -34,6 +36,22 @@ export interface SnpDigestBench {
   launcherPrebuilt?: boolean;
   pythonProcessMs?: number;
   sameOutput?: boolean;
+  /** Why the sev-snp-measure comparison did not run (no tool given, or not found where given). */
+  pythonSkipped?: string;
+}
+
+/** Where the comparison tool comes from: an option, else this environment variable. */
+export const SEV_SNP_MEASURE_ENV = 'SEV_SNP_MEASURE';
+export const SEV_SNP_MEASURE_OPTION = '--sev-snp-measure';
+
+/** `--sev-snp-measure PATH` from argv, else $SEV_SNP_MEASURE; undefined when neither is given. */
+export function sevSnpMeasureArg(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const i = argv.findIndex((a) => a === SEV_SNP_MEASURE_OPTION || a.startsWith(`${SEV_SNP_MEASURE_OPTION}=`));
+  if (i >= 0) {
+    const a = argv[i] ?? '';
+    return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+  }
+  return env[SEV_SNP_MEASURE_ENV] || undefined;
 }
 
 function median(xs: number[]): number {
@@ -52,17 +70,18 @@ function timeMs(fn: () => void, runs: number): number {
   return median(t);
 }
 
-function findSevSnpMeasure(): string | undefined {
-  const candidates = [process.env.SEV_SNP_MEASURE_DIR, resolve('../sev-snp-measure')].filter((x): x is string => !!x);
-  for (const c of candidates) if (existsSync(join(c, 'sev-snp-measure.py'))) return c;
-  const mirror = '/work/.mirror/virtee+sev-snp-measure/repo';
-  if (existsSync(mirror)) {
-    const dir = mkdtempSync(join(tmpdir(), 'sev-snp-measure-'));
-    const tar = execFileSync('git', ['-C', mirror, 'archive', 'HEAD'], { maxBuffer: 1 << 28 });
-    execFileSync('tar', ['x', '-C', dir], { input: tar });
-    return dir;
+/**
+ * The sev-snp-measure script named by the user: PATH is sev-snp-measure.py itself or a checkout
+ * directory holding it. Returns the script's directory (it imports its package from there), or
+ * why the comparison cannot run.
+ */
+export function findSevSnpMeasure(given: string | undefined): { dir: string } | { skipped: string } {
+  if (!given) {
+    return { skipped: `not given: pass ${SEV_SNP_MEASURE_OPTION} PATH or set ${SEV_SNP_MEASURE_ENV}=PATH (virtee/sev-snp-measure's sev-snp-measure.py or a checkout holding it)` };
   }
-  return undefined;
+  const script = existsSync(join(given, 'sev-snp-measure.py')) ? join(given, 'sev-snp-measure.py') : given;
+  if (!existsSync(script) || !script.endsWith('.py')) return { skipped: `${given}: no sev-snp-measure.py there` };
+  return { dir: dirname(resolve(script)) };
 }
 
 function timeProcess(cmd: string, args: string[], cwd: string, runs: number): { ms: number; stdout: string } {
@@ -75,7 +94,11 @@ function timeProcess(cmd: string, args: string[], cwd: string, runs: number): { 
   return { ms, stdout };
 }
 
-export async function benchSnpDigest(firmware = '/usr/share/OVMF/OVMF_CODE_4M.fd', runs = 15): Promise<SnpDigestBench> {
+export async function benchSnpDigest(
+  firmware = '/usr/share/OVMF/OVMF_CODE_4M.fd',
+  runs = 15,
+  sevSnpMeasure: string | undefined = sevSnpMeasureArg(process.argv.slice(2)),
+): Promise<SnpDigestBench> {
   const data = readFileSync(firmware);
   const ovmf = parseOvmf(data, firmware);
   const vcpuSig = CPU_SIGS['EPYC-v4'] ?? 0;
@@ -104,12 +127,13 @@ export async function benchSnpDigest(firmware = '/usr/share/OVMF/OVMF_CODE_4M.fd
   const launcher = timeProcess(process.execPath, [join(root, 'bin/sevcheck.js'), 'measure', ...args], root, 7);
   if (launcher.stdout === ours.stdout) result.launcherProcessMs = launcher.ms;
   result.launcherPrebuilt = existsSync(join(root, 'dist/measure.mjs'));
-  const ssm = findSevSnpMeasure();
-  if (ssm) {
-    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-    const theirs = timeProcess(python, ['sev-snp-measure.py', ...args], ssm, 7);
+  const ssm = findSevSnpMeasure(sevSnpMeasure);
+  if ('dir' in ssm) {
+    const theirs = timeProcess('python3', ['sev-snp-measure.py', ...args], ssm.dir, 7);
     result.pythonProcessMs = theirs.ms;
     result.sameOutput = theirs.stdout === ours.stdout;
+  } else {
+    result.pythonSkipped = ssm.skipped;
   }
   return result;
 }
@@ -126,9 +150,12 @@ export function printSnpDigestBench(r: SnpDigestBench, log: (s: string) => void 
   log(`  of which tsx loader ${f(r.tsxBaselineMs)}  (node --import tsx on an empty module)`);
   log(`measure, bundled JS   ${f(r.bundledProcessMs)}  (esbuild bundle of measure-entry.ts, plain node)`);
   log(`bin/sevcheck.js measure ${f(r.launcherProcessMs)}  (${r.launcherPrebuilt ? 'prebuilt dist/measure.mjs' : 'no dist/measure.mjs: through tsx; run node scripts/build-measure.mjs'})`);
-  log(`sev-snp-measure.py    ${f(r.pythonProcessMs)}${r.sameOutput === undefined ? '  (not found: set SEV_SNP_MEASURE_DIR)' : r.sameOutput ? '  (same output)' : '  (OUTPUT DIFFERS)'}`);
+  if (r.pythonSkipped !== undefined) log(`sev-snp-measure.py    skipping this comparison: ${r.pythonSkipped}`);
+  else log(`sev-snp-measure.py    ${f(r.pythonProcessMs)}${r.sameOutput ? '  (same output)' : '  (OUTPUT DIFFERS)'}`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  printSnpDigestBench(await benchSnpDigest(process.argv[2]));
+  const args = process.argv.slice(2);
+  const firmware = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== SEV_SNP_MEASURE_OPTION);
+  printSnpDigestBench(await benchSnpDigest(firmware, 15, sevSnpMeasureArg(args)));
 }

@@ -10,11 +10,11 @@
 import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseOvmf } from '../support/sev/ovmf.js';
+import { parseOvmf, sevEsResetEip } from '../support/sev/ovmf.js';
 import { sevKernelHashes } from '../support/sev/sev-hashes.js';
 import { sevEsLaunchDigest, sevLaunchDigest } from '../support/sev/sev-measurement.js';
 import { buildLaunchSecret, buildSecretTable } from '../support/sev/launch-secret.js';
-import { CPU_SIGS } from '../support/sev/vmsa.js';
+import { CPU_SIGS, vmsaPages } from '../support/sev/vmsa.js';
 import { hexToBytes, parseSnpReport } from '../support/sev/snp-report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -60,11 +60,19 @@ function measure(digest: Uint8Array, policy: number): string {
   return Buffer.concat([mac, MNONCE]).toString('base64');
 }
 
-function qmpReplies(data: string, policy: number, es: boolean): string {
+/** The platform's software, as the bundle records it: QMP query-version and the kernel's osrelease. */
+interface Software {
+  qemu: [number, number, number];
+  package: string;
+  osrelease: string;
+}
+
+function qmpReplies(data: string, policy: number, es: boolean, sw?: Software): string {
   return `${JSON.stringify(
     {
       'query-sev': { return: { enabled: true, 'api-major': API.major, 'api-minor': API.minor, 'build-id': API.build, policy, state: 'launch-secret', handle: 1, 'sev-type': es ? 'sev-es' : 'sev' } },
       'query-sev-launch-measure': { return: { data } },
+      ...(sw ? { 'query-version': { return: { qemu: { major: sw.qemu[0], minor: sw.qemu[1], micro: sw.qemu[2] }, package: sw.package } }, osrelease: sw.osrelease } : {}),
     },
     null,
     2,
@@ -93,6 +101,31 @@ const goodData = measure(goodDigest, 0x3);
 const esDigest = sevEsLaunchDigest({ ovmf: parseOvmf(fromVectors(AMDSEV), AMDSEV), vcpus: 4, vcpuSig: CPU_SIGS['EPYC-Milan'] ?? 0 });
 const esData = measure(esDigest, 0x7);
 const esPacket = buildLaunchSecret({ tik: TEST_TIK, tek: TEST_TEK, measure: Buffer.from(esData, 'base64').subarray(0, 32), secret: buildSecretTable([{ guid: 'luks-key', value: TEST_LUKS_KEY }]), iv: IV });
+// SEV-ES, 2 vCPUs EPYC-Milan, with each VMSA model (support/sev/vmsa-model.ts): 'legacy' is what
+// KVM_SEV_ES_INIT platforms measure (kernels before 6.10, QEMU before 9.1, QEMU's default
+// legacy-vm-type), 'init2' what KVM_SEV_INIT2 ones do.
+const amdSevImage = parseOvmf(fromVectors(AMDSEV), AMDSEV);
+const esModelDigest = (vmsaModel: 'legacy' | 'init2') => sevEsLaunchDigest({ ovmf: amdSevImage, vcpus: 2, vcpuSig: CPU_SIGS['EPYC-Milan'] ?? 0, vmsaModel });
+// A VMSA neither model has: KVM_SEV_ES_INIT with kvm_amd debug_swap=1 (SEV_FEATURES bit 5, DebugSwap).
+const debugSwapDigest = createHash('sha256')
+  .update(amdSevImage.data)
+  .update(Buffer.concat(vmsaPages(2, sevEsResetEip(amdSevImage), { sevFeatures: 0x20n, vcpuSig: CPU_SIGS['EPYC-Milan'] ?? 0, vmmType: 'QEMU', vmsaModel: 'legacy' })))
+  .digest();
+const DEBIAN12: Software = { qemu: [7, 2, 15], package: 'Debian 1:7.2+dfsg-7+deb12u12', osrelease: '6.1.0-28-amd64' };
+const UBUNTU2404_HWE: Software = { qemu: [8, 2, 2], package: 'Debian 1:8.2.2+ds-0ubuntu1.4', osrelease: '6.11.0-19-generic' };
+const NEW_STACK: Software = { qemu: [9, 2, 0], package: '', osrelease: '6.12.9' };
+const esModelBase = {
+  mode: 'seves',
+  firmware: { ovmf: AMDSEV, vcpus: 2, vcpuType: 'EPYC-Milan' },
+  policy: '0x7',
+  tik: 'tik.bin',
+  tek: 'tek.bin',
+  platform: 'qmp.json',
+  secret: sevSecret,
+};
+const SEV_PASSED: Expected = { ...ALL_SKIPPED, 'launch.sev.measurement': 'passed', 'launch.sev.secret-packet': 'passed' };
+const SEV_FAILED: Expected = { ...ALL_SKIPPED, 'launch.sev.measurement': 'failed', 'launch.sev.secret-packet': 'failed' };
+
 // A different firmware (OvmfX64 instead of AmdSev) measured by the platform.
 const otherDigest = sevLaunchDigest(parseOvmf(fromVectors(OVMFX64), OVMFX64));
 
@@ -142,6 +175,48 @@ const CASES: Case[] = [
       },
     },
     expected: { ...ALL_SKIPPED, 'launch.sev.measurement': 'passed', 'launch.sev.secret-packet': 'passed' },
+  },
+  {
+    name: 'sev-es-legacy-vmsa',
+    description: 'SEV-ES guest, 2 vCPUs EPYC-Milan, on Debian 12 (kernel 6.1, QEMU 7.2, recorded with the QMP replies): the platform measured the VMSA of KVM_SEV_ES_INIT (no FPU state), the only one that kernel can launch',
+    files: { ...sevFiles(), 'qmp.json': qmpReplies(measure(esModelDigest('legacy'), 0x7), 0x7, true, DEBIAN12) },
+    launch: { sev: esModelBase },
+    expected: SEV_PASSED,
+  },
+  {
+    name: 'sev-es-legacy-vmsa-qemu-8',
+    description: 'SEV-ES guest on Ubuntu 24.04 with the HWE kernel 6.11 and QEMU 8.2: the kernel has KVM_SEV_INIT2, but QEMU before 9.1 never issues it, so the VMSA is that of KVM_SEV_ES_INIT',
+    files: { ...sevFiles(), 'qmp.json': qmpReplies(measure(esModelDigest('legacy'), 0x7), 0x7, true, UBUNTU2404_HWE) },
+    launch: { sev: esModelBase },
+    expected: SEV_PASSED,
+  },
+  {
+    name: 'sev-es-init2-vmsa',
+    description: 'SEV-ES guest on kernel 6.12 with QEMU 9.2 and legacy-vm-type=off: the platform measured the VMSA of KVM_SEV_INIT2 (MXCSR 0x1f80, x87 FCW 0x37f); that software can launch either VMSA, both are tried',
+    files: { ...sevFiles(), 'qmp.json': qmpReplies(measure(esModelDigest('init2'), 0x7), 0x7, true, NEW_STACK) },
+    launch: { sev: esModelBase },
+    expected: SEV_PASSED,
+  },
+  {
+    name: 'sev-es-legacy-vmsa-unrecorded',
+    description: 'SEV-ES guest whose platform side is `virsh domlaunchsecinfo` text (no kernel or QEMU version recorded): KVM_SEV_ES_INIT VMSA, found by trying both',
+    files: { ...sevFiles(), 'domlaunchsecinfo.txt': domlaunchsecinfo(measure(esModelDigest('legacy'), 0x7), 0x7) },
+    launch: { sev: { ...esModelBase, platform: 'domlaunchsecinfo.txt' } },
+    expected: SEV_PASSED,
+  },
+  {
+    name: 'sev-es-init2-vmsa-recorded-old-kernel',
+    description: 'The measurement verifies with the KVM_SEV_INIT2 VMSA although the recorded kernel (6.1) cannot launch it: a launch that verifies is never failed because of the model, the message says the recorded software is not what launched it',
+    files: { ...sevFiles(), 'qmp.json': qmpReplies(measure(esModelDigest('init2'), 0x7), 0x7, true, DEBIAN12) },
+    launch: { sev: esModelBase },
+    expected: SEV_PASSED,
+  },
+  {
+    name: 'sev-es-neither-vmsa',
+    description: 'The platform measured a VMSA neither model has (KVM_SEV_ES_INIT with kvm_amd debug_swap=1: SEV_FEATURES DebugSwap): rejected, naming the launch digest of both VMSAs',
+    files: { ...sevFiles(), 'qmp.json': qmpReplies(measure(debugSwapDigest, 0x7), 0x7, true, NEW_STACK) },
+    launch: { sev: esModelBase },
+    expected: SEV_FAILED,
   },
   {
     name: 'sev-other-ovmf',

@@ -57,7 +57,7 @@ Then('the measurement verifies against the firmware the guest owner expects', fu
   const p = this.probes.launch;
   return decide(this, 'a launch measurement computable from the firmware the guest owner expects', async () => {
     const b = await p.bundle();
-    return rules.sevMeasurement(await p.sevKeys(), await p.sevExpectedDigest(), b?.sev?.policy ?? 0, await p.sevPlatform());
+    return rules.sevMeasurement(await p.sevKeys(), await p.sevExpectedDigest(), b?.sev?.policy ?? 0, await p.sevPlatform(), await p.sevVmsaModels());
   });
 });
 
@@ -65,7 +65,7 @@ Given('the platform launched the guest paused and returned a launch measurement 
   const p = this.probes.launch;
   return gate(this, 'a verified launch measurement', async () => {
     const b = await p.bundle();
-    return rules.measuredGate(await p.sevKeys(), await p.sevExpectedDigest(), b?.sev?.policy ?? 0, await p.sevPlatform());
+    return rules.measuredGate(await p.sevKeys(), await p.sevExpectedDigest(), b?.sev?.policy ?? 0, await p.sevPlatform(), await p.sevVmsaModels());
   });
 });
 

@@ -3,7 +3,10 @@
  * compatible with virtee/sev-snp-measure (sevsnpmeasure/cli.py) and printing the same value for
  * the same inputs. Differences: every input problem exits 2 with one line
  * `sevcheck measure: <file or option>: <problem>` (upstream exits 1 with "Error: …" or a Python
- * traceback for some of them); `--vmm-type` also accepts `qemu`; `--vcpus` must be 1..4096.
+ * traceback for some of them); `--vmm-type` also accepts `qemu`; `--vcpus` must be 1..4096;
+ * `--vmsa-model legacy` (seves only) computes the VMSA of KVM_SEV_ES_INIT platforms, as libvirt's
+ * virt-qemu-sev-validate does, instead of sev-snp-measure's KVM_SEV_INIT2 VMSA (the default;
+ * which platform launches which: support/sev/vmsa-model.ts).
  *
  * Deliberately light: node:util parseArgs, no cucumber, so startup stays fast.
  */
@@ -15,7 +18,7 @@ import { parseOvmf, type OvmfImage } from '../sev/ovmf.js';
 import { sevKernelHashes, type SevKernelHashes } from '../sev/sev-hashes.js';
 import { sevEsLaunchDigest, sevLaunchDigest } from '../sev/sev-measurement.js';
 import { snpLaunchDigest, snpOvmfHash, svsmLaunchDigest } from '../sev/snp-digest.js';
-import { CPU_SIGS, cpuSig, VMM_TYPES, type VmmType } from '../sev/vmsa.js';
+import { CPU_SIGS, cpuSig, VMM_TYPES, VMSA_MODELS, type VmmType, type VmsaModel } from '../sev/vmsa.js';
 
 export interface MeasureOutput {
   stdout: (s: string) => void;
@@ -39,9 +42,17 @@ const USAGE = `usage: sevcheck measure --mode {${MODES.join(',')}} --ovmf PATH
                         [--append CMDLINE] [--guest-features VALUE]
                         [--output-format {hex,base64}] [--snp-ovmf-hash HASH] [--dump-vmsa]
                         [--svsm PATH] [--vars-size SIZE | --vars-file PATH] [-v]
+                        [--vmsa-model {${VMSA_MODELS.join(',')}}]
 
 Calculate AMD SEV/SEV-ES/SEV-SNP guest launch measurement (compatible with sev-snp-measure).
 vCPU types: ${Object.keys(CPU_SIGS).join(', ')}
+
+--vmsa-model (--mode seves only): the FPU state the platform puts into each VMSA.
+  init2   MXCSR 0x1f80, x87 FCW 0x37f: Linux >= 6.10 with QEMU >= 9.1 and
+          -object sev-guest,legacy-vm-type=off (KVM_SEV_INIT2); what sev-snp-measure
+          computes (default)
+  legacy  no x87/SSE state: kernels before 6.10, QEMU before 9.1, and QEMU's default
+          legacy-vm-type (KVM_SEV_ES_INIT); what libvirt's virt-qemu-sev-validate computes
 `;
 
 const OPTIONS = {
@@ -64,6 +75,7 @@ const OPTIONS = {
   svsm: { type: 'string' },
   'vars-size': { type: 'string' },
   'vars-file': { type: 'string' },
+  'vmsa-model': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -151,6 +163,14 @@ async function run(argv: string[], out: MeasureOutput): Promise<number> {
   if (a['vcpu-type'] !== undefined && !(a['vcpu-type'] in CPU_SIGS)) {
     throw new InputError('--vcpu-type', `unknown vCPU type '${a['vcpu-type']}' (choose from ${Object.keys(CPU_SIGS).join(', ')})`);
   }
+  let vmsaModel: VmsaModel | undefined;
+  if (a['vmsa-model'] !== undefined) {
+    vmsaModel = VMSA_MODELS.find((m) => m === a['vmsa-model']);
+    if (vmsaModel === undefined) throw new InputError('--vmsa-model', `invalid choice '${a['vmsa-model']}' (choose from ${VMSA_MODELS.join(', ')})`);
+    if (mode !== 'seves') {
+      throw new InputError('--vmsa-model', `only with --mode seves (${mode === 'sev' ? 'SEV has no VMSAs' : 'SNP VMs always get the KVM_SEV_INIT2 VMSA'})`);
+    }
+  }
   if (a['vars-size'] !== undefined && a['vars-file'] !== undefined) {
     throw new InputError('--vars-size', 'not allowed with --vars-file');
   }
@@ -214,7 +234,7 @@ async function run(argv: string[], out: MeasureOutput): Promise<number> {
       ld = sevLaunchDigest(ovmf, hashes);
       break;
     case 'seves':
-      ld = sevEsLaunchDigest({ ovmf, vcpus: vcpus ?? 0, vcpuSig, vmmType, kernelHashes: hashes, onVmsa: dump });
+      ld = sevEsLaunchDigest({ ovmf, vcpus: vcpus ?? 0, vcpuSig, vmmType, vmsaModel, kernelHashes: hashes, onVmsa: dump });
       break;
     case 'snp':
       ld = snpLaunchDigest({

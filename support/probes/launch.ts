@@ -26,7 +26,8 @@ import { parseOvmf } from '../sev/ovmf.js';
 import { sevKernelHashes, type SevKernelHashes } from '../sev/sev-hashes.js';
 import { sevEsLaunchDigest, sevLaunchDigest, SEV_KEY_SIZE } from '../sev/sev-measurement.js';
 import { snpLaunchDigest } from '../sev/snp-digest.js';
-import { CPU_SIGS, VMM_TYPES, type VmmType } from '../sev/vmsa.js';
+import { CPU_SIGS, VMM_TYPES, VMSA_MODELS, type VmmType, type VmsaModel } from '../sev/vmsa.js';
+import { vmsaModelsFor, type PlatformSoftware, type VmsaModelChoice } from '../sev/vmsa-model.js';
 import { hexToBytes, parseSnpReport, SNP_REPORT_SIZE, type SnpGeneration, type SnpReport } from '../sev/snp-report.js';
 import { loadPemChain, loadSnpCert, type SnpCert } from '../sev/snp-verify.js';
 import { certOf, parseCertTable, type CertKind } from '../sev/snp-cert-table.js';
@@ -155,10 +156,17 @@ export interface SevPlatform {
   readonly policy?: number | undefined;
   /** where these came from, for messages */
   readonly source: string;
+  /** the platform's kernel release and QEMU version, where recorded (they decide the SEV-ES VMSA) */
+  readonly software?: PlatformSoftware | undefined;
 }
 
 export interface ExpectedDigest {
   readonly digest: Uint8Array;
+  /**
+   * SEV-ES launches under QEMU: the digest with each VMSA model (support/sev/vmsa-model.ts), since
+   * the platform's kernel and QEMU decide which one it measures. `digest` is the 'init2' one.
+   */
+  readonly byModel?: ReadonlyArray<{ readonly model: VmsaModel; readonly digest: Uint8Array }> | undefined;
   /** "ovmf.fd, 4 vCPUs EPYC-v4, kernel+initrd+append" or "reference digest in launch.json" */
   readonly describe: string;
 }
@@ -219,10 +227,37 @@ export class LaunchProbe {
       else {
         const info = await this.host.qmp('query-sev');
         const measure = await this.host.qmp('query-sev-launch-measure');
-        p = platformFromQmp(info, measure, `QMP on ${this.host.target}`);
+        p = { ...platformFromQmp(info, measure, `QMP on ${this.host.target}`), software: await this.hostSoftware() };
       }
       return sev.api ? { ...p, api: sev.api } : p;
     });
+  }
+
+  /**
+   * The SEV-ES VMSA models the platform can have launched, from its recorded kernel release and
+   * QEMU version (the bundle's platform replies, or this host when QMP on it is the platform).
+   */
+  sevVmsaModels(): Promise<VmsaModelChoice> {
+    return this.memo.once('sev-vmsa-models', async () => vmsaModelsFor((await this.sevPlatform()).software ?? {}));
+  }
+
+  /** Kernel release (host.json "kernel" or the live host's uname) and QEMU version (QMP query-version) of this host. */
+  private async hostSoftware(): Promise<PlatformSoftware> {
+    let kernel: string | undefined;
+    try {
+      kernel = (await this.host.describe()).kernel;
+    } catch (e) {
+      if (!(e instanceof HostError)) throw e;
+    }
+    let qemu: string | undefined;
+    try {
+      const reply = await this.host.qmp('query-version');
+      qemu = 'return' in reply ? qemuVersion(reply.return) : undefined;
+    } catch (e) {
+      if (!(e instanceof HostError)) throw e; // not recorded / no QEMU: the version stays unknown
+    }
+    const where = this.host.kind === 'fixture' ? `${this.host.target} host.json` : this.host.target;
+    return { kernel, kernelSource: kernel === undefined ? undefined : where, qemu, qemuSource: qemu === undefined ? undefined : `QMP query-version on ${this.host.target}` };
   }
 
   /** The owner's secret entries (GUID and value); undefined when the bundle names none. */
@@ -626,6 +661,11 @@ export function expectedDigest(e: ExpectedLaunch, mode: SevMode | 'snp', size: 3
   let hashes: SevKernelHashes | undefined;
   if (e.kernel) hashes = sevKernelHashes(readRef(e.kernel), e.initrd ? readRef(e.initrd) : undefined, e.append);
   const vcpus = e.vcpus ?? 0;
+  if (mode === 'seves' && e.vmmType === 'QEMU') {
+    // The FPU state in each VMSA depends on the platform's kernel and QEMU (sev/vmsa-model.ts).
+    const byModel = VMSA_MODELS.map((model) => ({ model, digest: sevEsLaunchDigest({ ovmf, vcpus, vcpuSig: e.vcpuSig, vmmType: e.vmmType, vmsaModel: model, kernelHashes: hashes }) }));
+    return { digest: byModel.find((m) => m.model === 'init2')?.digest ?? new Uint8Array(32), byModel, describe: e.label };
+  }
   const digest =
     mode === 'sev'
       ? sevLaunchDigest(ovmf, hashes)
@@ -697,7 +737,18 @@ function parsePlatformFile(f: FileRef): SevPlatform {
     } catch (e) {
       throw new InputError(f.label, `not JSON: ${(e as Error).message}`);
     }
-    return platformFromQmp(o['query-sev'], o['query-sev-launch-measure'], f.label);
+    const p = platformFromQmp(o['query-sev'], o['query-sev-launch-measure'], f.label);
+    // Optional: the platform's QMP query-version reply, and "osrelease" (a sevcheck extension: the
+    // platform host's /proc/sys/kernel/osrelease) — they tell which SEV-ES VMSA it launches.
+    // An error reply leaves the version unknown (both VMSA models are then tried).
+    const v = o['query-version'] as Json | undefined;
+    const answered = v !== undefined && !(v && typeof v === 'object' && 'error' in v);
+    const qemu = answered ? qemuVersion(v?.return) : undefined;
+    if (answered && qemu === undefined) throw new InputError(f.label, 'query-version: no "return": {"qemu": {"major", "minor", "micro"}} (QMP VersionInfo)');
+    const osrelease = o.osrelease;
+    if (osrelease !== undefined && (typeof osrelease !== 'string' || osrelease.trim() === '')) throw new InputError(f.label, 'osrelease: must be the kernel release string (uname -r)');
+    const kernel = osrelease === undefined ? undefined : osrelease.trim();
+    return { ...p, software: { kernel, kernelSource: kernel === undefined ? undefined : `${f.label} osrelease`, qemu, qemuSource: qemu === undefined ? undefined : `${f.label} query-version` } };
   }
   // virsh domlaunchsecinfo: "sev-measurement: ...", "sev-api-major  : 0", ...
   const kv = new Map<string, string>();
@@ -747,6 +798,15 @@ export function platformFromQmp(info: unknown, measure: unknown, source: string)
     policy: i.policy === undefined ? undefined : n('policy', 0xffffffff),
     source,
   };
+}
+
+/** "major.minor.micro" from QMP query-version's VersionInfo (QEMU qapi/control.json); undefined when malformed. */
+function qemuVersion(ret: unknown): string | undefined {
+  const q = ret && typeof ret === 'object' ? (ret as Json).qemu : undefined;
+  if (!q || typeof q !== 'object') return undefined;
+  const n = (k: string) => (q as Json)[k];
+  const parts = [n('major'), n('minor'), n('micro')];
+  return parts.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0) ? parts.join('.') : undefined;
 }
 
 function rawOrBase64(f: FileRef): Buffer {

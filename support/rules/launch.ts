@@ -20,6 +20,8 @@ import { buildLaunchSecret, buildSecretTable, openLaunchSecret, parseSecretTable
 import { checkReportAgainstVek, stepsVerdict, verifyCertChain, verifyReportSignature, type Step } from '../sev/snp-verify.js';
 import type { SnpReport } from '../sev/snp-report.js';
 import { decodeSevPolicy, explainSevPolicy, recommendedSevPolicy, sevPolicyProblems } from '../sev/policy.js';
+import { describeVmsaModel, vmsaModelName, type VmsaModelChoice } from '../sev/vmsa-model.js';
+import type { VmsaModel } from '../sev/vmsa.js';
 import type { ExpectedDigest, LaunchBundle, SevKeys, SevMode, SevPlatform, SnpChain } from '../probes/launch.js';
 
 export const NO_BUNDLE = 'no launch bundle: run with --launch DIR (a directory with launch.json, see docs/launch.md)';
@@ -87,40 +89,78 @@ export function policyGate(policy: number, mode: SevMode, file: string): Verdict
 
 /**
  * launch.sev.measurement: MEASURE recomputed with the owner's TIK over the digest of the firmware
- * it expects, the policy it sent, the platform's API version and the reported MNONCE.
+ * it expects, the policy it sent, the platform's API version and the reported MNONCE. For an
+ * SEV-ES launch the digest depends on the platform's VMSA (support/sev/vmsa-model.ts): every
+ * model is tried, the ones the platform's recorded kernel/QEMU can launch first, and the verdict
+ * says which one matched — a launch that verifies is never failed because of the model.
  */
-export function sevMeasurement(keys: SevKeys, expected: ExpectedDigest, policy: number, platform: SevPlatform): Verdict {
-  const v = verifySev(keys, expected, policy, platform);
+export function sevMeasurement(keys: SevKeys, expected: ExpectedDigest, policy: number, platform: SevPlatform, models?: VmsaModelChoice): Verdict {
+  const v = verifySev(keys, expected, policy, platform, models);
   if (v.ok) {
     return passed(
-      `the launch measurement from ${platform.source} verifies with the guest owner's TIK: ${expected.describe}, policy 0x${hex(policy)}, API ${api(platform)}`,
+      `the launch measurement from ${platform.source} verifies with the guest owner's TIK: ${expected.describe}, policy 0x${hex(policy)}, API ${api(platform)}${matchedModel(v, models)}`,
     );
   }
   const policyHint =
     platform.policy !== undefined && platform.policy !== policy
       ? `; the platform reports guest policy 0x${hex(platform.policy)} while the guest owner sent 0x${hex(policy)} (SEV API spec §3: the policy is part of the measurement)`
       : '';
+  const computed =
+    v.tried.length > 1
+      ? `${v.tried.map((t) => `${short(t.computed)} computed with the ${vmsaModelName(t.model ?? 'init2')} (launch digest ${full(t.digest)})`).join(', ')}, for ${expected.describe}`
+      : `${short(v.tried[0]?.computed ?? new Uint8Array())} computed for ${expected.describe}`;
   return failed(
-    `a launch measurement from ${platform.source} that does not verify: MEASURE ${short(v.reported)} reported, ${short(v.computed)} computed for ${expected.describe}, policy 0x${hex(policy)}, API ${api(platform)}${policyHint}`,
-    'the HMAC-SHA256 (TIK) of the firmware, policy and API version the guest owner expects (SEV API spec §6.5 LAUNCH_MEASURE)',
-    platform.policy !== undefined && platform.policy !== policy
+    `a launch measurement from ${platform.source} that does not verify${v.tried.length > 1 ? ' with either SEV-ES VMSA' : ''}: MEASURE ${short(v.reported)} reported, ${computed}, policy 0x${hex(policy)}, API ${api(platform)}${policyHint}`,
+    `the HMAC-SHA256 (TIK) of the firmware, policy and API version the guest owner expects (SEV API spec §6.5 LAUNCH_MEASURE)${v.tried.length > 1 ? `, with the VMSA of KVM_SEV_ES_INIT or of KVM_SEV_INIT2 (${models?.reason ?? 'the platform\'s kernel and QEMU decide which'})` : ''}`,
+    (platform.policy !== undefined && platform.policy !== policy
       ? `launch the guest with the policy the guest owner sent (libvirt <launchSecurity type='sev'><policy>0x${hex(policy)}</policy>); ${FIX_MEASURE}`
-      : FIX_MEASURE,
+      : FIX_MEASURE) + (v.tried.length > 1 ? '; `sevcheck measure --mode seves --vmsa-model legacy|init2` prints the digest of each VMSA' : ''),
   );
 }
 
-function verifySev(keys: SevKeys, expected: ExpectedDigest, policy: number, platform: SevPlatform): LaunchMeasureVerification {
-  return verifyLaunchMeasurement(
-    keys.tik,
-    platform.measurement,
-    { apiMajor: platform.api.major, apiMinor: platform.api.minor, build: platform.api.build, policy, digest: expected.digest },
-    platform.source,
-  );
+interface SevVerification {
+  ok: boolean;
+  reported: Uint8Array;
+  /** the model whose digest verified (SEV-ES under QEMU), when one did */
+  matched?: VmsaModel | undefined;
+  /** every digest tried, in order */
+  tried: Array<{ model?: VmsaModel | undefined; digest: Uint8Array; computed: Uint8Array }>;
+}
+
+/** Verify against the expected digest, or for SEV-ES against each VMSA model's, the platform's likely ones first. */
+function verifySev(keys: SevKeys, expected: ExpectedDigest, policy: number, platform: SevPlatform, models?: VmsaModelChoice): SevVerification {
+  const order: VmsaModel[] = [...(models?.models ?? [])];
+  for (const m of expected.byModel ?? []) if (!order.includes(m.model)) order.push(m.model);
+  const candidates: Array<{ model?: VmsaModel | undefined; digest: Uint8Array }> = expected.byModel
+    ? order.flatMap((model) => expected.byModel?.filter((m) => m.model === model) ?? [])
+    : [{ digest: expected.digest }];
+  const tried: SevVerification['tried'] = [];
+  let reported: Uint8Array = new Uint8Array();
+  for (const c of candidates) {
+    const r: LaunchMeasureVerification = verifyLaunchMeasurement(
+      keys.tik,
+      platform.measurement,
+      { apiMajor: platform.api.major, apiMinor: platform.api.minor, build: platform.api.build, policy, digest: c.digest },
+      platform.source,
+    );
+    reported = r.reported;
+    tried.push({ model: c.model, digest: c.digest, computed: r.computed });
+    if (r.ok) return { ok: true, reported, matched: c.model, tried };
+  }
+  return { ok: false, reported, tried };
+}
+
+/** "; the launch digest matches the VMSA of …" for SEV-ES, with why that model was expected or not. */
+function matchedModel(v: SevVerification, models?: VmsaModelChoice): string {
+  if (v.matched === undefined) return '';
+  const expectedIt = models === undefined || models.models.includes(v.matched);
+  const why = models === undefined ? '' : expectedIt ? `; ${models.reason}` : `, although ${models.reason}: the recorded platform software is not what launched this guest`;
+  return `; the launch digest matches the VMSA of ${describeVmsaModel(v.matched)}${why}`;
 }
 
 /** Secrets are only released into a launch whose measurement verified. */
-export function measuredGate(keys: SevKeys, expected: ExpectedDigest, policy: number, platform: SevPlatform): Verdict | undefined {
-  if (verifySev(keys, expected, policy, platform).ok) return undefined;
+export function measuredGate(keys: SevKeys, expected: ExpectedDigest, policy: number, platform: SevPlatform, models?: VmsaModelChoice): Verdict | undefined {
+  if (verifySev(keys, expected, policy, platform, models).ok) return undefined;
   return failed(
     `a launch measurement from ${platform.source} that does not verify for ${expected.describe}, policy 0x${hex(policy)}`,
     'a verified launch measurement before any secret is wrapped for the guest',
@@ -276,6 +316,10 @@ function hex(n: number): string {
 
 function api(p: SevPlatform): string {
   return `${p.api.major}.${p.api.minor} build ${p.api.build}`;
+}
+
+function full(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
 }
 
 function short(b: Uint8Array): string {

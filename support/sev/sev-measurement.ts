@@ -18,7 +18,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { hasSevHashesTable, sevEsResetEip, type OvmfImage } from './ovmf.js';
 import { buildSevHashesTable, type SevKernelHashes } from './sev-hashes.js';
-import { vmsaPages, type VmmType } from './vmsa.js';
+import { vmsaPages, type VmmType, type VmsaModel } from './vmsa.js';
 
 /**
  * TEK (AES-128-CTR key) and TIK (HMAC-SHA256 key) are 128-bit transport keys (SEV API spec,
@@ -54,13 +54,19 @@ export interface SevEsDigestInput {
   vcpus: number;
   vcpuSig: number;
   vmmType?: VmmType;
+  /**
+   * The platform's VMSA: 'init2' (default; sev-snp-measure `--mode seves`) or 'legacy'
+   * (virt-qemu-sev-validate); which platform launches which: vmsa-model.ts.
+   */
+  vmsaModel?: VmsaModel;
   kernelHashes?: SevKernelHashes;
   onVmsa?: (index: number, page: Uint8Array) => void;
 }
 
 /**
  * SEV-ES launch digest: SHA-256(OVMF || hashes table? || VMSA × vcpus) with SEV_FEATURES 0
- * (sev-snp-measure `--mode seves`).
+ * (sev-snp-measure `--mode seves`, or virt-qemu-sev-validate `get_measured_data` with the
+ * 'legacy' VMSA model).
  */
 export function sevEsLaunchDigest(input: SevEsDigestInput): Uint8Array {
   const { ovmf, vcpus } = input;
@@ -76,7 +82,7 @@ export function sevEsLaunchDigest(input: SevEsDigestInput): Uint8Array {
   if (vcpus > 1 && apEip === 0) {
     throw new InputError(ovmf.source, 'SEV-ES reset block holds AP reset address 0: APs cannot start');
   }
-  vmsaPages(vcpus, apEip, { sevFeatures: 0n, vcpuSig: input.vcpuSig, vmmType: input.vmmType ?? 'QEMU' }).forEach((p, i) => {
+  vmsaPages(vcpus, apEip, { sevFeatures: 0n, vcpuSig: input.vcpuSig, vmmType: input.vmmType ?? 'QEMU', vmsaModel: input.vmsaModel }).forEach((p, i) => {
     h.update(p);
     input.onVmsa?.(i, p);
   });

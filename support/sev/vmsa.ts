@@ -13,6 +13,16 @@ export const VMSA_SIZE = 4096;
 /** The BSP starts at the x86 reset vector (APM Vol. 2 §14.1.3 "Processor Initialization State"). */
 export const BSP_EIP = 0xfffffff0;
 
+/**
+ * Which initial x87/SSE state KVM writes into an SEV-ES VMSA before LAUNCH_UPDATE_VMSA (Linux
+ * arch/x86/kvm/svm/sev.c `sev_es_sync_vmsa`): 'init2' for VMs set up with KVM_SEV_INIT2 (QEMU's
+ * reset FCW 0x37f and MXCSR 0x1f80 are copied in; virtee/sev-snp-measure's VMSA), 'legacy' for
+ * KVM_SEV_ES_INIT (no FPU state; libvirt virt-qemu-sev-validate's VMSA). Which platform produces
+ * which, with the kernel and QEMU commits: support/sev/vmsa-model.ts.
+ */
+export type VmsaModel = 'init2' | 'legacy';
+export const VMSA_MODELS: readonly VmsaModel[] = ['init2', 'legacy'];
+
 /** Hypervisors whose initial register state differs (sev-snp-measure vmm_types.py). */
 export type VmmType = 'QEMU' | 'ec2' | 'gce';
 export const VMM_TYPES: readonly VmmType[] = ['QEMU', 'ec2', 'gce'];
@@ -50,6 +60,8 @@ export interface VmsaParams {
   /** CPUID Fn0000_0001_EAX signature, loaded into RDX at reset (APM Vol. 2 §14.1.3). */
   vcpuSig: number;
   vmmType: VmmType;
+  /** FPU state in the VMSA (default 'init2', as sev-snp-measure); SNP VMs always get 'init2'. */
+  vmsaModel?: VmsaModel | undefined;
 }
 
 /** One vCPU's initial VMSA page (sev-snp-measure vmsa.py `VMSA.build_save_area`). */
@@ -62,8 +74,11 @@ export function buildVmsa(p: VmsaParams): Uint8Array {
   let trFlags = 0x8b;
   let gPat = 0x0007040600070406n; // PAT MSR reset value, APM Vol. 2 §A.3 / KVM kvm_arch_vcpu_create
   let rdx = p.vcpuSig;
-  let mxcsr = 0x1f80; // QEMU x86_cpu_reset: MXCSR default
-  let fcw = 0x37f; // QEMU x86_cpu_reset: x87 FCW default
+  // QEMU x86_cpu_reset: MXCSR 0x1f80, x87 FCW 0x37f; KVM copies them into the VMSA only for
+  // KVM_SEV_INIT2 VMs (Linux eb4441864e03, 6.10), never for KVM_SEV_ES_INIT (vmsa-model.ts).
+  const fpu = (p.vmsaModel ?? 'init2') === 'init2';
+  let mxcsr = fpu ? 0x1f80 : 0;
+  let fcw = fpu ? 0x37f : 0;
   if (p.vmmType === 'ec2') {
     if (p.eip === BSP_EIP) csFlags = 0x9a;
     ssFlags = 0x92;

@@ -8,10 +8,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureMain } from '../../support/cli/measure.js';
 import { writeSynthImages } from '../sev/measure-fixtures.js';
+import { SHARED } from '../helpers.js';
 import { DEBIAN_OVMF_SHA256, DEBIAN_PATHS, DEBIAN_VECTORS, VECTORS, type MeasureVector } from '../sev/measure-vectors.js';
 
 const run = promisify(execFile);
-const FIXTURES = resolve('../shared/vectors/sev-snp-measure/tests/fixtures');
+const FIXTURES = resolve(SHARED, 'vectors/sev-snp-measure/tests/fixtures');
 let synth = '';
 
 beforeAll(() => {
@@ -115,6 +116,42 @@ describe('bad input: exit 2, one line "sevcheck measure: <file>: <problem>"', ()
     const r = await measure(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^usage: sevcheck measure --mode/);
+  });
+});
+
+describe('--vmsa-model: the SEV-ES VMSA of KVM_SEV_INIT2 (default) or of KVM_SEV_ES_INIT', () => {
+  const OVMF_4M = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+  const base = ['--mode', 'seves', '--vcpus', '2', '--vcpu-type', 'EPYC-Milan', '--ovmf', OVMF_4M];
+  // issue 13 §6: sev-snp-measure's digest vs the one libvirt's virt-qemu-sev-validate computes
+  // (test/sev/vmsa-model.test.ts runs virt-qemu-sev-validate itself on the same inputs)
+  const INIT2 = '39ffae5ea4624d0b5fec8d9318342f3da4d25ea5946264e142732157e188d92d\n';
+  const LEGACY = '08c7efe5ed41a087f183cdcc126e2e4179937ec58cae45eba86ae07f83b49065\n';
+  it('defaults to init2, what sev-snp-measure prints', async () => {
+    expect((await measure(base)).stdout).toBe(INIT2);
+    expect((await measure([...base, '--vmsa-model', 'init2'])).stdout).toBe(INIT2);
+  });
+  it('legacy gives the KVM_SEV_ES_INIT digest, in each output format', async () => {
+    const r = await measure([...base, '--vmsa-model', 'legacy']);
+    expect(r).toEqual({ code: 0, stdout: LEGACY, stderr: '' });
+    expect((await measure([...base, '--vmsa-model=legacy', '--output-format', 'base64', '-v'])).stdout).toBe(
+      `Calculated SEV_ES guest measurement: ${Buffer.from(LEGACY.trim(), 'hex').toString('base64')}\n`,
+    );
+  });
+  it.each([
+    [['--vmsa-model', 'fpu'], /^sevcheck measure: --vmsa-model: invalid choice 'fpu' \(choose from init2, legacy\)\n$/],
+    [['--mode', 'snp', '--vmsa-model', 'legacy'], /^sevcheck measure: --vmsa-model: only with --mode seves \(SNP VMs always get the KVM_SEV_INIT2 VMSA\)\n$/],
+    [['--mode', 'sev', '--vmsa-model', 'init2'], /^sevcheck measure: --vmsa-model: only with --mode seves \(SEV has no VMSAs\)\n$/],
+  ])('%j is exit 2 with one line', async (extra, re) => {
+    const r = await measure([...base, ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(re);
+  });
+  it('--help documents both models and which platforms launch them', async () => {
+    const r = await measure(['--help']);
+    expect(r.stdout).toContain('[--vmsa-model {init2,legacy}]');
+    expect(r.stdout).toMatch(/init2 +MXCSR 0x1f80, x87 FCW 0x37f: Linux >= 6\.10 with QEMU >= 9\.1/);
+    expect(r.stdout).toMatch(/legacy +no x87\/SSE state: kernels before 6\.10, QEMU before 9\.1/);
   });
 });
 

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SHARED } from '../helpers.js';
 import { InputError } from '../../support/errors.js';
 import { parseOvmf, SEV_ES_RESET_BLOCK_GUID } from '../../support/sev/ovmf.js';
 import { buildSevHashesTable, sevHashesPage, sevKernelHashes } from '../../support/sev/sev-hashes.js';
@@ -9,7 +11,8 @@ import { BSP_EIP, CPU_SIGS, buildSvsmVmsa, buildVmsa, cpuSig } from '../../suppo
 import { synthImage, synthImages, synthInitrd, synthKernel, SYNTH_CMDLINE, u32le } from './measure-fixtures.js';
 import { PUBLISHED, VECTORS } from './measure-vectors.js';
 
-const FIXTURES = '../shared/vectors/sev-snp-measure/tests/fixtures';
+/** Upstream sev-snp-measure tests/fixtures, from ../shared/vectors (COMMIT names the upstream commit). */
+const FIXTURES = join(SHARED, 'vectors/sev-snp-measure/tests/fixtures');
 const amdSev = parseOvmf(readFileSync(`${FIXTURES}/ovmf_AmdSev_suffix.bin`), 'ovmf_AmdSev_suffix.bin');
 const ovmfX64 = parseOvmf(readFileSync(`${FIXTURES}/ovmf_OvmfX64_suffix.bin`), 'ovmf_OvmfX64_suffix.bin');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -33,9 +36,9 @@ describe('SNP launch digest: sev-snp-measure tests/test_guest.py expectations', 
 
   it('snp:ovmf-hash of the AmdSev suffix (both vector copies: sev-snp-measure and virtee/sev tests/measurement)', () => {
     expect(hex(snpOvmfHash(amdSev))).toBe(PUBLISHED.ovmfHashAmdSev);
-    const virtee = '../shared/vectors/virtee-sev/tests/measurement/ovmf_AmdSev_suffix.bin';
+    const virtee = join(SHARED, 'vectors/virtee-sev/tests/measurement/ovmf_AmdSev_suffix.bin');
     expect(hex(snpOvmfHash(parseOvmf(readFileSync(virtee), virtee)))).toBe(PUBLISHED.ovmfHashAmdSev);
-    const x64 = '../shared/vectors/virtee-sev/tests/measurement/ovmf_OvmfX64_suffix.bin';
+    const x64 = join(SHARED, 'vectors/virtee-sev/tests/measurement/ovmf_OvmfX64_suffix.bin');
     const ld = snpLaunchDigest({ ovmf: parseOvmf(readFileSync(x64), x64), vcpus: 1, vcpuSig: EPYC_V4, guestFeatures: 0x1n });
     expect(hex(ld)).toBe(PUBLISHED.snpOvmfX64NoKernel0x1);
   });
@@ -92,12 +95,9 @@ describe('SNP launch digest: vectors computed with sev-snp-measure (measure-vect
     const ld = svsmLaunchDigest({ ovmf: so, svsm, varsSize: 540672, vcpus: 2, vcpuSig: CPU_SIGS['EPYC-Milan'] ?? -1 });
     expect(hex(ld)).toBe(stdoutOf('synth svsm 2 vcpus'));
   });
-  const mirror = '/work/.mirror/virtee+sev-snp-measure/repo';
-  it.runIf(existsSync(mirror))('snp:svsm on upstream svsm fixtures (read from the local mirror via git)', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const show = (p: string) => execFileSync('git', ['-C', mirror, 'show', `8f2b337e38bc83f87cd30f3253cdfe8e3e12cc3a:${p}`], { maxBuffer: 1 << 26 });
-    const ovmf = parseOvmf(show('tests/fixtures/svsm_ovmf.fd'), 'svsm_ovmf.fd');
-    const sv = parseOvmf(show('tests/fixtures/svsm.bin'), 'svsm.bin');
+  it('snp:svsm on upstream svsm fixtures (svsm_ovmf.fd + svsm.bin, tests/test_guest.py test_snp_svsm_*)', () => {
+    const ovmf = parseOvmf(readFileSync(join(FIXTURES, 'svsm_ovmf.fd')), 'svsm_ovmf.fd');
+    const sv = parseOvmf(readFileSync(join(FIXTURES, 'svsm.bin')), 'svsm.bin');
     expect(hex(svsmLaunchDigest({ ovmf, svsm: sv, varsSize: 540672, vcpus: 4, vcpuSig: EPYC_V4 }))).toBe(PUBLISHED.svsm4);
     expect(hex(svsmLaunchDigest({ ovmf, svsm: sv, varsSize: 540672, vcpus: 2, vcpuSig: EPYC_V4 }))).toBe(PUBLISHED.svsm2);
   });
