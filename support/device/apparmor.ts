@@ -21,7 +21,7 @@
  *   "security_driver = [ ... ]"; unset = the first driver that probes as available).
  */
 import { failed, passed, skipped, type Verdict } from '../verdict.js';
-import { numberedLines } from './parse-result.js';
+import { numberedLines } from '../parsers/parse-result.js';
 
 export const APPARMOR_ENABLED = '/sys/module/apparmor/parameters/enabled';
 export const APPARMOR_DIR = '/etc/apparmor.d';

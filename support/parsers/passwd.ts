@@ -9,7 +9,7 @@
  * `+`/`-` lines are the NIS "compat" syntax (nsswitch `passwd: compat`). They pull users from
  * NIS, which sevcheck cannot see: such lines are recorded as notes and never resolved.
  */
-import { numberedLines, ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { numberedLines, ok, parseError, type ParseResult } from './parse-result.js';
 
 export interface PasswdEntry {
   readonly name: string;

@@ -25,7 +25,7 @@
  * - cgroup_device_acl, namespaces: list of strings (a plain string is an error)
  * - security_driver: string or list of strings (compatString = true)
  */
-import { ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { ok, parseError, type ParseResult } from './parse-result.js';
 
 export type ConfValue =
   | { readonly type: 'string'; readonly value: string; readonly line: number }

@@ -23,7 +23,7 @@
  */
 import type { StatInfo } from '../host/types.js';
 import { failed, passed, undecided, type Verdict } from '../verdict.js';
-import { numberedLines, ok, type ParseResult } from '../device/parse-result.js';
+import { numberedLines, ok, type ParseResult } from './parse-result.js';
 import type { AccountDb, GroupEntry, PasswdEntry } from './passwd.js';
 
 /** Highest priority first. */

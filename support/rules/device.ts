@@ -21,7 +21,7 @@ import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js'
 import { canOpen, formatMode, notWorldWritableVerdict, type OpenDecision } from '../device/access.js';
 import type { IdentityResult, QemuIdentity } from '../device/identity.js';
 import { cgroupAclVerdict } from '../device/cgroup-acl.js';
-import { parseErrorVerdict, type ParseResult } from '../device/parse-result.js';
+import { parseErrorVerdict, type ParseResult } from '../parsers/parse-result.js';
 import type { Acl } from '../parsers/getfacl.js';
 import { findGroup, findGroupById, type AccountDb, type GroupEntry, type PasswdEntry } from '../parsers/passwd.js';
 import type { QemuConf } from '../parsers/qemu-conf.js';

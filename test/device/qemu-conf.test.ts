@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIdSpec, parseQemuConf, parseVirConf } from '../../support/parsers/qemu-conf.js';
 import { cgroupAclVerdict } from '../../support/device/cgroup-acl.js';
-import { formatParseError, toInputError } from '../../support/device/parse-result.js';
+import { formatParseError, toInputError } from '../../support/parsers/parse-result.js';
 
 const sample = `# Master configuration file for the QEMU driver.
 #user = "qemu"
