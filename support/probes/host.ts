@@ -9,7 +9,7 @@ import { isHostError, type Host } from '../host/types.js';
 import { decodeEncryptedMemory, LEAF_ENCRYPTED_MEMORY, LEAF_MAX_EXTENDED, type EncryptedMemoryCaps } from '../sev/cpuid.js';
 import { parseCpuinfo, type CpuInfo } from '../parsers/cpuinfo.js';
 import { parseCmdline, type KernelCmdline } from '../parsers/cmdline.js';
-import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeOption } from '../parsers/modprobe.js';
+import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeDirective } from '../parsers/modprobe.js';
 import { parseBoolParam } from '../parsers/bool-param.js';
 
 export const KVM_AMD_PARAMS = '/sys/module/kvm_amd/parameters';
@@ -120,8 +120,8 @@ export class HostProbe {
     });
   }
 
-  /** Every `options` line of the effective modprobe.d files, in the order modprobe applies them. */
-  modprobeOptions(): Promise<ModprobeOption[]> {
+  /** Every directive (options, install, remove, blacklist) of the effective modprobe.d files, in the order kmod reads them. */
+  modprobeOptions(): Promise<ModprobeDirective[]> {
     return this.memo.once('modprobe', async () => {
       const listing: Array<{ dir: string; names: string[] }> = [];
       for (const dir of MODPROBE_DIRS) {
@@ -132,7 +132,7 @@ export class HostProbe {
           throw e;
         }
       }
-      const out: ModprobeOption[] = [];
+      const out: ModprobeDirective[] = [];
       for (const file of effectiveConfFiles(listing)) {
         try {
           out.push(...parseModprobeConf(file, await this.text(file)));
