@@ -150,7 +150,8 @@ export function udevSevRule(input: UdevInput): Verdict {
     return undecided(
       `no udev rule sets /dev/sev's permissions, so it keeps ${formatMode(node.mode)} uid ${node.uid} gid ${node.gid}; whether that is enough depends on who QEMU runs as: ${input.access && 'reason' in input.access ? input.access.reason : 'unknown'}`,
     );
-  const v = udevRuleVerdict({ outcome: input.outcome, stat: node, passwd: input.passwd, group: input.group, qemuCanOpen });
+  const who = input.access && 'who' in input.access ? input.access.who : undefined;
+  const v = udevRuleVerdict({ outcome: input.outcome, stat: node, passwd: input.passwd, group: input.group, qemuCanOpen, who });
   const notes = input.outcome.notes.filter((n) => !/overrides/.test(n));
   if (v.status === 'passed' && notes.length) return passed(`${v.message}; notes: ${notes.join('; ')}`);
   return v;
