@@ -1,15 +1,15 @@
 /**
  * /etc/passwd and /etc/group (passwd(5), group(5)).
  *
- * Tolerance follows glibc's files backend (nss/nss_files/files-XXX.c + files-parse.c): blank
- * lines and lines whose first non-blank character is `#` are skipped; a line that does not parse
- * (too few fields, a uid/gid that is not a number) is skipped, not fatal. We do the same and
- * record a note naming the line, so a check that then cannot find the QEMU user can say why.
+ * Both are read as glibc's files backend reads them (cited at parsePasswd and parseGroup): blank
+ * lines and lines whose first non-blank character is `#` are skipped by lookups; a line that does
+ * not parse is skipped, not fatal. We do the same and record a note naming the line, so a check
+ * that then cannot find the QEMU user can say why.
  *
  * `+`/`-` lines are the NIS "compat" syntax (nsswitch `passwd: compat`). They pull users from
  * NIS, which sevcheck cannot see: such lines are recorded as notes and never resolved.
  */
-import { numberedLines, ok, parseError, type ParseResult } from './parse-result.js';
+import { ok, parseError, type ParseResult } from './parse-result.js';
 
 export interface PasswdEntry {
   readonly name: string;
@@ -37,55 +37,54 @@ export interface AccountDb<T> {
   readonly initgroupsOnly?: readonly T[] | undefined;
 }
 
-const ID = /^\d+$/;
 
-function parseId(text: string): number | undefined {
-  if (!ID.test(text)) return undefined;
-  const n = Number(text);
-  return n <= 0xffffffff ? n : undefined;
-}
 
-function scan<T>(
-  text: string,
-  source: string,
-  minFields: number,
-  build: (fields: string[], line: number) => T | string,
-): ParseResult<AccountDb<T>> {
+/**
+ * name:password:UID:GID:GECOS:home:shell, as glibc's nss_files reads it for getpwnam/getpwuid:
+ * lines through __nss_readline() (leading whitespace dropped, empty and "#" lines skipped), then
+ * the LINE_PARSER of nss/fgetpwent_r.c (bminor/glibc 0ac35d181edd): UID and GID are strtoul()
+ * fields (blanks and sign allowed, at least one digit, then ":" or end of line); GECOS and home
+ * may be missing; the shell is the rest of the line. So "qemu:x:107:107" is a valid entry and
+ * " 107" a valid uid; a line without a GID is skipped.
+ */
+export function parsePasswd(text: string, source = '/etc/passwd'): ParseResult<AccountDb<PasswdEntry>> {
   if (text.includes('\0')) return parseError(source, 0, 'contains NUL bytes: not a text account database');
-  const entries: T[] = [];
+  const entries: PasswdEntry[] = [];
   const notes: string[] = [];
   let hasNisCompat = false;
-  for (const { line, text: raw } of numberedLines(text)) {
-    const t = raw.trimStart();
-    if (t === '' || t.startsWith('#')) continue;
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    const t = raw.replace(/^[ \t\n\v\f\r]+/, '');
+    if (t === '' || t.startsWith('#')) return;
     if (t.startsWith('+') || t.startsWith('-')) {
       hasNisCompat = true;
       notes.push(`${source}:${line}: NIS compat entry '${t.split(':')[0]}' not resolved (sevcheck cannot query NIS)`);
-      continue;
+      return;
     }
-    const fields = raw.split(':');
-    if (fields.length < minFields) {
-      notes.push(`${source}:${line}: skipped: ${fields.length} fields, expected ${minFields}`);
-      continue;
-    }
-    const r = build(fields, line);
+    const r = parsePasswdLine(t);
     if (typeof r === 'string') notes.push(`${source}:${line}: skipped: ${r}`);
-    else entries.push(r);
-  }
+    else entries.push({ ...r, line });
+  });
   return ok({ source, entries, hasNisCompat }, notes);
 }
 
-/** name:password:UID:GID:GECOS:home:shell */
-export function parsePasswd(text: string, source = '/etc/passwd'): ParseResult<AccountDb<PasswdEntry>> {
-  return scan(text, source, 7, (f, line) => {
-    const [name = '', , uidText = '', gidText = '', gecos = '', home = '', ...shellParts] = f;
-    if (name === '') return 'empty user name';
-    const uid = parseId(uidText);
-    if (uid === undefined) return `uid '${uidText}' is not a number`;
-    const gid = parseId(gidText);
-    if (gid === undefined) return `gid '${gidText}' is not a number`;
-    return { name, uid, gid, gecos, home, shell: shellParts.join(':'), line };
-  });
+function parsePasswdLine(line: string): Omit<PasswdEntry, 'line'> | string {
+  const c1 = line.indexOf(':');
+  if (c1 < 0) return 'no ":" after the user name';
+  const name = line.slice(0, c1);
+  if (name === '') return 'empty user name';
+  const c2 = line.indexOf(':', c1 + 1);
+  if (c2 < 0) return 'no UID field';
+  const uidText = line.slice(c2 + 1);
+  const u = strtou32(uidText);
+  if (!u || (u.rest !== '' && !u.rest.startsWith(':'))) return `uid '${uidText.split(':')[0]}' is not a number`;
+  const gidText = u.rest.slice(1);
+  const g = u.rest === '' ? undefined : strtou32(gidText);
+  if (!g || (g.rest !== '' && !g.rest.startsWith(':'))) return u.rest === '' ? 'no GID field' : `gid '${gidText.split(':')[0]}' is not a number`;
+  const [gecos = '', home = '', ...shell] = g.rest.slice(1).split(':');
+  return { name, uid: u.value, gid: g.value, gecos, home, shell: shell.join(':') };
 }
 
 /**

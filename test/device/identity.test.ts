@@ -35,7 +35,7 @@ describe('passwd / group', () => {
     expect(r.ok && r.value.entries.map((e) => e.name)).toEqual(['root', 'qemu', 'libvirt-qemu', '100']);
     expect(r.ok && r.value.hasNisCompat).toBe(true);
     expect(r.ok && r.notes).toEqual([
-      '/etc/passwd:6: skipped: 3 fields, expected 7',
+      '/etc/passwd:6: skipped: no GID field',
       "/etc/passwd:7: skipped: uid 'abc' is not a number",
       "/etc/passwd:8: NIS compat entry '+nisuser' not resolved (sevcheck cannot query NIS)",
     ]);
@@ -54,6 +54,17 @@ describe('passwd / group', () => {
   // glibc nss_files: nss/fgetgrent_r.c LINE_PARSER (2642002380aa), nss/nss_files/files-parse.c
   // parse_list() (cc4d6614b592), nss/nss_readline.c (2642002380aa),
   // nss/nss_files/files-initgroups.c (6d7e8eda9b85)
+  // glibc nss/fgetpwent_r.c LINE_PARSER (0ac35d181edd) + nss/nss_readline.c
+  it('/etc/passwd as glibc reads it: GECOS/home/shell optional, strtoul uid/gid, leading blanks dropped', () => {
+    const r = parsePasswd('qemu:x:107:107\n  kvmuser:x: 36:+36:\nbad:x:1x:1::/:/bin/sh\nshell:x:5:5::/:/bin/a:b\n');
+    expect(r.ok && r.value.entries.map((e) => [e.name, e.uid, e.gid, e.shell])).toEqual([
+      ['qemu', 107, 107, ''],
+      ['kvmuser', 36, 36, ''],
+      ['shell', 5, 5, '/bin/a:b'],
+    ]);
+    expect(r.ok && r.notes).toEqual(["/etc/passwd:3: skipped: uid '1x' is not a number"]);
+  });
+
   describe('/etc/group as glibc nss_files reads it', () => {
     const g = (text: string): AccountDb<GroupEntry> => db(parseGroup(text));
     it('keeps trailing whitespace and a CR in a member name: "qemu " and "qemu\\r" are not qemu (false passes before)', () => {
