@@ -53,12 +53,17 @@ export interface AaRule {
   readonly priority?: number | undefined;
 }
 
-/** The includes a profile file names, as paths under /etc/apparmor.d (`<x>` form only). */
+/**
+ * The includes a profile file names: `<x>` (under /etc/apparmor.d) and `"/absolute/path"`, with or
+ * without the leading "#" and `if exists` (apparmor.d.pod "#include mechanism"); a relative
+ * `"path"` is relative to apparmor_parser's working directory and cannot be resolved here.
+ */
 export function includesOf(content: string): string[] {
   const out: string[] = [];
   for (const { text } of numberedLines(content)) {
-    const m = /^\s*#?include\s+(?:if\s+exists\s+)?<([^>]+)>/.exec(text);
+    const m = /^\s*#?include\s+(?:if\s+exists\s+)?(?:<([^>]+)>|"(\/[^"]+)")/.exec(text);
     if (m?.[1]) out.push(`${APPARMOR_DIR}/${m[1]}`);
+    else if (m?.[2]) out.push(m[2]);
   }
   return out;
 }
@@ -190,9 +195,12 @@ export function fileRules(file: ProfileFile): AaRule[] {
     const body = rest[0] === 'file' ? rest.slice(1) : rest;
     const arrow = body.indexOf('->');
     const core = arrow >= 0 ? body.slice(0, arrow) : body;
-    if (core.length !== 2) continue;
+    // a bare `file,` is every path with the base permissions (parser_yacc.y file_rule: TOK_FILE
+    // TOK_END_OF_RULE → "/{**,}"); `all,` includes it (apparmor.d.pod "all rule")
+    const bare: [string, string] | undefined = rest.length === 1 && (rest[0] === 'file' || rest[0] === 'all') ? ['/{**,}', 'rwalkmix'] : undefined;
+    if (!bare && core.length !== 2) continue;
     const [a = '', b = ''] = core;
-    const [pattern, perms] = isPath(a) && PERMS.test(b) ? [a, b] : isPath(b) && PERMS.test(a) ? [b, a] : ['', ''];
+    const [pattern, perms]: [string, string] = bare ?? (isPath(a) && PERMS.test(b) ? [a, b] : isPath(b) && PERMS.test(a) ? [b, a] : ['', '']);
     if (pattern === '') continue;
     const p = merge(scope, prefix);
     out.push({

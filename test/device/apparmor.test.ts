@@ -25,6 +25,10 @@ describe('AppArmor profile fragments', () => {
 
   it('finds the includes', () => {
     expect(includesOf(abstraction().content)).toEqual(['/etc/apparmor.d/abstractions/base', '/etc/apparmor.d/abstractions/libvirt-qemu.d']);
+    expect(includesOf('#include "/etc/apparmor.d/local/x"\ninclude if exists "/etc/apparmor.d/local/y"\ninclude "relative"\n')).toEqual([
+      '/etc/apparmor.d/local/x',
+      '/etc/apparmor.d/local/y',
+    ]);
   });
 });
 
@@ -94,6 +98,11 @@ describe('AppArmor rules read as apparmor_parser reads them', () => {
     expect(v('  /dev/sev rw, # trailing comment\n  # deny /dev/sev rw,\n').status).toBe('passed');
     expect(v('  /dev/s#ev rw,\n').status).toBe('failed'); // "#" inside a path is a character
     expect(fileRules({ path: 'p', content: 'include if exists <local/x>\n@{X}=/a /b\n/dev/sev rw,\n' }).map((r) => r.line)).toEqual([3]);
+  });
+  it('a bare `file,` or `all,` allows every path; `deny file,` denies them (parser_yacc.y file_rule, apparmor.d.pod "all rule")', () => {
+    expect(v('  file,\n').status).toBe('passed');
+    expect(v('  all,\n').status).toBe('passed');
+    expect(v('  allow all,\n  /dev/sev rw,\n  deny file,\n').status).toBe('failed');
   });
   it('leaves out rules of a nested profile or hat', () => {
     expect(v('  ^hat {\n    /dev/sev rw,\n  }\n').status).toBe('failed');
