@@ -268,7 +268,8 @@ function globToRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] ?? '';
-    if (c === '*') re += '.*';
+    if (c === '\\' && i + 1 < glob.length) re += (glob[++i] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'); // fnmatch: \x is x
+    else if (c === '*') re += '.*';
     else if (c === '?') re += '.';
     else if (c === '[') {
       const close = glob.indexOf(']', i + 2);
@@ -284,9 +285,14 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** udev pattern match: glob with "|" alternatives. */
+/**
+ * udev pattern match (systemd 0052418bf8a2 udev-rules.c token_match_string()): "|" separates
+ * alternatives (an empty one matches an empty value); an alternative with one of `*?[` is a glob
+ * matched with fnmatch(pattern, value, 0) — `*` also matches "/", `\x` is a literal x — anything
+ * else is compared as a plain string.
+ */
 export function udevPatternMatches(pattern: string, value: string): boolean {
-  return pattern.split('|').some((alt) => globToRegExp(alt).test(value));
+  return pattern.split('|').some((alt) => (/[*?[]/.test(alt) ? globToRegExp(alt).test(value) : alt === value));
 }
 
 type Tri = true | false | 'unknown';

@@ -39,6 +39,13 @@ describe('parseUdevRules', () => {
     expect(udevPatternMatches('s[!e]v', 'sev')).toBe(false);
     expect(udevPatternMatches('sev*', 'sev-guest')).toBe(true);
     expect(udevPatternMatches('sev-guest', 'sev')).toBe(false);
+    // fnmatch(3) without flags for globs, strcmp for plain strings (token_match_string())
+    expect(udevPatternMatches('se\\v*', 'sev')).toBe(true);
+    expect(udevPatternMatches('se\\v', 'sev')).toBe(false);
+    expect(udevPatternMatches('s\\*v*', 's*v')).toBe(true);
+    expect(udevPatternMatches('|sev', '')).toBe(true);
+    expect(udevPatternMatches('*', 'a/b')).toBe(true);
+    expect(udevPatternMatches('s[^a]v', 'sev')).toBe(true);
   });
 });
 
