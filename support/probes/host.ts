@@ -137,7 +137,8 @@ export class HostProbe {
         try {
           out.push(...parseModprobeConf(file, await this.text(file)));
         } catch (e) {
-          if (isHostError(e, 'ENOENT')) continue; // dangling symlink
+          // dangling symlink; a directory named *.conf (kmod skips it: "Directories inside directories are not supported")
+          if (isHostError(e, 'ENOENT') || isHostError(e, 'EISDIR')) continue;
           throw e;
         }
       }

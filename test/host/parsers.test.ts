@@ -160,3 +160,27 @@ describe('module bool parameters', () => {
     expect(paramSetBool(' 1')).toBeUndefined();
   });
 });
+
+describe('HostProbe.modprobeOptions, the files kmod reads', () => {
+  it('skips a directory named *.conf and dot files, and lets /etc shadow /lib by name', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FixtureHost } = await import('../../support/host/fixture-host.js');
+    const { HostProbe } = await import('../../support/probes/host.js');
+    const dir = mkdtempSync(join(tmpdir(), 'sevcheck-kmod-'));
+    const files: Record<string, string> = {
+      'host.json': '{"name":"t"}',
+      'files/etc/modprobe.d/sev.conf': 'options kvm_amd sev=1\n',
+      'files/etc/modprobe.d/.hidden.conf': 'options kvm_amd sev=0\n',
+      'files/etc/modprobe.d/dir.conf/x': 'options kvm_amd sev=0\n',
+      'files/lib/modprobe.d/sev.conf': 'options kvm_amd sev=0\n',
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(join(dir, rel, '..'), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    }
+    const got = await new HostProbe(new FixtureHost(dir)).modprobeOptions();
+    expect(got.map((d) => `${d.file}:${d.kind === 'options' ? d.options : d.kind}`)).toEqual(['/etc/modprobe.d/sev.conf:sev=1']);
+  });
+});
