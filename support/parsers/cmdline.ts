@@ -103,3 +103,52 @@ export function cmdlineParam(cmd: KernelCmdline, name: string): { readonly value
   for (const [k, value] of cmd.params) if (normParamName(k) === normParamName(name)) found = { value };
   return found;
 }
+
+/**
+ * The value of OPTION=... as the x86 early boot code reads it: arch/x86/lib/cmdline.c
+ * __cmdline_find_option(), used by sme_enable() for `mem_encrypt` (arch/x86/mm/
+ * mem_encrypt_identity.c, torvalds/linux 0604aa87b098, with a 16-byte buffer). It is not
+ * next_arg(): words are split on any byte <= ' ', there is no quoting (`"mem_encrypt=on"` is not
+ * the option, `mem_encrypt="on"` has the value `"on"`), the option must start a word and be
+ * followed by "=", the last occurrence wins, and the value is cut to bufsize-1 bytes. A bare
+ * `mem_encrypt` is not found. Returns undefined when not found.
+ */
+export function x86CmdlineFindOption(raw: string, option: string, bufsize = 16): string | undefined {
+  const isSp = (c: string): boolean => c.charCodeAt(0) <= 0x20;
+  let state: 'start' | 'cmp' | 'skip' | 'copy' = 'start';
+  let opt = 0;
+  let found: string | undefined;
+  let buf = '';
+  for (const c of raw) {
+    if (c === '\0') break;
+    if (state === 'start') {
+      if (isSp(c)) continue;
+      state = 'cmp';
+      opt = 0;
+    }
+    if (state === 'cmp') {
+      if (c === '=' && opt === option.length) {
+        state = 'copy';
+        buf = '';
+        found = '';
+        continue;
+      }
+      if (opt < option.length && c === option[opt]) {
+        opt++;
+        continue;
+      }
+      state = 'skip';
+    }
+    if (state === 'skip') {
+      if (isSp(c)) state = 'start';
+      continue;
+    }
+    // copy
+    if (isSp(c)) state = 'start';
+    else if (buf.length < bufsize - 1) {
+      buf += c;
+      found = buf;
+    }
+  }
+  return found;
+}

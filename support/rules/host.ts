@@ -16,7 +16,7 @@
 import { passed, failed, undecided, type Verdict } from '../verdict.js';
 import { formatRegs, hex32, plausibleCbitpos, type EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { CpuInfo } from '../parsers/cpuinfo.js';
-import { cmdlineValue, type KernelCmdline } from '../parsers/cmdline.js';
+import { x86CmdlineFindOption, type KernelCmdline } from '../parsers/cmdline.js';
 import { moduleParams, type ModprobeDirective } from '../parsers/modprobe.js';
 import { paramSetBool, parseBoolParam } from '../parsers/bool-param.js';
 import type { KernelConfig, ModuleParam } from '../probes/host.js';
@@ -152,7 +152,8 @@ export function kvmAmdParam(loaded: boolean, param: ModuleParam | undefined, fea
 
 /** host.kernel.mem-encrypt */
 export function memEncrypt(cmd: KernelCmdline, kconfig: KernelConfig | undefined, info: CpuInfo | undefined): Verdict {
-  const v = cmdlineValue(cmd, 'mem_encrypt');
+  // sme_enable() reads mem_encrypt with the x86 early-boot parser, not parse_args() (cmdline.ts)
+  const v = x86CmdlineFindOption(cmd.raw, 'mem_encrypt');
   const fix = 'add mem_encrypt=on to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub (Debian/Ubuntu) or grub2-mkconfig -o /boot/grub2/grub.cfg (Fedora/RHEL/SUSE), and reboot';
   if (v === 'off') return failed('mem_encrypt=off on the kernel command line (/proc/cmdline)', 'mem_encrypt=on, or no mem_encrypt=off', `remove mem_encrypt=off; ${fix}`);
   if (info?.vendor !== undefined && info.vendor !== 'AuthenticAMD') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCmdline, cmdlineValue, cmdlineParam, splitKernelArgs } from '../../support/parsers/cmdline.js';
+import { parseCmdline, cmdlineValue, cmdlineParam, splitKernelArgs, x86CmdlineFindOption } from '../../support/parsers/cmdline.js';
 import { parseModprobeConf, effectiveConfFiles, kmodLines, kmodUnderscores, moduleParams } from '../../support/parsers/modprobe.js';
 import { parseCpuinfo } from '../../support/parsers/cpuinfo.js';
 import { kstrtobool, paramSetBool, parseBoolParam } from '../../support/parsers/bool-param.js';
@@ -39,6 +39,23 @@ describe('kernel parameter strings, split as next_arg() does', () => {
     expect(cmdlineParam(c, 'kvm_amd.sev')).toEqual({ value: undefined });
     expect(cmdlineParam(c, 'kvm_amd.sev_es')).toEqual({ value: '' });
     expect(cmdlineParam(c, 'kvm_amd.sev_snp')).toBeUndefined();
+  });
+});
+
+// torvalds/linux arch/x86/lib/cmdline.c __cmdline_find_option() (as used by sme_enable(),
+// arch/x86/mm/mem_encrypt_identity.c 0604aa87b098): no quoting, last occurrence, 15-byte value
+describe('x86 early command-line option lookup (mem_encrypt)', () => {
+  it('finds OPTION=value at a word start, the last one wins', () => {
+    expect(x86CmdlineFindOption('ro mem_encrypt=off quiet mem_encrypt=on', 'mem_encrypt')).toBe('on');
+    expect(x86CmdlineFindOption('ro quiet', 'mem_encrypt')).toBeUndefined();
+    expect(x86CmdlineFindOption('mem_encrypt= ro', 'mem_encrypt')).toBe('');
+  });
+  it('does not unquote, does not match inside words or bare, and cuts the value to 15 bytes', () => {
+    expect(x86CmdlineFindOption('"mem_encrypt=on"', 'mem_encrypt')).toBeUndefined();
+    expect(x86CmdlineFindOption('mem_encrypt="on"', 'mem_encrypt')).toBe('"on"');
+    expect(x86CmdlineFindOption('xmem_encrypt=on foo.mem_encrypt=on mem_encrypt mem_encryptx=on', 'mem_encrypt')).toBeUndefined();
+    expect(x86CmdlineFindOption('mem_encrypt=on\tro', 'mem_encrypt')).toBe('on');
+    expect(x86CmdlineFindOption('mem_encrypt=0123456789abcdefgh', 'mem_encrypt')).toBe('0123456789abcde');
   });
 });
 

@@ -61,6 +61,14 @@ describe('host rules', () => {
     expect(rules.memEncrypt(cl('mem_encrypt=on'), undefined, cpu('x', 'GenuineIntel')).status).toBe('failed');
   });
 
+  it('mem_encrypt is read as sme_enable() reads it: a quoted "mem_encrypt=on" is not the option (false pass before)', () => {
+    // arch/x86/lib/cmdline.c __cmdline_find_option(): no quote handling
+    const cl = (s: string) => parseCmdline(s);
+    expect(rules.memEncrypt(cl('"mem_encrypt=on"'), kconf(), undefined).status).toBe('failed');
+    expect(rules.memEncrypt(cl('mem_encrypt="on"'), kconf(), undefined).status).toBe('failed');
+    expect(rules.memEncrypt(cl('mem_encrypt=on'), kconf(), undefined).status).toBe('passed');
+  });
+
   it('modprobe: unpersisted passes, sev=1 passes, sev=0 or conflicts fail naming file:line', () => {
     const none = parseCmdline('quiet');
     expect(rules.modprobeSev([], none).status).toBe('passed');
