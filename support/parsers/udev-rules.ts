@@ -457,8 +457,9 @@ export interface UdevVerdictInput {
 /**
  * /dev/sev as the kernel creates it when no udev rule applies: the ccp driver registers a misc
  * device without a mode (torvalds/linux drivers/crypto/ccp/sev-dev.c sev_misc_init(): minor, name,
- * fops only), and devtmpfs then uses 0600 root:root (drivers/base/devtmpfs.c: "if (!mode) mode =
- * 0600"; uid/gid 0 unless the device's devnode() says otherwise).
+ * fops only), and devtmpfs then uses 0600 root:root (torvalds/linux 009269964370
+ * drivers/base/devtmpfs.c devtmpfs_create_node(): "if (mode == 0) mode = 0600;", created with
+ * init_cred, so uid/gid 0).
  */
 export const KERNEL_DEFAULT_NODE = { mode: 0o600, uid: 0, gid: 0 } as const;
 
