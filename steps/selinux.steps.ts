@@ -41,5 +41,13 @@ Then('the audit log has no AVC denial for \\/dev\\/sev', function (this: SevWorl
 
 Then("with AppArmor confining QEMU, libvirt's QEMU abstraction allows \\/dev\\/sev read-write", function (this: SevWorld) {
   const securityDriver = async () => (await this.probes.device.qemuConfValue())?.securityDriver;
-  return this.decide(async () => apparmorSevVerdict(await this.probes.selinux.apparmorFacts(securityDriver)));
+  return this.decide(async () => {
+    const facts = await this.probes.selinux.apparmorFacts(securityDriver);
+    const first = apparmorSevVerdict(facts);
+    if (first.status !== 'undecided') return first;
+    // an `owner`/`other` rule decides: only now read who QEMU runs as and who owns the node
+    const who = await this.probes.device.qemuIdentity();
+    const node = await this.probes.device.node(SEV_DEV);
+    return who.ok && node ? apparmorSevVerdict({ ...facts, ownerMatches: who.identity.uid === node.uid }) : first;
+  });
 });

@@ -12,16 +12,22 @@
  * - AppArmor 3 profiles in libvirt end with `include if exists <abstractions/libvirt-qemu.d>`: a
  *   file in /etc/apparmor.d/abstractions/libvirt-qemu.d/ is the upgrade-safe place for a local
  *   rule (libvirt-qemu.in, @BEGIN_APPARMOR_3@ block).
- * - Rule syntax (apparmor.d(5)): `[audit] [deny] [owner] PATH PERMS,` or `... PERMS PATH,`; PATH
- *   globs: `*` (not /), `**` (also /), `?`, `[abc]`, `{a,b}`; `#` starts a comment; `#include` and
- *   `include [if exists] <x>` pull in files (or every file of a directory). A `deny` rule wins over
- *   any allow rule for the same access.
+ * - Rule syntax, read as apparmor_parser reads it (apparmor/apparmor bda75d45653f, parser/
+ *   apparmor.d.pod "FILE RULE" and "Rule Qualifiers", parser/parser_yacc.y opt_prefix/block,
+ *   parser/parser_lex.l): a rule is `[priority=N] [audit] [allow|deny|prompt] [owner|other]
+ *   [file] PATH PERMS,` (or `PERMS PATH,`), ended by a comma and free of line structure — one rule
+ *   may span lines, several may share one. The same prefix before `{ ... }` applies to every rule
+ *   in the block (`deny { /dev/sev rw, }` denies). `#` starts a comment where a token could start
+ *   (`#include` aside); inside a path it is a character. `owner` rules apply only when the task's
+ *   fsuid is the file's owner, `other` rules only when it is not. Rules of a higher priority
+ *   override lower ones where they overlap. PATH globs: `*` (not /), `**` (also /), `?`,
+ *   `[abc]`, `{a,b}`. A `deny` rule wins over allow rules of the same priority.
  * - libvirt's AppArmor driver is active when AppArmor is enabled (/sys/module/apparmor/parameters/
  *   enabled reads Y) and qemu.conf `security_driver` is unset or names "apparmor" (qemu.conf:
  *   "security_driver = [ ... ]"; unset = the first driver that probes as available).
  */
-import { failed, passed, skipped, type Verdict } from '../verdict.js';
-import { numberedLines } from './parse-result.js';
+import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
+import { numberedLines } from '../parsers/parse-result.js';
 
 export const APPARMOR_ENABLED = '/sys/module/apparmor/parameters/enabled';
 export const APPARMOR_DIR = '/etc/apparmor.d';
@@ -39,34 +45,176 @@ export interface AaRule {
   readonly pattern: string;
   readonly perms: string;
   readonly deny: boolean;
+  /** `owner`: applies only when the task owns the file; `other`: only when it does not */
+  readonly owner?: 'owner' | 'other' | undefined;
+  readonly audit?: boolean | undefined;
+  /** `prompt` rules ask a user-space agent; they grant nothing by themselves */
+  readonly prompt?: boolean | undefined;
+  readonly priority?: number | undefined;
 }
 
-/** The includes a profile file names, as paths under /etc/apparmor.d (`<x>` form only). */
+/**
+ * The includes a profile file names: `<x>` (under /etc/apparmor.d) and `"/absolute/path"`, with or
+ * without the leading "#" and `if exists` (apparmor.d.pod "#include mechanism"); a relative
+ * `"path"` is relative to apparmor_parser's working directory and cannot be resolved here.
+ */
 export function includesOf(content: string): string[] {
   const out: string[] = [];
   for (const { text } of numberedLines(content)) {
-    const m = /^\s*#?include\s+(?:if\s+exists\s+)?<([^>]+)>/.exec(text);
+    const m = /^\s*#?include\s+(?:if\s+exists\s+)?(?:<([^>]+)>|"(\/[^"]+)")/.exec(text);
     if (m?.[1]) out.push(`${APPARMOR_DIR}/${m[1]}`);
+    else if (m?.[2]) out.push(m[2]);
   }
   return out;
 }
 
-/** File rules (not capability/network/signal/...) from a profile fragment. */
+interface AaToken {
+  readonly t: string;
+  readonly line: number;
+  /** ',' '{' '}' as punctuation (not inside a path) */
+  readonly punct?: boolean;
+}
+
+/** parser_lex.l, as far as file rules need it: IDs, quoted strings, `,` `{` `}`, comments. */
+function aaTokens(content: string): AaToken[] {
+  const out: AaToken[] = [];
+  let line = 1;
+  let i = 0;
+  const n = content.length;
+  const blank = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+  while (i < n) {
+    const c = content[i] as string;
+    if (c === '\n') {
+      line++;
+      i++;
+    } else if (blank(c)) i++;
+    else if (c === '#' || /^(?:include[ \t]|@\{[^}\n]*\}[ \t]*\+?=)/.test(content.slice(i, i + 200))) {
+      // a comment, `#include`/`include` (read by includesOf) or a variable assignment: to end of line
+      while (i < n && content[i] !== '\n') i++;
+    } else if (c === ',' || c === '{' || c === '}') {
+      out.push({ t: c, line, punct: true });
+      i++;
+    } else if (c === '"') {
+      let j = i + 1;
+      let v = '';
+      while (j < n && content[j] !== '"') {
+        if (content[j] === '\\' && j + 1 < n) j++;
+        if (content[j] === '\n') line++;
+        v += content[j];
+        j++;
+      }
+      out.push({ t: v, line });
+      i = j + 1;
+    } else {
+      // ID: [^ \t\r\n"!,] plus a "," followed by such a character (parser_lex.l ID)
+      const start = i;
+      while (i < n) {
+        const d = content[i] as string;
+        if (blank(d) || d === '"' || d === '!') break;
+        if (d === ',') {
+          const e = content[i + 1];
+          if (e === undefined || blank(e) || e === '"' || e === '!' || e === ',') break;
+        }
+        i++;
+      }
+      if (i === start) i++; // a lone "!" etc.: skip it
+      else out.push({ t: content.slice(start, i), line });
+    }
+  }
+  return out;
+}
+
+interface AaPrefix {
+  readonly audit?: boolean;
+  readonly mode?: 'allow' | 'deny' | 'prompt';
+  readonly owner?: 'owner' | 'other';
+  readonly priority?: number;
+}
+
+/** opt_prefix: [priority=N] [audit] [allow|deny|prompt] [owner|other]; undefined when words remain that are not a prefix. */
+function takePrefix(words: string[]): { prefix: AaPrefix; rest: string[] } {
+  const prefix: { audit?: boolean; mode?: 'allow' | 'deny' | 'prompt'; owner?: 'owner' | 'other'; priority?: number } = {};
+  let k = 0;
+  const pm = /^priority=([+-]?\d+)$/.exec(words[k] ?? '');
+  if (pm) {
+    prefix.priority = Number(pm[1]);
+    k++;
+  } else if (words[k] === 'priority' && words[k + 1] === '=' && /^[+-]?\d+$/.test(words[k + 2] ?? '')) {
+    prefix.priority = Number(words[k + 2]);
+    k += 3;
+  }
+  if (words[k] === 'audit') {
+    prefix.audit = true;
+    k++;
+  }
+  if (words[k] === 'allow' || words[k] === 'deny' || words[k] === 'prompt') prefix.mode = words[k++] as 'allow' | 'deny' | 'prompt';
+  if (words[k] === 'owner' || words[k] === 'other') prefix.owner = words[k++] as 'owner' | 'other';
+  return { prefix, rest: words.slice(k) };
+}
+
+const merge = (outer: AaPrefix, inner: AaPrefix): AaPrefix => ({
+  audit: inner.audit ?? outer.audit,
+  mode: inner.mode ?? outer.mode,
+  owner: inner.owner ?? outer.owner,
+  priority: inner.priority ?? outer.priority,
+});
+
+/**
+ * File rules (not capability/network/signal/...) from a profile fragment, with the qualifiers of
+ * enclosing qualifier blocks applied. Rules inside a nested profile or hat (`profile x {`,
+ * `^hat {`) or a conditional block are not the enclosing profile's and are left out.
+ */
 export function fileRules(file: ProfileFile): AaRule[] {
   const out: AaRule[] = [];
-  for (const { line, text: raw } of numberedLines(file.content)) {
-    const t = raw.replace(/(^|\s)#.*$/, '').trim();
-    if (t === '' || !t.endsWith(',')) continue;
-    const tokens = t.slice(0, -1).trim().split(/\s+/);
-    const quals: string[] = [];
-    while (tokens.length > 2 && ['audit', 'deny', 'owner', 'allow', 'file'].includes(tokens[0] ?? '')) quals.push(tokens.shift() ?? '');
-    if (tokens.length !== 2) continue;
-    const unq = (s: string): string => s.replace(/^"(.*)"$/, '$1');
-    const [a = '', b = ''] = tokens.map(unq);
-    const PERMS = /^[rwaklmixpcuUPC]+$/;
-    const [pattern, perms] = a.startsWith('/') && PERMS.test(b) ? [a, b] : b.startsWith('/') && PERMS.test(a) ? [b, a] : ['', ''];
+  const PERMS = /^[rwaklmixpcuUPC]+$/;
+  const isPath = (w: string): boolean => w.startsWith('/') || w.startsWith('@{');
+  // block stack: the prefix it applies, or undefined for a scope whose rules are not ours
+  const stack: Array<AaPrefix | undefined> = [{}];
+  let words: AaToken[] = [];
+  for (const tok of aaTokens(file.content)) {
+    if (!tok.punct) {
+      words.push(tok);
+      continue;
+    }
+    const scope = stack[stack.length - 1];
+    const ws = words.map((w) => w.t);
+    const first = words[0]?.line;
+    words = [];
+    if (tok.t === '{') {
+      const { prefix, rest } = takePrefix(ws);
+      stack.push(rest.length === 0 && scope !== undefined ? merge(scope, prefix) : undefined);
+      continue;
+    }
+    if (tok.t === '}') {
+      if (stack.length > 1) stack.pop();
+      continue;
+    }
+    // ',' ends a rule
+    if (scope === undefined || ws.length === 0) continue;
+    const { prefix, rest } = takePrefix(ws);
+    const body = rest[0] === 'file' ? rest.slice(1) : rest;
+    const arrow = body.indexOf('->');
+    const core = arrow >= 0 ? body.slice(0, arrow) : body;
+    // a bare `file,` is every path with the base permissions (parser_yacc.y file_rule: TOK_FILE
+    // TOK_END_OF_RULE → "/{**,}"); `all,` includes it (apparmor.d.pod "all rule")
+    const bare: [string, string] | undefined = rest.length === 1 && (rest[0] === 'file' || rest[0] === 'all') ? ['/{**,}', 'rwalkmix'] : undefined;
+    if (!bare && core.length !== 2) continue;
+    const [a = '', b = ''] = core;
+    const [pattern, perms]: [string, string] = bare ?? (isPath(a) && PERMS.test(b) ? [a, b] : isPath(b) && PERMS.test(a) ? [b, a] : ['', '']);
     if (pattern === '') continue;
-    out.push({ path: file.path, line, text: t, pattern, perms, deny: quals.includes('deny') });
+    const p = merge(scope, prefix);
+    out.push({
+      path: file.path,
+      line: first ?? tok.line,
+      text: `${ws.join(' ')},`,
+      pattern,
+      perms,
+      deny: p.mode === 'deny',
+      ...(p.owner ? { owner: p.owner } : {}),
+      ...(p.audit ? { audit: true } : {}),
+      ...(p.mode === 'prompt' ? { prompt: true } : {}),
+      ...(p.priority !== undefined && p.priority !== 0 ? { priority: p.priority } : {}),
+    });
   }
   return out;
 }
@@ -108,6 +256,11 @@ export interface ApparmorFacts {
   readonly securityDriver?: readonly string[] | undefined;
   /** the abstraction and every file it includes that exists, abstraction first; empty when absent */
   readonly files: readonly ProfileFile[];
+  /**
+   * whether QEMU's uid is the device node's owner (what `owner`/`other` rules test); undefined
+   * when unknown — a verdict that depends on such a rule is then undecided
+   */
+  readonly ownerMatches?: boolean | undefined;
 }
 
 const FIX = `echo '  /dev/sev rw,' > ${LIBVIRT_QEMU_ABSTRACTION}.d/sev && systemctl reload apparmor (or add "/dev/sev rw," after "/dev/kvm rw," in ${LIBVIRT_QEMU_ABSTRACTION}), then restart the guest`;
@@ -119,18 +272,42 @@ export function apparmorSevVerdict(f: ApparmorFacts, path = '/dev/sev'): Verdict
     return skipped(`qemu.conf security_driver = [${f.securityDriver.map((d) => `"${d}"`).join(', ')}]: libvirt does not use AppArmor for QEMU`);
   if (f.files.length === 0)
     return skipped(`${LIBVIRT_QEMU_ABSTRACTION} does not exist: libvirt's AppArmor profiles for QEMU are not installed`);
-  const rules = f.files.flatMap(fileRules).filter((r) => aaGlob(r.pattern).test(path));
+  const matching = f.files.flatMap(fileRules).filter((r) => aaGlob(r.pattern).test(path));
+  // parser/apparmor.d.pod "priority": the highest priority present overrides lower ones where they
+  // overlap; every rule here matches the same path, so only the top level counts
+  const top = matching.length > 0 ? Math.max(...matching.map((r) => r.priority ?? 0)) : 0;
+  const atTop = matching.filter((r) => (r.priority ?? 0) === top);
+  // `owner` applies when QEMU's fsuid owns the file, `other` when it does not
+  const applies = (r: AaRule): boolean | undefined =>
+    r.owner === undefined ? true : f.ownerMatches === undefined ? undefined : r.owner === 'owner' ? f.ownerMatches : !f.ownerMatches;
+  const rules = atTop.filter((r) => applies(r) === true && !r.prompt);
+  const maybe = atTop.filter((r) => applies(r) === undefined && !r.prompt);
   const where = (r: AaRule): string => `${r.path}:${r.line} "${r.text}"`;
   const deny = rules.find((r) => r.deny && /[rwa]/.test(r.perms));
   if (deny)
     return failed(`${where(deny)} denies ${path}`, `QEMU's AppArmor abstraction to allow "${path} rw,"`, `remove that deny rule; ${FIX}`);
   const allowR = rules.find((r) => !r.deny && r.perms.includes('r'));
   const allowW = rules.find((r) => !r.deny && r.perms.includes('w'));
-  if (allowR && allowW)
+  const maybeDeny = maybe.find((r) => r.deny && /[rwa]/.test(r.perms));
+  const ownerWhy = (r: AaRule): string =>
+    `${where(r)} applies only when QEMU's user ${r.owner === 'owner' ? 'owns' : 'does not own'} ${path}, and that is not known here`;
+  if (allowR && allowW) {
+    if (maybeDeny) return undecided(ownerWhy(maybeDeny));
     return passed(`QEMU's AppArmor abstraction allows ${path} rw (${[...new Set([allowR, allowW])].map(where).join('; ')})`);
+  }
+  const maybeAllow = maybe.find((r) => !r.deny && /[rw]/.test(r.perms));
+  if (maybeAllow && !maybeDeny) return undecided(ownerWhy(maybeAllow));
   const partial = allowR ?? allowW;
+  const notApplied = atTop.filter((r) => applies(r) === false || r.prompt);
+  const reasons = [
+    ...(notApplied.some((r) => r.prompt) ? ['a prompt rule grants nothing by itself'] : []),
+    ...(notApplied.some((r) => r.owner) ? [`QEMU's user ${f.ownerMatches ? 'owns' : 'does not own'} ${path}`] : []),
+  ];
+  const because = notApplied.length > 0 ? `${notApplied.map(where).join('; ')} not applied: ${reasons.join('; ')}` : '';
   return failed(
-    partial ? `only ${where(partial)} for ${path}` : `no rule for ${path} in ${f.files.map((x) => x.path).join(', ')} ("/dev/kvm rw," is there, "/dev/sev" is not)`,
+    partial
+      ? `only ${where(partial)} for ${path}${because ? `; ${because}` : ''}`
+      : because || `no rule for ${path} in ${f.files.map((x) => x.path).join(', ')} ("/dev/kvm rw," is there, "/dev/sev" is not)`,
     `"${path} rw," in libvirt's QEMU abstraction: QEMU otherwise fails with "sev_guest_init: Failed to open /dev/sev 'Permission denied'"`,
     FIX,
   );

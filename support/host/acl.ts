@@ -13,7 +13,7 @@
  *   "default:" entries belong to a directory's default ACL, not to the access check.
  */
 import { parseLsAclFlag } from '../parsers/getfacl.js';
-import { formatParseError } from '../device/parse-result.js';
+import { formatParseError } from '../parsers/parse-result.js';
 import { fromToolStderr, hostError } from './errno.js';
 import { HostError, type RunResult } from './types.js';
 

@@ -27,7 +27,7 @@ import {
 import { hostError } from './errno.js';
 import { hex32 } from '../sev/cpuid.js';
 import { parseGetfacl } from '../parsers/getfacl.js';
-import { formatParseError } from '../device/parse-result.js';
+import { formatParseError } from '../parsers/parse-result.js';
 
 const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'char', 'block', 'link', 'fifo', 'socket'];
 const HOST_KEYS = ['name', 'description', 'recordedAt', 'source', 'kernel', 'distro', 'profile'];

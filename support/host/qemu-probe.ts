@@ -25,7 +25,7 @@ import { InputError } from '../errors.js';
 import { QmpClient, QmpError, type QmpEvent, type QmpGreeting } from './qmp.js';
 import { HarnessError, HostError, type QmpReply } from './types.js';
 import { resolveQemuIdentity } from '../device/identity.js';
-import type { ParseResult } from '../device/parse-result.js';
+import type { ParseResult } from '../parsers/parse-result.js';
 import { findUser, parseGroup, parsePasswd } from '../parsers/passwd.js';
 import { parseQemuConf } from '../parsers/qemu-conf.js';
 import { parseOsRelease } from '../parsers/os-release.js';

@@ -14,7 +14,7 @@
  * Values may be hex-encoded when they contain spaces (comm=7172656D75206B766D): decoded here.
  */
 import { failed, passed, type Verdict } from '../verdict.js';
-import { numberedLines, ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { numberedLines, ok, parseError, type ParseResult } from './parse-result.js';
 import { parseContext } from './selinux.js';
 
 export interface AvcDenial {

@@ -22,7 +22,7 @@
  * required when any named entry exists; entries in tag order; no duplicate named ids.
  */
 import type { AccountDb, GroupEntry, PasswdEntry } from './passwd.js';
-import { numberedLines, ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { numberedLines, ok, parseError, type ParseResult } from './parse-result.js';
 
 export type AclTag = 'user_obj' | 'user' | 'group_obj' | 'group' | 'mask' | 'other';
 

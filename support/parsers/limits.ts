@@ -21,7 +21,7 @@
  * apply to root (limits.conf(5)).
  */
 import { failed, passed, undecided, type Verdict } from '../verdict.js';
-import { numberedLines, ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { numberedLines, ok, parseError, type ParseResult } from './parse-result.js';
 
 export type Limit = number | 'unlimited';
 

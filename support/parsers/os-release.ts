@@ -5,7 +5,7 @@
  * Defaults when absent (os-release(5)): ID=linux, NAME=Linux, PRETTY_NAME=Linux.
  * ID_LIKE is a space-separated list of related distribution ids, closest first.
  */
-import { numberedLines, ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { numberedLines, ok, parseError, type ParseResult } from './parse-result.js';
 
 export interface OsRelease {
   readonly id: string;

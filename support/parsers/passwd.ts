@@ -1,15 +1,15 @@
 /**
  * /etc/passwd and /etc/group (passwd(5), group(5)).
  *
- * Tolerance follows glibc's files backend (nss/nss_files/files-XXX.c + files-parse.c): blank
- * lines and lines whose first non-blank character is `#` are skipped; a line that does not parse
- * (too few fields, a uid/gid that is not a number) is skipped, not fatal. We do the same and
- * record a note naming the line, so a check that then cannot find the QEMU user can say why.
+ * Both are read as glibc's files backend reads them (cited at parsePasswd and parseGroup): blank
+ * lines and lines whose first non-blank character is `#` are skipped by lookups; a line that does
+ * not parse is skipped, not fatal. We do the same and record a note naming the line, so a check
+ * that then cannot find the QEMU user can say why.
  *
  * `+`/`-` lines are the NIS "compat" syntax (nsswitch `passwd: compat`). They pull users from
  * NIS, which sevcheck cannot see: such lines are recorded as notes and never resolved.
  */
-import { numberedLines, ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { ok, parseError, type ParseResult } from './parse-result.js';
 
 export interface PasswdEntry {
   readonly name: string;
@@ -33,73 +33,134 @@ export interface AccountDb<T> {
   readonly entries: readonly T[];
   /** NIS compat lines present: a name not found here might still exist on the host */
   readonly hasNisCompat: boolean;
+  /** group only: lines lookups skip (comments) that glibc's initgroups still reads */
+  readonly initgroupsOnly?: readonly T[] | undefined;
 }
 
-const ID = /^\d+$/;
 
-function parseId(text: string): number | undefined {
-  if (!ID.test(text)) return undefined;
-  const n = Number(text);
-  return n <= 0xffffffff ? n : undefined;
-}
 
-function scan<T>(
-  text: string,
-  source: string,
-  minFields: number,
-  build: (fields: string[], line: number) => T | string,
-): ParseResult<AccountDb<T>> {
+/**
+ * name:password:UID:GID:GECOS:home:shell, as glibc's nss_files reads it for getpwnam/getpwuid:
+ * lines through __nss_readline() (leading whitespace dropped, empty and "#" lines skipped), then
+ * the LINE_PARSER of nss/fgetpwent_r.c (bminor/glibc 0ac35d181edd): UID and GID are strtoul()
+ * fields (blanks and sign allowed, at least one digit, then ":" or end of line); GECOS and home
+ * may be missing; the shell is the rest of the line. So "qemu:x:107:107" is a valid entry and
+ * " 107" a valid uid; a line without a GID is skipped.
+ */
+export function parsePasswd(text: string, source = '/etc/passwd'): ParseResult<AccountDb<PasswdEntry>> {
   if (text.includes('\0')) return parseError(source, 0, 'contains NUL bytes: not a text account database');
-  const entries: T[] = [];
+  const entries: PasswdEntry[] = [];
   const notes: string[] = [];
   let hasNisCompat = false;
-  for (const { line, text: raw } of numberedLines(text)) {
-    const t = raw.trimStart();
-    if (t === '' || t.startsWith('#')) continue;
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    const t = raw.replace(/^[ \t\n\v\f\r]+/, '');
+    if (t === '' || t.startsWith('#')) return;
     if (t.startsWith('+') || t.startsWith('-')) {
       hasNisCompat = true;
       notes.push(`${source}:${line}: NIS compat entry '${t.split(':')[0]}' not resolved (sevcheck cannot query NIS)`);
-      continue;
+      return;
     }
-    const fields = raw.split(':');
-    if (fields.length < minFields) {
-      notes.push(`${source}:${line}: skipped: ${fields.length} fields, expected ${minFields}`);
-      continue;
-    }
-    const r = build(fields, line);
+    const r = parsePasswdLine(t);
     if (typeof r === 'string') notes.push(`${source}:${line}: skipped: ${r}`);
-    else entries.push(r);
-  }
+    else entries.push({ ...r, line });
+  });
   return ok({ source, entries, hasNisCompat }, notes);
 }
 
-/** name:password:UID:GID:GECOS:home:shell */
-export function parsePasswd(text: string, source = '/etc/passwd'): ParseResult<AccountDb<PasswdEntry>> {
-  return scan(text, source, 7, (f, line) => {
-    const [name = '', , uidText = '', gidText = '', gecos = '', home = '', ...shellParts] = f;
-    if (name === '') return 'empty user name';
-    const uid = parseId(uidText);
-    if (uid === undefined) return `uid '${uidText}' is not a number`;
-    const gid = parseId(gidText);
-    if (gid === undefined) return `gid '${gidText}' is not a number`;
-    return { name, uid, gid, gecos, home, shell: shellParts.join(':'), line };
-  });
+function parsePasswdLine(line: string): Omit<PasswdEntry, 'line'> | string {
+  const c1 = line.indexOf(':');
+  if (c1 < 0) return 'no ":" after the user name';
+  const name = line.slice(0, c1);
+  if (name === '') return 'empty user name';
+  const c2 = line.indexOf(':', c1 + 1);
+  if (c2 < 0) return 'no UID field';
+  const uidText = line.slice(c2 + 1);
+  const u = strtou32(uidText);
+  if (!u || (u.rest !== '' && !u.rest.startsWith(':'))) return `uid '${uidText.split(':')[0]}' is not a number`;
+  const gidText = u.rest.slice(1);
+  const g = u.rest === '' ? undefined : strtou32(gidText);
+  if (!g || (g.rest !== '' && !g.rest.startsWith(':'))) return u.rest === '' ? 'no GID field' : `gid '${gidText.split(':')[0]}' is not a number`;
+  const [gecos = '', home = '', ...shell] = g.rest.slice(1).split(':');
+  return { name, uid: u.value, gid: g.value, gecos, home, shell: shell.join(':') };
 }
 
-/** group_name:password:GID:user_list */
+/**
+ * group_name:password:GID:user_list, as glibc's nss_files reads it (bminor/glibc; cited per rule):
+ * - getgrnam/getgrgid read lines with __nss_readline() (nss/nss_readline.c 2642002380aa): leading
+ *   whitespace removed, empty lines and lines starting with "#" skipped; names starting with "+"
+ *   or "-" never match (nss/nss_files/files-grp.c DB_LOOKUP, 04277e02d7f5).
+ * - The line parser (nss/fgetgrent_r.c LINE_PARSER 2642002380aa, macros of
+ *   nss/nss_files/files-parse.c cc4d6614b592): only "\n" ends the line, so a "\r" stays part of the
+ *   last field; the GID is strtoul(): leading blanks and a sign allowed, at least one digit, then
+ *   ":" or the end of the line, else the line is invalid and skipped; a line may end after the GID
+ *   (no member list). The member list (parse_list(), TRAILING_LIST_SEPARATOR_P ','): split on
+ *   ",", *leading* whitespace of each member skipped, trailing whitespace kept ("qemu " is not
+ *   "qemu"), empty members dropped.
+ * - getgrouplist()/initgroups() — how libvirt gives QEMU its supplementary groups — read every
+ *   line with getline() and the same parser, without skipping comments or leading whitespace
+ *   (nss/nss_files/files-initgroups.c 6d7e8eda9b85): a commented-out "#kvm:x:36:qemu" still makes
+ *   qemu a member of gid 36. Those entries are kept apart in `initgroupsOnly`.
+ */
 export function parseGroup(text: string, source = '/etc/group'): ParseResult<AccountDb<GroupEntry>> {
-  return scan(text, source, 4, (f, line) => {
-    const [name = '', , gidText = '', ...memberParts] = f;
-    if (name === '') return 'empty group name';
-    const gid = parseId(gidText);
-    if (gid === undefined) return `gid '${gidText}' is not a number`;
-    const members = memberParts
-      .join(':')
-      .split(',')
-      .map((m) => m.trim())
-      .filter((m) => m !== '');
-    return { name, gid, members, line };
+  if (text.includes('\0')) return parseError(source, 0, 'contains NUL bytes: not a text account database');
+  const entries: GroupEntry[] = [];
+  const initgroupsOnly: GroupEntry[] = [];
+  const notes: string[] = [];
+  let hasNisCompat = false;
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    const t = raw.replace(/^[ \t\n\v\f\r]+/, '');
+    const skippedByLookups = t === '' || t.startsWith('#');
+    const r = parseGroupLine(skippedByLookups ? raw : t);
+    if (skippedByLookups) {
+      if (typeof r !== 'string' && r.members.length > 0) {
+        initgroupsOnly.push({ ...r, line });
+        notes.push(`${source}:${line}: a comment for getgrnam, but glibc's initgroups still reads it: gid ${r.gid} members ${r.members.join(',')}`);
+      }
+      return;
+    }
+    if (t.startsWith('+') || t.startsWith('-')) {
+      hasNisCompat = true;
+      notes.push(`${source}:${line}: NIS compat entry '${t.split(':')[0]}' not resolved (sevcheck cannot query NIS)`);
+      return;
+    }
+    if (typeof r === 'string') notes.push(`${source}:${line}: skipped: ${r}`);
+    else entries.push({ ...r, line });
   });
+  return ok({ source, entries, hasNisCompat, initgroupsOnly }, notes);
+}
+
+/** strtoul() as files-parse.c strtou32() uses it: [blanks][sign]digits, clipped to 32 bits. */
+function strtou32(s: string): { value: number; rest: string } | undefined {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)/.exec(s);
+  if (!m) return undefined;
+  const n = BigInt(m[2] as string);
+  const v = m[1] === '-' ? (n === 0n ? 0n : 0xffffffffn) : n > 0xffffffffn ? 0xffffffffn : n;
+  return { value: Number(v), rest: s.slice(m[0].length) };
+}
+
+/** One group line through glibc's parser; a string says why glibc skips it. */
+function parseGroupLine(line: string): Omit<GroupEntry, 'line'> | string {
+  const c1 = line.indexOf(':');
+  if (c1 < 0) return 'no ":" after the group name';
+  const name = line.slice(0, c1);
+  if (name === '') return 'empty group name';
+  const afterPw = line.indexOf(':', c1 + 1);
+  if (afterPw < 0) return 'no GID field';
+  const gidText = line.slice(afterPw + 1);
+  const g = strtou32(gidText);
+  if (!g || (g.rest !== '' && !g.rest.startsWith(':'))) return `gid '${gidText.split(':')[0]}' is not a number`;
+  const list = g.rest.startsWith(':') ? g.rest.slice(1) : '';
+  const members = list
+    .split(',')
+    .map((m) => m.replace(/^[ \t\n\v\f\r]+/, ''))
+    .filter((m) => m !== '');
+  return { name, gid: g.value, members };
 }
 
 /** First entry wins, as getpwnam(3) on the files backend returns the first match. */
@@ -118,10 +179,10 @@ export function findGroupById(db: AccountDb<GroupEntry>, gid: number): GroupEntr
 
 /**
  * getgrouplist(3) on the files backend: the user's primary gid plus every group that lists the
- * user as a member. Sorted, deduplicated.
+ * user as a member, compared byte for byte (strcmp in files-initgroups.c). Sorted, deduplicated.
  */
 export function groupList(db: AccountDb<GroupEntry>, user: string, primaryGid: number): number[] {
   const set = new Set<number>([primaryGid]);
-  for (const g of db.entries) if (g.members.includes(user)) set.add(g.gid);
+  for (const g of [...db.entries, ...(db.initgroupsOnly ?? [])]) if (g.members.includes(user)) set.add(g.gid);
   return [...set].sort((a, b) => a - b);
 }

@@ -24,7 +24,7 @@
  * (selinux-policy-default 2:2.2022...) use a different numbering: this minimum does not apply there.
  */
 import { failed, passed, skipped, type Verdict } from '../verdict.js';
-import { numberedLines, ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { numberedLines, ok, parseError, type ParseResult } from './parse-result.js';
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 const isAlpha = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z]$/.test(c);

@@ -1,7 +1,8 @@
 /**
  * /etc/libvirt/qemu.conf, parsed the way libvirt parses it.
  *
- * Grammar (libvirt src/util/virconf.c, virConfParse* functions; carried over, not copied):
+ * Grammar (libvirt/libvirt 04e90f72a73d src/util/virconf.c, virConfParse* functions; carried over,
+ * not copied; tests from tests/virconftest.c 0d94f0245507 and tests/confdata/):
  * - a statement is `name = value`, optionally followed by `# comment`, then end of line or `;`
  *   (virConfParseStatement / virConfParseSeparator)
  * - a name starts with an ASCII letter, then letters, digits, `_` (virConfParseName)
@@ -10,7 +11,9 @@
  *     sequences: a backslash is an ordinary character and a string cannot contain its own quote
  *     (virConfParseString). "Quoted strings with escapes" do not exist in this format.
  *   - numbers: optional + or -, then decimal digits; a leading `-` makes it signed (VIR_CONF_LLONG),
- *     otherwise unsigned (VIR_CONF_ULLONG). `0x..` is a syntax error.
+ *     otherwise unsigned (VIR_CONF_ULLONG). `0x..` is a syntax error. Digits accumulate in a
+ *     long long without an overflow check, so a huge number wraps instead of failing.
+ *   - a file of only blanks and newlines fails ("expecting a name"); an empty file does not.
  *   - lists: `[` values separated by `,` `]`, may span lines, trailing comma allowed; a `#` comment
  *     inside a list is a syntax error ("expecting a value" or "expecting a separator in list")
  *     because the list parser skips only blanks and newlines.
@@ -25,7 +28,7 @@
  * - cgroup_device_acl, namespaces: list of strings (a plain string is an error)
  * - security_driver: string or list of strings (compatString = true)
  */
-import { ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { ok, parseError, type ParseResult } from './parse-result.js';
 
 export type ConfValue =
   | { readonly type: 'string'; readonly value: string; readonly line: number }
@@ -98,7 +101,8 @@ export function parseVirConf(text: string, source = 'qemu.conf'): ParseResult<Co
 
   const parseString = (): string => {
     const startLine = line;
-    if (text.startsWith('"""', pos)) {
+    // virConfParseString(): '...' first; """ only with at least 7 characters left (cur + 6 < end)
+    if (cur() === '"' && pos + 6 < end && text.startsWith('"""', pos)) {
       pos += 3;
       const close = text.indexOf('"""', pos);
       if (close < 0) {
@@ -152,9 +156,10 @@ export function parseVirConf(text: string, source = 'qemu.conf'): ParseResult<Co
       if (!isDigit(cur())) fail('unterminated number');
       const base = pos;
       while (isDigit(cur())) pos++;
-      const n = Number(text.slice(base, pos));
-      if (!Number.isSafeInteger(n)) fail(`number ${text.slice(base, pos)} is too large`);
-      return { type: 'number', value: signed ? -n : n, signed, line: valueLine };
+      // virConfParseLong(): `l = l * 10 + digit` in a long long, no overflow check: it wraps
+      const big = BigInt(text.slice(base, pos));
+      const wrapped = signed ? BigInt.asIntN(64, -big) : BigInt.asUintN(64, BigInt.asIntN(64, big));
+      return { type: 'number', value: Number(wrapped), signed, line: valueLine };
     }
     return fail('expecting a value');
   };
@@ -163,7 +168,9 @@ export function parseVirConf(text: string, source = 'qemu.conf'): ParseResult<Co
     while (pos < end) {
       // statement (virConfParseStatement)
       skipBlanksAndEol();
-      if (pos >= end) break; // trailing blank lines: libvirt's loop ends here too
+      // only reachable at the start of the file (separators eat trailing blanks): a file of
+      // nothing but blanks and newlines is "expecting a name" for virConfParseName()
+      if (pos >= end) fail('expecting a name');
       if (cur() === '#') {
         while (pos < end && !isEol(text[pos])) pos++;
       } else {

@@ -15,7 +15,7 @@
  *   (sev_device_t) that svirt_t may use.
  */
 import { failed, passed, skipped, type Verdict } from '../verdict.js';
-import { ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { ok, parseError, type ParseResult } from './parse-result.js';
 
 export type SelinuxMode = 'enforcing' | 'permissive' | 'disabled';
 

@@ -20,7 +20,7 @@
  * QEMU opens /dev/sev O_RDWR and issues SEV_ISSUE_CMD ioctls, qemu target/i386/sev.c).
  */
 import { failed, passed, undecided, type Verdict } from '../verdict.js';
-import { numberedLines, ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { numberedLines, ok, parseError, type ParseResult } from './parse-result.js';
 
 export interface AllowRule {
   readonly kind: 'allow' | 'allowxperm';

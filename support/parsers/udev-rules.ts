@@ -5,14 +5,17 @@
  * Facts (udev(7), systemd; src/udev/udev-node.c):
  * - Rules files live in /etc/udev/rules.d, /run/udev/rules.d, /usr/local/lib/udev/rules.d,
  *   /usr/lib/udev/rules.d (and /lib/udev/rules.d on systems without merged /usr). Only names
- *   ending in ".rules" count. All files are sorted together by file name, in lexical order,
- *   whatever their directory; a file in a higher-priority directory replaces any file of the same
+ *   ending in ".rules" and not starting with "." count. All files are sorted together by file
+ *   name, in lexical order, whatever their directory; a file in a higher-priority directory replaces any file of the same
  *   name (/etc over /run over /usr/local/lib over /usr/lib over /lib); a file in /etc that is
  *   a symlink to /dev/null (or empty) masks the same-named file.
- * - Empty lines and lines starting with "#" are ignored; a line ending in "\" continues on the next.
- * - Each rule is comma/space-separated `KEY[{attr}]OP"value"`; OP is == != (match) or = += -= :=
- *   (assign). ":=" assigns a final value that later rules cannot change; a later "=" otherwise
- *   overrides an earlier one.
+ * - Lines (systemd 0052418bf8a2 src/udev/udev-rules.c udev_rules_parse_file()): leading whitespace
+ *   is dropped; a line then starting with "#" is ignored, even inside a continuation; a trailing
+ *   "\" joins the next line; a continuation open at end of file drops the line.
+ * - Each rule is comma/space-separated `KEY[{attr}]OP[e|i]"value"`; OP is == != (match) or
+ *   = += -= := (assign); each key takes only some operators, and a key or operator udev refuses
+ *   drops the whole line (parse_token(); see KEYS). ":=" assigns a final value that later rules
+ *   cannot change; a later "=" otherwise overrides an earlier one.
  * - Match values are shell globs (* ? [...]) and "|" separates alternatives.
  * - GOTO="label" jumps forward to LABEL="label" in the same file.
  * - After all rules: if GROUP was set and MODE was not, the mode becomes 0660
@@ -23,8 +26,10 @@
  */
 import type { StatInfo } from '../host/types.js';
 import { failed, passed, undecided, type Verdict } from '../verdict.js';
-import { numberedLines, ok, type ParseResult } from '../device/parse-result.js';
+import { ok, type ParseResult } from './parse-result.js';
 import type { AccountDb, GroupEntry, PasswdEntry } from './passwd.js';
+import { canOpen } from '../device/access.js';
+import type { ProcessIdentity } from '../device/identity.js';
 
 /** Highest priority first. */
 export const UDEV_RULE_DIRS: readonly string[] = [
@@ -42,6 +47,8 @@ export interface UdevKey {
   readonly attr?: string | undefined;
   readonly op: UdevOp;
   readonly value: string;
+  /** the value had the i"" prefix: matched case-insensitively */
+  readonly caseInsensitive?: boolean | undefined;
 }
 
 export interface UdevRule {
@@ -65,41 +72,153 @@ export interface RuleRef {
   readonly text: string;
 }
 
-const TOKEN = /\s*([A-Za-z_]+)(?:\{([^}]*)\})?\s*(==|!=|\+=|-=|:=|=)\s*[eEiI]?"((?:[^"\\]|\\.)*)"\s*,?/y;
+/**
+ * Which keys systemd-udevd accepts and with which operators (parse_token(), systemd/systemd
+ * 0052418bf8a2 src/udev/udev-rules.c): `match` keys take only == and !=, `assign` keys only
+ * = += := (OWNER/GROUP/MODE read += as =), `attr` says whether {attr} is required, allowed or
+ * refused. A key or operator udev refuses makes it drop the whole line ("Invalid key/value pair,
+ * ignoring"; rule_add_line() returns the error and frees the line).
+ */
+const KEYS: Record<string, { ops: 'match' | 'assign' | 'any' | 'eq'; attr: 'no' | 'yes' | 'opt'; noRemove?: boolean }> = {
+  ACTION: { ops: 'match', attr: 'no' },
+  DEVPATH: { ops: 'match', attr: 'no' },
+  KERNEL: { ops: 'match', attr: 'no' },
+  SUBSYSTEM: { ops: 'match', attr: 'no' },
+  DRIVER: { ops: 'match', attr: 'no' },
+  KERNELS: { ops: 'match', attr: 'no' },
+  SUBSYSTEMS: { ops: 'match', attr: 'no' },
+  DRIVERS: { ops: 'match', attr: 'no' },
+  TAGS: { ops: 'match', attr: 'no' },
+  RESULT: { ops: 'match', attr: 'no' },
+  ATTRS: { ops: 'match', attr: 'yes' },
+  CONST: { ops: 'match', attr: 'yes' },
+  TEST: { ops: 'match', attr: 'opt' },
+  SYMLINK: { ops: 'any', attr: 'no' },
+  TAG: { ops: 'any', attr: 'no' },
+  NAME: { ops: 'any', attr: 'no', noRemove: true },
+  ENV: { ops: 'any', attr: 'yes', noRemove: true },
+  ATTR: { ops: 'any', attr: 'yes', noRemove: true },
+  SYSCTL: { ops: 'any', attr: 'yes', noRemove: true },
+  PROGRAM: { ops: 'any', attr: 'no', noRemove: true },
+  IMPORT: { ops: 'any', attr: 'yes', noRemove: true },
+  OPTIONS: { ops: 'assign', attr: 'no', noRemove: true },
+  OWNER: { ops: 'assign', attr: 'no', noRemove: true },
+  GROUP: { ops: 'assign', attr: 'no', noRemove: true },
+  MODE: { ops: 'assign', attr: 'no', noRemove: true },
+  SECLABEL: { ops: 'assign', attr: 'yes', noRemove: true },
+  RUN: { ops: 'assign', attr: 'opt', noRemove: true },
+  GOTO: { ops: 'eq', attr: 'no' },
+  LABEL: { ops: 'eq', attr: 'no' },
+};
 
-/** Parse one rules file. Lines udev would reject are skipped with a note (udev logs and skips them too). */
+const WS = ' \t\n\r';
+
+/** udev_rule_parse_value(): [e][i]"value" (lowercase prefixes, each at most once); undefined when invalid. */
+function parseValue(s: string, pos: number): { value: string; end: number; caseInsensitive: boolean } | undefined {
+  let escaped = false;
+  let ci = false;
+  let i = pos;
+  for (; i < pos + 2 && s[i] !== '"'; i++) {
+    if (s[i] === 'e' && !escaped) escaped = true;
+    else if (s[i] === 'i' && !ci) ci = true;
+    else return undefined;
+  }
+  if (s[i] !== '"') return undefined;
+  let value = '';
+  let j = i + 1;
+  for (; j < s.length && s[j] !== '"'; j++) {
+    if (s[j] === '\\' && (escaped || s[j + 1] === '"')) {
+      // plain strings only unescape \" ; e"" strings keep the escape for the C unescape below
+      if (escaped) value += s[j];
+      j++;
+      if (j >= s.length) return undefined;
+    }
+    value += s[j];
+  }
+  if (j >= s.length) return undefined;
+  // e"": C escapes (cunescape_length(): \a \b \f \n \r \t \v \\ \" \xNN \NNN)
+  if (escaped)
+    value = value.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{3}|["\\abfnrtv'])/g, (_m, c: string) =>
+      c.startsWith('x') ? String.fromCharCode(parseInt(c.slice(1), 16)) : /^[0-7]{3}$/.test(c) ? String.fromCharCode(parseInt(c, 8)) : (({ a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' }) as Record<string, string>)[c] ?? c,
+    );
+  return { value, end: j + 1, caseInsensitive: ci };
+}
+
+/** parse_line() + parse_token() for one logical line: its keys, or why udev drops the line. */
+function parseRuleLine(line: string): UdevKey[] | string {
+  const keys: UdevKey[] = [];
+  let p = 0;
+  for (;;) {
+    while (p < line.length && (WS.includes(line[p] as string) || line[p] === ',')) p++;
+    if (p >= line.length) break;
+    const keyStart = p;
+    while (p < line.length && !WS.includes(line[p] as string) && line[p] !== '=' && line[p] !== '{' && !('+-!:'.includes(line[p] as string) && line[p + 1] === '=')) p++;
+    if (p >= line.length) return 'a key without an operator';
+    const key = line.slice(keyStart, p);
+    let attr: string | undefined;
+    if (line[p] === '{') {
+      const close = line.indexOf('}', p);
+      if (close < 0) return `${key}{ without }`;
+      attr = line.slice(p + 1, close);
+      p = close + 1;
+    }
+    while (p < line.length && WS.includes(line[p] as string)) p++;
+    const two = line.slice(p, p + 2);
+    const op: UdevOp | undefined = (['==', '!=', '+=', '-=', ':='] as const).find((o) => o === two) ?? (line[p] === '=' ? '=' : undefined);
+    if (!op) return `no operator after ${key}`;
+    p += op.length;
+    while (p < line.length && WS.includes(line[p] as string)) p++;
+    const v = parseValue(line, p);
+    if (!v) return `${key}: the value must be double-quoted (optionally prefixed e/i)`;
+    p = v.end;
+    const spec = KEYS[key];
+    if (!spec) return `invalid key '${key}'`;
+    const isMatch = op === '==' || op === '!=';
+    if (v.caseInsensitive && !isMatch) return `the i prefix is only for == and != (${key})`;
+    if (spec.attr === 'no' && attr !== undefined) return `${key} takes no {attribute}`;
+    if (spec.attr === 'yes' && !attr) return `${key} needs an {attribute}`;
+    if (spec.ops === 'match' && !isMatch) return `${key} takes only == or != (found ${op})`;
+    if (spec.ops === 'assign' && isMatch) return `${key} cannot be matched (found ${op})`;
+    if (spec.ops === 'eq' && op !== '=') return `${key} takes only = (found ${op})`;
+    if (spec.noRemove && op === '-=') return `${key} takes no -=`;
+    // OWNER/GROUP/MODE: "+=" means "=" ("takes '=' or ':=' operator, assuming '='")
+    const effOp: UdevOp = op === '+=' && (key === 'OWNER' || key === 'GROUP' || key === 'MODE') ? '=' : op;
+    keys.push({ key, ...(attr !== undefined ? { attr } : {}), op: effOp, value: v.value, ...(v.caseInsensitive ? { caseInsensitive: true } : {}) });
+  }
+  return keys.length > 0 ? keys : 'no keys';
+}
+
+/**
+ * Parse one rules file as systemd-udevd does (udev_rules_parse_file(), systemd 0052418bf8a2):
+ * each physical line loses its leading whitespace; a line then starting with "#" is ignored even
+ * inside a continuation (and does not end it); a trailing "\" joins the next line; a continuation
+ * still open at end of file is dropped ("Unexpected EOF after line continuation, line ignored").
+ * Lines udev would reject are skipped with a note, as udev logs and skips them.
+ */
 export function parseUdevRules(path: string, content: string): ParseResult<UdevRule[]> {
   const rules: UdevRule[] = [];
   const notes: string[] = [];
-  const lines = numberedLines(content);
-  for (let i = 0; i < lines.length; i++) {
-    const first = lines[i];
-    if (!first) continue;
-    let text = first.text;
-    const startLine = first.line;
-    while (text.endsWith('\\') && i + 1 < lines.length) {
-      i++;
-      text = text.slice(0, -1) + (lines[i]?.text ?? '');
+  const lines = content.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  let cont: { text: string; line: number } | undefined;
+  lines.forEach((raw, i) => {
+    const physical = i + 1;
+    const l = raw.replace(/^[ \t\n\r]+/, '');
+    if (l.startsWith('#')) return;
+    const text = (cont?.text ?? '') + l;
+    const start = cont?.line ?? physical;
+    if (text.endsWith('\\')) {
+      cont = { text: text.slice(0, -1), line: start };
+      return;
     }
+    cont = undefined;
     const t = text.trim();
-    if (t === '' || t.startsWith('#')) continue;
-    const keys: UdevKey[] = [];
-    TOKEN.lastIndex = 0;
-    let pos = 0;
-    const body = t.replace(/\\$/, '');
-    while (pos < body.length) {
-      TOKEN.lastIndex = pos;
-      const m = TOKEN.exec(body);
-      if (!m) break;
-      keys.push({ key: m[1] ?? '', ...(m[2] !== undefined ? { attr: m[2] } : {}), op: (m[3] ?? '==') as UdevOp, value: m[4] ?? '' });
-      pos = TOKEN.lastIndex;
-    }
-    if (pos < body.trimEnd().length || keys.length === 0) {
-      notes.push(`${path}:${startLine}: invalid rule, ignored: ${t.slice(0, 80)}`);
-      continue;
-    }
-    rules.push({ path, line: startLine, text: t, keys });
-  }
+    if (t === '') return;
+    const r = parseRuleLine(text);
+    if (typeof r === 'string') notes.push(`${path}:${start}: invalid rule, ignored (${r}): ${t.slice(0, 80)}`);
+    else rules.push({ path, line: start, text: t, keys: r });
+  });
+  if (cont) notes.push(`${path}:${cont.line}: line continuation open at end of file; udev ignores that line: ${cont.text.trim().slice(0, 80)}`);
   return ok(rules, notes);
 }
 
@@ -112,7 +231,9 @@ export function effectiveRuleFiles(files: readonly UdevRulesFile[]): { files: Ud
   };
   const byName = new Map<string, UdevRulesFile>();
   for (const f of files) {
-    if (!f.name.endsWith('.rules')) continue;
+    // conf_files_list() keeps names ending in ".rules" that do not start with "."
+    // (systemd 4b12ca06f3e5 src/basic/dirent-util.c dirent_is_file_with_suffix())
+    if (!f.name.endsWith('.rules') || f.name.startsWith('.')) continue;
     const prev = byName.get(f.name);
     if (!prev || prio(f.dir) < prio(prev.dir)) {
       if (prev) notes.push(`${f.dir}/${f.name} overrides ${prev.dir}/${prev.name}`);
@@ -147,7 +268,8 @@ function globToRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] ?? '';
-    if (c === '*') re += '.*';
+    if (c === '\\' && i + 1 < glob.length) re += (glob[++i] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'); // fnmatch: \x is x
+    else if (c === '*') re += '.*';
     else if (c === '?') re += '.';
     else if (c === '[') {
       const close = glob.indexOf(']', i + 2);
@@ -163,9 +285,14 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** udev pattern match: glob with "|" alternatives. */
+/**
+ * udev pattern match (systemd 0052418bf8a2 udev-rules.c token_match_string()): "|" separates
+ * alternatives (an empty one matches an empty value); an alternative with one of `*?[` is a glob
+ * matched with fnmatch(pattern, value, 0) — `*` also matches "/", `\x` is a literal x — anything
+ * else is compared as a plain string.
+ */
 export function udevPatternMatches(pattern: string, value: string): boolean {
-  return pattern.split('|').some((alt) => globToRegExp(alt).test(value));
+  return pattern.split('|').some((alt) => (/[*?[]/.test(alt) ? globToRegExp(alt).test(value) : alt === value));
 }
 
 type Tri = true | false | 'unknown';
@@ -189,14 +316,14 @@ function matchKey(k: UdevKey, dev: UdevDevice): Tri {
     case 'SUBSYSTEMS': {
       // matches the device or any parent: a match on the device itself is certain, a miss is not
       const own = k.key === 'KERNELS' ? dev.kernel : dev.subsystem;
-      const hit = udevPatternMatches(k.value, own);
+      const hit = k.caseInsensitive ? udevPatternMatches(k.value.toLowerCase(), own.toLowerCase()) : udevPatternMatches(k.value, own);
       if (k.op === '==') return hit ? true : 'unknown';
       return hit ? false : 'unknown';
     }
     default:
       return 'unknown'; // ATTR, ENV, DRIVER(S), TAG, TEST, PROGRAM, RESULT, ...: not known offline
   }
-  const hit = udevPatternMatches(k.value, actual);
+  const hit = k.caseInsensitive ? udevPatternMatches(k.value.toLowerCase(), actual.toLowerCase()) : udevPatternMatches(k.value, actual);
   return k.op === '==' ? hit : !hit;
 }
 
@@ -323,7 +450,18 @@ export interface UdevVerdictInput {
   readonly group?: AccountDb<GroupEntry> | undefined;
   /** whether the QEMU identity can open the node as it is now (access.ts canOpen) */
   readonly qemuCanOpen?: boolean | undefined;
+  /** who QEMU runs as: decides whether the node as the kernel creates it (no rule) is enough */
+  readonly who?: ProcessIdentity | undefined;
 }
+
+/**
+ * /dev/sev as the kernel creates it when no udev rule applies: the ccp driver registers a misc
+ * device without a mode (torvalds/linux drivers/crypto/ccp/sev-dev.c sev_misc_init(): minor, name,
+ * fops only), and devtmpfs then uses 0600 root:root (torvalds/linux 009269964370
+ * drivers/base/devtmpfs.c devtmpfs_create_node(): "if (mode == 0) mode = 0600;", created with
+ * init_cred, so uid/gid 0).
+ */
+export const KERNEL_DEFAULT_NODE = { mode: 0o600, uid: 0, gid: 0 } as const;
 
 /** device.udev.sev-rule */
 export function udevRuleVerdict(input: UdevVerdictInput): Verdict {
@@ -336,12 +474,23 @@ export function udevRuleVerdict(input: UdevVerdictInput): Verdict {
       return undecided(
         `rules that may set ${path}'s permissions depend on conditions sevcheck cannot evaluate: ${outcome.uncertain.map(where).join(', ')}`,
       );
+    // No rule: the node's mode now is not a rule and does not survive a reboot (a chmod is lost);
+    // at the next boot the kernel creates it as devtmpfs does for a misc device without a mode.
     const live = `${oct(stat.mode)} uid ${stat.uid} gid ${stat.gid}`;
-    if (input.qemuCanOpen === true) return passed(`no udev rule sets ${path}'s permissions; the kernel default (${live}) lets QEMU open it`);
+    const dflt = `${oct(KERNEL_DEFAULT_NODE.mode)} uid ${KERNEL_DEFAULT_NODE.uid} gid ${KERNEL_DEFAULT_NODE.gid}`;
+    const isDefault = (stat.mode & 0o7777) === KERNEL_DEFAULT_NODE.mode && stat.uid === KERNEL_DEFAULT_NODE.uid && stat.gid === KERNEL_DEFAULT_NODE.gid;
+    const now = isDefault ? `it is ${live}, the kernel default` : `it is ${live} now, but that was set by hand and is lost at reboot: the kernel creates it ${dflt}`;
+    const afterBoot = input.who ? canOpen({ ...stat, ...KERNEL_DEFAULT_NODE }, input.who, 'rw').allowed : undefined;
+    if (afterBoot === true) return passed(`no udev rule sets ${path}'s permissions; ${now}, which QEMU's user can open`);
+    const fix = `echo 'KERNEL=="${outcome.device.kernel}", GROUP="kvm", MODE="0660"' > /etc/udev/rules.d/65-${outcome.device.kernel}.rules && ${trigger}`;
+    if (afterBoot === undefined)
+      return input.qemuCanOpen === false
+        ? failed(`no udev rule for ${path}; ${now}`, "a rule giving the QEMU user's group access (QEMU cannot open it now)", fix)
+        : undecided(`no udev rule sets ${path}'s permissions (${now}); whether QEMU can open it after a reboot depends on who QEMU runs as, which is unknown`);
     return failed(
-      `no udev rule for ${path}; it keeps the kernel default ${live}`,
-      `a rule giving the QEMU user's group access${input.qemuCanOpen === false ? ' (QEMU cannot open it now)' : ''}`,
-      `echo 'KERNEL=="${outcome.device.kernel}", GROUP="kvm", MODE="0660"' > /etc/udev/rules.d/65-${outcome.device.kernel}.rules && ${trigger}`,
+      `no udev rule for ${path}; ${now}${input.qemuCanOpen === true && !isDefault ? ' (QEMU can open it only until then)' : ''}`,
+      "a rule giving the QEMU user's group access",
+      fix,
     );
   }
   const src = [outcome.mode && `MODE from ${where(outcome.mode.rule)}`, outcome.group && `GROUP from ${where(outcome.group.rule)}`, outcome.owner && `OWNER from ${where(outcome.owner.rule)}`]

@@ -15,7 +15,7 @@ import { parseGetfacl } from '../parsers/getfacl.js';
 import { evaluateDeviceRules, SEV_DEVICE, UDEV_RULE_DIRS, type UdevPermOutcome, type UdevRulesFile } from '../parsers/udev-rules.js';
 import { parseLimitsConf, type LimitsEntry } from '../parsers/limits.js';
 import { resolveQemuIdentity, type IdentityResult } from '../device/identity.js';
-import { formatParseError, type ParseResult } from '../device/parse-result.js';
+import { formatParseError, type ParseResult } from '../parsers/parse-result.js';
 import type { AclFact, Loaded } from '../rules/device.js';
 
 export const QEMU_CONF = '/etc/libvirt/qemu.conf';

@@ -10,7 +10,7 @@ import { decodeEncryptedMemory, decodeVendor, LEAF_ENCRYPTED_MEMORY, LEAF_MAX_EX
 import { optional } from '../facts.js';
 import { parseCpuinfo, type CpuInfo } from '../parsers/cpuinfo.js';
 import { parseCmdline, type KernelCmdline } from '../parsers/cmdline.js';
-import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeOption } from '../parsers/modprobe.js';
+import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeDirective } from '../parsers/modprobe.js';
 import { parseBoolParam } from '../parsers/bool-param.js';
 
 export const KVM_AMD_PARAMS = '/sys/module/kvm_amd/parameters';
@@ -149,8 +149,8 @@ export class HostProbe {
     });
   }
 
-  /** Every `options` line of the effective modprobe.d files, in the order modprobe applies them. */
-  modprobeOptions(): Promise<ModprobeOption[]> {
+  /** Every directive (options, install, remove, blacklist) of the effective modprobe.d files, in the order kmod reads them. */
+  modprobeOptions(): Promise<ModprobeDirective[]> {
     return this.memo.once('modprobe', async () => {
       const listing: Array<{ dir: string; names: string[] }> = [];
       for (const dir of MODPROBE_DIRS) {
@@ -161,12 +161,13 @@ export class HostProbe {
           throw e;
         }
       }
-      const out: ModprobeOption[] = [];
+      const out: ModprobeDirective[] = [];
       for (const file of effectiveConfFiles(listing)) {
         try {
           out.push(...parseModprobeConf(file, await this.text(file)));
         } catch (e) {
-          if (isHostError(e, 'ENOENT')) continue; // dangling symlink
+          // dangling symlink; a directory named *.conf (kmod skips it: "Directories inside directories are not supported")
+          if (isHostError(e, 'ENOENT') || isHostError(e, 'EISDIR')) continue;
           throw e;
         }
       }

@@ -12,7 +12,7 @@ import { parseDpkgQuery, parseRpmQuery, type InstalledPolicy } from '../parsers/
 import { parseGetsebool, parseSesearch, type SesearchResult } from '../parsers/sesearch.js';
 import { parseAvcDenials, type AvcDenial } from '../parsers/audit-log.js';
 import type { OsRelease } from '../parsers/os-release.js';
-import { ok, parseError, type ParseResult } from '../device/parse-result.js';
+import { ok, parseError, type ParseResult } from '../parsers/parse-result.js';
 import { APPARMOR_DIR, APPARMOR_ENABLED, includesOf, LIBVIRT_QEMU_ABSTRACTION, type ApparmorFacts, type ProfileFile } from '../device/apparmor.js';
 import type { SelinuxState, ToolResult } from '../rules/selinux.js';
 

@@ -21,7 +21,7 @@ import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js'
 import { canOpen, formatMode, notWorldWritableVerdict, type OpenDecision } from '../device/access.js';
 import type { IdentityResult, QemuIdentity } from '../device/identity.js';
 import { cgroupAclVerdict } from '../device/cgroup-acl.js';
-import { parseErrorVerdict, type ParseResult } from '../device/parse-result.js';
+import { parseErrorVerdict, type ParseResult } from '../parsers/parse-result.js';
 import type { Acl } from '../parsers/getfacl.js';
 import { findGroup, findGroupById, type AccountDb, type GroupEntry, type PasswdEntry } from '../parsers/passwd.js';
 import type { QemuConf } from '../parsers/qemu-conf.js';
@@ -160,12 +160,14 @@ export async function udevSevRule(input: UdevInput): Promise<Verdict> {
     return undecided(
       `no udev rule sets /dev/sev's permissions, so it keeps ${formatMode(node.mode)} uid ${node.uid} gid ${node.gid}; whether that is enough depends on who QEMU runs as: ${access && 'reason' in access ? access.reason : 'unknown'}`,
     );
+  const who = access && 'who' in access ? access.who : undefined;
   const v = udevRuleVerdict({
     outcome: o,
     stat: node,
     passwd: input.passwd && (await optional(input.passwd)),
     group: input.group && (await optional(input.group)),
     qemuCanOpen,
+    who,
   });
   const notes = o.notes.filter((n) => !/overrides/.test(n));
   if (v.status === 'passed' && notes.length) return passed(`${v.message}; notes: ${notes.join('; ')}`);

@@ -17,9 +17,9 @@ import { passed, failed, undecided, type Verdict } from '../verdict.js';
 import { HostError } from '../host/types.js';
 import { formatRegs, hex32, plausibleCbitpos, type EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { CpuInfo } from '../parsers/cpuinfo.js';
-import { cmdlineValue, type KernelCmdline } from '../parsers/cmdline.js';
-import type { ModprobeOption } from '../parsers/modprobe.js';
-import { parseBoolParam } from '../parsers/bool-param.js';
+import { x86CmdlineFindOption, type KernelCmdline } from '../parsers/cmdline.js';
+import { moduleParams, type ModprobeDirective } from '../parsers/modprobe.js';
+import { paramSetBool, parseBoolParam } from '../parsers/bool-param.js';
 import type { KernelConfig, ModuleParam } from '../probes/host.js';
 import { optional, type Fact } from '../facts.js';
 
@@ -198,7 +198,8 @@ export async function kvmAmdParam(
  * neither decides, the kernel config (CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT).
  */
 export async function memEncrypt(cmd: KernelCmdline, kconfig: Fact<KernelConfig | undefined>, cpuinfo: Fact<CpuInfo>): Promise<Verdict> {
-  const v = cmdlineValue(cmd, 'mem_encrypt');
+  // sme_enable() reads mem_encrypt with the x86 early-boot parser, not parse_args() (cmdline.ts)
+  const v = x86CmdlineFindOption(cmd.raw, 'mem_encrypt');
   const fix = 'add mem_encrypt=on to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub (Debian/Ubuntu) or grub2-mkconfig -o /boot/grub2/grub.cfg (Fedora/RHEL/SUSE), and reboot';
   if (v === 'off') return failed('mem_encrypt=off on the kernel command line (/proc/cmdline)', 'mem_encrypt=on, or no mem_encrypt=off', `remove mem_encrypt=off; ${fix}`);
   const info = await optional(cpuinfo);
@@ -234,22 +235,33 @@ export async function memEncrypt(cmd: KernelCmdline, kconfig: Fact<KernelConfig 
   return failed(`${found}, and ${conf.source} ${why}`, 'mem_encrypt=on (or a kernel with memory encryption active by default)', fix);
 }
 
-/** host.modprobe.sev */
-export function modprobeSev(options: readonly ModprobeOption[], cmd: KernelCmdline): Verdict {
-  const persisted = options.filter((o) => o.module === 'kvm_amd' && o.name === 'sev');
-  const cmdValue = cmdlineValue(cmd, 'kvm_amd.sev');
-  const places = persisted.map((o) => ({ where: `${o.file}:${o.line}`, value: o.value }));
-  if (cmdValue !== undefined) places.push({ where: '/proc/cmdline', value: cmdValue });
+/**
+ * host.modprobe.sev: the `sev` value kvm_amd receives when modprobe loads it, read as kmod and the
+ * kernel read it (parsers/modprobe.ts moduleParams(); bare `sev` is true, kstrtobool for values).
+ */
+export function modprobeSev(directives: readonly ModprobeDirective[], cmd: KernelCmdline): Verdict {
+  // kmod: an install command replaces loading the module; what it does is a shell command
+  const install = directives.find((d) => d.kind === 'install' && d.module === 'kvm_amd');
+  if (install?.kind === 'install') {
+    return undecided(
+      `${install.file}:${install.line} "install kvm_amd ${install.command}": modprobe runs this shell command instead of loading kvm_amd with its options, and sevcheck does not evaluate shell commands`,
+    );
+  }
+  const places = moduleParams(directives, 'kvm_amd', cmd)
+    .filter((p) => p.name === 'sev')
+    .map((p) => ({ where: p.where, value: p.value, on: paramSetBool(p.value) }));
   if (places.length === 0) {
     return passed('kvm_amd sev is not persisted in modprobe.d or on the kernel command line; the module default applies (see host.kvm-amd.sev)');
   }
-  const off = places.filter((p) => parseBoolParam(p.value) !== true);
-  const list = places.map((p) => `sev=${p.value} at ${p.where}`).join(', ');
+  const show = (p: { value: string | undefined }): string => (p.value === undefined ? 'sev (bare: true)' : `sev=${p.value}`);
+  const off = places.filter((p) => p.on !== true);
+  const list = places.map((p) => `${show(p)} at ${p.where}`).join(', ');
   if (off.length === 0) return passed(`kvm_amd ${list}`);
   const conflicting = off.length < places.length;
+  const invalid = off.some((p) => p.on === undefined) ? ' (a value the kernel rejects stops kvm_amd from loading: kstrtobool takes y/n/1/0/on/off)' : '';
   return failed(
-    `${conflicting ? 'conflicting settings: ' : ''}kvm_amd ${list}`,
+    `${conflicting ? 'conflicting settings: ' : ''}kvm_amd ${list}${invalid}`,
     'every persisted kvm_amd sev option to be 1 (options kvm_amd sev=1)',
-    `change ${off.map((p) => p.where).join(' and ')} to sev=1 (modprobe.d: "options kvm_amd sev=1"; cmdline: kvm_amd.sev=1), then reload kvm_amd or reboot`,
+    `change ${[...new Set(off.map((p) => p.where))].join(' and ')} to sev=1 (modprobe.d: "options kvm_amd sev=1"; cmdline: kvm_amd.sev=1), then reload kvm_amd or reboot`,
   );
 }

@@ -14,7 +14,7 @@
  */
 import type { StatInfo } from '../host/types.js';
 import { skipped, undecided, type Verdict } from '../verdict.js';
-import { formatParseError, parseErrorVerdict, type ParseResult } from '../device/parse-result.js';
+import { formatParseError, parseErrorVerdict, type ParseResult } from '../parsers/parse-result.js';
 import { parseContext, sevLabelVerdict, type SelinuxMode } from '../parsers/selinux.js';
 import { policyVersionVerdict, type InstalledPolicy } from '../parsers/pkg-version.js';
 import { svirtAccessVerdict, type SesearchResult } from '../parsers/sesearch.js';

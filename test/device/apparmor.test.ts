@@ -25,6 +25,10 @@ describe('AppArmor profile fragments', () => {
 
   it('finds the includes', () => {
     expect(includesOf(abstraction().content)).toEqual(['/etc/apparmor.d/abstractions/base', '/etc/apparmor.d/abstractions/libvirt-qemu.d']);
+    expect(includesOf('#include "/etc/apparmor.d/local/x"\ninclude if exists "/etc/apparmor.d/local/y"\ninclude "relative"\n')).toEqual([
+      '/etc/apparmor.d/local/x',
+      '/etc/apparmor.d/local/y',
+    ]);
   });
 });
 
@@ -46,6 +50,62 @@ describe('selinux.apparmor-sev', () => {
     expect(apparmorSevVerdict({ enabled: false, files: [] }).status).toBe('skipped');
     expect(apparmorSevVerdict({ enabled: true, securityDriver: ['none'], files: [abstraction()] }).status).toBe('skipped');
     expect(apparmorSevVerdict({ enabled: true, files: [] }).status).toBe('skipped');
+  });
+});
+
+// AppArmor's own grammar and parser tests (apparmor/apparmor bda75d45653f): parser/apparmor.d.pod
+// "FILE RULE", "Rule Qualifiers" (owner, deny, audit, priority); parser/parser_yacc.y opt_prefix and
+// `rules: rules opt_prefix block`; parser/parser_lex.l comments; parser/tst/simple_tests/file/
+// owner/ok_1.sd (owner blocks), ok_deny_3.sd (overlapping deny), priority/ok_1.sd, front_perms_ok_1.sd.
+describe('AppArmor rules read as apparmor_parser reads them', () => {
+  const v = (extra: string, ownerMatches?: boolean) =>
+    apparmorSevVerdict({ enabled: true, files: [abstraction(extra)], ...(ownerMatches !== undefined ? { ownerMatches } : {}) });
+  it('an owner rule grants /dev/sev only when QEMU owns it (false pass before)', () => {
+    expect(v('  owner /dev/sev rw,\n').status).toBe('undecided');
+    expect(v('  owner /dev/sev rw,\n', false).status).toBe('failed');
+    expect(v('  owner /dev/sev rw,\n', false).message).toMatch(/does not own \/dev\/sev/);
+    expect(v('  owner /dev/sev rw,\n', true).status).toBe('passed');
+    expect(v('  other /dev/sev rw,\n', false).status).toBe('passed');
+  });
+  it('applies the prefix of a qualifier block to every rule in it (false passes before)', () => {
+    expect(v('  deny {\n    /dev/sev rw,\n  }\n').status).toBe('failed');
+    expect(v('  owner {\n    /dev/sev rw,\n\n    rw /dev/sev,\n  }\n', false).status).toBe('failed');
+    expect(v('  audit {\n    /dev/sev rw,\n  }\n').status).toBe('passed');
+  });
+  it('reads rules by commas, not lines: a rule may span lines, two may share one (false passes before)', () => {
+    expect(v('  deny\n    /dev/sev rw,\n').status).toBe('failed');
+    expect(v('  /dev/sev rw,\n  /dev/vfio/vfio rw, deny /dev/sev w,\n').status).toBe('failed');
+    expect(fileRules({ path: 'p', content: '/dev/kvm rw, /dev/sev\n r,' }).map((r) => [r.pattern, r.perms, r.line])).toEqual([
+      ['/dev/kvm', 'rw', 1],
+      ['/dev/sev', 'r', 1],
+    ]);
+  });
+  it('honours priority=N: a higher-priority deny wins, a higher-priority allow overrides a deny (false pass before)', () => {
+    expect(v('  /dev/sev rw,\n  priority=1 deny /dev/sev rw,\n').status).toBe('failed');
+    expect(v('  priority=10 /dev/sev rw,\n  deny /dev/sev rw,\n').status).toBe('passed');
+    expect(fileRules({ path: 'p', content: 'priority=-1 file r /foo1,\npriority=-1 file Px /foo2,\n' }).map((r) => [r.pattern, r.perms, r.priority])).toEqual([
+      ['/foo1', 'r', -1],
+      ['/foo2', 'Px', -1],
+    ]);
+  });
+  it('an overlapping deny beats a glob allow; audit deny is a deny; prompt grants nothing', () => {
+    expect(v('  /dev/** rw,\n  deny /dev/sev w,\n').status).toBe('failed');
+    expect(v('  /dev/sev rw,\n  audit deny /dev/sev w,\n').status).toBe('failed');
+    expect(v('  prompt /dev/sev rw,\n').status).toBe('failed');
+    expect(v('  audit allow file rw /dev/sev,\n').status).toBe('passed');
+  });
+  it('comments start only where a token can; include lines and variable assignments are not rules', () => {
+    expect(v('  /dev/sev rw, # trailing comment\n  # deny /dev/sev rw,\n').status).toBe('passed');
+    expect(v('  /dev/s#ev rw,\n').status).toBe('failed'); // "#" inside a path is a character
+    expect(fileRules({ path: 'p', content: 'include if exists <local/x>\n@{X}=/a /b\n/dev/sev rw,\n' }).map((r) => r.line)).toEqual([3]);
+  });
+  it('a bare `file,` or `all,` allows every path; `deny file,` denies them (parser_yacc.y file_rule, apparmor.d.pod "all rule")', () => {
+    expect(v('  file,\n').status).toBe('passed');
+    expect(v('  all,\n').status).toBe('passed');
+    expect(v('  allow all,\n  /dev/sev rw,\n  deny file,\n').status).toBe('failed');
+  });
+  it('leaves out rules of a nested profile or hat', () => {
+    expect(v('  ^hat {\n    /dev/sev rw,\n  }\n').status).toBe('failed');
   });
 });
 

@@ -35,13 +35,13 @@ describe('passwd / group', () => {
     expect(r.ok && r.value.entries.map((e) => e.name)).toEqual(['root', 'qemu', 'libvirt-qemu', '100']);
     expect(r.ok && r.value.hasNisCompat).toBe(true);
     expect(r.ok && r.notes).toEqual([
-      '/etc/passwd:6: skipped: 3 fields, expected 7',
+      '/etc/passwd:6: skipped: no GID field',
       "/etc/passwd:7: skipped: uid 'abc' is not a number",
       "/etc/passwd:8: NIS compat entry '+nisuser' not resolved (sevcheck cannot query NIS)",
     ]);
     const g = parseGroup(GROUP);
     expect(g.ok && g.value.entries.find((e) => e.name === 'kvm')?.members).toEqual(['qemu', 'libvirt-qemu']);
-    expect(g.ok && g.notes).toEqual(['/etc/group:6: skipped: 2 fields, expected 4']);
+    expect(g.ok && g.notes).toEqual(['/etc/group:6: skipped: no GID field']);
   });
   it('rejects binary garbage as a whole', () => {
     const r = parsePasswd('root:x:0:0\0\0\0');
@@ -49,6 +49,45 @@ describe('passwd / group', () => {
   });
   it('groupList = primary + memberships (getgrouplist)', () => {
     expect(groupList(group, 'qemu', 107)).toEqual([36, 107, 990]);
+  });
+
+  // glibc nss_files: nss/fgetgrent_r.c LINE_PARSER (2642002380aa), nss/nss_files/files-parse.c
+  // parse_list() (cc4d6614b592), nss/nss_readline.c (2642002380aa),
+  // nss/nss_files/files-initgroups.c (6d7e8eda9b85)
+  // glibc nss/fgetpwent_r.c LINE_PARSER (0ac35d181edd) + nss/nss_readline.c
+  it('/etc/passwd as glibc reads it: GECOS/home/shell optional, strtoul uid/gid, leading blanks dropped', () => {
+    const r = parsePasswd('qemu:x:107:107\n  kvmuser:x: 36:+36:\nbad:x:1x:1::/:/bin/sh\nshell:x:5:5::/:/bin/a:b\n');
+    expect(r.ok && r.value.entries.map((e) => [e.name, e.uid, e.gid, e.shell])).toEqual([
+      ['qemu', 107, 107, ''],
+      ['kvmuser', 36, 36, ''],
+      ['shell', 5, 5, '/bin/a:b'],
+    ]);
+    expect(r.ok && r.notes).toEqual(["/etc/passwd:3: skipped: uid '1x' is not a number"]);
+  });
+
+  describe('/etc/group as glibc nss_files reads it', () => {
+    const g = (text: string): AccountDb<GroupEntry> => db(parseGroup(text));
+    it('keeps trailing whitespace and a CR in a member name: "qemu " and "qemu\\r" are not qemu (false passes before)', () => {
+      expect(groupList(g('kvm:x:36:qemu \n'), 'qemu', 107)).toEqual([107]);
+      expect(groupList(g('kvm:x:36:qemu\r\n'), 'qemu', 107)).toEqual([107]);
+      expect(groupList(g('kvm:x:36:libvirt-qemu,qemu\t\n'), 'qemu', 107)).toEqual([107]);
+    });
+    it('skips leading whitespace of each member and drops empty members (parse_list)', () => {
+      expect(g('kvm:x:36: qemu,\tlibvirt-qemu,,\n').entries[0]?.members).toEqual(['qemu', 'libvirt-qemu']);
+      expect(g('kvm:x:36:a b,c\n').entries[0]?.members).toEqual(['a b', 'c']);
+    });
+    it('reads the GID with strtoul: blanks and sign allowed, anything but ":" after it invalid; members optional', () => {
+      expect(g('kvm:x: 36:qemu\n').entries.map((e) => e.gid)).toEqual([36]);
+      expect(g('kvm:x:+36:qemu\n').entries.map((e) => e.gid)).toEqual([36]);
+      expect(g('kvm:x:36\n').entries.map((e) => [e.gid, e.members])).toEqual([[36, []]]);
+      expect(g('kvm:x:36x:qemu\nkvm2:x::qemu\n').entries).toEqual([]);
+      expect(g('big:x:99999999999:\n').entries.map((e) => e.gid)).toEqual([0xffffffff]);
+    });
+    it('lookups skip comments and leading whitespace; initgroups reads a commented line as a group', () => {
+      const db2 = g('  kvm:x:36:\n#sev:x:990:qemu\n   # x:x:5:qemu\n');
+      expect(db2.entries.map((e) => e.name)).toEqual(['kvm']);
+      expect(groupList(db2, 'qemu', 107)).toEqual([5, 107, 990]); // "   # x" is a group named "   # x" for initgroups
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIdSpec, parseQemuConf, parseVirConf } from '../../support/parsers/qemu-conf.js';
 import { cgroupAclVerdict } from '../../support/device/cgroup-acl.js';
-import { formatParseError, toInputError } from '../../support/device/parse-result.js';
+import { formatParseError, toInputError } from '../../support/parsers/parse-result.js';
 
 const sample = `# Master configuration file for the QEMU driver.
 #user = "qemu"
@@ -73,6 +73,63 @@ describe('parseVirConf (libvirt virconf.c grammar)', () => {
   it('accepts empty and comment-only files', () => {
     expect(parseVirConf('').ok).toBe(true);
     expect(parseVirConf('# only\n\n   # comments\n').ok).toBe(true);
+  });
+});
+
+// libvirt's own virconf tests and grammar: libvirt/libvirt tests/virconftest.c (0d94f0245507)
+// testConfMemoryNoNewline / testConfParseInt / testConfParseBool / testConfParseStringList,
+// tests/confdata/fc4.conf (3bbac7cdb670), tests/confdata/no-newline.conf (3cc2a9e0d412);
+// src/util/virconf.c (04e90f72a73d) virConfParseStatement/ParseLong/ParseString.
+describe('virconf as libvirt reads it (libvirt test suite)', () => {
+  const entries = (text: string) => {
+    const r = parseVirConf(text);
+    if (!r.ok) throw new Error(r.error.problem);
+    return Object.fromEntries(r.value.map((e) => [e.name, e.value]));
+  };
+  it('fc4.conf: comments after values, both quote kinds, nested lists', () => {
+    const e = entries('kernel="/boot/vmlinuz-2.6.15-1.2054_FC5xenU"\nmemory=128 # should be enough\nvif = [ \'mac=aa:00:00:00:00:11, bridge=xenbr0\' ]\n# just for testing ...\ntst = [ 1, 2, [ 3, 4 ], 5]\n');
+    expect(e.memory).toMatchObject({ type: 'number', value: 128, signed: false });
+    expect(e.vif).toMatchObject({ type: 'list', items: [{ type: 'string', value: 'mac=aa:00:00:00:00:11, bridge=xenbr0' }] });
+    expect(e.tst).toMatchObject({ type: 'list', items: [{ value: 1 }, { value: 2 }, { type: 'list', items: [{ value: 3 }, { value: 4 }] }, { value: 5 }] });
+  });
+  it('no-newline.conf and memory-no-newline: the last statement needs no newline', () => {
+    expect(entries('log_level=1').log_level).toMatchObject({ type: 'number', value: 1 });
+    const e = entries("ullong = '123456789'\nstring = 'foo'\nuint = 12345");
+    expect([e.ullong?.type, e.string?.type, e.uint?.type]).toEqual(['string', 'string', 'number']);
+  });
+  it('testConfParseInt: a leading "-" makes a signed (LLONG) value, digits alone unsigned', () => {
+    const e = entries('int = -1729\nuint = 1729\nllong = -6963472309248\nullong = +6963472309248\n');
+    expect([e.int, e.uint, e.llong, e.ullong].map((v) => v && v.type === 'number' && [v.value, v.signed])).toEqual([
+      [-1729, true],
+      [1729, false],
+      [-6963472309248, true],
+      [6963472309248, false],
+    ]);
+  });
+  it('testConfParseBool: only unsigned 0/1 are bools; a larger number or a string is an error', () => {
+    expect(parseQemuConf('dynamic_ownership = 0\nremember_owner = 1\n')).toMatchObject({ ok: true, value: { dynamicOwnership: false, rememberOwner: true } });
+    expect(parseQemuConf('dynamic_ownership = 6963472309248\n')).toMatchObject({ ok: false, error: { problem: "value for 'dynamic_ownership' parameter must be 0 or 1" } });
+    expect(parseQemuConf('dynamic_ownership = "1"\n')).toMatchObject({ ok: false, error: { problem: "expected a bool for 'dynamic_ownership' parameter" } });
+    expect(parseQemuConf('dynamic_ownership = -0\n')).toMatchObject({ ok: false, error: { problem: "expected a bool for 'dynamic_ownership' parameter" } });
+  });
+  it('testConfParseStringList: a list of strings; a plain string only where compatString is set', () => {
+    expect(parseQemuConf('namespaces = ["foo", "bar"]\n')).toMatchObject({ ok: true, value: { namespaces: ['foo', 'bar'] } });
+    expect(parseQemuConf('namespaces = "foo"\n').ok).toBe(false);
+    expect(parseQemuConf('security_driver = "foo"\n')).toMatchObject({ ok: true, value: { securityDriver: ['foo'] } });
+  });
+  it('a file of nothing but blank lines is a syntax error for libvirt (it accepted before)', () => {
+    expect(parseVirConf('\n\n', 'qemu.conf')).toMatchObject({ ok: false, error: { line: 3, problem: 'expecting a name' } });
+    expect(parseVirConf('   ', 'qemu.conf')).toMatchObject({ ok: false, error: { problem: 'expecting a name' } });
+    expect(parseVirConf('a = 1\n\n\n   \n').ok).toBe(true); // trailing blanks are the separator's
+  });
+  it('a huge number wraps as in virConfParseLong instead of failing the file (failed before)', () => {
+    expect(entries('max_core = 99999999999999999999\n').max_core).toMatchObject({ type: 'number', signed: false });
+    // 2^64 + 1 wraps to 1: libvirt reads it as true
+    expect(parseQemuConf('dynamic_ownership = 18446744073709551617\n')).toMatchObject({ ok: true, value: { dynamicOwnership: true } });
+  });
+  it('a triple quote needs at least 7 characters left to open a """ string', () => {
+    expect(parseVirConf('a = """x"""\n').ok).toBe(true);
+    expect(parseVirConf('a = """"""').ok).toBe(false); // 6 left: read as "" then "" → "expecting a separator"
   });
 });
 

@@ -8,7 +8,7 @@ import { parseGroup, parsePasswd } from '../../support/parsers/passwd.js';
 import { parseQemuConf } from '../../support/parsers/qemu-conf.js';
 import { parseGetfacl } from '../../support/parsers/getfacl.js';
 import { evaluateDeviceRules } from '../../support/parsers/udev-rules.js';
-import { ok, parseError } from '../../support/device/parse-result.js';
+import { ok, parseError } from '../../support/parsers/parse-result.js';
 import { parseSesearch } from '../../support/parsers/sesearch.js';
 import { parseAvcDenials } from '../../support/parsers/audit-log.js';
 

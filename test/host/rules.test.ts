@@ -98,6 +98,14 @@ describe('host rules', () => {
     await expect(rules.memEncrypt(cl('mem_encrypt=on'), never, () => Promise.reject(new HarnessError('timeout')))).rejects.toThrow('timeout');
   });
 
+  it('mem_encrypt is read as sme_enable() reads it: a quoted "mem_encrypt=on" is not the option (false pass before)', async () => {
+    // arch/x86/lib/cmdline.c __cmdline_find_option(): no quote handling
+    const cl = (s: string) => parseCmdline(s);
+    expect((await rules.memEncrypt(cl('"mem_encrypt=on"'), known(kconf()), known(cpu('sev')))).status).toBe('failed');
+    expect((await rules.memEncrypt(cl('mem_encrypt="on"'), known(kconf()), known(cpu('sev')))).status).toBe('failed');
+    expect((await rules.memEncrypt(cl('mem_encrypt=on'), known(kconf()), unreadable)).status).toBe('passed');
+  });
+
   it('modprobe: unpersisted passes, sev=1 passes, sev=0 or conflicts fail naming file:line', () => {
     const none = parseCmdline('quiet');
     expect(rules.modprobeSev([], none).status).toBe('passed');
@@ -110,5 +118,33 @@ describe('host rules', () => {
     expect(v.status).toBe('failed');
     expect(v.message).toMatch(/conflicting settings.*\/etc\/modprobe.d\/zz.conf:2/);
     expect(rules.modprobeSev([], parseCmdline('kvm_amd.sev=0')).message).toMatch(/\/proc\/cmdline/);
+  });
+
+  // Issue 13 §2: modprobe.d read as kmod reads it (kmod-project/kmod 84fa569b2eb3
+  // libkmod/libkmod-config.c kmod_config_parse(), shared/util.c freadline_wrapped()) and the
+  // options string as the kernel parses it (lib/cmdline.c next_arg(), kernel/params.c
+  // param_set_bool()). Each of these passed before.
+  it('modprobe: fails what kvm_amd really receives as sev=0 (false passes before)', () => {
+    const none = parseCmdline('quiet');
+    const conf = (text: string) => parseModprobeConf('/etc/modprobe.d/sev.conf', text);
+    // "#" mid-line is not a comment for kmod: the kernel gets "sev=1 # was: sev=0"
+    expect(rules.modprobeSev(conf('options kvm_amd sev=1 # was: sev=0'), none).status).toBe('failed');
+    expect(rules.modprobeSev(conf('options kvm_amd #sev=1 sev=0'), none).status).toBe('failed');
+    // a quoted argument is unquoted by next_arg()
+    expect(rules.modprobeSev(conf('options kvm_amd "sev=0"'), none).status).toBe('failed');
+    // backslash-newline joins with nothing in between
+    expect(rules.modprobeSev(conf('options kvm_amd nested=0 se\\\nv=0'), none).status).toBe('failed');
+    // kstrtobool rejects " 1": kvm_amd would not load
+    expect(rules.modprobeSev(conf('options kvm_amd sev=" 1"'), none).status).toBe('failed');
+  });
+  it('modprobe: an install command for kvm_amd is undecided, not passed', () => {
+    const v = rules.modprobeSev(parseModprobeConf('/etc/modprobe.d/k.conf', 'install kvm_amd /sbin/modprobe --ignore-install kvm_amd sev=0'), parseCmdline('quiet'));
+    expect(v.status).toBe('undecided');
+    expect(v.message).toMatch(/\/etc\/modprobe.d\/k.conf:1.*shell command/);
+  });
+  it('modprobe: a bare "sev" is true for the kernel (param_set_bool), on either side', () => {
+    expect(rules.modprobeSev(parseModprobeConf('/etc/modprobe.d/sev.conf', 'options kvm_amd sev'), parseCmdline('quiet')).status).toBe('passed');
+    expect(rules.modprobeSev([], parseCmdline('kvm_amd.sev')).status).toBe('passed');
+    expect(rules.modprobeSev([], parseCmdline('kvm_amd.sev=')).status).toBe('failed');
   });
 });
