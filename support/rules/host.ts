@@ -227,7 +227,19 @@ export async function memEncrypt(cmd: KernelCmdline, kconfig: Fact<KernelConfig 
     return undecided(`${found}, /proc/cpuinfo ${info ? 'does not list "sme"' : 'could not be read'}, and the kernel config cannot be read: ${e.message}`);
   }
   const byDefault = conf?.values.get('CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT');
-  if (byDefault === 'y') return passed(`${found}, and ${conf?.source} has CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=y`);
+  if (byDefault === 'y') {
+    // The config says "on by default", but that is the kernel's intent, not the outcome: kernels with
+    // cbebd68f59f0 and without its fix e814b59e6c2b (x86/sme, 2024) ignore it, and the BIOS may keep
+    // SMEE off. amd.c early_detect_mem_encrypt() leaves "sme" in cpuinfo only when SME was activated.
+    if (info !== undefined) {
+      return failed(
+        `${found}; ${conf?.source} has CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=y, but /proc/cpuinfo does not list "sme": memory encryption was not activated`,
+        'SME active ("sme" in /proc/cpuinfo)',
+        `${fix}; if it is still missing, ${FIX_BIOS}`,
+      );
+    }
+    return passed(`${found}, and ${conf?.source} has CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=y (/proc/cpuinfo could not be read to confirm "sme")`);
+  }
   if (conf === undefined) {
     return undecided(`${found}, no kernel config (/boot/config-<release>, /proc/config.gz) to tell whether memory encryption is on by default, and /proc/cpuinfo does not list "sme"`);
   }

@@ -74,7 +74,9 @@ describe('host rules', () => {
     expect((await me('mem_encrypt=off', known(kconf('y')), known(cpu('sme')))).status).toBe('failed');
     expect((await me('mem_encrypt=on', known(undefined), known(cpu('sme sev')))).status).toBe('passed');
     expect((await me('mem_encrypt=on', known(undefined), known(cpu('sev')))).message).toMatch(/does not list "sme"/);
-    expect((await me('quiet', known(kconf('y')), known(cpu('sev')))).status).toBe('passed');
+    // default-on config without "sme" in cpuinfo: not activated (false pass before)
+    expect((await me('quiet', known(kconf('y')), known(cpu('sev')))).status).toBe('failed');
+    expect((await me('quiet', known(kconf('y')), unreadable)).status).toBe('passed');
     expect((await me('quiet', known(kconf()), known(cpu('sev')))).status).toBe('failed');
     expect((await me('quiet', known(undefined), known(cpu('sev')))).status).toBe('undecided');
     expect((await me('quiet', known(undefined), known(cpu('sev sme')))).status).toBe('passed');
