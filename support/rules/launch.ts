@@ -20,7 +20,9 @@ import { buildLaunchSecret, buildSecretTable, openLaunchSecret, parseSecretTable
 import { checkReportAgainstVek, stepsVerdict, verifyCertChain, verifyReportSignature, type Step } from '../sev/snp-verify.js';
 import type { SnpReport } from '../sev/snp-report.js';
 import { decodeSevPolicy, explainSevPolicy, recommendedSevPolicy, sevPolicyProblems } from '../sev/policy.js';
-import type { ExpectedDigest, LaunchBundle, SevKeys, SevMode, SevPlatform, SnpChain } from '../probes/launch.js';
+import type { LaunchBundle, SevMode } from '../launch/bundle.js';
+import type { ExpectedDigest, SevKeys, SevPlatform } from '../launch/evidence.js';
+import type { SnpChain } from '../probes/launch.js';
 
 export const NO_BUNDLE = 'no launch bundle: run with --launch DIR (a directory with launch.json, see docs/launch.md)';
 
