@@ -21,6 +21,7 @@ import { collectResults, type Results } from '../report/results.js';
 import { consoleSummary, summaryMarkdown } from '../report/summary.js';
 import { junitXml } from '../report/junit.js';
 import { ROOT } from './paths.js';
+import { forThisBuild } from './prebuilt.js';
 
 export interface SuiteOptions {
   readonly host: string;
@@ -97,7 +98,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       environment,
     );
     const envelopes: Envelope[] = [];
-    await runCucumber(runConfiguration, environment, (e) => envelopes.push(e));
+    await runCucumber(forThisBuild(runConfiguration), environment, (e) => envelopes.push(e));
 
     const { results, problems } = collectResults(envelopes, { host: described.name, target: host.target, profile });
     if (write) {
