@@ -6,11 +6,12 @@
  *   dist/run/support.mjs  what cucumber.json's "import" names (world, hooks, parameter types,
  *                         steps), expanded with cucumber's own glob; runSuite hands this file to
  *                         cucumber instead of the .ts files (support/cli/prebuilt.ts)
+ *   dist/run/pretty.mjs   cucumber's built-in "pretty" formatter
  *   dist/run/chunk-*.mjs  modules both share (one run context, one @cucumber/cucumber)
  * plus dist/run.inputs.json: the SHA-256 of every source they were built from. bin/sevcheck.js
  * uses the bundle only while every source still has that hash (content, not mtime), so an edited
  * checkout falls back to tsx, never stale code. Packages stay in node_modules (imported at run
- * time), so cucumber's support-code registry is the one instance both entries see.
+ * time), so cucumber's support-code registry is the one instance all entries see.
  * Meant for the npm `prepare` script (npm ci runs it).
  */
 import { createHash } from 'node:crypto';
@@ -43,11 +44,16 @@ async function supportFiles() {
   return files;
 }
 
-const EXTERNAL = ['@cucumber/html-formatter', '@cucumber/pretty-formatter', 'esbuild', 'tsx', 'tsx/*'];
+const EXTERNAL = ['@cucumber/html-formatter', 'esbuild', 'tsx', 'tsx/*'];
+// cucumber's "pretty" formatter, the package cucumber itself loads by name (its own nested copy):
+// bundled as dist/run/pretty.mjs so that its require("@cucumber/cucumber") is the bundled cucumber,
+// not a second, unbundled one (that alone cost more than the rest of the start)
+const { createRequire } = await import('node:module');
+const prettyFormatter = createRequire(createRequire(join(root, 'package.json')).resolve('@cucumber/cucumber/package.json')).resolve('@cucumber/pretty-formatter');
 const support = await supportFiles();
 mkdirSync(outdir, { recursive: true });
 const result = await build({
-  entryPoints: { main: join(root, 'support/cli/main.ts'), support: 'sevcheck:support' },
+  entryPoints: { main: join(root, 'support/cli/main.ts'), support: 'sevcheck:support', pretty: prettyFormatter },
   bundle: true,
   splitting: true,
   platform: 'node',
@@ -76,6 +82,13 @@ const result = await build({
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [
+    {
+      // regexp-match-indices → the native `d` flag (see that file)
+      name: 'native-match-indices',
+      setup(b) {
+        b.onResolve({ filter: /^regexp-match-indices$/ }, () => ({ path: join(root, 'scripts/regexp-match-indices-native.cjs') }));
+      },
+    },
     {
       // cucumber finds where a step or hook is defined from the first stack frame outside its own
       // file (get_definition_line_and_uri.js: `frame.fileName !== __filename`); frames of ES

@@ -4,8 +4,7 @@
  * sources through tsx, and what cucumber must be told differently in the bundle. The build
  * defines SEVCHECK_PREBUILT; under tsx it does not exist and everything here is the identity.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { IRunConfiguration } from '@cucumber/cucumber/api';
 
 declare const SEVCHECK_PREBUILT: boolean | undefined;
@@ -22,16 +21,16 @@ export function isPrebuilt(): boolean {
  *    run context as the CLI. Its source map makes cucumber name each step's .ts file and line.
  *  - the "pretty" formatter: cucumber loads its built-in formatters by package name from its own
  *    directory (lib/formatter/builtin/index.js: pretty → @cucumber/pretty-formatter, its own
- *    nested 1.x; the top-level package is another major version). From the bundle that name would
- *    resolve from dist/, so it is given as the file cucumber itself would load.
+ *    nested copy, which requires @cucumber/cucumber). The build bundles that package as
+ *    dist/run/pretty.mjs on the bundle's cucumber, and it is given to cucumber by file URL.
  */
 export function forThisBuild(rc: IRunConfiguration): IRunConfiguration {
   if (!isPrebuilt()) return rc;
   // support.mjs carries a source map, so that steps and hooks are reported at their .ts file and line
   process.setSourceMapsEnabled(true);
   const support = fileURLToPath(new URL('./support.mjs', import.meta.url));
-  const fromCucumber = createRequire(createRequire(import.meta.url).resolve('@cucumber/cucumber/package.json'));
-  const formatter = (name: string): string => (name === 'pretty' ? pathToFileURL(fromCucumber.resolve('@cucumber/pretty-formatter')).href : name);
+  const pretty = new URL('./pretty.mjs', import.meta.url).href;
+  const formatter = (name: string): string => (name === 'pretty' ? pretty : name);
   return {
     ...rc,
     support: { ...rc.support, requirePaths: [], importPaths: [support] },
