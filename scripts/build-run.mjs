@@ -29,7 +29,7 @@ try {
   ({ build } = await import('esbuild'));
   ({ glob } = await import('glob'));
 } catch {
-  console.error('build-run: esbuild not installed; sevcheck run will go through tsx');
+  console.error('build-run: esbuild or glob not installed; sevcheck will run through tsx');
   process.exit(0);
 }
 
