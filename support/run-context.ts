@@ -11,9 +11,10 @@ import { DeviceProbe } from './probes/device.js';
 import { SelinuxProbe } from './probes/selinux.js';
 import { CapsProbe } from './probes/caps.js';
 import { DomainProbe } from './probes/domain.js';
-import { LaunchProbe, type LaunchOptions } from './probes/launch.js';
+import { LaunchProbe } from './probes/launch.js';
+import type { LaunchOptions } from './launch/bundle.js';
 import { parseProfile, type Profile } from './profile.js';
-import { AmdRootSource, type AmdCertOptions } from './host/kds-fetch.js';
+import { AmdRootSource, KdsClient, type AmdCertOptions } from './host/kds-fetch.js';
 
 /** Run options beyond host and profile (CLI flags). */
 export interface RunOptions {
@@ -45,17 +46,19 @@ let current: RunContext | undefined;
 /** `launch`: the guest owner's launch bundle and where its `vectors:` / AMD certificate paths resolve (--launch, --vectors, --amd-certs). */
 export function createRunContext(host: Host, profile: Profile, launch: LaunchOptions = {}, options: RunOptions = {}): RunContext {
   const cached = host instanceof CachingHost ? host : new CachingHost(host);
-  // caps layer: fetching AMD's SEV roots is on by default for live hosts and off for fixture
-  // replays (a replay must not depend on the network: the meta-test asserts fixed verdicts)
+  // one KDS client for the caps (SEV roots) and launch (SNP certificates) layers: on by default
+  // for live hosts, off for fixture replays (a replay must not depend on the network or this
+  // machine's cache: the meta-test asserts fixed verdicts) and with --amd-certs
   const amd = options.amdCerts ?? {};
-  const amdRoots = new AmdRootSource({ ...amd, kds: amd.amdCertsDir ? false : (amd.kds ?? cached.kind !== 'fixture') });
+  const certs = { amdCertsDir: amd.amdCertsDir, kds: KdsClient.forRun(amd, cached.kind !== 'fixture') };
+  const amdRoots = new AmdRootSource(certs);
   current = { host: cached, profile, options, probes: {
       host: new HostProbe(cached),
       device: new DeviceProbe(cached),
       selinux: new SelinuxProbe(cached),
       caps: new CapsProbe(cached, amdRoots),
       domain: new DomainProbe(cached),
-      launch: new LaunchProbe(cached, launch),
+      launch: new LaunchProbe(cached, launch, certs),
     }, fatal: undefined };
   return current;
 }

@@ -72,10 +72,10 @@ Examples:
       .option('--launch <dir>', "the guest owner's launch bundle for the launch.* checks (a directory with launch.json; docs/launch.md)")
       .option('--vectors <dir>', 'where launch.json "vectors:..." paths resolve (default: $SEVCHECK_VECTORS)')
       .option('--amd-certs <dir>', "AMD's root certificates for offline hosts: ask_ark_<gen>.cert or <gen>/{ark,ask}.cert (SEV), <gen>/{ark,ask}.pem (SNP); never fetched then (docs/caps.md)")
-      .option('--kds', "fetch AMD's SEV ASK/ARK when not cached (default for live hosts; fixture replays never fetch unless given this)")
-      .option('--no-kds', "never fetch AMD's certificates (caps.pdh.chain-valid is then undecided without --amd-certs)")
-      .option('--kds-cache <dir>', "where fetched AMD certificates are cached (default $XDG_CACHE_HOME/sevcheck/amd)")
-      .option('--kds-url <url>', "base URL of AMD's ask_ark_<gen>.cert files (a mirror; default https://developer.amd.com/wp-content/resources)");
+      .option('--kds', "fetch AMD's certificates (SEV ASK/ARK, SNP ASK/ARK/VCEK) when not cached (default for live hosts; fixture replays never fetch unless given this)")
+      .option('--no-kds', "never fetch or use cached AMD certificates (their checks are then undecided without --amd-certs)")
+      .option('--kds-cache <dir>', "where fetched AMD certificates are cached (default $XDG_CACHE_HOME/sevcheck/kds)")
+      .option('--kds-url <url>', "one mirror of AMD's downloads serving URL/ask_ark_<gen>.cert and URL/vcek/v1/... (default $SEVCHECK_KDS_URL, else AMD's own)");
 
   suiteOptions(
     program
@@ -95,7 +95,7 @@ Examples:
         outDir: o.out,
         failOnUndecided: Boolean(o.failOnUndecided),
         ssh: { options: o.sshOption, identityFile: o.sshIdentity },
-        launch: { bundle: o.launch, vectors: o.vectors, amdCerts: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache },
+        launch: { bundle: o.launch, vectors: o.vectors },
         amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
       },
       io,
@@ -124,7 +124,7 @@ Examples:
         outDir: o.reports,
         ssh: { options: o.sshOption, identityFile: o.sshIdentity },
         recordTo: { dir: resolve(o.out), name: o.name ?? basename(resolve(o.out)) },
-        launch: { bundle: o.launch, vectors: o.vectors, amdCerts: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache },
+        launch: { bundle: o.launch, vectors: o.vectors },
         amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
       },
       io,

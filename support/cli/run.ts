@@ -15,12 +15,13 @@ import { RecordingHost } from '../host/recording-host.js';
 import { CountingHost } from '../host/counting-host.js';
 import { createRunContext, setRunContext } from '../run-context.js';
 import type { AmdCertOptions } from '../host/kds-fetch.js';
-import { checkLaunchOptions, type LaunchOptions } from '../probes/launch.js';
+import { checkLaunchOptions, type LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type Results } from '../report/results.js';
 import { consoleSummary, summaryMarkdown } from '../report/summary.js';
 import { junitXml } from '../report/junit.js';
 import { ROOT } from './paths.js';
+import { forThisBuild } from './prebuilt.js';
 
 export interface SuiteOptions {
   readonly host: string;
@@ -65,6 +66,9 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     const counter = readLog ? new CountingHost(recorder ?? host) : undefined;
     if (opts.launch) checkLaunchOptions(opts.launch);
     const ctx = createRunContext(counter ?? recorder ?? host, profile, opts.launch, { amdCerts: opts.amdCerts });
+    // the launch bundle is input: a broken one stops the run here (exit 2), before any check runs
+    // or any report is written, never as failed launch checks
+    await ctx.probes.launch.bundle();
 
     const outDir = resolve(opts.outDir);
     const write = opts.writeReports !== false;
@@ -94,7 +98,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       environment,
     );
     const envelopes: Envelope[] = [];
-    await runCucumber(runConfiguration, environment, (e) => envelopes.push(e));
+    await runCucumber(forThisBuild(runConfiguration), environment, (e) => envelopes.push(e));
 
     const { results, problems } = collectResults(envelopes, { host: described.name, target: host.target, profile });
     if (write) {

@@ -4,6 +4,7 @@
  * wrappers (per-run cache, recorder). Everything here is read-only by construction: there is no
  * write method, and `run` is only ever given read-only argv.
  */
+import type { CpuidRegs } from '../sev/cpuid.js';
 
 export type FileType = 'file' | 'dir' | 'char' | 'block' | 'link' | 'fifo' | 'socket';
 
@@ -25,12 +26,8 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export interface CpuidRegs {
-  readonly eax: number;
-  readonly ebx: number;
-  readonly ecx: number;
-  readonly edx: number;
-}
+/** The four registers of one CPUID leaf are defined with their decoding, in the pure sev/cpuid.ts. */
+export type { CpuidRegs };
 
 /** A QMP reply as QEMU sends it: exactly one of return / error. */
 export type QmpReply =

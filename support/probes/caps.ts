@@ -18,7 +18,6 @@ import { parseNodeSevInfo, type NodeSevInfo } from '../parsers/nodesevinfo.js';
 import { parseLibvirtCapsCache, type LibvirtQemuCapsCache } from '../parsers/libvirt-caps-cache.js';
 import { parseQemuCertChain, parseQemuPdh, verifySevChain, verifySignedBy, type LinkResult, type SevCert } from '../sev/sev-cert.js';
 import type { AmdRootSource } from '../host/kds-fetch.js';
-import type { ChainCheck, ChainSource, LiveSevState } from '../rules/caps.js';
 import { KVM_AMD_PARAMS, type HostProbe } from './host.js';
 import { findDisagreements, type CacheFacts, type CpuidFacts, type Disagreement, type DomCapsFacts, type KernelFacts, type NodeSevInfoFacts, type QmpFacts } from '../sev/consistency.js';
 
@@ -54,6 +53,30 @@ export interface CacheFile {
   /** the file could not be read or parsed */
   readonly problem?: string | undefined;
 }
+
+/** What decides whether SEV is usable now (caps.cache.fresh compares the cache with it). */
+export interface LiveSevState {
+  /** kvm_amd sev parameter: true/false, undefined when unknown */
+  readonly kvmSev: boolean | undefined;
+  readonly kvmSevSource: string;
+  /** QEMU's answer, when it could be asked */
+  readonly qmp: QmpAnswer<SevCapabilities> | undefined;
+}
+
+/** The platform's PDH and certificate chain (base64, as QMP and virsh nodesevinfo give them). */
+export interface ChainSource {
+  readonly from: string;
+  readonly pdh: string;
+  readonly certChain: string;
+}
+
+/** The outcome of verifying a platform chain up to AMD's pinned roots (caps.pdh.chain-valid). */
+export type ChainCheck =
+  | { readonly kind: 'malformed'; readonly from: string; readonly problem: string }
+  | { readonly kind: 'platform-broken'; readonly from: string; readonly links: readonly LinkResult[] }
+  | { readonly kind: 'no-roots'; readonly from: string; readonly reasons: readonly string[]; readonly rootSource: string }
+  | { readonly kind: 'verified'; readonly from: string; readonly generation: string; readonly rootSource: string }
+  | { readonly kind: 'not-amd-signed'; readonly from: string; readonly tried: ReadonlyArray<{ gen: string; links: readonly LinkResult[] }> };
 
 /** libvirt's QEMU capabilities cache: undefined when the directory does not exist. */
 export interface CapsCacheFact {

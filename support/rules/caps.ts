@@ -20,7 +20,7 @@ import { passed, failed, undecided, type Verdict } from '../verdict.js';
 import type { EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { DomainCapabilities } from '../parsers/domcaps.js';
 import type { QmpProbeContext, SevCapabilities } from '../host/qemu-probe.js';
-import type { CapsCacheFact, NodeSevInfoFact, QmpAnswer } from '../probes/caps.js';
+import type { CapsCacheFact, ChainCheck, ChainSource, LiveSevState, NodeSevInfoFact, QmpAnswer } from '../probes/caps.js';
 import type { Disagreement } from '../sev/consistency.js';
 import type { LinkResult } from '../sev/sev-cert.js';
 import { known, type Fact } from '../facts.js';
@@ -162,14 +162,6 @@ export async function qmpCbitpos(a: QmpAnswer<SevCapabilities>, cpuidFact: Fact<
 
 // --- caps.cache.fresh --------------------------------------------------------------------------
 
-export interface LiveSevState {
-  /** kvm_amd sev parameter: true/false, undefined when unknown */
-  readonly kvmSev: boolean | undefined;
-  readonly kvmSevSource: string;
-  /** QEMU's answer, when it could be asked */
-  readonly qmp: QmpAnswer<SevCapabilities> | undefined;
-}
-
 /** Is SEV usable now, by the best evidence? undefined: no evidence either way. */
 function liveSev(live: LiveSevState): { on: boolean; why: string } | undefined {
   if (live.qmp?.ok) return { on: true, why: 'QEMU answers query-sev-capabilities now' };
@@ -218,12 +210,6 @@ export function layersAgree(disagreements: readonly Disagreement[], compared: re
 
 // --- caps.pdh.chain-valid ----------------------------------------------------------------------
 
-export interface ChainSource {
-  readonly from: string;
-  readonly pdh: string;
-  readonly certChain: string;
-}
-
 /** Where the PDH/cert chain comes from: QMP, else virsh nodesevinfo; or why there is none. */
 export async function chainSource(qmp: QmpAnswer<SevCapabilities> | { error: string }, nodeFact: Fact<NodeSevInfoFact>): Promise<ChainSource | { none: string }> {
   if ('ok' in qmp && qmp.ok) return { from: 'QMP query-sev-capabilities', pdh: qmp.value.pdh, certChain: qmp.value.certChain };
@@ -234,13 +220,6 @@ export async function chainSource(qmp: QmpAnswer<SevCapabilities> | { error: str
   const n = node.ok ? 'virsh nodesevinfo has no pdh/cert-chain' : `virsh nodesevinfo: ${node.error}`;
   return { none: `no PDH/cert chain to verify: ${q}; ${n}` };
 }
-
-export type ChainCheck =
-  | { readonly kind: 'malformed'; readonly from: string; readonly problem: string }
-  | { readonly kind: 'platform-broken'; readonly from: string; readonly links: readonly LinkResult[] }
-  | { readonly kind: 'no-roots'; readonly from: string; readonly reasons: readonly string[]; readonly rootSource: string }
-  | { readonly kind: 'verified'; readonly from: string; readonly generation: string; readonly rootSource: string }
-  | { readonly kind: 'not-amd-signed'; readonly from: string; readonly tried: ReadonlyArray<{ gen: string; links: readonly LinkResult[] }> };
 
 const broken = (links: readonly LinkResult[]): string =>
   links.filter((l) => !l.ok).map((l) => `${l.subject} ← ${l.issuer}: ${l.detail}`).join('; ');

@@ -22,7 +22,9 @@ import type { SnpReport } from '../sev/snp-report.js';
 import { decodeSevPolicy, explainSevPolicy, recommendedSevPolicy, sevPolicyProblems } from '../sev/policy.js';
 import { describeVmsaModel, vmsaModelName, type VmsaModelChoice } from '../sev/vmsa-model.js';
 import type { VmsaModel } from '../sev/vmsa.js';
-import type { ExpectedDigest, LaunchBundle, SevKeys, SevMode, SevPlatform, SnpChain } from '../probes/launch.js';
+import type { LaunchBundle, SevMode } from '../launch/bundle.js';
+import type { ExpectedDigest, SevKeys, SevPlatform } from '../launch/evidence.js';
+import type { SnpChain } from '../probes/launch.js';
 
 export const NO_BUNDLE = 'no launch bundle: run with --launch DIR (a directory with launch.json, see docs/launch.md)';
 

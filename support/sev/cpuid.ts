@@ -14,7 +14,13 @@
  *
  * Pure: registers in, typed facts out.
  */
-import type { CpuidRegs } from '../host/types.js';
+/** The four registers one CPUID leaf returns (APM Vol. 3 §1, "CPUID instruction": EAX, EBX, ECX, EDX). */
+export interface CpuidRegs {
+  readonly eax: number;
+  readonly ebx: number;
+  readonly ecx: number;
+  readonly edx: number;
+}
 
 export const LEAF_ENCRYPTED_MEMORY = 0x8000001f;
 /** CPUID Fn8000_0000 EAX: the largest extended function number (APM Vol. 3, E.4.1). */

@@ -1,7 +1,8 @@
 /**
- * Where the AMD roots of a SEV (legacy) platform chain come from, and how they are checked.
- * Pure: names, URLs and bytes in, certificates or a reason out. The fetching and the on-disk
- * cache are in support/host/kds-fetch.ts.
+ * AMD's certificate downloads by name: where the AMD roots of a SEV (legacy) platform chain come
+ * from and how they are checked, and the SNP Key Distribution Service paths of an ASK/ARK chain
+ * and a VCEK. Pure: names and bytes in, paths or certificates out. The one client that fetches
+ * and caches them is support/host/kds-fetch.ts.
  *
  * AMD publishes each product generation's ASK and ARK as one file, ASK || ARK in the AMD public
  * key format (SEV API spec, "AMD Root Key (ARK) and AMD SEV Signing Key (ASK)"):
@@ -13,18 +14,13 @@
  */
 import { ARK_SPKI_SHA256, arkGeneration, parseAmdCert, parseAskArk, spkiSha256, type AmdCert, type Generation } from './sev-cert.js';
 import { InputError } from '../errors.js';
-
-export const DEFAULT_KDS_URL = 'https://developer.amd.com/wp-content/resources';
+import type { SnpGeneration, SnpReport } from './snp-report.js';
 
 /** Generations in the order sevcheck tries them when the CPU generation is not known. */
 export const GENERATIONS: readonly Generation[] = ['milan', 'genoa', 'rome', 'naples', 'turin'];
 
 export function askArkFileName(gen: Generation): string {
   return `ask_ark_${gen}.cert`;
-}
-
-export function askArkUrl(base: string, gen: Generation): string {
-  return `${base.replace(/\/+$/, '')}/${askArkFileName(gen)}`;
 }
 
 export interface AmdRoots {
@@ -66,4 +62,41 @@ function pinned(r: AmdRoots): AmdRoots {
  */
 export function rootFileCandidates(gen: Generation): { askArk: string; pair: { ark: string; ask: string } } {
   return { askArk: askArkFileName(gen), pair: { ark: `${gen}/ark.cert`, ask: `${gen}/ask.cert` } };
+}
+
+// ------------------------------------------------------------------------------------------------
+// SNP: AMD KDS (VCEK spec #57230 ch. 4: /vcek/v1/{product}/cert_chain and /vcek/v1/{product}/{hwid}?...)
+
+const KDS_PRODUCT: Partial<Record<SnpGeneration, string>> = { milan: 'Milan', genoa: 'Genoa', turin: 'Turin' };
+
+/** The KDS product name of a generation; undefined when sevcheck knows none. */
+export function kdsProduct(gen: SnpGeneration): string | undefined {
+  return KDS_PRODUCT[gen];
+}
+
+function product(gen: SnpGeneration): string {
+  const p = KDS_PRODUCT[gen];
+  if (!p) throw new InputError('snp.generation', `AMD KDS: no known product name for ${gen}: pass --amd-certs DIR and name the VCEK in launch.json`);
+  return p;
+}
+
+/** KDS path of the ASK + ARK chain of a generation (PEM, ASK then ARK). */
+export function kdsChainPath(gen: SnpGeneration): string {
+  return `/vcek/v1/${product(gen)}/cert_chain`;
+}
+
+/**
+ * KDS path of a report's VCEK: hwID = CHIP_ID (Milan, Genoa: 64 bytes; Turin: the first 8), SPLs
+ * from REPORTED_TCB as two-digit decimals (as virtee/snpguest src/fetch.rs builds it; Turin adds fmcSPL first).
+ */
+export function kdsVcekPath(report: SnpReport, gen: SnpGeneration): string {
+  if (report.chipId.every((b) => b === 0)) {
+    throw new InputError('report CHIP_ID', 'all zero (MASK_CHIP_ID): there is no VCEK to fetch; name the VCEK in launch.json ("vcek")');
+  }
+  const t = report.reportedTcb;
+  const d2 = (n: number | undefined): string => String(n ?? 0).padStart(2, '0');
+  const turin = gen === 'turin';
+  const hwid = (turin ? report.chipId.subarray(0, 8) : report.chipId).toString('hex');
+  const fmc = turin ? `fmcSPL=${d2(t.fmc)}&` : '';
+  return `/vcek/v1/${product(gen)}/${hwid}?${fmc}blSPL=${d2(t.bootloader)}&teeSPL=${d2(t.tee)}&snpSPL=${d2(t.snp)}&ucodeSPL=${d2(t.microcode)}`;
 }

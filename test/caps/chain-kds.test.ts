@@ -1,17 +1,23 @@
 /**
- * caps.pdh.chain-valid end to end on real SEV chains (../shared/vectors/virtee-sev, read in place,
- * never copied): AMD roots from --amd-certs, from a local HTTP server standing in for AMD (the
- * KDS fetch with its cache), the corrupted Naples ARK, and the synthetic fixture chain.
+ * The one KDS client (support/host/kds-fetch.ts) and what the caps and launch layers take from it,
+ * on real certificates (../shared/vectors/virtee-sev, read in place, never copied):
+ * caps.pdh.chain-valid with AMD roots from --amd-certs and from a local HTTP server standing in
+ * for AMD (fetch, pin, cache), the corrupted Naples ARK, the synthetic fixture chain; and the SNP
+ * VCEK / ASK+ARK of the launch layer fetched by the same client into the same cache.
  */
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AmdRootSource, defaultKdsCacheDir, rootsFromDir, rootsFromKds } from '../../support/host/kds-fetch.js';
+import { AmdRootSource, defaultKdsCacheDir, KdsClient, KDS_URL_ENV, rootsFromDir, rootsFromKds } from '../../support/host/kds-fetch.js';
+import { HarnessError, HostError, type Host } from '../../support/host/types.js';
 import { checkChain } from '../../support/probes/caps.js';
+import { LaunchProbe } from '../../support/probes/launch.js';
 import { chainValid } from '../../support/rules/caps.js';
-import { askArkUrl } from '../../support/sev/kds.js';
+import * as launchRules from '../../support/rules/launch.js';
+import { kdsVcekPath } from '../../support/sev/kds.js';
+import { createRunContext } from '../../support/run-context.js';
 import { ROOT, sevcheck } from '../helpers.js';
 
 const V = join(import.meta.dirname, '../../../shared/vectors/virtee-sev');
@@ -24,6 +30,9 @@ const platform = (gen: 'naples' | 'rome') => ({
 });
 const askArk = (gen: string): Buffer => Buffer.concat([read(`src/certs/sev/builtin/${gen}/ask.cert`), read(`src/certs/sev/builtin/${gen}/ark.cert`)]);
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
+/** a client of the local stand-in for AMD, on by default, with a fresh cache */
+const client = (url = base, o: { cacheDir?: string; enabled?: boolean; timeoutMs?: number } = {}): KdsClient =>
+  new KdsClient({ enabled: o.enabled ?? true, url, cacheDir: o.cacheDir ?? tmp('kds-'), timeoutMs: o.timeoutMs });
 
 let server: Server;
 let base = '';
@@ -37,6 +46,9 @@ beforeAll(async () => {
       res.end(Buffer.concat([read('src/certs/sev/builtin/rome/ask.cert'), read('tests/naples/ark.cert.bad')]));
       return;
     }
+    if (req.url === '/vcek/v1/Milan/cert_chain') return void res.end(read('tests/certs_data/cert_chain_milan'));
+    if (req.url?.startsWith('/vcek/v1/Milan/d49554ec717f4e5b')) return void res.end(read('tests/certs_data/vcek_milan.der'));
+    if (req.url?.startsWith('/vcek/v1/Genoa/')) return void res.end('<html>not a certificate</html>');
     if (m && existsSync(join(BUILTIN, m[1] as string))) res.end(askArk(m[1] as string));
     else if (req.url === '/slow/ask_ark_milan.cert') setTimeout(() => res.end(askArk('milan')), 3000);
     else res.writeHead(404).end();
@@ -110,7 +122,7 @@ describe('caps.pdh.chain-valid on real chains', () => {
     expect(v.message).toMatch(/CEK ← ASK/);
   });
   it('without any root source it is undecided with that reason', async () => {
-    const v = chainValid(await checkChain(platform('rome'), new AmdRootSource({ kds: false })));
+    const v = chainValid(await checkChain(platform('rome'), new AmdRootSource({ kds: client(base, { enabled: false }) })));
     expect(v.status).toBe('undecided');
     expect(v.message).toMatch(/AMD's ASK\/ARK are not available .*--amd-certs DIR/);
   });
@@ -120,22 +132,22 @@ describe('fetching from AMD (a local HTTP server stands in)', () => {
   it('fetches, pins, caches, and reads the cache next time', async () => {
     const cache = tmp('kds-');
     hits.length = 0;
-    const r1 = await rootsFromKds('rome', { kdsUrl: base, kdsCacheDir: cache });
+    const r1 = await rootsFromKds('rome', client(base, { cacheDir: cache }));
     expect(r1.ok).toBe(true);
     expect(existsSync(join(cache, 'ask_ark_rome.cert'))).toBe(true);
-    const r2 = await rootsFromKds('rome', { kdsUrl: base, kdsCacheDir: cache });
+    const r2 = await rootsFromKds('rome', client(base, { cacheDir: cache }));
     expect(r2.ok && r2.roots.source).toBe(join(cache, 'ask_ark_rome.cert'));
     expect(hits).toEqual(['/ask_ark_rome.cert']);
   });
   it('verifies the real Rome chain via the fetcher, trying generations in order', async () => {
-    const v = chainValid(await checkChain(platform('rome'), new AmdRootSource({ kds: true, kdsUrl: base, kdsCacheDir: tmp('kds-') })));
+    const v = chainValid(await checkChain(platform('rome'), new AmdRootSource({ kds: client() })));
     expect(v.status, v.message).toBe('passed');
   });
   it('a corrupted download is refused and not cached', async () => {
     const cache = tmp('kds-');
     process.env.CORRUPT_ROME = '1';
     try {
-      const r = await rootsFromKds('rome', { kdsUrl: base, kdsCacheDir: cache });
+      const r = await rootsFromKds('rome', client(base, { cacheDir: cache }));
       expect(r.ok).toBe(false);
       expect(existsSync(join(cache, 'ask_ark_rome.cert'))).toBe(false);
     } finally {
@@ -143,15 +155,19 @@ describe('fetching from AMD (a local HTTP server stands in)', () => {
     }
   });
   it('HTTP errors, timeouts and unreachable servers are reasons, not crashes', async () => {
-    expect(await rootsFromKds('turin', { kdsUrl: `${base}/nothing`, kdsCacheDir: tmp('kds-') })).toMatchObject({ ok: false, reason: expect.stringMatching(/HTTP 404/) });
+    expect(await rootsFromKds('turin', client(`${base}/nothing`))).toMatchObject({ ok: false, reason: expect.stringMatching(/HTTP 404/) });
     const t0 = Date.now();
-    expect(await rootsFromKds('milan', { kdsUrl: `${base}/slow`, kdsCacheDir: tmp('kds-'), timeoutMs: 300 })).toMatchObject({ ok: false, reason: expect.stringMatching(/timed out/) });
+    expect(await rootsFromKds('milan', client(`${base}/slow`, { timeoutMs: 300 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/timed out/) });
     expect(Date.now() - t0).toBeLessThan(2500);
-    expect(await rootsFromKds('milan', { kdsUrl: 'http://127.0.0.1:9', kdsCacheDir: tmp('kds-'), timeoutMs: 2000 })).toMatchObject({ ok: false, reason: expect.stringMatching(/GET http:\/\/127\.0\.0\.1:9\/ask_ark_milan.cert/) });
+    expect(await rootsFromKds('milan', client('http://127.0.0.1:9', { timeoutMs: 2000 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/GET http:\/\/127\.0\.0\.1:9\/ask_ark_milan.cert/) });
   });
-  it('cache dir follows XDG_CACHE_HOME', () => {
-    expect(defaultKdsCacheDir({ XDG_CACHE_HOME: '/x/cache' })).toBe('/x/cache/sevcheck/amd');
-    expect(askArkUrl('https://a/b/', 'genoa')).toBe('https://a/b/ask_ark_genoa.cert');
+  it('cache dir follows XDG_CACHE_HOME; a mirror URL serves both layouts', () => {
+    expect(defaultKdsCacheDir({ XDG_CACHE_HOME: '/x/cache' })).toBe('/x/cache/sevcheck/kds');
+    const c = new KdsClient({ enabled: true, url: 'https://mirror.example/amd/' });
+    expect([c.base('sev'), c.base('snp')]).toEqual(['https://mirror.example/amd', 'https://mirror.example/amd']);
+    const amd = new KdsClient({ enabled: true, url: undefined });
+    if (!process.env[KDS_URL_ENV]) expect([amd.base('sev'), amd.base('snp')]).toEqual(['https://developer.amd.com/wp-content/resources', 'https://kdsintf.amd.com']);
+    expect(() => new KdsClient({ enabled: true, url: 'kdsintf.amd.com' })).toThrow(HarnessError);
   });
 });
 
@@ -180,5 +196,70 @@ describe('sevcheck run with --amd-certs / --kds-url on fixture hosts', () => {
     const v = await chainVerdict(['--host', 'fixture:fixtures/hosts/reference-milan', '--amd-certs', BUILTIN]);
     expect(v.status).toBe('failed');
     expect(v.message).toMatch(/CEK ← ASK/);
+  });
+});
+
+describe('SNP certificates of the launch layer come from the same client and cache', () => {
+  const VECTORS = join(V, '..');
+  const report = 'vectors:virtee-sev/tests/certs_data/report_milan.hex';
+  const bundleDir = (launch: unknown): string => {
+    const dir = tmp('sevcheck-bundle-');
+    writeFileSync(join(dir, 'launch.json'), JSON.stringify(launch));
+    return dir;
+  };
+  const liveHost = { kind: 'local', target: 'local', qmp: async () => { throw new Error('not used'); } } as unknown as Host;
+  const probe = (dir: string, kds: KdsClient) => new LaunchProbe(liveHost, { bundle: dir, vectors: VECTORS }, { kds });
+
+  it('builds the VCEK URL from CHIP_ID and REPORTED_TCB as snpguest does', async () => {
+    const r = (await probe(bundleDir({ snp: { report, generation: 'milan' } }), client()).snpReport())!;
+    expect(kdsVcekPath(r, 'milan')).toBe(`/vcek/v1/Milan/${r.chipId.toString('hex')}?blSPL=03&teeSPL=00&snpSPL=08&ucodeSPL=115`);
+    expect(kdsVcekPath(r, 'turin')).toMatch(/^\/vcek\/v1\/Turin\/d49554ec717f4e5b\?fmcSPL=00&blSPL=03&/);
+  });
+
+  it('fetches VCEK and chain once into the one cache (next to the SEV roots), then serves them from it; the flow passes', async () => {
+    const cache = tmp('kds-');
+    const dir = bundleDir({ at: '2025-06-01T00:00:00Z', snp: { report, generation: 'milan' } });
+    hits.length = 0;
+    const first = probe(dir, client(base, { cacheDir: cache }));
+    const c = await first.snpChain();
+    expect(c.vek.source).toMatch(/^AMD KDS http:\/\/127\.0\.0\.1:\d+\/vcek\/v1\/Milan\/d495/);
+    expect(launchRules.snpSignature((await first.snpReport())!, c).status).toBe('passed');
+    expect(launchRules.snpChainVerdict((await first.snpReport())!, c, new Date('2025-06-01T00:00:00Z')).status).toBe('passed');
+    expect((await rootsFromKds('rome', client(base, { cacheDir: cache }))).ok).toBe(true);
+    expect(hits).toHaveLength(3);
+    expect(existsSync(join(cache, 'vcek/v1/Milan/cert_chain'))).toBe(true);
+    expect(existsSync(join(cache, 'ask_ark_rome.cert'))).toBe(true);
+    const second = await probe(dir, client(base, { cacheDir: cache })).snpChain();
+    expect(second.vek.source).toMatch(/\(cached from AMD KDS\)$/);
+    expect(hits).toHaveLength(3);
+  });
+
+  it('with KDS off, neither the cache nor the network is used: undecided (HostError), never a pass', async () => {
+    const cache = tmp('kds-');
+    const dir = bundleDir({ snp: { report, generation: 'milan' } });
+    await probe(dir, client(base, { cacheDir: cache })).snpVek();
+    hits.length = 0;
+    await expect(probe(dir, client(base, { cacheDir: cache, enabled: false })).snpVek()).rejects.toThrow(/fetching from AMD is off/);
+    expect(hits).toEqual([]);
+  });
+
+  it('a KDS that does not answer, or answers garbage, makes the check undecided (HostError naming the URL); garbage is not cached', async () => {
+    const cache = tmp('kds-');
+    const p = probe(bundleDir({ snp: { report, generation: 'genoa' } }), client(base, { cacheDir: cache }));
+    await expect(p.snpVek()).rejects.toThrow(HostError);
+    await expect(p.snpVek()).rejects.toThrow(/the VCEK .* from http:\/\/127\.0\.0\.1:\d+\/vcek\/v1\/Genoa\/.* is not usable/);
+    expect(existsSync(join(cache, 'vcek'))).toBe(false);
+    const q = probe(bundleDir({ snp: { report, generation: 'milan' } }), client(`${base}/nothing`));
+    await expect(q.snpVek()).rejects.toThrow(/could not fetch the VCEK .*: GET http:\/\/127\.0\.0\.1:\d+\/nothing\/vcek\/v1\/Milan\/.*HTTP 404/);
+  });
+
+  it('a run has one client: the caps and launch probes share it (one --kds-url, one cache)', () => {
+    const host = { kind: 'local', target: 'local' } as unknown as Host;
+    const ctx = createRunContext(host, 'sev', {}, { amdCerts: { kdsUrl: base, kdsCacheDir: '/tmp/x' } });
+    const kds = ctx.probes.launch.certs.kds;
+    expect(kds?.enabled).toBe(true);
+    expect(ctx.probes.caps.amdRoots?.opts.kds).toBe(kds);
+    expect(kds?.base('snp')).toBe(base);
+    expect(kds?.cacheFile('ask_ark_milan.cert')).toBe('/tmp/x/ask_ark_milan.cert');
   });
 });

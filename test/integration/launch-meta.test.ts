@@ -3,7 +3,7 @@
  * its expected.json when checked against the reference host (docs/launch.md). The bundles name the
  * real vectors as `vectors:...`, resolved against ../shared/vectors through SEVCHECK_VECTORS.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +76,26 @@ describe('launch meta-test: each launch bundle gives exactly its expected verdic
     expect(noVectors.code).toBe(2);
     expect(noVectors.stderr.trim().split('\n')).toHaveLength(1);
     expect(noVectors.stderr).toMatch(/launch\.json: snp\.firmware|launch\.json: snp\.report: "vectors:.*needs the reference vectors: set SEVCHECK_VECTORS/);
+  });
+
+  it('a broken launch bundle is an input error: exit 2, one line, and no report claims a failed check', async () => {
+    const bundle = mkdtempSync(join(tmpdir(), 'sevcheck-broken-bundle-'));
+    writeFileSync(join(bundle, 'launch.json'), '{"sev": {"policy": "0x1",');
+    for (const [args, e, why] of [
+      [['--launch', 'fixtures/launch/sev-good'], { SEVCHECK_VECTORS: '' }, /launch\.json: sev\.firmware\.ovmf: "vectors:.*needs the reference vectors/],
+      [['--launch', bundle], env, /launch\.json: not JSON/],
+    ] as const) {
+      const out = mkdtempSync(join(tmpdir(), 'sevcheck-broken-out-'));
+      const r = await run([...args, '--out', out], e);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(why);
+      expect(r.stdout).not.toMatch(/"failed"/);
+      for (const f of ['results.json', 'junit.xml', 'summary.md']) {
+        const path = join(out, f);
+        if (existsSync(path)) expect(readFileSync(path, 'utf8')).not.toMatch(/"status": "failed"|<failure|FAIL/);
+      }
+    }
   });
 
   it('the secret-packet flow names the firmware, policy and API it verified, and the platform\'s wrong policy when rejecting', async () => {

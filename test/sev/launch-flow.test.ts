@@ -1,18 +1,18 @@
 /**
- * The launch layer's bundle loader (support/probes/launch.ts) and rules (support/rules/launch.ts):
+ * The launch layer's bundle loader (support/launch/bundle.ts), evidence (support/launch/evidence.ts),
+ * probe (support/probes/launch.ts) and rules (support/rules/launch.ts):
  * launch.json validation, evidence sources (QMP replies, domlaunchsecinfo, certificate table,
  * --amd-certs layout), and the verdicts of each flow, including bad input.
  */
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HarnessError, type Host } from '../../support/host/types.js';
+import { describe, expect, it } from 'vitest';
+import { HarnessError, HostError, type Host } from '../../support/host/types.js';
 import { InputError } from '../../support/errors.js';
-import { HostError } from '../../support/host/types.js';
-import { CACHE_ENV, KDS_URL_ENV, kdsVcekPath, loadBundle, LaunchProbe, OFFLINE_ENV, platformFromQmp, type SevPlatform } from '../../support/probes/launch.js';
+import { LaunchProbe } from '../../support/probes/launch.js';
+import { loadBundle } from '../../support/launch/bundle.js';
+import { platformFromQmp, type SevPlatform } from '../../support/launch/evidence.js';
 import * as rules from '../../support/rules/launch.js';
 import { launchMeasureMac } from '../../support/sev/sev-measurement.js';
 import { buildLaunchSecret, buildSecretTable } from '../../support/sev/launch-secret.js';
@@ -158,15 +158,16 @@ describe('SNP flow evidence sources', () => {
     copyFileSync(vectorPath('src/certs/snp/builtin/milan/ark.pem'), join(certs, 'milan/ark.pem'));
     copyFileSync(vectorPath('src/certs/snp/builtin/milan/ask.pem'), join(certs, 'milan/ask.pem'));
     const dir = bundleDir({ snp: { report, vcek: 'vectors:virtee-sev/tests/certs_data/vcek_milan.der', generation: 'milan' } });
-    const p = new LaunchProbe(fakeHost, { bundle: dir, vectors: VECTORS, amdCerts: certs });
+    const p = new LaunchProbe(fakeHost, { bundle: dir, vectors: VECTORS }, { amdCertsDir: certs });
     const c = await p.snpChain();
     expect(c.ark.subjectCN).toBe('ARK-Milan');
     expect(rules.snpChainVerdict((await p.snpReport())!, c, new Date('2025-06-01T00:00:00Z')).status).toBe('passed');
   });
 
-  it('without ARK/ASK anywhere: exit-2 error saying they are not bundled and how to give them', async () => {
+  it('without ARK/ASK anywhere: undecided (HostError) saying they are not bundled and how to give them', async () => {
     const dir = bundleDir({ snp: { report, vcek: 'vectors:virtee-sev/tests/certs_data/vcek_milan.der' } });
     const p = new LaunchProbe(fakeHost, { bundle: dir, vectors: VECTORS });
+    await expect(p.snpChain()).rejects.toThrow(HostError);
     await expect(p.snpChain()).rejects.toThrow(/snp\.ark\/snp\.ask: AMD's ARK and ASK are not bundled with sevcheck: .*--amd-certs DIR/);
   });
 
@@ -193,61 +194,5 @@ describe('SNP flow evidence sources', () => {
     ]);
     expect(v.message).toBe('found b: X | c: P; expected Y; fix: Z');
     expect(rules.foldSteps([{ check: 'chip', status: 'undecided', message: 'undecided: masked' }]).message).toBe('undecided: chip: masked');
-  });
-});
-
-describe('AMD KDS: certificates fetched by URL, cached, and verified like any other', () => {
-  const report = `vectors:virtee-sev/tests/certs_data/report_milan.hex`;
-  const requests: string[] = [];
-  let base = '';
-  const server = createServer((req, res) => {
-    requests.push(req.url ?? '');
-    if (req.url === '/vcek/v1/Milan/cert_chain') return void res.end(vectorBytes('tests/certs_data/cert_chain_milan'));
-    if (req.url?.startsWith('/vcek/v1/Milan/d49554ec717f4e5b')) return void res.end(vectorBytes('tests/certs_data/vcek_milan.der'));
-    res.statusCode = 404;
-    res.end('not found');
-  });
-  const saved = { kds: process.env[KDS_URL_ENV], cache: process.env[CACHE_ENV], offline: process.env[OFFLINE_ENV] };
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    process.env[KDS_URL_ENV] = base;
-    process.env[CACHE_ENV] = mkdtempSync(join(tmpdir(), 'sevcheck-kds-'));
-  });
-  afterAll(() => {
-    server.close();
-    for (const [k, v] of [[KDS_URL_ENV, saved.kds], [CACHE_ENV, saved.cache], [OFFLINE_ENV, saved.offline]] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
-
-  it('builds the VCEK URL from CHIP_ID and REPORTED_TCB as snpguest does', async () => {
-    const dir = bundleDir({ snp: { report, generation: 'milan' } });
-    const r = (await new LaunchProbe(fakeHost, { bundle: dir, vectors: VECTORS }).snpReport())!;
-    expect(kdsVcekPath(r, 'milan')).toBe(`/vcek/v1/Milan/${r.chipId.toString('hex')}?blSPL=03&teeSPL=00&snpSPL=08&ucodeSPL=115`);
-    expect(kdsVcekPath(r, 'turin')).toMatch(/^\/vcek\/v1\/Turin\/d49554ec717f4e5b\?fmcSPL=00&blSPL=03&/);
-  });
-
-  it('fetches VCEK and chain once, then serves them from the cache; the flow passes', async () => {
-    const dir = bundleDir({ at: '2025-06-01T00:00:00Z', snp: { report, generation: 'milan' } });
-    const first = new LaunchProbe(fakeHost, { bundle: dir, vectors: VECTORS });
-    const c = await first.snpChain();
-    expect(c.vek.source).toMatch(/^AMD KDS http:\/\/127\.0\.0\.1:\d+\/vcek\/v1\/Milan\/d495/);
-    expect(rules.snpSignature((await first.snpReport())!, c).status).toBe('passed');
-    expect(rules.snpChainVerdict((await first.snpReport())!, c, new Date('2025-06-01T00:00:00Z')).status).toBe('passed');
-    expect(requests).toHaveLength(2);
-    process.env[OFFLINE_ENV] = '1';
-    const second = await new LaunchProbe(fakeHost, { bundle: dir, vectors: VECTORS }).snpChain();
-    expect(second.vek.source).toMatch(/\(cached from AMD KDS\)$/);
-    expect(requests).toHaveLength(2);
-    delete process.env[OFFLINE_ENV];
-  });
-
-  it('a KDS that does not answer makes the check undecided (HostError naming the URL), never a pass', async () => {
-    const dir = bundleDir({ snp: { report, generation: 'genoa' } });
-    const p = new LaunchProbe(fakeHost, { bundle: dir, vectors: VECTORS });
-    await expect(p.snpVek()).rejects.toThrow(HostError);
-    await expect(p.snpVek()).rejects.toThrow(/could not fetch the VCEK .* from AMD KDS http:\/\/127\.0\.0\.1:\d+\/vcek\/v1\/Genoa\/.*HTTP 404/);
   });
 });

@@ -1,0 +1,72 @@
+/**
+ * Start-up of `sevcheck run --host fixture:fixtures/hosts/reference-milan`, warm, the whole
+ * process as a user starts it (goal ≤ 0.5 s on the 2-core CI machine): from the prebuilt bundle
+ * (dist/run/, what bin/sevcheck.js runs while the sources are unchanged) and through tsx
+ * (SEVCHECK_NO_PREBUILT=1), with `node -e 0` as the floor. Uses hyperfine when installed
+ * (Debian: apt-get install hyperfine), else its own loop; prints wall and CPU (user + system)
+ * times: on a shared machine the CPU time is the steadier number.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+export interface StartupTiming {
+  readonly name: string;
+  /** median wall time, ms */
+  readonly wallMs: number;
+  /** median user + system CPU time, ms */
+  readonly cpuMs: number;
+}
+
+function cases(outDir: string): Array<{ name: string; argv: string[]; env: Record<string, string> }> {
+  const run = [join(ROOT, 'bin/sevcheck.js'), 'run', '--host', 'fixture:fixtures/hosts/reference-milan', '--out', outDir];
+  return [
+    { name: 'run, prebuilt bundle', argv: [process.execPath, ...run], env: {} },
+    { name: 'run, through tsx', argv: [process.execPath, ...run], env: { SEVCHECK_NO_PREBUILT: '1' } },
+    { name: 'node -e 0 (floor)', argv: [process.execPath, '-e', '0'], env: {} },
+  ];
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+function withHyperfine(runs: number, outDir: string): StartupTiming[] | undefined {
+  if (spawnSync('hyperfine', ['--version']).status !== 0) return undefined;
+  const json = join(mkdtempSync(join(tmpdir(), 'sevcheck-hf-')), 'out.json');
+  const cs = cases(outDir);
+  const cmds = cs.map((c) => [...Object.entries(c.env).map(([k, v]) => `env ${k}=${v}`), ...c.argv].join(' '));
+  execFileSync('hyperfine', ['-N', '-i', '-w', '2', '-r', String(runs), '--export-json', json, ...cmds], { cwd: ROOT, stdio: 'ignore' });
+  const r = JSON.parse(readFileSync(json, 'utf8')) as { results: Array<{ median: number; user: number; system: number }> };
+  return r.results.map((x, i) => ({ name: cs[i]!.name, wallMs: x.median * 1000, cpuMs: (x.user + x.system) * 1000 }));
+}
+
+function withLoop(runs: number, outDir: string): StartupTiming[] {
+  return cases(outDir).map((c) => {
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < runs + 2; i++) {
+      const t0 = performance.now();
+      const r = spawnSync('/usr/bin/time', ['-f', '%U %S', ...c.argv], { cwd: ROOT, env: { ...process.env, ...c.env }, encoding: 'utf8' });
+      const t = performance.now() - t0;
+      const [u, s] = (r.stderr.trim().split('\n').pop() ?? '0 0').split(' ').map(Number);
+      if (i >= 2) {
+        wall.push(t);
+        cpu.push(((u ?? 0) + (s ?? 0)) * 1000);
+      }
+    }
+    return { name: c.name, wallMs: median(wall), cpuMs: median(cpu) };
+  });
+}
+
+export function benchStartup(runs = 10, log: (s: string) => void = console.log): StartupTiming[] {
+  const outDir = mkdtempSync(join(tmpdir(), 'sevcheck-bench-'));
+  const timings = withHyperfine(runs, outDir) ?? withLoop(runs, outDir);
+  for (const t of timings) log(`${t.name.padEnd(32)} warm median ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms CPU`);
+  const fast = timings[0]!;
+  log(`sevcheck run (reference fixture, prebuilt): ${fast.wallMs.toFixed(0)} ms warm — goal ≤ 500 ms ${fast.wallMs <= 500 ? 'met' : 'NOT met'}`);
+  return timings;
+}
+
+export default benchStartup;

@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+/**
+ * Prebuild `sevcheck` (every command but `measure`, which has dist/measure.mjs) and the cucumber
+ * support code into plain-JS ESM under dist/run/ with esbuild (installed with tsx):
+ *   dist/run/main.mjs     support/cli/main.ts (bin/sevcheck.js calls its main(argv))
+ *   dist/run/support.mjs  what cucumber.json's "import" names (world, hooks, parameter types,
+ *                         steps), expanded with cucumber's own glob; runSuite hands this file to
+ *                         cucumber instead of the .ts files (support/cli/prebuilt.ts)
+ *   dist/run/pretty.mjs   cucumber's built-in "pretty" formatter
+ *   dist/run/chunk-*.mjs  modules both share (one run context, one @cucumber/cucumber)
+ * plus dist/run.inputs.json: the SHA-256 of every source they were built from. bin/sevcheck.js
+ * uses the bundle only while every source still has that hash (content, not mtime), so an edited
+ * checkout falls back to tsx, never stale code. Packages stay in node_modules (imported at run
+ * time), so cucumber's support-code registry is the one instance all entries see.
+ * Meant for the npm `prepare` script (npm ci runs it).
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const finaldir = join(root, 'dist/run');
+// built next to dist/run and renamed into place, so that a sevcheck started meanwhile never finds half a bundle
+const outdir = join(root, `dist/run.${process.pid}.tmp`);
+let build;
+let glob;
+try {
+  ({ build } = await import('esbuild'));
+  ({ glob } = await import('glob'));
+} catch {
+  console.error('build-run: esbuild or glob not installed; sevcheck will run through tsx');
+  process.exit(0);
+}
+
+/** cucumber.json's default profile "import" list, expanded as cucumber expands it (glob, sorted per pattern). */
+async function supportFiles() {
+  const config = JSON.parse(readFileSync(join(root, 'cucumber.json'), 'utf8'));
+  const files = [];
+  for (const pattern of config.default.import) {
+    for (const f of (await glob(pattern, { cwd: root, absolute: true })).sort()) if (!files.includes(f)) files.push(f);
+  }
+  if (files.length === 0) throw new Error('build-run: cucumber.json imports no support code');
+  return files;
+}
+
+const EXTERNAL = ['@cucumber/html-formatter', 'esbuild', 'tsx', 'tsx/*'];
+// cucumber's "pretty" formatter, the package cucumber itself loads by name (its own nested copy):
+// bundled as dist/run/pretty.mjs so that its require("@cucumber/cucumber") is the bundled cucumber,
+// not a second, unbundled one (that alone cost more than the rest of the start)
+const { createRequire } = await import('node:module');
+const prettyFormatter = createRequire(createRequire(join(root, 'package.json')).resolve('@cucumber/cucumber/package.json')).resolve('@cucumber/pretty-formatter');
+const support = await supportFiles();
+mkdirSync(outdir, { recursive: true });
+const result = await build({
+  entryPoints: { main: join(root, 'support/cli/main.ts'), support: 'sevcheck:support', pretty: prettyFormatter },
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outdir,
+  chunkNames: 'chunk-[hash]',
+  outExtension: { '.js': '.mjs' },
+  // Packages are bundled too (loading ~900 small CommonJS files one by one was most of the start
+  // time); these stay in node_modules: they read files next to their own sources (__dirname) or
+  // are loaded by name at run time (cucumber's "pretty" formatter is @cucumber/pretty-formatter).
+  external: EXTERNAL,
+  // CommonJS packages inside an ES module: give them require, __filename and __dirname (dist/run)
+  banner: {
+    js: [
+      "import { createRequire as __sevcheckRequire } from 'node:module';",
+      "import { fileURLToPath as __sevcheckPath } from 'node:url';",
+      'const require = __sevcheckRequire(import.meta.url);',
+      'const __filename = __sevcheckPath(import.meta.url);',
+      "const __dirname = __sevcheckPath(new URL('.', import.meta.url));",
+    ].join(' '),
+  },
+  define: { SEVCHECK_PREBUILT: 'true' },
+  metafile: true,
+  sourcemap: 'external',
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [
+    {
+      // regexp-match-indices → the native `d` flag (see that file)
+      name: 'native-match-indices',
+      setup(b) {
+        b.onResolve({ filter: /^regexp-match-indices$/ }, () => ({ path: join(root, 'scripts/regexp-match-indices-native.cjs') }));
+      },
+    },
+    {
+      // cucumber finds where a step or hook is defined from the first stack frame outside its own
+      // file (get_definition_line_and_uri.js: `frame.fileName !== __filename`); frames of ES
+      // modules are file: URLs, so in the bundle that test must also compare with the chunk's URL
+      name: 'cucumber-definition-frames',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]support_code_library_builder[\\/]get_definition_line_and_uri\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'frame.fileName !== __filename';
+          if (!text.includes(from)) throw new Error(`build-run: ${args.path} changed: "${from}" not found`);
+          return { contents: text.replace(from, `${from} && frame.fileName !== require('node:url').pathToFileURL(__filename).href`), loader: 'js' };
+        });
+      },
+    },
+    {
+      name: 'sevcheck-support',
+      setup(b) {
+        b.onResolve({ filter: /^sevcheck:support$/ }, () => ({ path: 'support', namespace: 'sevcheck' }));
+        b.onLoad({ filter: /.*/, namespace: 'sevcheck' }, () => ({
+          contents: support.map((f) => `import ${JSON.stringify(f)};`).join('\n'),
+          resolveDir: root,
+          loader: 'js',
+        }));
+      },
+    },
+  ],
+});
+// Source maps: only the support code's is kept, so that cucumber names steps and hooks by their
+// .ts file and line as under tsx (support/cli/prebuilt.ts turns source maps on before loading it);
+// the others would cost start time and give nothing a user sees.
+for (const f of readdirSync(outdir)) if (f.endsWith('.map') && f !== 'support.mjs.map') rmSync(join(outdir, f));
+appendFileSync(join(outdir, 'support.mjs'), '//# sourceMappingURL=support.mjs.map\n');
+
+const sha256 = (rel) => createHash('sha256').update(readFileSync(join(root, rel))).digest('hex');
+// the project's own sources; the bundled packages are pinned by package-lock.json (npm ci, which
+// runs this build again) so that the launcher's check reads ~100 files, not ~900
+const inputs = Object.fromEntries(
+  Object.keys(result.metafile.inputs)
+    .filter((p) => !p.startsWith('sevcheck:') && !p.startsWith('node_modules/'))
+    .map((p) => relative(root, join(root, p)))
+    .map((rel) => [rel, sha256(rel)]),
+);
+// the support list comes from cucumber.json and its globs: a changed list, or a file added to or
+// removed from a globbed directory, must not run an old bundle ("dir:" entries hash the listing,
+// as bin/sevcheck.js does)
+inputs['cucumber.json'] = sha256('cucumber.json');
+for (const pattern of JSON.parse(readFileSync(join(root, 'cucumber.json'), 'utf8')).default.import) {
+  const star = pattern.indexOf('*');
+  if (star < 0) continue;
+  const dir = pattern.slice(0, star).replace(/\/+$/, '');
+  const listing = readdirSync(join(root, dir), { recursive: true }).map(String).sort().join('\n');
+  inputs[`dir:${dir}`] = createHash('sha256').update(listing).digest('hex');
+}
+inputs['package-lock.json'] = sha256('package-lock.json');
+const old = join(root, `dist/run.${process.pid}.old`);
+rmSync(join(root, 'dist/run.inputs.json'), { force: true });
+if (existsSync(finaldir)) renameSync(finaldir, old);
+renameSync(outdir, finaldir);
+rmSync(old, { recursive: true, force: true });
+// last: the launcher uses dist/run only while this file says it is current
+const inputsTmp = join(root, `dist/run.inputs.${process.pid}.tmp`);
+writeFileSync(inputsTmp, `${JSON.stringify(inputs, null, 2)}\n`);
+renameSync(inputsTmp, join(root, 'dist/run.inputs.json'));
+console.log(`build-run: dist/run/ from ${Object.keys(inputs).length} sources (${support.length} support files)`);

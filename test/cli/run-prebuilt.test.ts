@@ -1,0 +1,78 @@
+/**
+ * The prebuilt `sevcheck run` (scripts/build-run.mjs → dist/run/, used by bin/sevcheck.js while
+ * its sources are unchanged): the same verdicts, messages, console output and exit codes as the
+ * TypeScript sources through tsx, and never used once a source differs from the recorded hash.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, sevcheck } from '../helpers.js';
+
+const out = (): string => mkdtempSync(join(tmpdir(), 'sevcheck-prebuilt-'));
+const TSX = { SEVCHECK_NO_PREBUILT: '1' };
+/** results.json without the two fields that differ between any two runs */
+const stable = (stdout: string): unknown => {
+  const r = JSON.parse(stdout) as Record<string, unknown>;
+  delete r.startedAt;
+  delete r.durationMs;
+  return r;
+};
+/** pretty output without timings and the report directory */
+const pretty = (stdout: string): string => stdout.replace(/\d+m[\d.]+s|[\d.]+m?s\b/g, 'T').replace(/^reports: .*$/m, 'reports: DIR');
+
+describe('prebuilt run bundle', () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build-run.mjs')], { cwd: ROOT, stdio: 'ignore' });
+  }, 120_000);
+
+  it('is what the launcher runs while its sources are unchanged', async () => {
+    const r = await sevcheck(['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--tags', '@check:host.cpu.sev-flag', '--out', out()], { SEVCHECK_LAUNCHER_TRACE: '1' });
+    expect(r.stderr).toBe('sevcheck: launcher: prebuilt dist/run/main.mjs\n');
+    expect(r.code).toBe(0);
+  });
+
+  it.each([
+    ['fixture:fixtures/hosts/reference-milan', []],
+    ['fixture:fixtures/hosts/modprobe-conflict', []],
+    ['fixture:fixtures/hosts/no-sev-cpu', ['--profile', 'sev-snp']],
+  ])('gives the same results.json, stderr and exit code as tsx: %s %j', async (host, extra) => {
+    const args = ['run', '--host', host, ...extra, '--format', 'json'];
+    const [fast, slow] = await Promise.all([sevcheck([...args, '--out', out()]), sevcheck([...args, '--out', out()], TSX)]);
+    expect(fast.code).toBe(slow.code);
+    expect(fast.stderr).toBe(slow.stderr);
+    expect(stable(fast.stdout)).toEqual(stable(slow.stdout));
+  });
+
+  it('prints the same pretty output, steps named by their .ts file and line', async () => {
+    const args = ['run', '--host', 'fixture:fixtures/hosts/reference-milan'];
+    const [fast, slow] = await Promise.all([sevcheck([...args, '--out', out()]), sevcheck([...args, '--out', out()], TSX)]);
+    expect(pretty(fast.stdout)).toBe(pretty(slow.stdout));
+    expect(fast.stdout).toMatch(/# steps\/\w+\.steps\.ts:\d+/);
+    expect(fast.stdout).not.toMatch(/dist\/run/);
+  });
+
+  it('gives the same one-line input errors', async () => {
+    for (const args of [['run', '--host', 'fixture:fixtures/hosts/does-not-exist'], ['run', '--profile', 'sev-xyz'], ['nonsense']]) {
+      const [fast, slow] = await Promise.all([sevcheck([...args, '--out', out()]), sevcheck([...args, '--out', out()], TSX)]);
+      expect({ ...fast, stdout: '' }).toEqual({ ...slow, stdout: '' });
+      expect(fast.code).toBe(2);
+    }
+  });
+
+  it('is not used once a source differs from its recorded hash', async () => {
+    const file = join(ROOT, 'dist/run.inputs.json');
+    const original = readFileSync(file, 'utf8');
+    const inputs = JSON.parse(original) as Record<string, string>;
+    expect(Object.keys(inputs)).toEqual(expect.arrayContaining(['support/cli/run.ts', 'steps/host.steps.ts', 'support/world.ts', 'cucumber.json', 'dir:steps']));
+    inputs['steps/host.steps.ts'] = '0'.repeat(64);
+    writeFileSync(file, JSON.stringify(inputs));
+    try {
+      const r = await sevcheck(['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--tags', '@check:host.cpu.sev-flag', '--out', out()], { SEVCHECK_LAUNCHER_TRACE: '1' });
+      expect(r.stderr).toBe('sevcheck: launcher: tsx\n');
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+});
