@@ -127,10 +127,10 @@ describe('no QEMU process is ever left behind', () => {
   it('a QEMU that never answers is killed after the timeout', async () => {
     const bin = fakeQemu('hang', `greet(); function onCmd(cmd) { if (cmd.execute === 'qmp_capabilities') reply(cmd, { return: {} }); }\nprocess.on('SIGTERM', () => {});`);
     const t0 = Date.now();
-    const e = await rejection(probeQemuSev({ binary: bin, accel: 'tcg', timeoutMs: 300, exitGraceMs: 200 }));
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    const e = await rejection(probeQemuSev({ binary: bin, accel: 'tcg', timeoutMs: 2_000, exitGraceMs: 200 }));
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(e).toBeInstanceOf(QemuProbeError);
-    expect(e.message).toMatch(/no reply to query-sev-capabilities within 300 ms/);
+    expect(e.message).toMatch(/no reply to query-sev-capabilities within 2000 ms/);
     expect((e as QemuProbeError).cause).toBeInstanceOf(QmpError);
     expect(gone((e as QemuProbeError).pid)).toBe(true);
   });
