@@ -17,8 +17,7 @@ import { parseDomainXml, type DomainModel } from '../domain/model.js';
 import { lintDomainModel, type HostSevFacts } from '../domain/rules.js';
 import { schemaInfo, schemaVerdict, validateDomainFiles } from '../domain/schema.js';
 import { hostFactsFromCpuid, hostFactsFromDomcaps } from '../domain/host-facts.js';
-import { CachingHost } from '../host/caching-host.js';
-import { openHost } from '../host/target.js';
+import { openTarget as openHostTarget } from '../host/target.js';
 import { HostError, type Host } from '../host/types.js';
 import { HostProbe } from '../probes/host.js';
 import { parseDomainCapabilities } from '../parsers/domcaps.js';
@@ -96,8 +95,8 @@ function hostFacts(v: Record<string, string | boolean | undefined>): HostSevFact
 }
 
 /** Open --host TARGET (read-only, cached); a HarnessError (bad target, unreachable) becomes exit 2. */
-function openTarget(spec: string): Host {
-  return new CachingHost(openHost(spec));
+async function openTarget(spec: string): Promise<Host> {
+  return (await openHostTarget(spec)).host;
 }
 
 /**
@@ -136,7 +135,7 @@ async function resolveHostFacts(v: Record<string, string | boolean | undefined>)
   const given = hostFacts(v);
   const spec = v['host'];
   if (typeof spec !== 'string') return given;
-  const host = openTarget(spec);
+  const host = await openTarget(spec);
   try {
     return await hostFactsFrom(host, spec);
   } finally {
@@ -310,7 +309,7 @@ export async function lintQemuMain(argv: string[], out: Out): Promise<number> {
       return emit(result, a.values['format'] as string, out, host);
     }
     const spec = a.values['host'] as string;
-    const target = openTarget(spec);
+    const target = await openTarget(spec);
     try {
       const path = `/proc/${pid}/cmdline`;
       const label = `${path} on ${spec}`;

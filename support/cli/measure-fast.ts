@@ -5,8 +5,10 @@
  * `measure` entry of main.ts's STANDALONE table: 0 ok, 2 bad input, one `sevcheck measure: ...` line.
  */
 import { measureMain } from './measure.js';
+import { tolerateClosedPipes } from './closed-pipe.js';
 
 export async function runMeasure(argv: string[]): Promise<number> {
+  tolerateClosedPipes();
   try {
     return await measureMain(argv, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   } catch (e) {

@@ -139,5 +139,6 @@ export class LocalHost implements Host {
     return this.qmpProbe.reply(command, args);
   }
 
+  async open(): Promise<void> {}
   async close(): Promise<void> {}
 }
