@@ -19,7 +19,7 @@ import { collectResults, type Results } from '../report/results.js';
 import { consoleSummary, summaryMarkdown } from '../report/summary.js';
 import { junitXml } from '../report/junit.js';
 import { ROOT } from './paths.js';
-import { printable } from '../report/printable.js';
+import { printable, printableJson } from '../report/printable.js';
 import { checkSuiteOptions } from './options.js';
 import { commitStage, discardStage, openStage, type Stage } from './staging.js';
 
@@ -116,7 +116,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     const envelopes: Envelope[] = [];
     await runCucumber(runConfiguration, environment, (e) => envelopes.push(e));
 
-    const { results, problems } = collectResults(envelopes, { host: described.name, target: target.host.target, profile });
+    const { results, problems } = collectResults(envelopes, { host: printable(described.name), target: printable(target.host.target), profile });
     const harness =
       ctx.fatal?.message ??
       (problems.undefinedSteps.length ? `features and steps disagree: ${problems.undefinedSteps.join('; ')}` : undefined) ??
@@ -130,7 +130,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     // 4. a finished run replaces the previous report set / recording whole; a harness error
     //    (exit 2) leaves them as they were
     if (reports && !harness) {
-      await writeFile(resolve(reports.dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+      await writeFile(resolve(reports.dir, 'results.json'), `${printableJson(results)}\n`);
       await writeFile(resolve(reports.dir, 'summary.md'), summaryMarkdown(results));
       await writeFile(resolve(reports.dir, 'junit.xml'), junitXml(results));
       await commitStage(reports);
@@ -142,7 +142,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       fixture = undefined;
     }
 
-    if (opts.format === 'json') io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    if (opts.format === 'json') io.stdout.write(`${printableJson(results)}\n`);
     else io.stdout.write(`\n${consoleSummary(results, Boolean(io.stdout.isTTY))}${write && !harness ? `reports: ${opts.outDir}\n` : ''}`);
     return { exitCode, results, error: harness };
   } catch (e) {

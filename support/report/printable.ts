@@ -29,3 +29,14 @@ export function printable(s: string): string {
 export function printableLines(s: string): string {
   return s.replace(UNPRINTABLE_KEEP_LINES, escape);
 }
+
+/** Outside the C0 range, which JSON.stringify escapes itself: DEL, C1, separators, bidi controls. */
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON.stringify(v, null, 2) with every non-printable character as a \uXXXX escape: the same
+ * JSON value, but no raw control character in the text (JSON.stringify escapes only U+0000–U+001F).
+ */
+export function printableJson(v: unknown): string {
+  return JSON.stringify(v, null, 2).replace(UNPRINTABLE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
