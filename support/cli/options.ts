@@ -108,7 +108,9 @@ function underKernelFs(real: string): string | undefined {
  * A directory sevcheck will create or replace: it is a directory or does not exist yet, its
  * nearest existing ancestor is a directory, and it is not on a kernel filesystem. `kind` says
  * what may already be in it: `reports` only a previous report set (it is replaced whole),
- * `empty` nothing (record without --force), `replace` anything (record --force), `cache` anything.
+ * `empty` nothing (record without --force), `replace` a fixture host (record --force: a
+ * directory with host.json, so that a mistyped --out never replaces a home directory),
+ * `cache` anything.
  * Whether the directory is writable is proven by creating the staging directory next to it
  * (staging.ts), still before anything runs.
  */
@@ -136,12 +138,15 @@ export function checkOutputDir(option: string, dir: string, kind: 'reports' | 'e
   const real = realpathSync(existing);
   const realKernelFs = underKernelFs(real);
   if (realKernelFs) throw new InputError(label, `is under ${realKernelFs} (${real}), a kernel filesystem: give a directory on a real filesystem`);
-  if (existing !== abs || kind === 'cache' || kind === 'replace') return;
+  if (existing !== abs || kind === 'cache') return;
   let names: string[];
   try {
     names = readdirSync(abs);
   } catch (e) {
     throw new InputError(label, `cannot read the directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  if (kind === 'replace' && names.length > 0 && !names.includes('host.json')) {
+    throw new InputError(label, 'not a fixture host directory (no host.json): --force replaces only an earlier recording; give a new or empty directory');
   }
   if (kind === 'empty' && names.length > 0) {
     throw new InputError(label, `not empty (${names.length} entries): a recording replaces the directory whole; add --force to replace it, or give a new directory`);

@@ -191,6 +191,7 @@ describe('record --out', () => {
     mkdirSync(join(d, 'files/etc'), { recursive: true });
     writeFileSync(join(d, 'files/etc/stale.conf'), 'from another host');
     writeFileSync(join(d, 'expected.json'), '{}');
+    writeFileSync(join(d, 'host.json'), '{"name":"other","source":"authored"}');
     const r = await record(d, '--force');
     expect(r.code).toBe(0);
     expect(existsSync(join(d, 'files/etc/stale.conf'))).toBe(false);
@@ -198,6 +199,13 @@ describe('record --out', () => {
     expect(JSON.parse(readFileSync(join(d, 'host.json'), 'utf8'))).toMatchObject({ source: 'recorded' });
     expect(existsSync(join(d, 'files/proc/cpuinfo'))).toBe(true);
     noLeftovers(d);
+  });
+
+  it('--force replaces only a fixture host directory (one with host.json), never any other', async () => {
+    const d = tmp('sevcheck-rec-');
+    writeFileSync(join(d, '.bashrc'), 'mine');
+    inputError(await record(d, '--force'), /--out .*sevcheck-rec-\w+/, /not a fixture host directory \(no host\.json\)/);
+    expect(readdirSync(d)).toEqual(['.bashrc']);
   });
 
   it('writes into a new or empty directory without --force', async () => {
