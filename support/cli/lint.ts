@@ -25,6 +25,7 @@ import { lintPveConfig, parsePveConfig } from '../domain/proxmox.js';
 import { lintQemuCmdline, parseQemuCmdline, QEMU_CMDLINE_MAX_BYTES } from '../domain/qemu-cmdline.js';
 import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
 import { printable, printableJson } from '../report/printable.js';
+import { checkDir } from './options.js';
 
 export interface Out {
   stdout(s: string): void;
@@ -292,6 +293,8 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
       out.stdout(USAGE_DOMAIN + '\n');
       return 0;
     }
+    const schemaDir = a.values['schema-dir'];
+    if (typeof schemaDir === 'string') checkDir('--schema-dir', schemaDir); // before any file is read (options.ts)
     const host = await resolveHostFacts(a.values);
     const result = await lintDomainFiles(a.files, {
       schemaDir: a.values['schema-dir'] as string | undefined,

@@ -89,7 +89,7 @@ function isFile(p: string): boolean {
   }
 }
 
-function checkDir(option: string, dir: string): void {
+export function checkDir(option: string, dir: string): void {
   let st;
   try {
     st = statSync(dir);

@@ -214,3 +214,10 @@ describe('record --out', () => {
     expect(existsSync(join(d, 'host.json'))).toBe(true);
   });
 });
+
+describe('lint options', () => {
+  it('lint-domain --schema-dir that does not exist is an input error, not an undecided schema check', async () => {
+    const r = await sevcheck(['lint-domain', '--schema-dir', '/no/such/schemas', 'fixtures/domains/bad-cbitpos.xml']);
+    inputError(r, /--schema-dir \/no\/such\/schemas/, /no such directory/);
+  });
+});
