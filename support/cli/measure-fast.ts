@@ -6,13 +6,14 @@
  */
 import { measureMain } from './measure.js';
 import { tolerateClosedPipes } from './closed-pipe.js';
+import { printable, printableLines } from '../report/printable.js';
 
 export async function runMeasure(argv: string[]): Promise<number> {
   tolerateClosedPipes();
   try {
-    return await measureMain(argv, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+    return await measureMain(argv, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(printableLines(s)) });
   } catch (e) {
-    process.stderr.write(`sevcheck measure: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`sevcheck measure: ${printable(e instanceof Error ? e.message : String(e))}\n`);
     return 2;
   }
 }

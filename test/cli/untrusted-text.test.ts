@@ -75,6 +75,15 @@ describe('control bytes from inputs are escaped in every message', () => {
     }
   });
 
+  it('measure: an input file name with control bytes, prebuilt bundle or tsx', async () => {
+    for (const env of [{}, { SEVCHECK_NO_PREBUILT: '1' }]) {
+      const r = await sevcheck(['measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--ovmf', '/no/such\u001b[2J.fd'], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('/no/such\\x1b[2J.fd');
+      expect(r.stdout + r.stderr).not.toMatch(RAW_CONTROL);
+    }
+  });
+
   it('lint-domain: a file name with control bytes', async () => {
     const r = await sevcheck(['lint-domain', join(tmp('sevcheck-ctl-'), 'no\u001b[2Jsuch.xml')]);
     expect(r.code).toBe(2);
