@@ -274,7 +274,10 @@ async function guard(out: Out, usage: string, body: () => Promise<number>): Prom
     return await body();
   } catch (e) {
     if (e instanceof UsageError) {
-      out.stderr(`sevcheck: ${e.message}\n`);
+      // one line, like every input error; the usage is in --help
+      const cmd = /sevcheck (lint-\S+)/.exec(usage)?.[1] ?? 'lint-domain';
+      const first = (e.message.split('\n')[0] ?? '').replace(/^(Unknown option '[^']*')\..*$/, '$1'); // node:util parseArgs adds a tutorial
+      out.stderr(`sevcheck: ${printable(first)} (see sevcheck ${cmd} --help)\n`);
       return 2;
     }
     if (e instanceof InputError) {

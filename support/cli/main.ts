@@ -66,8 +66,12 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
   const program = new Command('sevcheck')
     .description('Declarative test and compliance harness for AMD SEV virtualization stacks')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: errOut })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: errOut,
+      // a usage error is one line like every other input error: `sevcheck: <problem> (see --help)`
+      outputError: (s, write) => write(`sevcheck: ${s.trim().replace(/^error: /, '').replace(/\.$/, '')} (see sevcheck ${argv[0] && !argv[0].startsWith('-') ? `${argv[0]} ` : ''}--help)\n`),
+    })
     .exitOverride()
     .addHelpText(
       'after',

@@ -47,6 +47,21 @@ describe('help', () => {
     }
   });
 
+  for (const [args, re] of [
+    [['run', '--bogus'], /^sevcheck: unknown option '--bogus' \(see sevcheck run --help\)$/],
+    [['record'], /^sevcheck: required option '--out <dir>' not specified \(see sevcheck record --help\)$/],
+    [['run', '--profile', 'tdx'], /^sevcheck: option '--profile <profile>' argument 'tdx' is invalid\. Allowed choices are sev, sev-es, sev-snp \(see sevcheck run --help\)$/],
+    [['lint-qemu', '--bogus'], /^sevcheck: Unknown option '--bogus' \(see sevcheck lint-qemu --help\)$/],
+    [['lint-domain'], /^sevcheck: no FILE given \(see sevcheck lint-domain --help\)$/],
+  ] as const) {
+    it(`usage error \`sevcheck ${args.join(' ')}\`: exit 2, one line`, async () => {
+      const r = await sevcheck([...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr.trimEnd()).toMatch(re);
+    });
+  }
+
   it('an unknown command with control bytes is echoed escaped', async () => {
     const r = await sevcheck(['x\u001b[2Jy', '--help']);
     expect(r.code).toBe(2);

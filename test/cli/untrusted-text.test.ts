@@ -76,7 +76,7 @@ describe('control bytes from inputs are escaped in every message', () => {
   });
 
   it('measure: an input file name with control bytes, prebuilt bundle or tsx', async () => {
-    for (const env of [{}, { SEVCHECK_NO_PREBUILT: '1' }]) {
+    for (const env of [{}, { SEVCHECK_NO_PREBUILT: '1' }] as Array<Record<string, string>>) {
       const r = await sevcheck(['measure', '--mode', 'snp', '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--ovmf', '/no/such\u001b[2J.fd'], env);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('/no/such\\x1b[2J.fd');
