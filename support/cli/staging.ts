@@ -6,7 +6,7 @@
  * in a harness error leaves the previous set as it was.
  */
 import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -26,7 +26,8 @@ export interface Stage {
  * input error (exit 2) before any check runs.
  */
 export async function openStage(option: string, target: string): Promise<Stage> {
-  const abs = resolve(target);
+  // a symlink to the reports directory: replace the directory it points to, not the link
+  const abs = existsSync(target) ? realpathSync(target) : resolve(target);
   const parent = dirname(abs);
   try {
     await mkdir(parent, { recursive: true });

@@ -4,7 +4,7 @@
  * before a host is opened or a check runs, and nothing is written (issue 13 §3).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -145,6 +145,16 @@ describe('a report set is replaced whole', () => {
     expect(r.stderr).toMatch(/needs the reference vectors/);
     expect(r.stdout).not.toMatch(/^reports: /m);
     expect(snapshot(out)).toEqual(before);
+    noLeftovers(out);
+  });
+
+  it('--out through a symlink replaces the directory it points to and keeps the link', async () => {
+    const { out } = await previousSet();
+    const link = join(tmp('sevcheck-outlink-'), 'latest');
+    symlinkSync(out, link);
+    expect((await sevcheck(['run', '--host', 'fixture:fixtures/hosts/kvm-sev-off', '--format', 'json', '--out', link])).code).toBe(1);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).host).toBe('kvm-sev-off');
     noLeftovers(out);
   });
 
