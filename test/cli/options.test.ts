@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sevcheck, type CliResult } from '../helpers.js';
 
@@ -36,10 +36,10 @@ function snapshot(dir: string): Map<string, string> {
   return new Map(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
-/** no staging directories (.<name>.sevcheck-*) left next to `dir` */
+/** no staging directories (.<name>.sevcheck-*) of `dir` left next to it (other tests stage in /tmp too) */
 function noLeftovers(dir: string): void {
   const parent = join(dir, '..');
-  expect(readdirSync(parent).filter((n) => n.includes('.sevcheck-'))).toEqual([]);
+  expect(readdirSync(parent).filter((n) => n.startsWith(`.${basename(dir)}.sevcheck-`))).toEqual([]);
 }
 
 describe('--tags', () => {
