@@ -1,10 +1,32 @@
-import { Before, After, Status } from '@cucumber/cucumber';
-import type { SevWorld } from './world.js';
-import { covers, requiredProfile } from './profile.js';
+import { Before, After, BeforeAll, AfterAll, Status } from '@cucumber/cucumber';
+import type { SevWorld, SevWorldParameters } from './world.js';
+import { covers, parseProfile, requiredProfile } from './profile.js';
+import { createRunContext, ownsTarget, registerRun, releaseRun } from './run-context.js';
+import { openTarget } from './host/target.js';
+import { HarnessError } from './host/types.js';
 import { failed, skipped } from './verdict.js';
 import { VERDICT_MEDIA_TYPE } from './report/results.js';
 
 const CHECK_TAG = /^@check:(.+)$/;
+
+/**
+ * A plain `cucumber-js` run (no `sevcheck run` around it, so no worldParameters.run): make this
+ * run's target and context from worldParameters.host / .profile and put its id into the
+ * parameters every World of the run is built from (cucumber passes BeforeAll the run's
+ * worldParameters object itself and clones it for each scenario afterwards).
+ */
+BeforeAll(async function (this: { parameters: SevWorldParameters }) {
+  const parameters = this.parameters;
+  if (parameters.run !== undefined) return;
+  if (!parameters.host) throw new HarnessError('no host: run through `sevcheck run --host ...` or set worldParameters.host');
+  const target = await openTarget(parameters.host);
+  parameters.run = registerRun(createRunContext(target.host, parseProfile(parameters.profile ?? 'sev', 'worldParameters.profile')), target.close);
+});
+
+/** Close what BeforeAll opened; a run registered by `sevcheck run` is closed there. */
+AfterAll(async function (this: { parameters: SevWorldParameters }) {
+  if (ownsTarget(this.parameters.run)) await releaseRun(this.parameters.run);
+});
 
 Before(function (this: SevWorld, { pickle }) {
   const tags = pickle.tags.map((t) => t.name);

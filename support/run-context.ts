@@ -1,11 +1,15 @@
 /**
- * One run = one host, one profile, one fact cache. The CLI creates the context before starting
- * cucumber; a plain `cucumber-js` run creates it from worldParameters on first use.
+ * One run = one host, one profile, one fact cache. The context travels with the cucumber world:
+ * the run's id is in worldParameters.run and the World looks its context up in the registry of
+ * live runs (the context itself holds probes and a host, which worldParameters cannot carry:
+ * cucumber structuredClones them for every scenario). `sevcheck run` registers the context it
+ * made before starting cucumber; a plain `cucumber-js` run gets one from the BeforeAll hook
+ * (hooks.ts), made from worldParameters.host / .profile. Two runs in one process never share one.
  */
 import type { Host } from './host/types.js';
 import { HarnessError } from './host/types.js';
 import { CachingHost } from './host/caching-host.js';
-import { openHost } from './host/target.js';
+import { randomUUID } from 'node:crypto';
 import { HostProbe } from './probes/host.js';
 import { DeviceProbe } from './probes/device.js';
 import { SelinuxProbe } from './probes/selinux.js';
@@ -41,7 +45,12 @@ export interface RunContext {
   fatal: HarnessError | undefined;
 }
 
-let current: RunContext | undefined;
+/**
+ * The live runs by id (worldParameters.run); an entry lives from registerRun to its release.
+ * `close` is set when the run's target belongs to the registry (a plain cucumber-js run,
+ * hooks.ts): releasing the entry closes it.
+ */
+const runs = new Map<string, { ctx: RunContext; close?: (() => Promise<void>) | undefined }>();
 
 /** `launch`: the guest owner's launch bundle and where its `vectors:` / AMD certificate paths resolve (--launch, --vectors, --amd-certs). */
 export function createRunContext(host: Host, profile: Profile, launch: LaunchOptions = {}, options: RunOptions = {}): RunContext {
@@ -52,7 +61,7 @@ export function createRunContext(host: Host, profile: Profile, launch: LaunchOpt
   const amd = options.amdCerts ?? {};
   const certs = { amdCertsDir: amd.amdCertsDir, kds: KdsClient.forRun(amd, cached.kind !== 'fixture') };
   const amdRoots = new AmdRootSource(certs);
-  current = { host: cached, profile, options, probes: {
+  return { host: cached, profile, options, probes: {
       host: new HostProbe(cached),
       device: new DeviceProbe(cached),
       selinux: new SelinuxProbe(cached),
@@ -60,16 +69,41 @@ export function createRunContext(host: Host, profile: Profile, launch: LaunchOpt
       domain: new DomainProbe(cached),
       launch: new LaunchProbe(cached, launch, certs),
     }, fatal: undefined };
-  return current;
 }
 
-export function setRunContext(ctx: RunContext | undefined): void {
-  current = ctx;
+/**
+ * Make `ctx` findable by the worlds of one run: put the returned id in worldParameters.run, and
+ * releaseRun(id) when the run ends. With `close`, releasing also closes the run's target.
+ */
+export function registerRun(ctx: RunContext, close?: () => Promise<void>): string {
+  const id = randomUUID();
+  runs.set(id, { ctx, close });
+  return id;
 }
 
-export function runContext(parameters?: { host?: string; profile?: string }): RunContext {
-  if (current) return current;
-  const spec = parameters?.host;
-  if (!spec) throw new HarnessError('no host: run through `sevcheck run --host ...` or set worldParameters.host');
-  return createRunContext(openHost(spec), parseProfile(parameters?.profile ?? 'sev', 'worldParameters.profile'));
+/** Forget a run (and close its target when registerRun was given one). */
+export async function releaseRun(id: string | undefined): Promise<void> {
+  const entry = id !== undefined ? runs.get(id) : undefined;
+  if (!entry || id === undefined) return;
+  runs.delete(id);
+  await entry.close?.();
+}
+
+/** Whether releaseRun(id) closes the run's target (the run was made by the BeforeAll hook). */
+export function ownsTarget(id: string | undefined): boolean {
+  return id !== undefined && runs.get(id)?.close !== undefined;
+}
+
+/** The context of the run a World belongs to (its worldParameters.run). */
+export function runContext(parameters?: { run?: string }): RunContext {
+  const id = parameters?.run;
+  const ctx = id !== undefined ? runs.get(id)?.ctx : undefined;
+  if (!ctx) {
+    throw new HarnessError(
+      id === undefined
+        ? 'no run: run through `sevcheck run --host ...`, or give cucumber-js worldParameters.host'
+        : `run ${id} is not (or no longer) registered`,
+    );
+  }
+  return ctx;
 }

@@ -7,6 +7,8 @@
  * - undecided: the host could not be asked (file unreadable, command/leaf not recorded, privilege)
  * - skipped:   the check does not apply (profile does not require the feature, layer absent)
  */
+import { printable } from './report/printable.js';
+
 export type Status = 'passed' | 'failed' | 'undecided' | 'skipped';
 
 export interface Verdict {
@@ -14,21 +16,24 @@ export interface Verdict {
   readonly message: string;
 }
 
+// Messages quote what a host or an input file said; printable() escapes its control bytes here,
+// once, so that no console line, report or JUnit file gets them raw (report/printable.ts).
+
 export function passed(message: string): Verdict {
-  return { status: 'passed', message };
+  return { status: 'passed', message: printable(message) };
 }
 
 /** A failure always says what was found, what was expected, and how to fix it. */
 export function failed(found: string, expected: string, fix: string): Verdict {
-  return { status: 'failed', message: `found ${found}; expected ${expected}; fix: ${fix}` };
+  return { status: 'failed', message: printable(`found ${found}; expected ${expected}; fix: ${fix}`) };
 }
 
 export function undecided(reason: string): Verdict {
-  return { status: 'undecided', message: `undecided: ${reason}` };
+  return { status: 'undecided', message: printable(`undecided: ${reason}`) };
 }
 
 export function skipped(reason: string): Verdict {
-  return { status: 'skipped', message: `skipped: ${reason}` };
+  return { status: 'skipped', message: printable(`skipped: ${reason}`) };
 }
 
 /** Worst first: used to fold several scenarios of one check id into one verdict. */

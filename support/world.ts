@@ -9,6 +9,8 @@ import type { Profile } from './profile.js';
 export interface SevWorldParameters {
   host?: string;
   profile?: string;
+  /** the id of this run's context (run-context.ts registerRun): set by `sevcheck run`, or by the BeforeAll hook */
+  run?: string;
 }
 
 /** What a step returns to cucumber: undefined = passed, 'pending' = undecided, 'skipped'. */

@@ -9,7 +9,7 @@
  * 0x8000001F (support/domain/host-facts.ts). `lint-qemu --host TARGET --pid N` reads
  * /proc/N/cmdline from that host.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.js';
 import type { Status, Verdict } from '../verdict.js';
@@ -17,14 +17,16 @@ import { parseDomainXml, type DomainModel } from '../domain/model.js';
 import { lintDomainModel, type HostSevFacts } from '../domain/rules.js';
 import { schemaInfo, schemaVerdict, validateDomainFiles, withInvalidValues } from '../domain/schema.js';
 import { hostFactsFromCpuid, hostFactsFromDomcaps } from '../domain/host-facts.js';
-import { CachingHost } from '../host/caching-host.js';
-import { openHost } from '../host/target.js';
+import { openTarget as openHostTarget } from '../host/target.js';
 import { HostError, type Host } from '../host/types.js';
 import { HostProbe } from '../probes/host.js';
 import { leafAbsence } from '../rules/host.js';
 import { parseDomainCapabilities } from '../parsers/domcaps.js';
 import { lintPveConfig, parsePveConfig } from '../domain/proxmox.js';
-import { lintQemuCmdline, parseQemuCmdline } from '../domain/qemu-cmdline.js';
+import { lintQemuCmdline, parseQemuCmdline, QEMU_CMDLINE_MAX_BYTES } from '../domain/qemu-cmdline.js';
+import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
+import { printable, printableJson } from '../report/printable.js';
+import { checkDir } from './options.js';
 
 export interface Out {
   stdout(s: string): void;
@@ -60,6 +62,8 @@ const COMMON = {
 /** argv for libvirt's view of the host's SEV parameters (also what the caps layer records) */
 export const DOMCAPS_ARGV = ['virsh', '-c', 'qemu:///system', 'domcapabilities'] as const;
 const DOMCAPS_TIMEOUT_MS = 30_000;
+/** parsePveConfig refuses configs over 1 MiB (domain/proxmox.ts); read no more than that plus UTF-8 slack */
+const PVE_MAX_BYTES = 4 * 1024 * 1024;
 
 function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string; short?: string }>>(
   argv: string[],
@@ -97,8 +101,8 @@ function hostFacts(v: Record<string, string | boolean | undefined>): HostSevFact
 }
 
 /** Open --host TARGET (read-only, cached); a HarnessError (bad target, unreachable) becomes exit 2. */
-function openTarget(spec: string): Host {
-  return new CachingHost(openHost(spec));
+async function openTarget(spec: string): Promise<Host> {
+  return (await openHostTarget(spec)).host;
 }
 
 /**
@@ -136,7 +140,7 @@ async function resolveHostFacts(v: Record<string, string | boolean | undefined>)
   const given = hostFacts(v);
   const spec = v['host'];
   if (typeof spec !== 'string') return given;
-  const host = openTarget(spec);
+  const host = await openTarget(spec);
   try {
     return await hostFactsFrom(host, spec);
   } finally {
@@ -144,12 +148,38 @@ async function resolveHostFacts(v: Record<string, string | boolean | undefined>)
   }
 }
 
-async function readInput(file: string): Promise<Buffer> {
+/**
+ * Read at most `max` bytes of an input file; a longer one is an input error without being read
+ * whole (a FIFO or /dev/zero as FILE never ends, and a regular file's size says nothing for
+ * /proc files, which stat as 0 bytes).
+ */
+async function readInput(file: string, max: number): Promise<Buffer> {
+  let fh;
   try {
-    return await readFile(file);
+    fh = await open(file, 'r');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new InputError(file, `cannot read: ${err.code ?? err.message}`);
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isFile() && st.size > max) throw new InputError(file, `${st.size} bytes, over the ${max}-byte input limit`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead, buffer } = await fh.read({ buffer: Buffer.alloc(64 * 1024) });
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > max) throw new InputError(file, `over the ${max}-byte input limit`);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks, total);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new InputError(file, `cannot read: ${err.code ?? err.message}`);
+  } finally {
+    await fh.close();
   }
 }
 
@@ -168,7 +198,7 @@ export async function lintDomainFiles(
   await Promise.all(
     files.map(async (f) => {
       try {
-        models.set(f, parseDomainXml(await readInput(f), f));
+        models.set(f, parseDomainXml(await readInput(f, DEFAULT_MAX_XML_BYTES), f));
       } catch (e) {
         errors.push(problemOf(e, f));
       }
@@ -194,7 +224,7 @@ export async function lintDomainFiles(
 async function lintSimple(
   files: readonly string[],
   lintOne: (buf: Buffer, file: string) => { checks: Record<string, Verdict>; warnings?: readonly string[] },
-  read: (file: string) => Promise<Buffer> = readInput,
+  read: (file: string) => Promise<Buffer>,
 ): Promise<LintResult> {
   const reports: FileReport[] = [];
   const errors: { file: string; problem: string }[] = [];
@@ -211,18 +241,19 @@ async function lintSimple(
 
 const LABEL: Record<Status, string> = { passed: 'pass', failed: 'FAIL', undecided: 'undecided', skipped: 'skip' };
 
+/** Every message names files and quotes their content: printable() escapes control bytes in both. */
 function emit(result: LintResult, format: string, out: Out, host: HostSevFacts = {}): number {
-  for (const e of result.errors) out.stderr(`sevcheck: ${e.file}: ${e.problem}\n`);
+  for (const e of result.errors) out.stderr(`sevcheck: ${printable(e.file)}: ${printable(e.problem)}\n`);
   const hostShown = host.cbitpos !== undefined || host.unavailable ? host : undefined;
   if (format === 'json') {
-    out.stdout(JSON.stringify({ ...(hostShown ? { host: hostShown } : {}), files: result.reports, errors: result.errors }, null, 2) + '\n');
+    out.stdout(printableJson({ ...(hostShown ? { host: hostShown } : {}), files: result.reports, errors: result.errors }) + '\n');
   } else {
-    if (hostShown?.cbitpos !== undefined) out.stdout(`host: cbitpos ${hostShown.cbitpos}, reducedPhysBits ${hostShown.reducedPhysBits} (${hostShown.source ?? 'given'})\n`);
-    else if (host.unavailable) out.stdout(`host: ${host.source}: ${host.unavailable.why}\n`);
+    if (hostShown?.cbitpos !== undefined) out.stdout(`host: cbitpos ${hostShown.cbitpos}, reducedPhysBits ${hostShown.reducedPhysBits} (${printable(hostShown.source ?? 'given')})\n`);
+    else if (host.unavailable) out.stdout(`host: ${printable(host.source ?? '')}: ${printable(host.unavailable.why)}\n`);
     for (const r of result.reports) {
-      out.stdout(`${r.file}\n`);
-      for (const w of r.warnings ?? []) out.stdout(`  warning: ${w}\n`);
-      for (const c of r.checks) out.stdout(`  ${LABEL[c.status].padEnd(9)} ${c.id}: ${c.message}\n`);
+      out.stdout(`${printable(r.file)}\n`);
+      for (const w of r.warnings ?? []) out.stdout(`  warning: ${printable(w)}\n`);
+      for (const c of r.checks) out.stdout(`  ${LABEL[c.status].padEnd(9)} ${c.id}: ${printable(c.message)}\n`);
     }
     const n = (s: Status) => result.reports.reduce((a, r) => a + r.checks.filter((c) => c.status === s).length, 0);
     out.stdout(
@@ -240,14 +271,17 @@ async function guard(out: Out, usage: string, body: () => Promise<number>): Prom
     return await body();
   } catch (e) {
     if (e instanceof UsageError) {
-      out.stderr(`sevcheck: ${e.message}\n`);
+      // one line, like every input error; the usage is in --help
+      const cmd = /sevcheck (lint-\S+)/.exec(usage)?.[1] ?? 'lint-domain';
+      const first = (e.message.split('\n')[0] ?? '').replace(/^(Unknown option '[^']*')\..*$/, '$1'); // node:util parseArgs adds a tutorial
+      out.stderr(`sevcheck: ${printable(first)} (see sevcheck ${cmd} --help)\n`);
       return 2;
     }
     if (e instanceof InputError) {
-      out.stderr(`sevcheck: ${e.source}: ${e.problem}\n`);
+      out.stderr(`sevcheck: ${printable(e.source)}: ${printable(e.problem)}\n`);
       return 2;
     }
-    out.stderr(`sevcheck: ${(e as Error).message ?? String(e)}\n${usage}\n`);
+    out.stderr(`sevcheck: ${printable((e as Error).message ?? String(e))}\n${usage}\n`);
     return 2;
   }
 }
@@ -259,6 +293,8 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
       out.stdout(USAGE_DOMAIN + '\n');
       return 0;
     }
+    const schemaDir = a.values['schema-dir'];
+    if (typeof schemaDir === 'string') checkDir('--schema-dir', schemaDir); // before any file is read (options.ts)
     const host = await resolveHostFacts(a.values);
     const result = await lintDomainFiles(a.files, {
       schemaDir: a.values['schema-dir'] as string | undefined,
@@ -277,10 +313,14 @@ export async function lintPveMain(argv: string[], out: Out): Promise<number> {
       return 0;
     }
     const host = await resolveHostFacts(a.values);
-    const result = await lintSimple(a.files, (buf, f) => {
-      const c = parsePveConfig(buf, f);
-      return { checks: lintPveConfig(c, host), warnings: c.warnings };
-    });
+    const result = await lintSimple(
+      a.files,
+      (buf, f) => {
+        const c = parsePveConfig(buf, f);
+        return { checks: lintPveConfig(c, host), warnings: c.warnings };
+      },
+      (f) => readInput(f, PVE_MAX_BYTES),
+    );
     return emit(result, a.values['format'] as string, out, host);
   });
 }
@@ -303,11 +343,11 @@ export async function lintQemuMain(argv: string[], out: Out): Promise<number> {
     hostFacts(a.values); // validates the flag combination
     if (pid === undefined) {
       const host = await resolveHostFacts(a.values);
-      const result = await lintSimple(a.files, (buf, f) => ({ checks: lintQemuCmdline(parseQemuCmdline(buf, f), host) }));
+      const result = await lintSimple(a.files, (buf, f) => ({ checks: lintQemuCmdline(parseQemuCmdline(buf, f), host) }), (f) => readInput(f, QEMU_CMDLINE_MAX_BYTES));
       return emit(result, a.values['format'] as string, out, host);
     }
     const spec = a.values['host'] as string;
-    const target = openTarget(spec);
+    const target = await openTarget(spec);
     try {
       const path = `/proc/${pid}/cmdline`;
       const label = `${path} on ${spec}`;

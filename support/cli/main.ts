@@ -6,6 +6,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Writable } from 'node:stream';
 import { HarnessError } from '../host/types.js';
+import { printable, printableLines } from '../report/printable.js';
+import { tolerateClosedPipes } from './closed-pipe.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -29,14 +31,34 @@ const STANDALONE: Record<string, { describe: string; load: () => Promise<(argv: 
   'lint-qemu': { describe: 'check a QEMU command line (file or /proc/<pid>/cmdline) for SEV settings', load: async () => (await import('./lint.js')).lintQemuMain },
 };
 
+/** The commands commander parses (each has --help). */
+const SUITE_COMMANDS = ['run', 'record'];
+
 export async function main(argv: string[], io: Io = process): Promise<number> {
+  if (io.stdout === process.stdout) tolerateClosedPipes();
+  // whatever a command prints on stderr, control bytes from a host or a file stay escaped
+  const errOut = (s: string): boolean => io.stderr.write(printableLines(s));
+  const commands = [...SUITE_COMMANDS, ...Object.keys(STANDALONE)];
+  // `sevcheck help <command>` is `sevcheck <command> --help`, for every command
+  if (argv[0] === 'help' && argv[1] !== undefined) {
+    if (!commands.includes(argv[1])) {
+      errOut(`sevcheck: help: unknown command "${printable(argv[1])}" (commands: ${commands.join(', ')})\n`);
+      return 2;
+    }
+    argv = [argv[1], '--help'];
+  }
+  // an unknown command is an error even with --help (commander would print the general help, exit 0)
+  if (argv[0] !== undefined && !argv[0].startsWith('-') && argv[0] !== 'help' && !commands.includes(argv[0])) {
+    errOut(`sevcheck: ${printable(argv[0])}: unknown command (commands: ${commands.join(', ')}; sevcheck --help)\n`);
+    return 2;
+  }
   const standalone = argv[0] !== undefined ? STANDALONE[argv[0]] : undefined;
   if (standalone) {
     try {
       const run = await standalone.load();
-      return await run(argv.slice(1), { stdout: (s) => io.stdout.write(s), stderr: (s) => io.stderr.write(s) });
+      return await run(argv.slice(1), { stdout: (s) => io.stdout.write(s), stderr: errOut });
     } catch (e) {
-      io.stderr.write(`sevcheck ${argv[0]}: ${e instanceof Error ? e.message : String(e)}\n`);
+      errOut(`sevcheck ${argv[0]}: ${printable(e instanceof Error ? e.message : String(e))}\n`);
       return 2;
     }
   }
@@ -44,8 +66,12 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
   const program = new Command('sevcheck')
     .description('Declarative test and compliance harness for AMD SEV virtualization stacks')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: errOut,
+      // a usage error is one line like every other input error: `sevcheck: <problem> (see --help)`
+      outputError: (s, write) => write(`sevcheck: ${s.trim().replace(/^error: /, '').replace(/\.$/, '')} (see sevcheck ${argv[0] && !argv[0].startsWith('-') ? `${argv[0]} ` : ''}--help)\n`),
+    })
     .exitOverride()
     .addHelpText(
       'after',
@@ -100,7 +126,7 @@ Examples:
       },
       io,
     );
-    if (r.error) io.stderr.write(`sevcheck: ${r.error}\n`);
+    if (r.error) io.stderr.write(`sevcheck: ${printable(r.error)}\n`);
     exitCode = r.exitCode;
   });
 
@@ -108,13 +134,13 @@ Examples:
     program
       .command('record')
       .description('run the suite against a live host and save everything it read as a fixture host')
-      .requiredOption('--out <dir>', 'fixture directory to write (fixtures/hosts/<name>)')
+      .requiredOption('--out <dir>', 'fixture directory to write (fixtures/hosts/<name>): new or empty, or replaced whole with --force')
+      .option('--force', 'replace a non-empty --out directory whole (never merged into it)')
       .option('--name <name>', 'host name for host.json (default: the directory name)')
       .option('--reports <dir>', 'where to write the reports of the recording run', 'reports'),
   ).action(async (o) => {
     const { runSuite } = await import('./run.js');
     const { basename, resolve } = await import('node:path');
-    if (String(o.host).startsWith('fixture:')) io.stderr.write('sevcheck: note: re-recording a fixture host\n');
     const r = await runSuite(
       {
         host: o.host,
@@ -122,15 +148,19 @@ Examples:
         tags: o.tags,
         format: 'pretty',
         outDir: o.reports,
+        outOption: '--reports',
         ssh: { options: o.sshOption, identityFile: o.sshIdentity },
-        recordTo: { dir: resolve(o.out), name: o.name ?? basename(resolve(o.out)) },
+        recordTo: { dir: o.out, name: o.name ?? basename(resolve(o.out)), force: Boolean(o.force) },
         launch: { bundle: o.launch, vectors: o.vectors },
         amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
       },
       io,
     );
-    if (r.error) io.stderr.write(`sevcheck: ${r.error}\n`);
-    else io.stdout.write(`recorded ${o.host} into ${resolve(o.out)}\n`);
+    if (r.error) io.stderr.write(`sevcheck: ${printable(r.error)}\n`);
+    else {
+      if (String(o.host).startsWith('fixture:')) io.stderr.write('sevcheck: note: re-recorded a fixture host\n');
+      io.stdout.write(`recorded ${printable(o.host)} into ${printable(resolve(o.out))}\n`);
+    }
     exitCode = r.exitCode === 2 ? 2 : 0;
   });
 
@@ -143,10 +173,10 @@ Examples:
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof HarnessError) {
-      io.stderr.write(`sevcheck: ${e.message}\n`);
+      io.stderr.write(`sevcheck: ${printable(e.message)}\n`);
       return 2;
     }
-    io.stderr.write(`sevcheck: internal error: ${e instanceof Error ? e.message : String(e)} (please report this as a bug)\n`);
+    io.stderr.write(`sevcheck: internal error: ${printable(e instanceof Error ? e.message : String(e))} (please report this as a bug)\n`);
     if (process.env.SEVCHECK_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);
     return 2;
   }

@@ -5,12 +5,15 @@
  * `measure` entry of main.ts's STANDALONE table: 0 ok, 2 bad input, one `sevcheck measure: ...` line.
  */
 import { measureMain } from './measure.js';
+import { tolerateClosedPipes } from './closed-pipe.js';
+import { printable, printableLines } from '../report/printable.js';
 
 export async function runMeasure(argv: string[]): Promise<number> {
+  tolerateClosedPipes();
   try {
-    return await measureMain(argv, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+    return await measureMain(argv, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(printableLines(s)) });
   } catch (e) {
-    process.stderr.write(`sevcheck measure: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`sevcheck measure: ${printable(e instanceof Error ? e.message : String(e))}\n`);
     return 2;
   }
 }

@@ -3,25 +3,26 @@
  * JavaScript API, write the reports, and turn the verdicts into an exit code
  * (0 compliant, 1 compliance failures, 2 harness or input error).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Envelope } from '@cucumber/messages';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
-import { HarnessError, type Host } from '../host/types.js';
-import { openHost } from '../host/target.js';
-import { SshHost, type SshOptions } from '../host/ssh-host.js';
-import { RecordingHost } from '../host/recording-host.js';
-import { CountingHost } from '../host/counting-host.js';
-import { createRunContext, setRunContext } from '../run-context.js';
+import { HarnessError } from '../host/types.js';
+import { openTarget, type Target } from '../host/target.js';
+import type { SshOptions } from '../host/ssh-host.js';
+import { createRunContext, registerRun, releaseRun } from '../run-context.js';
 import type { AmdCertOptions } from '../host/kds-fetch.js';
-import { checkLaunchOptions, type LaunchOptions } from '../launch/bundle.js';
+import type { LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type Results } from '../report/results.js';
 import { consoleSummary, summaryMarkdown } from '../report/summary.js';
 import { junitXml } from '../report/junit.js';
 import { ROOT } from './paths.js';
 import { forThisBuild } from './prebuilt.js';
+import { printable, printableJson } from '../report/printable.js';
+import { checkSuiteOptions } from './options.js';
+import { commitStage, discardStage, openStage, type Stage } from './staging.js';
 
 export interface SuiteOptions {
   readonly host: string;
@@ -29,10 +30,12 @@ export interface SuiteOptions {
   readonly tags?: string | undefined;
   readonly format: 'pretty' | 'json';
   readonly outDir: string;
+  /** the option that named outDir, for messages (`--out` for run, `--reports` for record) */
+  readonly outOption?: string;
   readonly failOnUndecided?: boolean;
   readonly ssh?: SshOptions;
-  /** `sevcheck record`: write what was read as a fixture host here */
-  readonly recordTo?: { dir: string; name: string } | undefined;
+  /** `sevcheck record`: write what was read as a fixture host here; `force` replaces a non-empty dir */
+  readonly recordTo?: { dir: string; name: string; force?: boolean | undefined } | undefined;
   /** reports/ files; false for meta-tests that only want results */
   readonly writeReports?: boolean;
   /** --launch DIR, --vectors DIR (launch layer: the guest owner's launch bundle, docs/launch.md) */
@@ -55,30 +58,47 @@ export interface SuiteOutcome {
 const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
 export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOutcome> {
-  let host: Host | undefined;
+  const write = opts.writeReports !== false;
+  const readLog = process.env.SEVCHECK_READ_LOG;
+  let target: Target | undefined;
+  let reports: Stage | undefined;
+  let fixture: Stage | undefined;
+  let run: string | undefined;
   try {
-    host = openHost(opts.host, { ssh: opts.ssh ?? {}, fixture: { warn: (m) => io.stderr.write(`sevcheck: warning: ${m}\n`) } });
-    if (host instanceof SshHost) await host.connect();
-    const described = await host.describe();
+    // 1. every option, before anything is opened, run or written
+    checkSuiteOptions({
+      tags: opts.tags,
+      reports: write ? { dir: opts.outDir, option: opts.outOption ?? '--out' } : undefined,
+      recordTo: opts.recordTo,
+      launchBundle: opts.launch?.bundle,
+      vectors: opts.launch?.vectors,
+      amdCerts: opts.amdCerts?.amdCertsDir,
+      kdsCache: opts.amdCerts?.kdsCacheDir,
+      kdsUrl: opts.amdCerts?.kdsUrl,
+      sshIdentity: opts.ssh?.identityFile,
+    });
+    // 2. where the results go: staging directories, which also prove the places are writable
+    if (write) reports = await openStage(opts.outOption ?? '--out', opts.outDir);
+    if (opts.recordTo) fixture = await openStage('--out', opts.recordTo.dir);
+    // 3. the target, opened (an unreachable host stops here)
+    target = await openTarget(opts.host, {
+      ssh: opts.ssh ?? {},
+      fixture: { warn: (m) => io.stderr.write(`sevcheck: warning: ${printable(m)}\n`) },
+      record: opts.recordTo !== undefined,
+      count: Boolean(readLog),
+    });
+    const described = await target.host.describe();
     const profile: Profile = parseProfile(opts.profile ?? described.profile ?? 'sev', opts.profile ? '--profile' : `${opts.host} host.json profile`);
-    const recorder = opts.recordTo ? new RecordingHost(host) : undefined;
-    const readLog = process.env.SEVCHECK_READ_LOG;
-    const counter = readLog ? new CountingHost(recorder ?? host) : undefined;
-    if (opts.launch) checkLaunchOptions(opts.launch);
-    const ctx = createRunContext(counter ?? recorder ?? host, profile, opts.launch, { amdCerts: opts.amdCerts });
+    const ctx = createRunContext(target.host, profile, opts.launch, { amdCerts: opts.amdCerts });
     // the launch bundle is input: a broken one stops the run here (exit 2), before any check runs
-    // or any report is written, never as failed launch checks
+    // or any report is committed, never as failed launch checks
     await ctx.probes.launch.bundle();
+    run = registerRun(ctx);
 
-    const outDir = resolve(opts.outDir);
-    const write = opts.writeReports !== false;
-    if (write) await mkdir(outDir, { recursive: true });
     const format: Array<string | [string, string]> = [];
     if (opts.format === 'pretty') format.push('pretty');
-    if (write) {
-      // junit.xml is written from the verdicts below (support/report/junit.ts), not by cucumber
-      format.push(['html', resolve(outDir, 'cucumber.html')], ['message', resolve(outDir, 'messages.ndjson')]);
-    }
+    // junit.xml is written from the verdicts below (support/report/junit.ts), not by cucumber
+    if (reports) format.push(['html', resolve(reports.dir, 'cucumber.html')], ['message', resolve(reports.dir, 'messages.ndjson')]);
     const environment = {
       cwd: ROOT,
       stdout: opts.format === 'pretty' ? io.stdout : sink(),
@@ -92,7 +112,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
         provided: {
           format,
           tags: opts.tags ?? '',
-          worldParameters: { host: opts.host, profile },
+          worldParameters: { host: opts.host, profile, run },
         },
       },
       environment,
@@ -100,32 +120,42 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     const envelopes: Envelope[] = [];
     await runCucumber(forThisBuild(runConfiguration), environment, (e) => envelopes.push(e));
 
-    const { results, problems } = collectResults(envelopes, { host: described.name, target: host.target, profile });
-    if (write) {
-      await writeFile(resolve(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-      await writeFile(resolve(outDir, 'summary.md'), summaryMarkdown(results));
-      await writeFile(resolve(outDir, 'junit.xml'), junitXml(results));
-    }
-    if (counter && readLog) await writeFile(readLog, `${JSON.stringify(Object.fromEntries(counter.counts), null, 2)}\n`);
-    if (recorder && opts.recordTo) await recorder.writeFixture(opts.recordTo.dir, { name: opts.recordTo.name, profile });
-
-    if (opts.format === 'json') io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-    else io.stdout.write(`\n${consoleSummary(results, Boolean(io.stdout.isTTY))}${write ? `reports: ${outDir}\n` : ''}`);
-
+    const { results, problems } = collectResults(envelopes, { host: printable(described.name), target: printable(target.host.target), profile });
     const harness =
       ctx.fatal?.message ??
       (problems.undefinedSteps.length ? `features and steps disagree: ${problems.undefinedSteps.join('; ')}` : undefined) ??
-      (problems.untagged.length ? `scenarios without an @check:<id> tag: ${problems.untagged.join('; ')}` : undefined);
-    if (harness) return { exitCode: 2, results, error: harness };
-    if (results.checks.length === 0) return { exitCode: 2, results, error: `no checks ran (tag expression "${opts.tags ?? ''}" matched nothing)` };
+      (problems.untagged.length ? `scenarios without an @check:<id> tag: ${problems.untagged.join('; ')}` : undefined) ??
+      (results.checks.length === 0 ? `no checks ran (tag expression "${opts.tags ?? ''}" matched nothing)` : undefined);
     const failedAny = results.checks.some((c) => c.status === 'failed');
     const undecidedAny = results.checks.some((c) => c.status === 'undecided');
-    return { exitCode: failedAny || (opts.failOnUndecided && undecidedAny) ? 1 : 0, results, error: undefined };
+    const exitCode = harness ? 2 : failedAny || (opts.failOnUndecided && undecidedAny) ? 1 : 0;
+
+    if (target.counter && readLog) await writeFile(readLog, `${JSON.stringify(Object.fromEntries(target.counter.counts), null, 2)}\n`);
+    // 4. a finished run replaces the previous report set / recording whole; a harness error
+    //    (exit 2) leaves them as they were
+    if (reports && !harness) {
+      await writeFile(resolve(reports.dir, 'results.json'), `${printableJson(results)}\n`);
+      await writeFile(resolve(reports.dir, 'summary.md'), summaryMarkdown(results));
+      await writeFile(resolve(reports.dir, 'junit.xml'), junitXml(results));
+      await commitStage(reports);
+      reports = undefined;
+    }
+    if (fixture && target.recorder && opts.recordTo && !harness) {
+      await target.recorder.writeFixture(fixture.dir, { name: opts.recordTo.name, profile });
+      await commitStage(fixture);
+      fixture = undefined;
+    }
+
+    if (opts.format === 'json') io.stdout.write(`${printableJson(results)}\n`);
+    else io.stdout.write(`\n${consoleSummary(results, Boolean(io.stdout.isTTY))}${write && !harness ? `reports: ${opts.outDir}\n` : ''}`);
+    return { exitCode, results, error: harness };
   } catch (e) {
     if (e instanceof HarnessError) return { exitCode: 2, results: undefined, error: e.message };
     throw e;
   } finally {
-    setRunContext(undefined);
-    await host?.close().catch(() => undefined);
+    await releaseRun(run);
+    await discardStage(reports);
+    await discardStage(fixture);
+    await target?.close().catch(() => undefined);
   }
 }

@@ -43,8 +43,21 @@ export interface QemuCmdline {
   readonly incoming: boolean;
 }
 
+/**
+ * The largest command line a process can have: execve(2) takes at most min(RLIMIT_STACK / 4,
+ * _STK_LIM / 4 * 3) bytes of argv + envp strings, _STK_LIM being 8 MiB (Linux fs/exec.c
+ * bprm_stack_limits(), since "exec: Limit arg stack to at most 75% of _STK_LIM", da029c11e6b1;
+ * include/uapi/linux/resource.h _STK_LIM). Anything longer is not a QEMU command line, and
+ * parsing it would cost seconds and gigabytes (a 50 MB file: 6.8 s, 1.9 GB).
+ */
+export const QEMU_CMDLINE_MAX_BYTES = 6 * 1024 * 1024;
+
 /** Turn raw bytes into argv: NUL-separated if any NUL is present, else shell-like words. */
 export function splitCmdline(input: string | Buffer, source: string): string[] {
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
+  if (size > QEMU_CMDLINE_MAX_BYTES) {
+    throw new InputError(source, `${size} bytes, over the ${QEMU_CMDLINE_MAX_BYTES}-byte limit of a process's arguments (Linux execve): not a QEMU command line`);
+  }
   const text = typeof input === 'string' ? input : input.toString('utf8');
   if (text.trim() === '') throw new InputError(source, 'empty command line');
   if (text.includes('\u0000')) return text.split('\u0000').filter((s, i, a) => !(s === '' && i === a.length - 1));

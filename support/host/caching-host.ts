@@ -40,6 +40,9 @@ export class CachingHost implements Host {
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     return this.memo.once(`qmp\0${command}\0${JSON.stringify(args ?? {})}`, () => this.inner.qmp(command, args));
   }
+  open(): Promise<void> {
+    return this.inner.open();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

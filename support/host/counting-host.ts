@@ -50,6 +50,9 @@ export class CountingHost implements Host {
     this.count(`qmp ${command} ${JSON.stringify(args ?? {})}`);
     return this.inner.qmp(command, args);
   }
+  open(): Promise<void> {
+    return this.inner.open();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -368,5 +368,6 @@ export class FixtureHost implements Host {
     return r;
   }
 
+  async open(): Promise<void> {}
   async close(): Promise<void> {}
 }

@@ -144,5 +144,6 @@ export class LocalHost implements Host {
     return this.qmpProbe.reply(command, args);
   }
 
+  async open(): Promise<void> {}
   async close(): Promise<void> {}
 }

@@ -84,6 +84,9 @@ export class RecordingHost implements Host {
       if (args === undefined) this.qmpReplies.set(command, r);
     });
   }
+  open(): Promise<void> {
+    return this.inner.open();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

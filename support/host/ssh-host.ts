@@ -136,7 +136,12 @@ export class SshHost implements Host {
   }
 
   /** Fail fast (exit 2) when the host cannot be reached, before any check runs. */
-  connect(): Promise<void> {
+  open(): Promise<void> {
+    return this.connect();
+  }
+
+  /** The multiplexed connection every read goes through, made once (by open(), or the first read). */
+  private connect(): Promise<void> {
     this.connected ??= this.remote(['true'], 20_000).then(() => undefined);
     return this.connected;
   }

@@ -70,6 +70,13 @@ export interface Host {
   cpuid(leaf: number, cpu?: number): Promise<CpuidRegs>;
   /** One QMP command against the host's QEMU. Throws HostError NOT_RECORDED / UNSUPPORTED. */
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply>;
+  /**
+   * Make the host ready before the first read: the ssh backend connects here (unreachable = a
+   * HarnessError, exit 2, before any check runs); local and fixture have nothing to do. Wrappers
+   * pass it on. Called once, by openTarget (target.ts).
+   */
+  open(): Promise<void>;
+  /** Release what open() took (the ssh control connection, its socket directory). */
   close(): Promise<void>;
 }
 

@@ -57,6 +57,7 @@ class MemHost implements Host {
   async qmp(): Promise<never> {
     throw new HostError('UNSUPPORTED', 'qmp', 'no');
   }
+  async open() {}
   async close() {}
 }
 

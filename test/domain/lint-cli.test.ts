@@ -56,10 +56,16 @@ describe('sevcheck lint-domain', () => {
     expect(j.files[0]!.checks.find((c) => c.id === 'domain.cbitpos.matches-host')!.status).toBe('failed');
     expect(j.files[0]!.checks.map((c) => c.id)[0]).toBe('domain.schema-valid');
   });
-  it('--schema-dir pointing nowhere makes schema undecided, not failed', async () => {
-    const r = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--schema-dir', '/nonexistent', ...host]);
+  it('--schema-dir without domain.rng makes schema undecided, not failed', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'sevcheck-noschema-'));
+    const r = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--schema-dir', empty, ...host]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/undecided domain\.schema-valid: undecided: libvirt schema \/nonexistent\/domain\.rng not found/);
+    expect(r.stdout).toMatch(/undecided domain\.schema-valid: undecided: libvirt schema \/.*sevcheck-noschema-\w+\/domain\.rng not found/);
+  });
+  it('--schema-dir that does not exist is an input error (exit 2, one line)', async () => {
+    const r = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--schema-dir', '/nonexistent', ...host]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('sevcheck: --schema-dir /nonexistent: no such directory\n');
   });
   it.each([
     [[], /no FILE given/],
