@@ -28,16 +28,6 @@ export interface LaunchOptions {
   readonly vectors?: string | undefined;
 }
 
-/** Fail fast (exit 2) on a --launch or --vectors directory that is not one. */
-export function checkLaunchOptions(o: LaunchOptions): void {
-  if (o.bundle !== undefined && !existsSync(join(resolve(o.bundle), BUNDLE_FILE))) {
-    throw new HarnessError(`--launch ${o.bundle}: no ${BUNDLE_FILE} there (a launch bundle is a directory with ${BUNDLE_FILE}, docs/launch.md)`);
-  }
-  if (o.vectors !== undefined && !(existsSync(o.vectors) && statSync(o.vectors).isDirectory())) {
-    throw new HarnessError(`--vectors ${o.vectors}: not a directory`);
-  }
-}
-
 /** A file named in launch.json: `label` is how launch.json wrote it, `path` where it was found. */
 export interface FileRef {
   readonly label: string;
