@@ -70,16 +70,27 @@ export function parsePasswd(text: string, source = '/etc/passwd'): ParseResult<A
   return ok({ source, entries, hasNisCompat }, notes);
 }
 
-function parsePasswdLine(line: string): Omit<PasswdEntry, 'line'> | string {
+/**
+ * The first three fields both files share, name:password:ID, as the LINE_PARSER macros read them:
+ * the ID through strtou32(), then ":" or the end of the line.
+ */
+function nameAndId(line: string, what: 'user' | 'group', id: 'uid' | 'gid'): { name: string; value: number; rest: string } | string {
   const c1 = line.indexOf(':');
-  if (c1 < 0) return 'no ":" after the user name';
+  if (c1 < 0) return `no ":" after the ${what} name`;
   const name = line.slice(0, c1);
-  if (name === '') return 'empty user name';
+  if (name === '') return `empty ${what} name`;
   const c2 = line.indexOf(':', c1 + 1);
-  if (c2 < 0) return 'no UID field';
-  const uidText = line.slice(c2 + 1);
-  const u = strtou32(uidText);
-  if (!u || (u.rest !== '' && !u.rest.startsWith(':'))) return `uid '${uidText.split(':')[0]}' is not a number`;
+  if (c2 < 0) return `no ${id.toUpperCase()} field`;
+  const text = line.slice(c2 + 1);
+  const n = strtou32(text);
+  if (!n || (n.rest !== '' && !n.rest.startsWith(':'))) return `${id} '${text.split(':')[0]}' is not a number`;
+  return { name, value: n.value, rest: n.rest };
+}
+
+function parsePasswdLine(line: string): Omit<PasswdEntry, 'line'> | string {
+  const u = nameAndId(line, 'user', 'uid');
+  if (typeof u === 'string') return u;
+  const name = u.name;
   const gidText = u.rest.slice(1);
   const g = u.rest === '' ? undefined : strtou32(gidText);
   if (!g || (g.rest !== '' && !g.rest.startsWith(':'))) return u.rest === '' ? 'no GID field' : `gid '${gidText.split(':')[0]}' is not a number`;
@@ -146,15 +157,9 @@ function strtou32(s: string): { value: number; rest: string } | undefined {
 
 /** One group line through glibc's parser; a string says why glibc skips it. */
 function parseGroupLine(line: string): Omit<GroupEntry, 'line'> | string {
-  const c1 = line.indexOf(':');
-  if (c1 < 0) return 'no ":" after the group name';
-  const name = line.slice(0, c1);
-  if (name === '') return 'empty group name';
-  const afterPw = line.indexOf(':', c1 + 1);
-  if (afterPw < 0) return 'no GID field';
-  const gidText = line.slice(afterPw + 1);
-  const g = strtou32(gidText);
-  if (!g || (g.rest !== '' && !g.rest.startsWith(':'))) return `gid '${gidText.split(':')[0]}' is not a number`;
+  const g = nameAndId(line, 'group', 'gid');
+  if (typeof g === 'string') return g;
+  const name = g.name;
   const list = g.rest.startsWith(':') ? g.rest.slice(1) : '';
   const members = list
     .split(',')
