@@ -14,7 +14,17 @@ export interface CheckResult {
   readonly scenario: string;
   readonly feature: string;
   readonly message: string;
+  /** a failed check's parts of `message` (support/verdict.ts): what was found (with its source), what was expected, the fix */
+  readonly found?: string;
+  readonly expected?: string;
+  readonly fix?: string;
+  /** an undecided or skipped check's reason (`message` without its "undecided: " / "skipped: ") */
+  readonly reason?: string;
 }
+
+/** The fields of a verdict kept beside `message`, in the order results.json shows them. */
+export const VERDICT_FIELDS = ['found', 'expected', 'fix', 'reason'] as const;
+type VerdictFields = Partial<Record<(typeof VERDICT_FIELDS)[number], string>>;
 
 export interface Results {
   readonly host: string;
@@ -39,7 +49,7 @@ export function collectResults(
   const pickles = new Map<string, { name: string; uri: string; tags: string[] }>();
   const testCases = new Map<string, string>(); // testCase.id -> pickleId
   const started = new Map<string, string>(); // testCaseStarted.id -> testCase.id
-  const verdicts = new Map<string, { status: Status; message: string; check?: string }>();
+  const verdicts = new Map<string, { status: Status; message: string; check?: string } & VerdictFields>();
   const badSteps = new Map<string, string>(); // testCaseStarted.id -> status
   let startedAt = '';
   let t0 = 0;
@@ -73,12 +83,15 @@ export function collectResults(
       continue;
     }
     const v = verdicts.get(startedId);
+    const fields: VerdictFields = {};
+    for (const k of VERDICT_FIELDS) if (typeof v?.[k] === 'string') fields[k] = v[k];
     checks.push({
       id,
       status: v?.status ?? 'failed',
       scenario: pickle.name,
       feature: pickle.uri,
       message: v?.message ?? (bad ? `harness error: ${bad} step` : 'harness error: no verdict'),
+      ...fields,
     });
   }
   return {
