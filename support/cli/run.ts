@@ -8,14 +8,14 @@ import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Envelope } from '@cucumber/messages';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
-import { HarnessError } from '../host/types.js';
+import { HarnessError, type HostDescription } from '../host/types.js';
 import { openTarget, type Target } from '../host/target.js';
 import type { SshOptions } from '../host/ssh-host.js';
 import { createRunContext, registerRun, releaseRun } from '../run-context.js';
 import type { AmdCertOptions } from '../host/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
-import { collectResults, type Results } from '../report/results.js';
+import { collectResults, type HostInfo, type Results } from '../report/results.js';
 import { consoleSummary } from '../report/summary.js';
 import { CUCUMBER_REPORTS, WRITERS } from '../report/writers.js';
 import { ROOT } from './paths.js';
@@ -122,7 +122,8 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     const envelopes: Envelope[] = [];
     await runCucumber(forThisBuild(runConfiguration), environment, (e) => envelopes.push(e));
 
-    const { results, problems } = collectResults(envelopes, { host: printable(described.name), target: printable(target.host.target), profile });
+    const hostInfo = describeHost(described, await ctx.probes.host.known());
+    const { results, problems } = collectResults(envelopes, { host: printable(described.name), target: printable(target.host.target), profile, ...(hostInfo ? { hostInfo } : {}) });
     const harness =
       ctx.fatal?.message ??
       (problems.undefinedSteps.length ? `features and steps disagree: ${problems.undefinedSteps.join('; ')}` : undefined) ??
@@ -159,4 +160,17 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     await discardStage(fixture);
     await target?.close().catch(() => undefined);
   }
+}
+
+/** results.json hostInfo: host.json's distro and kernel, else what the run read; undefined when nothing is known. */
+function describeHost(d: HostDescription, read: { kernel?: string; cpuModel?: string; sevGeneration?: string }): HostInfo | undefined {
+  const info: Record<string, string> = {};
+  const set = (k: keyof HostInfo, v: string | undefined): void => {
+    if (v) info[k] = printable(v);
+  };
+  set('distro', d.distro);
+  set('kernel', d.kernel ?? read.kernel);
+  set('cpuModel', read.cpuModel);
+  set('sevGeneration', read.sevGeneration);
+  return Object.keys(info).length ? (info as HostInfo) : undefined;
 }

@@ -26,10 +26,23 @@ export interface CheckResult {
 export const VERDICT_FIELDS = ['found', 'expected', 'fix', 'reason'] as const;
 type VerdictFields = Partial<Record<(typeof VERDICT_FIELDS)[number], string>>;
 
+/** What is known of the checked machine, for a report's host line; each field only where known. */
+export interface HostInfo {
+  /** host.json `distro` of a fixture */
+  readonly distro?: string;
+  /** host.json `kernel`, else the kernel release the run read (/proc/sys/kernel/osrelease) */
+  readonly kernel?: string;
+  /** /proc/cpuinfo `model name`, when the run read it */
+  readonly cpuModel?: string;
+  /** the AMD processor generation (milan, genoa, turin, venice) from /proc/cpuinfo family and model */
+  readonly sevGeneration?: string;
+}
+
 export interface Results {
   readonly host: string;
   readonly target: string;
   readonly profile: string;
+  readonly hostInfo?: HostInfo;
   readonly startedAt: string;
   readonly durationMs: number;
   readonly checks: CheckResult[];
@@ -44,7 +57,7 @@ export interface RunProblems {
 
 export function collectResults(
   envelopes: readonly Envelope[],
-  meta: { host: string; target: string; profile: string },
+  meta: { host: string; target: string; profile: string; hostInfo?: HostInfo },
 ): { results: Results; problems: RunProblems } {
   const pickles = new Map<string, { name: string; uri: string; tags: string[] }>();
   const testCases = new Map<string, string>(); // testCase.id -> pickleId
