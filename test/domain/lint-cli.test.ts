@@ -55,6 +55,8 @@ describe('sevcheck lint-domain', () => {
     const j = JSON.parse(r.stdout) as { files: { file: string; checks: { id: string; status: string }[] }[] };
     expect(j.files[0]!.checks.find((c) => c.id === 'domain.cbitpos.matches-host')!.status).toBe('failed');
     expect(j.files[0]!.checks.map((c) => c.id)[0]).toBe('domain.schema-valid');
+    // the verdict fields, as in results.json: a failure's found / expected / fix
+    expect(j.files[0]!.checks.find((c) => c.id === 'domain.cbitpos.matches-host')).toMatchObject({ found: expect.stringMatching(/cbitpos 47/), expected: expect.any(String), fix: expect.any(String) });
   });
   it('--schema-dir without domain.rng makes schema undecided, not failed', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'sevcheck-noschema-'));
