@@ -15,4 +15,13 @@ export class Memo {
     }
     return p;
   }
+
+  /**
+   * What an earlier `once` for `key` gave, without starting any work: undefined when nothing
+   * asked for it yet or it failed. For describing a host from facts the run already read.
+   */
+  async peek<T>(key: string): Promise<T | undefined> {
+    const p = this.promises.get(key) as Promise<T> | undefined;
+    return p ? p.catch(() => undefined) : undefined;
+  }
 }

@@ -6,34 +6,69 @@
  * - failed:    the host violates it (message: what was found, what was expected, and the fix)
  * - undecided: the host could not be asked (file unreadable, command/leaf not recorded, privilege)
  * - skipped:   the check does not apply (profile does not require the feature, layer absent)
+ *
+ * The parts a message is made of are kept as fields beside it (`found`, `expected`, `fix` of a
+ * failure; `reason` of an undecided or skipped check), so that every report reads them instead of
+ * splitting `message` (docs/results.md).
  */
 import { printable } from './report/printable.js';
 
 export type Status = 'passed' | 'failed' | 'undecided' | 'skipped';
 
-export interface Verdict {
-  readonly status: Status;
+export interface PassedVerdict {
+  readonly status: 'passed';
   readonly message: string;
 }
 
-// Messages quote what a host or an input file said; printable() escapes its control bytes here,
-// once, so that no console line, report or JUnit file gets them raw (report/printable.ts).
+export interface FailedVerdict {
+  readonly status: 'failed';
+  /** `found <found>; expected <expected>; fix: <fix>` */
+  readonly message: string;
+  /** what the host has, with its source (file:line, command, register) */
+  readonly found: string;
+  readonly expected: string;
+  /** a command or config line a person can paste */
+  readonly fix: string;
+}
 
-export function passed(message: string): Verdict {
+export interface UndecidedVerdict {
+  readonly status: 'undecided';
+  /** `undecided: <reason>` */
+  readonly message: string;
+  readonly reason: string;
+}
+
+export interface SkippedVerdict {
+  readonly status: 'skipped';
+  /** `skipped: <reason>` */
+  readonly message: string;
+  readonly reason: string;
+}
+
+export type Verdict = PassedVerdict | FailedVerdict | UndecidedVerdict | SkippedVerdict;
+
+// Messages quote what a host or an input file said; printable() escapes its control bytes here,
+// once, so that no console line, report or JUnit file gets them raw (report/printable.ts). The
+// fields get the same escaping: each is exactly its part of the message.
+
+export function passed(message: string): PassedVerdict {
   return { status: 'passed', message: printable(message) };
 }
 
 /** A failure always says what was found, what was expected, and how to fix it. */
-export function failed(found: string, expected: string, fix: string): Verdict {
-  return { status: 'failed', message: printable(`found ${found}; expected ${expected}; fix: ${fix}`) };
+export function failed(found: string, expected: string, fix: string): FailedVerdict {
+  const [f, e, x] = [printable(found), printable(expected), printable(fix)];
+  return { status: 'failed', message: `found ${f}; expected ${e}; fix: ${x}`, found: f, expected: e, fix: x };
 }
 
-export function undecided(reason: string): Verdict {
-  return { status: 'undecided', message: printable(`undecided: ${reason}`) };
+export function undecided(reason: string): UndecidedVerdict {
+  const r = printable(reason);
+  return { status: 'undecided', message: `undecided: ${r}`, reason: r };
 }
 
-export function skipped(reason: string): Verdict {
-  return { status: 'skipped', message: printable(`skipped: ${reason}`) };
+export function skipped(reason: string): SkippedVerdict {
+  const r = printable(reason);
+  return { status: 'skipped', message: `skipped: ${r}`, reason: r };
 }
 
 /** Worst first: used to fold several scenarios of one check id into one verdict. */

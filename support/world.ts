@@ -71,6 +71,8 @@ export class SevWorld extends World<SevWorldParameters> {
   record(verdict: Verdict): StepOutcome {
     if (this.verdict) throw new Error(`harness defect: scenario for ${this.checkId ?? '(no check id)'} decided twice`);
     this.verdict = verdict;
+    // the whole verdict: status, message and its fields (found/expected/fix, reason), which
+    // report/results.ts copies into results.json for every writer to read
     this.attach(JSON.stringify({ check: this.checkId, ...verdict }), VERDICT_MEDIA_TYPE);
     switch (verdict.status) {
       case 'passed':

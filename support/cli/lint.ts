@@ -239,7 +239,8 @@ async function lintSimple(
   return { reports, errors };
 }
 
-const LABEL: Record<Status, string> = { passed: 'pass', failed: 'FAIL', undecided: 'undecided', skipped: 'skip' };
+/** One vocabulary in every command and report: the status words themselves (issue 14). */
+const LABEL: Record<Status, string> = { passed: 'passed', failed: 'failed', undecided: 'undecided', skipped: 'skipped' };
 
 /** Every message names files and quotes their content: printable() escapes control bytes in both. */
 function emit(result: LintResult, format: string, out: Out, host: HostSevFacts = {}): number {

@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import { HarnessError } from '../host/types.js';
 import { printable, printableLines } from '../report/printable.js';
 import { tolerateClosedPipes } from './closed-pipe.js';
+import { REPORT_FILES, WRITERS } from '../report/writers.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -107,8 +108,8 @@ Examples:
     program
       .command('run')
       .description('run the compliance suite against a host and write reports')
-      .addOption(new Option('--format <format>', 'console output').choices(['pretty', 'json']).default('pretty'))
-      .option('--out <dir>', 'report directory (results.json, summary.md, junit.xml, cucumber.html, messages.ndjson)', 'reports')
+      .addOption(new Option('--format <format>', 'console output: pretty, or one report on stdout').choices(['pretty', ...Object.keys(WRITERS)]).default('pretty'))
+      .option('--out <dir>', `report directory (${REPORT_FILES.join(', ')})`, 'reports')
       .option('--fail-on-undecided', 'exit 1 when any check is undecided, not only when one failed'),
   ).action(async (o) => {
     const { runSuite } = await import('./run.js');

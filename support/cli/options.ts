@@ -8,7 +8,7 @@ import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import parseTagExpression from '@cucumber/tag-expressions';
 import { InputError } from '../errors.js';
-import { REPORT_FILES } from './staging.js';
+import { REPORT_FILES } from '../report/writers.js';
 
 export interface OptionsToCheck {
   readonly tags?: string | undefined;

@@ -8,19 +8,19 @@ import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Envelope } from '@cucumber/messages';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
-import { HarnessError } from '../host/types.js';
+import { HarnessError, type HostDescription } from '../host/types.js';
 import { openTarget, type Target } from '../host/target.js';
 import type { SshOptions } from '../host/ssh-host.js';
 import { createRunContext, registerRun, releaseRun } from '../run-context.js';
 import type { AmdCertOptions } from '../host/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
-import { collectResults, type Results } from '../report/results.js';
-import { consoleSummary, summaryMarkdown } from '../report/summary.js';
-import { junitXml } from '../report/junit.js';
+import { collectResults, type HostInfo, type Results } from '../report/results.js';
+import { consoleSummary } from '../report/summary.js';
+import { CUCUMBER_REPORTS, WRITERS } from '../report/writers.js';
 import { ROOT } from './paths.js';
 import { forThisBuild } from './prebuilt.js';
-import { printable, printableJson } from '../report/printable.js';
+import { printable } from '../report/printable.js';
 import { checkSuiteOptions } from './options.js';
 import { commitStage, discardStage, openStage, type Stage } from './staging.js';
 
@@ -28,7 +28,8 @@ export interface SuiteOptions {
   readonly host: string;
   readonly profile?: string | undefined;
   readonly tags?: string | undefined;
-  readonly format: 'pretty' | 'json';
+  /** 'pretty': cucumber's pretty formatter and the summary; else a report writer's name (report/writers.ts) printed on stdout */
+  readonly format: string;
   readonly outDir: string;
   /** the option that named outDir, for messages (`--out` for run, `--reports` for record) */
   readonly outOption?: string;
@@ -97,8 +98,9 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
 
     const format: Array<string | [string, string]> = [];
     if (opts.format === 'pretty') format.push('pretty');
-    // junit.xml is written from the verdicts below (support/report/junit.ts), not by cucumber
-    if (reports) format.push(['html', resolve(reports.dir, 'cucumber.html')], ['message', resolve(reports.dir, 'messages.ndjson')]);
+    // sevcheck's own reports (report/writers.ts WRITERS) are written from the verdicts below;
+    // cucumber's formatters write only the Gherkin page and the message stream
+    if (reports) for (const [formatter, file] of Object.entries(CUCUMBER_REPORTS)) format.push([formatter, resolve(reports.dir, file)]);
     const environment = {
       cwd: ROOT,
       stdout: opts.format === 'pretty' ? io.stdout : sink(),
@@ -120,7 +122,8 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     const envelopes: Envelope[] = [];
     await runCucumber(forThisBuild(runConfiguration), environment, (e) => envelopes.push(e));
 
-    const { results, problems } = collectResults(envelopes, { host: printable(described.name), target: printable(target.host.target), profile });
+    const hostInfo = describeHost(described, await ctx.probes.host.known());
+    const { results, problems } = collectResults(envelopes, { host: printable(described.name), target: printable(target.host.target), profile, ...(hostInfo ? { hostInfo } : {}) });
     const harness =
       ctx.fatal?.message ??
       (problems.undefinedSteps.length ? `features and steps disagree: ${problems.undefinedSteps.join('; ')}` : undefined) ??
@@ -134,9 +137,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     // 4. a finished run replaces the previous report set / recording whole; a harness error
     //    (exit 2) leaves them as they were
     if (reports && !harness) {
-      await writeFile(resolve(reports.dir, 'results.json'), `${printableJson(results)}\n`);
-      await writeFile(resolve(reports.dir, 'summary.md'), summaryMarkdown(results));
-      await writeFile(resolve(reports.dir, 'junit.xml'), junitXml(results));
+      for (const w of Object.values(WRITERS)) await writeFile(resolve(reports.dir, w.file), w.write(results));
       await commitStage(reports);
       reports = undefined;
     }
@@ -146,7 +147,8 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       fixture = undefined;
     }
 
-    if (opts.format === 'json') io.stdout.write(`${printableJson(results)}\n`);
+    const onStdout = opts.format === 'pretty' ? undefined : WRITERS[opts.format];
+    if (onStdout) io.stdout.write(onStdout.write(results));
     else io.stdout.write(`\n${consoleSummary(results, Boolean(io.stdout.isTTY))}${write && !harness ? `reports: ${opts.outDir}\n` : ''}`);
     return { exitCode, results, error: harness };
   } catch (e) {
@@ -158,4 +160,17 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     await discardStage(fixture);
     await target?.close().catch(() => undefined);
   }
+}
+
+/** results.json hostInfo: host.json's distro and kernel, else what the run read; undefined when nothing is known. */
+function describeHost(d: HostDescription, read: { kernel?: string; cpuModel?: string; sevGeneration?: string }): HostInfo | undefined {
+  const info: Record<string, string> = {};
+  const set = (k: keyof HostInfo, v: string | undefined): void => {
+    if (v) info[k] = printable(v);
+  };
+  set('distro', d.distro);
+  set('kernel', d.kernel ?? read.kernel);
+  set('cpuModel', read.cpuModel);
+  set('sevGeneration', read.sevGeneration);
+  return Object.keys(info).length ? (info as HostInfo) : undefined;
 }

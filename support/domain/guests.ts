@@ -54,10 +54,9 @@ export function guestLabel(g: GuestDefinition): string {
   return `guest '${g.name}' (${g.source})`;
 }
 
-const FAILED = /^found ([\s\S]*?); expected ([\s\S]*); fix: ([\s\S]*)$/;
-
-function strip(message: string, prefix: string): string {
-  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+/** An undecided or skipped verdict's reason (its field: support/verdict.ts), else its message. */
+function reasonOf(v: Verdict): string {
+  return v.status === 'undecided' || v.status === 'skipped' ? v.reason : v.message;
 }
 
 /** The skipped verdict for a host without SEV guests. */
@@ -87,8 +86,7 @@ export function foldGuests(g: HostGuests, verdicts: ReadonlyArray<readonly [Gues
     const expected: string[] = [];
     const fixes: string[] = [];
     for (const [guest, v] of bad) {
-      const m = FAILED.exec(v.message);
-      const [f, e, x] = m ? [m[1]!, m[2]!, m[3]!] : [v.message, 'the check to pass', 'see the message'];
+      const [f, e, x] = v.status === 'failed' ? [v.found, v.expected, v.fix] : [v.message, 'the check to pass', 'see the message'];
       found.push(`${guestLabel(guest)}: ${f}`);
       if (!expected.includes(e)) expected.push(e);
       fixes.push(bad.length > 1 ? `for '${guest.name}': ${x}` : x);
@@ -101,7 +99,7 @@ export function foldGuests(g: HostGuests, verdicts: ReadonlyArray<readonly [Gues
   }
   if (open.length > 0 || g.unreadable.length > 0) {
     const reasons = [
-      ...open.map(([guest, v]) => `${guestLabel(guest)}: ${strip(v.message, 'undecided: ')}`),
+      ...open.map(([guest, v]) => `${guestLabel(guest)}: ${reasonOf(v)}`),
       ...g.unreadable.map((u) => `${u.source}: ${u.reason} (cannot tell whether it is an SEV guest)`),
     ];
     return undecided(`${reasons.join('; ')}${passingNote}`);
@@ -110,7 +108,7 @@ export function foldGuests(g: HostGuests, verdicts: ReadonlyArray<readonly [Gues
     const na = notApplicable.length ? `; not applicable to ${notApplicable.map(([x]) => `'${x.name}'`).join(', ')}` : '';
     return passed(`${ok.length} SEV guest(s): ${ok.map(([guest, v]) => `${guestLabel(guest)}: ${v.message}`).join('; ')}${na}`);
   }
-  return skipped(notApplicable.map(([guest, v]) => `${guestLabel(guest)}: ${strip(v.message, 'skipped: ')}`).join('; '));
+  return skipped(notApplicable.map(([guest, v]) => `${guestLabel(guest)}: ${reasonOf(v)}`).join('; '));
 }
 
 /** Apply a per-guest rule to every SEV guest and fold. */

@@ -9,6 +9,7 @@ import { HostError, isHostError, type Host } from '../host/types.js';
 import { decodeEncryptedMemory, decodeVendor, LEAF_ENCRYPTED_MEMORY, LEAF_MAX_EXTENDED, LEAF_VENDOR, type EncryptedMemoryCaps } from '../sev/cpuid.js';
 import { optional } from '../facts.js';
 import { parseCpuinfo, type CpuInfo } from '../parsers/cpuinfo.js';
+import { generationFromCpuid } from '../sev/snp-report.js';
 import { parseCmdline, type KernelCmdline } from '../parsers/cmdline.js';
 import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeDirective } from '../parsers/modprobe.js';
 import { parseBoolParam } from '../parsers/bool-param.js';
@@ -100,6 +101,23 @@ export class HostProbe {
         throw e;
       }
     });
+  }
+
+  /**
+   * What this run already read about the machine, for the report's host line (results.json
+   * hostInfo): nothing is read for it, so a run whose checks did not look at /proc/cpuinfo or the
+   * kernel release simply has no such facts (and a recording gets no extra file).
+   */
+  async known(): Promise<{ kernel?: string; cpuModel?: string; sevGeneration?: string }> {
+    const info = await this.memo.peek<CpuInfo>('cpuinfo');
+    const kernel = await this.memo.peek<string>('osrelease');
+    const gen =
+      info?.vendor === 'AuthenticAMD' && info.family !== undefined && info.model !== undefined ? generationFromCpuid(info.family, info.model) : undefined;
+    return {
+      ...(kernel ? { kernel } : {}),
+      ...(info?.modelName ? { cpuModel: info.modelName } : {}),
+      ...(gen ? { sevGeneration: gen } : {}),
+    };
   }
 
   cmdline(): Promise<KernelCmdline> {

@@ -14,12 +14,35 @@ export interface CheckResult {
   readonly scenario: string;
   readonly feature: string;
   readonly message: string;
+  /** a failed check's parts of `message` (support/verdict.ts): what was found (with its source), what was expected, the fix */
+  readonly found?: string;
+  readonly expected?: string;
+  readonly fix?: string;
+  /** an undecided or skipped check's reason (`message` without its "undecided: " / "skipped: ") */
+  readonly reason?: string;
+}
+
+/** The fields of a verdict kept beside `message`, in the order results.json shows them. */
+export const VERDICT_FIELDS = ['found', 'expected', 'fix', 'reason'] as const;
+type VerdictFields = Partial<Record<(typeof VERDICT_FIELDS)[number], string>>;
+
+/** What is known of the checked machine, for a report's host line; each field only where known. */
+export interface HostInfo {
+  /** host.json `distro` of a fixture */
+  readonly distro?: string;
+  /** host.json `kernel`, else the kernel release the run read (/proc/sys/kernel/osrelease) */
+  readonly kernel?: string;
+  /** /proc/cpuinfo `model name`, when the run read it */
+  readonly cpuModel?: string;
+  /** the AMD processor generation (milan, genoa, turin, venice) from /proc/cpuinfo family and model */
+  readonly sevGeneration?: string;
 }
 
 export interface Results {
   readonly host: string;
   readonly target: string;
   readonly profile: string;
+  readonly hostInfo?: HostInfo;
   readonly startedAt: string;
   readonly durationMs: number;
   readonly checks: CheckResult[];
@@ -34,12 +57,12 @@ export interface RunProblems {
 
 export function collectResults(
   envelopes: readonly Envelope[],
-  meta: { host: string; target: string; profile: string },
+  meta: { host: string; target: string; profile: string; hostInfo?: HostInfo },
 ): { results: Results; problems: RunProblems } {
   const pickles = new Map<string, { name: string; uri: string; tags: string[] }>();
   const testCases = new Map<string, string>(); // testCase.id -> pickleId
   const started = new Map<string, string>(); // testCaseStarted.id -> testCase.id
-  const verdicts = new Map<string, { status: Status; message: string; check?: string }>();
+  const verdicts = new Map<string, { status: Status; message: string; check?: string } & VerdictFields>();
   const badSteps = new Map<string, string>(); // testCaseStarted.id -> status
   let startedAt = '';
   let t0 = 0;
@@ -73,12 +96,15 @@ export function collectResults(
       continue;
     }
     const v = verdicts.get(startedId);
+    const fields: VerdictFields = {};
+    for (const k of VERDICT_FIELDS) if (typeof v?.[k] === 'string') fields[k] = v[k];
     checks.push({
       id,
       status: v?.status ?? 'failed',
       scenario: pickle.name,
       feature: pickle.uri,
       message: v?.message ?? (bad ? `harness error: ${bad} step` : 'harness error: no verdict'),
+      ...fields,
     });
   }
   return {

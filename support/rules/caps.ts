@@ -49,7 +49,8 @@ export interface DomcapsContext {
 function notSupportedFix(ctx: DomcapsContext): string {
   const q = ctx.qmp;
   if (q && !q.ok && /Failed to open/.test(q.error.desc)) {
-    return `libvirt probes QEMU as its QEMU user, which gets "${q.error.desc}": ${qmpSevCapabilities(q).message.replace(/^.*; fix: /, '')}; then ${CACHE_FIX}`;
+    const v = qmpSevCapabilities(q);
+    return `libvirt probes QEMU as its QEMU user, which gets "${q.error.desc}": ${v.status === 'failed' ? v.fix : v.message}; then ${CACHE_FIX}`;
   }
   if (q?.ok || ctx.kvmSev === true) return `SEV is enabled in KVM${q?.ok ? ' and QEMU answers query-sev-capabilities' : ''}, so libvirt's view is stale: ${CACHE_FIX}`;
   return SEV_KVM_FIX;

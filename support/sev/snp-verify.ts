@@ -19,7 +19,7 @@
  */
 import { X509Certificate, createHash, verify as cryptoVerify } from 'node:crypto';
 import { InputError } from '../errors.js';
-import { failed, passed, undecided, worst, type Status, type Verdict } from '../verdict.js';
+import { failed, passed, skipped, undecided, worst, type FailedVerdict, type SkippedVerdict, type Status, type UndecidedVerdict, type Verdict } from '../verdict.js';
 import { readCertificateDer } from './snp-der.js';
 import { SIG_ALGO_ECDSA_P384_SHA384, SNP_SIGNED_LENGTH, type SnpReport, type TcbVersion } from './snp-report.js';
 
@@ -83,9 +83,8 @@ export interface SnpCert {
 }
 
 /** One verification step: a Verdict plus the name of what it checked. */
-export interface Step extends Verdict {
-  readonly check: string;
-}
+/** One verification step: its verdict (with the verdict's fields) and the step's name. */
+export type Step = Verdict & { readonly check: string };
 
 export interface StepsResult {
   /** true when every step passed */
@@ -438,15 +437,27 @@ export function verifySnpAttestation(
   return { ...fold(steps), generation: c.generation };
 }
 
-/** Fold steps into one Verdict: worst status; the failing steps' messages, or a summary of what passed. */
+/**
+ * Fold steps into one Verdict in the house format, from the steps' fields: passed = what every step
+ * found; failed = "found <check>: <found> | …; expected <the first failing step's expectation>;
+ * fix: <its fix>"; undecided / skipped = "<check>: <reason>; …".
+ */
 export function stepsVerdict(result: StepsResult): Verdict {
   const status: Status = worst(result.steps.map((s) => s.status));
   if (result.steps.length === 0) return undecided('no verification step ran');
   if (status === 'passed') {
     return passed(result.steps.map((s) => s.message).join('; '));
   }
-  const bad = result.steps.filter((s) => s.status === status);
-  return { status, message: bad.map((s) => `${s.check}: ${s.message}`).join(' | ') };
+  if (status === 'failed') {
+    const bad = result.steps.filter((s): s is Step & FailedVerdict => s.status === 'failed');
+    const first = bad[0]!;
+    return failed(bad.map((s) => `${s.check}: ${s.found}`).join(' | '), first.expected, first.fix);
+  }
+  const reasons = result.steps
+    .filter((s): s is Step & (UndecidedVerdict | SkippedVerdict) => s.status === status)
+    .map((s) => `${s.check}: ${s.reason}`)
+    .join('; ');
+  return status === 'undecided' ? undecided(reasons) : skipped(reasons);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,7 +536,7 @@ function describe(c: SnpCert): string {
 }
 
 function step(check: string, v: Verdict): Step {
-  return { check, status: v.status, message: v.message };
+  return { check, ...v };
 }
 
 function fold(steps: Step[]): StepsResult {

@@ -132,6 +132,14 @@ describe('one verdict over several guests', () => {
     expect(v.message).toMatch(/^found 2 of 3 SEV guest\(s\) fail: guest 'bad1' \(\/etc\/libvirt\/qemu\/bad1\.xml\): .* \| guest 'bad2' .*\(1 other SEV guest\(s\) pass: 'good'\); expected .*; fix: for 'bad1': .* \| for 'bad2': .*virsh edit bad1 \/ bad2\)$/);
   });
 
+  it("folds a guest's failure from its fields: a found value that says '; expected' stays whole", () => {
+    const v = foldGuests(hostWith([bad1]), [[bad1, failed("<policy> '0x1; expected by the vendor'", 'NODBG set', 'virsh edit')]]);
+    expect(v).toMatchObject({ status: 'failed', expected: 'NODBG set' });
+    expect(v.status === 'failed' && v.found).toBe("1 of 1 SEV guest(s) fail: guest 'bad1' (/etc/libvirt/qemu/bad1.xml): <policy> '0x1; expected by the vendor'");
+    const u = foldGuests(hostWith([bad1]), [[bad1, undecided('undecided: a reason that starts like a prefix')]]);
+    expect(u.message).toBe("undecided: guest 'bad1' (/etc/libvirt/qemu/bad1.xml): undecided: a reason that starts like a prefix");
+  });
+
   it('failure beats undecided; undecided beats passed; unreadable definitions make it undecided', () => {
     expect(foldGuests(hostWith([good, bad1]), [[good, undecided('x')], [bad1, failed('a', 'b', 'c')]]).status).toBe('failed');
     expect(foldGuests(hostWith([good, bad1]), [[good, passed('ok')], [bad1, undecided('no CPUID')]]).message).toBe(

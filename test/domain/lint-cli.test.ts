@@ -24,7 +24,7 @@ describe('sevcheck lint-domain', () => {
   it('exit 1 on a failure, message names file, found, expected and fix', async () => {
     const r = await run(lintDomainMain, [fx('domains/bad-iommu-missing.xml'), ...host]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAIL\s+domain\.virtio\.iommu: found 1 virtio device\(s\) in .*bad-iommu-missing\.xml.*rng virtio.*fix: rng virtio: add <driver iommu='on'\/> inside <rng>/);
+    expect(r.stdout).toMatch(/failed\s+domain\.virtio\.iommu: found 1 virtio device\(s\) in .*bad-iommu-missing\.xml.*rng virtio.*fix: rng virtio: add <driver iommu='on'\/> inside <rng>/);
   });
   it('exit 2 with one line per unreadable file', async () => {
     const r = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), fx('domains/attack-xxe.xml'), '/nonexistent.xml']);
@@ -42,8 +42,8 @@ describe('sevcheck lint-domain', () => {
       const r = await run(lintDomainMain, [file, ...host, ...extra]);
       expect(r.stderr, extra.join(' ')).toBe('');
       expect(r.code, extra.join(' ')).toBe(1);
-      expect(r.stdout).toMatch(/FAIL\s+domain\.schema-valid: found (schema errors|values libvirt.s domain schema rejects) in .*forty-seven\.xml/);
-      expect(r.stdout).toMatch(/FAIL\s+domain\.launch-security: .*forty-seven/);
+      expect(r.stdout).toMatch(/failed\s+domain\.schema-valid: found (schema errors|values libvirt.s domain schema rejects) in .*forty-seven\.xml/);
+      expect(r.stdout).toMatch(/failed\s+domain\.launch-security: .*forty-seven/);
     }
     // not well-formed stays an input error
     writeFileSync(file, '<domain><launchSecurity>');
@@ -55,6 +55,8 @@ describe('sevcheck lint-domain', () => {
     const j = JSON.parse(r.stdout) as { files: { file: string; checks: { id: string; status: string }[] }[] };
     expect(j.files[0]!.checks.find((c) => c.id === 'domain.cbitpos.matches-host')!.status).toBe('failed');
     expect(j.files[0]!.checks.map((c) => c.id)[0]).toBe('domain.schema-valid');
+    // the verdict fields, as in results.json: a failure's found / expected / fix
+    expect(j.files[0]!.checks.find((c) => c.id === 'domain.cbitpos.matches-host')).toMatchObject({ found: expect.stringMatching(/cbitpos 47/), expected: expect.any(String), fix: expect.any(String) });
   });
   it('--schema-dir without domain.rng makes schema undecided, not failed', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'sevcheck-noschema-'));
@@ -112,7 +114,7 @@ describe('--host TARGET: the C-bit facts come from a host', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^host: cbitpos 51, reducedPhysBits 1 \(fixture:.*: CPUID 0x8000001F EBX\[5:0\] = 51/);
-    expect(r.stdout).toMatch(/FAIL\s+domain\.cbitpos\.matches-host: found cbitpos 47 .* but the host has 51/);
+    expect(r.stdout).toMatch(/failed\s+domain\.cbitpos\.matches-host: found cbitpos 47 .* but the host has 51/);
   });
   it('domcapabilities when the host answers it (JSON output carries the host facts)', async () => {
     const domcaps = readFileSync(fx('caps-samples/domcaps-milan-sev.xml'), 'utf8');
@@ -127,8 +129,8 @@ describe('--host TARGET: the C-bit facts come from a host', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^host: fixture:.*no-sev-cpu: a GenuineIntel processor/);
-    expect(r.stdout).toMatch(/FAIL\s+domain\.cbitpos\.matches-host: found fixture:.*no-sev-cpu has no SEV: /);
-    expect(r.stdout).toMatch(/pass\s+domain\.machine\.q35/); // the other checks ran
+    expect(r.stdout).toMatch(/failed\s+domain\.cbitpos\.matches-host: found fixture:.*no-sev-cpu has no SEV: /);
+    expect(r.stdout).toMatch(/passed\s+domain\.machine\.q35/); // the other checks ran
     const intel = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), '--host', `fixture:${fx('hosts/intel-xeon-leaf-garbage')}`, '--no-schema']);
     expect(intel.code).toBe(1);
     expect(intel.stdout).toMatch(/domain\.cbitpos\.matches-host: found .* has no SEV: a GenuineIntel processor/);

@@ -153,6 +153,11 @@ describe('cpuinfo', () => {
     expect([...c.flags]).toEqual(['fpu', 'sme', 'sev']);
     expect(c.processors).toBe(2);
   });
+  it('reads the family and model the kernel prints in decimal (extended fields already added)', () => {
+    const c = parseCpuinfo('processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC 9654\n\nprocessor\t: 1\ncpu family\t: 6\nmodel\t\t: 1\n');
+    expect([c.family, c.model, c.modelName]).toEqual([25, 17, 'AMD EPYC 9654']);
+    expect(parseCpuinfo('cpu family\t: unknown\nmodel\t\t: 0x11\n')).toMatchObject({ family: undefined, model: undefined });
+  });
   it('gives empty facts for garbage', () => {
     const c = parseCpuinfo('\u0000\u0001 no colons here\n');
     expect([c.vendor, c.flags.size, c.processors]).toEqual([undefined, 0, 0]);

@@ -28,6 +28,17 @@ describe('meta-test: fixture hosts give exactly their expected verdicts', () => 
       expect(c.message.length).toBeGreaterThan(10);
       if (c.status === 'failed') expect(c.message).toMatch(/^found .+; expected .+; fix: .+/);
       if (c.status === 'undecided') expect(c.message).toMatch(/^undecided: /);
+      // the message's parts as fields (docs/results.md): each is exactly its part of the message
+      const { found, expected, fix, reason } = c as { found?: string; expected?: string; fix?: string; reason?: string };
+      if (c.status === 'failed') {
+        expect([typeof found, typeof expected, typeof fix, reason], c.id).toEqual(['string', 'string', 'string', undefined]);
+        expect(c.message, c.id).toBe(`found ${found}; expected ${expected}; fix: ${fix}`);
+      } else if (c.status === 'passed') {
+        expect([found, expected, fix, reason], c.id).toEqual([undefined, undefined, undefined, undefined]);
+      } else {
+        expect([found, expected, fix, typeof reason], c.id).toEqual([undefined, undefined, undefined, 'string']);
+        expect(c.message, c.id).toBe(`${c.status}: ${reason}`);
+      }
     }
   });
 });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { junitXml } from '../../support/report/junit.js';
 import { summaryMarkdown, countLine } from '../../support/report/summary.js';
-import { collectResults, verdictsById } from '../../support/report/results.js';
+import { collectResults, verdictsById, VERDICT_MEDIA_TYPE } from '../../support/report/results.js';
+import { failed, undecided } from '../../support/verdict.js';
 import type { Results } from '../../support/report/results.js';
 
 const results: Results = {
@@ -15,9 +16,9 @@ const results: Results = {
   startedAt: '2026-11-26T12:00:00.000Z',
   durationMs: 1234,
   checks: [
-    { id: 'host.kvm-amd.sev', status: 'failed', scenario: 'KVM has SEV', feature: 'features/host/kernel.feature', message: 'found "N" & <odd>\u0001; expected "Y"; fix: x | y' },
-    { id: 'host.cpuid.sev', status: 'undecided', scenario: 'CPUID', feature: 'features/host/cpu.feature', message: 'undecided: /dev/cpu/0/cpuid: permission denied' },
-    { id: 'host.cpuid.sev', status: 'skipped', scenario: 'CPUID ES', feature: 'features/host/cpu.feature', message: 'skipped: profile sev' },
+    { id: 'host.kvm-amd.sev', status: 'failed', scenario: 'KVM has SEV', feature: 'features/host/kernel.feature', message: 'found "N" & <odd>\u0001; expected "Y"; fix: x | y', found: '"N" & <odd>\u0001', expected: '"Y"', fix: 'x | y' },
+    { id: 'host.cpuid.sev', status: 'undecided', scenario: 'CPUID', feature: 'features/host/cpu.feature', message: 'undecided: /dev/cpu/0/cpuid: permission denied', reason: '/dev/cpu/0/cpuid: permission denied' },
+    { id: 'host.cpuid.sev', status: 'skipped', scenario: 'CPUID ES', feature: 'features/host/cpu.feature', message: 'skipped: profile sev', reason: 'profile sev' },
     { id: 'host.cpu.sev-flag', status: 'passed', scenario: 'flag', feature: 'features/host/cpu.feature', message: 'lists "sev"' },
   ],
 };
@@ -38,9 +39,65 @@ describe('reports', () => {
     const md = summaryMarkdown(results);
     expect(md).toMatch(/\*\*NOT COMPLIANT\*\* for profile `sev` — 1 passed, 1 failed, 1 undecided, 1 skipped\./);
     const rows = md.split('\n').filter((l) => l.startsWith('| `'));
-    expect(rows.map((r) => r.split('|')[2]?.trim())).toEqual(['FAIL', 'UNDECIDED', 'PASS', 'SKIP']);
+    expect(rows.map((r) => r.split('|')[2]?.trim())).toEqual(['failed', 'undecided', 'passed', 'skipped']);
     expect(md).toContain('fix: x \\| y');
     expect(countLine(results)).toBe('1 passed, 1 failed, 1 undecided, 1 skipped');
+  });
+
+  it('junit.xml reads the fields: a failure shows found / expected / fix on their own lines, a skip its reason', () => {
+    const tricky: Results = {
+      ...results,
+      checks: [
+        // a found value that itself says "; expected ": splitting the message would cut it there
+        { id: 'a.b', status: 'failed', scenario: 'S', feature: 'f', message: 'found x; expected y (quoted); expected z; fix: w', found: 'x; expected y (quoted)', expected: 'z', fix: 'w' },
+        { id: 'a.c', status: 'undecided', scenario: 'U', feature: 'f', message: 'undecided: r', reason: 'r' },
+      ],
+    };
+    const xml = junitXml(tricky);
+    expect(xml).toContain('>found: x; expected y (quoted)\nexpected: z\nfix: w</failure>');
+    expect(xml).toContain('<skipped message="undecided: r"/>');
+    expect(xml).toContain('<system-out>undecided: r</system-out>');
+    expect(xml).toContain('<system-out>failed: found x; expected y (quoted); expected z; fix: w</system-out>');
+  });
+
+  it('summary.md leads with the failures and their fixes, then the table, and names the pages beside it', () => {
+    const md = summaryMarkdown(results, { page: 'report.html', steps: 'cucumber.html' });
+    const at = (s: string): number => md.indexOf(s);
+    expect(at('## Failed (1)')).toBeGreaterThan(0);
+    expect(at('## Failed (1)')).toBeLessThan(at('## All checks'));
+    expect(at('- **fix:** x \\| y')).toBeGreaterThan(at('### `host.kvm-amd.sev` — KVM has SEV'));
+    expect(at('- **fix:** x \\| y')).toBeLessThan(at('## All checks'));
+    // host text keeps its <...>: escaped for Markdown, never dropped as an HTML tag
+    expect(md).toContain('- **found:** "N" \\& \\<odd\\>\u0001');
+    expect(md).toContain('- **expected:** "Y"');
+    expect(md).toContain('[report.html](report.html)');
+    expect(md).toContain('[cucumber.html](cucumber.html)');
+    // undecided and skipped rows give the reason, the Result column the status word
+    expect(md).toContain('| `host.cpuid.sev` | undecided | CPUID | /dev/cpu/0/cpuid: permission denied |');
+    expect(summaryMarkdown(results, { steps: 'cucumber.html' })).not.toContain('report.html');
+    const clean = summaryMarkdown({ ...results, checks: results.checks.filter((c) => c.status !== 'failed') });
+    expect(clean).not.toContain('## Failed');
+    expect(clean).toContain('**COMPLIANT SO FAR — 1 undecided** for profile `sev`');
+  });
+
+  it('results from messages carry the verdict fields of the attachment', () => {
+    const ts = { seconds: 1, nanos: 0 };
+    const att = (id: string, v: object) => ({ attachment: { testCaseStartedId: id, mediaType: VERDICT_MEDIA_TYPE, body: JSON.stringify(v), contentEncoding: 'IDENTITY' } });
+    const { results: r } = collectResults(
+      [
+        { pickle: { id: 'p1', uri: 'f', name: 'S1', tags: [{ name: '@check:x.y', astNodeId: 'a' }], astNodeIds: [], language: 'en', steps: [] } },
+        { pickle: { id: 'p2', uri: 'f', name: 'S2', tags: [{ name: '@check:x.z', astNodeId: 'a' }], astNodeIds: [], language: 'en', steps: [] } },
+        { testCase: { id: 't1', pickleId: 'p1', testSteps: [] } },
+        { testCase: { id: 't2', pickleId: 'p2', testSteps: [] } },
+        { testCaseStarted: { id: 's1', testCaseId: 't1', attempt: 0, timestamp: ts } },
+        { testCaseStarted: { id: 's2', testCaseId: 't2', attempt: 0, timestamp: ts } },
+        att('s1', { check: 'x.y', ...failed('a <b>', 'c', 'd') }),
+        att('s2', { check: 'x.z', ...undecided('r') }),
+      ] as never,
+      { host: 'h', target: 't', profile: 'sev' },
+    );
+    expect(r.checks[0]).toEqual({ id: 'x.y', status: 'failed', scenario: 'S1', feature: 'f', message: 'found a <b>; expected c; fix: d', found: 'a <b>', expected: 'c', fix: 'd' });
+    expect(r.checks[1]).toEqual({ id: 'x.z', status: 'undecided', scenario: 'S2', feature: 'f', message: 'undecided: r', reason: 'r' });
   });
 
   it('folds scenarios of one check id to the worst verdict', () => {

@@ -18,6 +18,7 @@ import { launchMeasureMac } from '../../support/sev/sev-measurement.js';
 import { buildLaunchSecret, buildSecretTable } from '../../support/sev/launch-secret.js';
 import { buildCertTable } from '../../support/sev/snp-cert-table.js';
 import { vectorBytes, vectorPath } from './snp-vectors.js';
+import { failed, passed, undecided } from '../../support/verdict.js';
 
 const VECTORS = join(vectorPath(''), '..');
 const TIK = Buffer.alloc(16, 0x11);
@@ -96,7 +97,7 @@ describe('SEV flow rules', () => {
     const v = await rules.evidence(() => {
       throw new InputError('tik.bin', 'TIK must be 16 bytes, got 15');
     }, 'a 16-byte TIK', 'fix it');
-    expect(v).toEqual({ status: 'failed', message: 'found tik.bin: TIK must be 16 bytes, got 15; expected a 16-byte TIK; fix: fix it' });
+    expect(v).toEqual({ status: 'failed', message: 'found tik.bin: TIK must be 16 bytes, got 15; expected a 16-byte TIK; fix: fix it', found: 'tik.bin: TIK must be 16 bytes, got 15', expected: 'a 16-byte TIK', fix: 'fix it' });
     await expect(rules.evidence(() => { throw new HarnessError('x'); }, 'e', 'f')).rejects.toThrow(HarnessError);
   });
 
@@ -188,11 +189,12 @@ describe('SNP flow evidence sources', () => {
 
   it('folds failing verification steps into the house format', () => {
     const v = rules.foldSteps([
-      { check: 'a', status: 'passed', message: 'ok' },
-      { check: 'b', status: 'failed', message: 'found X; expected Y; fix: Z' },
-      { check: 'c', status: 'failed', message: 'found P; expected Q; fix: R' },
+      { check: 'a', ...passed('ok') },
+      { check: 'b', ...failed('X', 'Y', 'Z') },
+      { check: 'c', ...failed('P', 'Q', 'R') },
     ]);
     expect(v.message).toBe('found b: X | c: P; expected Y; fix: Z');
-    expect(rules.foldSteps([{ check: 'chip', status: 'undecided', message: 'undecided: masked' }]).message).toBe('undecided: chip: masked');
+    expect(v).toMatchObject({ found: 'b: X | c: P', expected: 'Y', fix: 'Z' });
+    expect(rules.foldSteps([{ check: 'chip', ...undecided('masked') }])).toMatchObject({ message: 'undecided: chip: masked', reason: 'chip: masked' });
   });
 });

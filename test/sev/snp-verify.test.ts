@@ -374,7 +374,8 @@ describe('verifySnpAttestation and stepsVerdict', () => {
     expect(failedChecks(r)).toEqual(['report.signature']);
     const v = stepsVerdict(r);
     expect(v.status).toBe('failed');
-    expect(v.message).toMatch(/^report\.signature: found a report signature that does not verify .*; expected .*; fix: /);
+    expect(v.message).toMatch(/^found report\.signature: a report signature that does not verify .*; expected .*; fix: /);
+    expect(v).toMatchObject({ found: expect.stringMatching(/^report\.signature: a report signature/), expected: expect.any(String), fix: expect.any(String) });
   });
 
   it('the Milan report with the whole Turin chain fails', () => {

@@ -1,0 +1,50 @@
+/**
+ * Every report sevcheck writes from its own verdicts, in one name → writer table. It serves both
+ * the report set (support/cli/run.ts writes every entry into the staged --out directory) and
+ * `--format NAME` (the same text on stdout), so a new reporter (TAP, SARIF, …) is one entry here.
+ * Writers read the fields of each check (found / expected / fix, reason: docs/results.md), never
+ * split `message`.
+ *
+ * This is the one place the report files are named (test/report/writers.test.ts greps for it).
+ */
+import { printableJson } from './printable.js';
+import type { Results } from './results.js';
+import { summaryMarkdown } from './summary.js';
+import { junitXml } from './junit.js';
+
+export interface Writer {
+  /** the file's name in the report set */
+  readonly file: string;
+  write(results: Results): string;
+}
+
+export const WRITERS: Record<string, Writer> = {
+  json: { file: 'results.json', write: (r) => `${printableJson(r)}\n` },
+  summary: { file: 'summary.md', write: (r) => summaryMarkdown(r, reportLinks()) },
+  junit: { file: 'junit.xml', write: junitXml },
+  // html: { file: 'report.html', write: reportHtml },   ← sevcheck's own page (issue 14 item 1) goes here
+};
+
+/**
+ * Reports cucumber writes itself, by cucumber formatter name: the Gherkin view with every step
+ * (cucumber.html) and the raw message stream the results are built from (messages.ndjson).
+ */
+export const CUCUMBER_REPORTS: Readonly<Record<string, string>> = {
+  html: 'cucumber.html',
+  message: 'messages.ndjson',
+};
+
+/** Every file of a report set: what `--out` may already hold (cli/options.ts) and what a run writes. */
+export const REPORT_FILES: readonly string[] = [...Object.values(WRITERS).map((w) => w.file), ...Object.values(CUCUMBER_REPORTS)];
+
+/** The pages a summary points a reader to, as written in the same report set. */
+export interface ReportLinks {
+  /** sevcheck's own page, when the table has one (the entry named `html`) */
+  readonly page?: string | undefined;
+  /** cucumber's step-level page */
+  readonly steps?: string | undefined;
+}
+
+function reportLinks(): ReportLinks {
+  return { page: WRITERS['html']?.file, steps: CUCUMBER_REPORTS['html'] };
+}
