@@ -18,6 +18,7 @@ import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type Results } from '../report/results.js';
 import { consoleSummary, summaryMarkdown } from '../report/summary.js';
 import { junitXml } from '../report/junit.js';
+import { reportHtml } from '../report/html.js';
 import { ROOT } from './paths.js';
 import { forThisBuild } from './prebuilt.js';
 import { printable, printableJson } from '../report/printable.js';
@@ -137,6 +138,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       await writeFile(resolve(reports.dir, 'results.json'), `${printableJson(results)}\n`);
       await writeFile(resolve(reports.dir, 'summary.md'), summaryMarkdown(results));
       await writeFile(resolve(reports.dir, 'junit.xml'), junitXml(results));
+      await writeFile(resolve(reports.dir, 'report.html'), reportHtml(results, { command: opts.recordTo ? 'sevcheck record' : 'sevcheck run' }));
       await commitStage(reports);
       reports = undefined;
     }
