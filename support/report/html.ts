@@ -160,7 +160,7 @@ function check(g: Group): string {
   const body = single
     ? details(single)
     : g.scenarios
-        .map((c) => `<div class="scenario"><span class="label ${c.status}">${c.status}</span><span class="name">${text(c.scenario)}</span>${details(c)}</div>`)
+        .map((c) => `<div class="scenario ${c.status}"><span class="label ${c.status}">${c.status}</span><span class="name">${text(c.scenario)}</span>${details(c)}</div>`)
         .join('');
   return `<article class="check ${g.status}${brief ? ' brief' : ''}" id="${text(g.id)}">${head}${body}</article>`;
 }

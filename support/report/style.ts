@@ -55,6 +55,8 @@ h3.layer { font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.08em;
 .scenario { margin-top: 0.35rem; padding-top: 0.3rem; border-top: 1px dashed var(--line); }
 .scenario:first-of-type { border-top: 0; padding-top: 0; }
 .scenario .name { font-weight: 500; }
+/* inside a failed or undecided check, its passed and skipped scenarios step back */
+.check:not(.brief) .scenario.passed, .check:not(.brief) .scenario.skipped { font-size: 0.88rem; color: var(--muted); }
 .label { display: inline-block; font-size: 0.75rem; font-weight: 700; text-transform: uppercase; letter-spacing: 0.04em; padding: 0 0.4rem; border-radius: 3px; color: var(--lc); background: var(--lbg); margin-right: 0.4rem; }
 .label.failed { --lc: var(--failed); --lbg: var(--failed-bg); }
 .label.undecided { --lc: var(--undecided); --lbg: var(--undecided-bg); }
