@@ -108,7 +108,7 @@ Examples:
       .command('run')
       .description('run the compliance suite against a host and write reports')
       .addOption(new Option('--format <format>', 'console output').choices(['pretty', 'json']).default('pretty'))
-      .option('--out <dir>', 'report directory (results.json, summary.md, junit.xml, cucumber.html, messages.ndjson)', 'reports')
+      .option('--out <dir>', 'report directory (report.html, results.json, summary.md, junit.xml, cucumber.html, messages.ndjson)', 'reports')
       .option('--fail-on-undecided', 'exit 1 when any check is undecided, not only when one failed'),
   ).action(async (o) => {
     const { runSuite } = await import('./run.js');

@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 
 /** What `sevcheck run` writes into --out (README "Reports"). */
-export const REPORT_FILES: readonly string[] = ['results.json', 'summary.md', 'junit.xml', 'cucumber.html', 'messages.ndjson'];
+export const REPORT_FILES: readonly string[] = ['results.json', 'summary.md', 'junit.xml', 'report.html', 'cucumber.html', 'messages.ndjson'];
 
 export interface Stage {
   /** where the run writes */
