@@ -62,6 +62,8 @@ export interface ReportHtmlOptions {
   readonly cucumberHtml?: boolean;
   /** the command that wrote the page, for the footer (default "sevcheck run") */
   readonly command?: string;
+  /** what the several entries of one check id are: "scenarios" (run), "files" (lint-domain) */
+  readonly parts?: string;
 }
 
 const ORDER: readonly Status[] = ['failed', 'undecided', 'passed', 'skipped'];
@@ -93,7 +95,8 @@ function groups(checks: readonly ReportCheck[]): Group[] {
     id,
     layer: id.split('.')[0] ?? id,
     status: scenarios.reduce<Status>((w, c) => (RANK[c.status] > RANK[w] ? c.status : w), 'skipped'),
-    scenarios,
+    // inside a check too, the worst first (stable: otherwise in the order they ran)
+    scenarios: [...scenarios].sort((a, b) => RANK[b.status] - RANK[a.status]),
   }));
 }
 
@@ -149,14 +152,16 @@ function details(c: ReportCheck): string {
   return `<dl class="fields">${rows.join('')}</dl>`;
 }
 
-function check(g: Group): string {
+function check(g: Group, parts: string): string {
   const brief = g.status === 'passed' || g.status === 'skipped';
   const single = g.scenarios.length === 1 ? g.scenarios[0] : undefined;
-  const feature = g.scenarios[0]?.feature ?? '';
+  // the feature file, when every entry has the same one (lint-domain's entries are different files)
+  const features = new Set(g.scenarios.map((c) => c.feature));
+  const feature = features.size === 1 ? [...features][0]! : '';
   const head =
     `<h4><a class="id" href="#${text(g.id)}">${text(g.id)}</a>` +
-    (single ? `<span class="title">${text(single.scenario)}</span>` : `<span class="title">${g.scenarios.length} scenarios</span>`) +
-    `<span class="feature">${text(feature)}</span></h4>`;
+    (single ? `<span class="title">${text(single.scenario)}</span>` : `<span class="title">${g.scenarios.length} ${text(parts)}</span>`) +
+    (feature ? `<span class="feature">${text(feature)}</span>` : '') + '</h4>';
   const body = single
     ? details(single)
     : g.scenarios
@@ -165,12 +170,12 @@ function check(g: Group): string {
   return `<article class="check ${g.status}${brief ? ' brief' : ''}" id="${text(g.id)}">${head}${body}</article>`;
 }
 
-function section(status: Status, gs: readonly Group[]): string {
+function section(status: Status, gs: readonly Group[], parts: string): string {
   const mine = gs.filter((g) => g.status === status);
   if (mine.length === 0) return '';
   const layers = [...new Set(mine.map((g) => g.layer))];
   const body = layers
-    .map((layer) => `<h3 class="layer">${text(layer)}</h3>${mine.filter((g) => g.layer === layer).map(check).join('')}`)
+    .map((layer) => `<h3 class="layer">${text(layer)}</h3>${mine.filter((g) => g.layer === layer).map((g) => check(g, parts)).join('')}`)
     .join('');
   return `<section class="status ${status}" id="${status}"><h2>${HEADING[status]} (${mine.length})</h2>${body}</section>`;
 }
@@ -204,15 +209,15 @@ export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {})
     '</head>',
     '<body>',
     `<header class="banner ${v.status}">`,
-    `<div class="verdict"><h1>${text(v.words)}</h1><span class="for">for profile <strong>${text(results.profile)}</strong> — host <strong class="host">${text(results.host)}</strong></span></div>`,
+    `<div class="verdict"><h1>${text(v.words)}</h1><span class="for">${results.profile ? `for profile <strong>${text(results.profile)}</strong> — ` : ''}host <strong class="host">${text(results.host)}</strong></span></div>`,
     `<p class="counts">${counts} <span class="unit">(checks)</span></p>`,
     `<dl class="identity">${identity(results)}</dl>`,
     '</header>',
     `<nav class="toc">${[...toc, ...links].join('')}</nav>`,
     '<main>',
-    ...ORDER.map((s) => section(s, gs)),
+    ...ORDER.map((s) => section(s, gs, opts.parts ?? 'scenarios')),
     '</main>',
-    `<footer>Written by ${text(opts.command ?? 'sevcheck run')} from its verdicts (${links.join(', ')}). A check with several scenarios has the verdict of its worst: failed, then undecided, passed, skipped.</footer>`,
+    `<footer>Written by ${text(opts.command ?? 'sevcheck run')} from its verdicts (${links.join(', ')}). A check with several ${text(opts.parts ?? 'scenarios')} has the verdict of its worst: failed, then undecided, passed, skipped.</footer>`,
     '</body>',
     '</html>',
     '',
