@@ -8,8 +8,12 @@
  * the Host backends: `virsh -c qemu:///system domcapabilities` <sev> when it answers, else CPUID
  * 0x8000001F (support/domain/host-facts.ts). `lint-qemu --host TARGET --pid N` reads
  * /proc/N/cmdline from that host.
+ *
+ * `lint-domain --out DIR` also writes report.html and results.json of the linted files
+ * (support/report/html.ts), staged and put in place whole like run's report set (staging.ts).
  */
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.js';
 import type { Status, Verdict } from '../verdict.js';
@@ -26,7 +30,9 @@ import { lintPveConfig, parsePveConfig } from '../domain/proxmox.js';
 import { lintQemuCmdline, parseQemuCmdline, QEMU_CMDLINE_MAX_BYTES } from '../domain/qemu-cmdline.js';
 import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
 import { printable, printableJson } from '../report/printable.js';
-import { checkDir } from './options.js';
+import { reportHtml, type ReportResults } from '../report/html.js';
+import { checkDir, checkOutputDir } from './options.js';
+import { commitStage, discardStage, openStage } from './staging.js';
 
 export interface Out {
   stdout(s: string): void;
@@ -47,7 +53,7 @@ export interface LintResult {
 class UsageError extends Error {}
 
 const HOST_ARGS = '[--host local|ssh://[user@]host[:port]|fixture:DIR | --host-cbitpos N --host-reduced-phys-bits N]';
-const USAGE_DOMAIN = `usage: sevcheck lint-domain FILE... [--format text|json] [--schema-dir DIR] [--no-schema] ${HOST_ARGS}`;
+const USAGE_DOMAIN = `usage: sevcheck lint-domain FILE... [--format text|json] [--out DIR] [--schema-dir DIR] [--no-schema] ${HOST_ARGS}`;
 const USAGE_PVE = `usage: sevcheck lint-pve FILE... [--format text|json] ${HOST_ARGS}`;
 const USAGE_QEMU = `usage: sevcheck lint-qemu FILE... [--format text|json] ${HOST_ARGS}\n       sevcheck lint-qemu --host TARGET --pid N [--format text|json]   (reads /proc/N/cmdline on TARGET)`;
 
@@ -287,22 +293,60 @@ async function guard(out: Out, usage: string, body: () => Promise<number>): Prom
   }
 }
 
+/**
+ * The linted files as results.json (docs/results.md): one entry per file and check, the file as
+ * `scenario` and `feature`; `host` is what the C-bit facts came from, `profile` is empty (lint
+ * holds a file to no profile). report.html reads the same object.
+ */
+export function lintResults(result: LintResult, meta: { host: string; startedAt: string; durationMs: number }): ReportResults {
+  return {
+    host: meta.host,
+    target: `files: ${result.reports.map((r) => r.file).join(', ')}`,
+    profile: '',
+    startedAt: meta.startedAt,
+    durationMs: meta.durationMs,
+    checks: result.reports.flatMap((r) => r.checks.map((c) => ({ id: c.id, status: c.status, scenario: r.file, feature: r.file, message: c.message }))),
+  };
+}
+
 export async function lintDomainMain(argv: string[], out: Out): Promise<number> {
   return guard(out, USAGE_DOMAIN, async () => {
-    const a = parse(argv, { ...COMMON, 'schema-dir': { type: 'string' }, 'no-schema': { type: 'boolean' } }, USAGE_DOMAIN);
+    const a = parse(argv, { ...COMMON, 'schema-dir': { type: 'string' }, 'no-schema': { type: 'boolean' }, out: { type: 'string' } }, USAGE_DOMAIN);
     if (a.help) {
       out.stdout(USAGE_DOMAIN + '\n');
       return 0;
     }
     const schemaDir = a.values['schema-dir'];
     if (typeof schemaDir === 'string') checkDir('--schema-dir', schemaDir); // before any file is read (options.ts)
-    const host = await resolveHostFacts(a.values);
-    const result = await lintDomainFiles(a.files, {
-      schemaDir: a.values['schema-dir'] as string | undefined,
-      schema: !a.values['no-schema'],
-      host,
-    });
-    return emit(result, a.values['format'] as string, out, host);
+    const outDir = a.values['out'];
+    if (outDir !== undefined) {
+      if (typeof outDir !== 'string' || outDir === '') throw new UsageError('--out needs a directory');
+      checkOutputDir('--out', outDir, 'reports'); // a previous report set or a new directory, like run --out
+    }
+    // --out: report.html + results.json, staged and put in place whole, like run's report set
+    const stage = typeof outDir === 'string' ? await openStage('--out', outDir) : undefined;
+    try {
+      const t0 = Date.now();
+      const host = await resolveHostFacts(a.values);
+      const result = await lintDomainFiles(a.files, {
+        schemaDir: a.values['schema-dir'] as string | undefined,
+        schema: !a.values['no-schema'],
+        host,
+      });
+      // an unreadable file is exit 2: no report set, the previous one stays (as for run)
+      if (stage && result.errors.length === 0) {
+        const hostName = typeof a.values['host'] === 'string' ? a.values['host'] : host.cbitpos !== undefined ? 'C-bit facts given on the command line' : 'no host (--host not given)';
+        const r = lintResults(result, { host: printable(hostName), startedAt: new Date(t0).toISOString(), durationMs: Date.now() - t0 });
+        await writeFile(join(stage.dir, 'results.json'), `${printableJson(r)}\n`);
+        await writeFile(join(stage.dir, 'report.html'), reportHtml(r, { cucumberHtml: false, command: 'sevcheck lint-domain', parts: 'files' }));
+        await commitStage(stage);
+      }
+      const code = emit(result, a.values['format'] as string, out, host);
+      if (stage && result.errors.length === 0 && a.values['format'] !== 'json') out.stdout(`reports: ${printable(outDir as string)}\n`);
+      return code;
+    } finally {
+      await discardStage(stage);
+    }
   });
 }
 

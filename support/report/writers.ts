@@ -11,6 +11,7 @@ import { printableJson } from './printable.js';
 import type { Results } from './results.js';
 import { summaryMarkdown } from './summary.js';
 import { junitXml } from './junit.js';
+import { reportHtml } from './html.js';
 
 export interface Writer {
   /** the file's name in the report set */
@@ -19,10 +20,11 @@ export interface Writer {
 }
 
 export const WRITERS: Record<string, Writer> = {
+  // sevcheck's own page first: the console names the report set's files in this order
+  html: { file: 'report.html', write: (r) => reportHtml(r) },
   json: { file: 'results.json', write: (r) => `${printableJson(r)}\n` },
   summary: { file: 'summary.md', write: (r) => summaryMarkdown(r, reportLinks()) },
   junit: { file: 'junit.xml', write: junitXml },
-  // html: { file: 'report.html', write: reportHtml },   ← sevcheck's own page (issue 14 item 1) goes here
 };
 
 /**

@@ -118,7 +118,7 @@ describe('a report set is replaced whole', () => {
     const r = await sevcheck(['run', '--host', 'fixture:fixtures/hosts/kvm-sev-off', '--format', 'json', '--out', out]);
     expect(r.code).toBe(1);
     const files = readdirSync(out).sort();
-    expect(files).toEqual(['cucumber.html', 'junit.xml', 'messages.ndjson', 'results.json', 'summary.md']);
+    expect(files).toEqual(['cucumber.html', 'junit.xml', 'messages.ndjson', 'report.html', 'results.json', 'summary.md']);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).host).toBe('kvm-sev-off');
     // cucumber's own formatters wrote into the same new set
     for (const f of ['messages.ndjson', 'cucumber.html']) expect(readFileSync(join(out, f), 'utf8')).toMatch(/parameters\/sev reads \\?"N\\?"/);

@@ -32,7 +32,7 @@ describe('sevcheck CLI', () => {
     expect(Object.values(expected)).not.toContain('failed');
     expect(r.stdout).toMatch(/^\d+ passed, 0 failed, \d+ undecided, \d+ skipped$/m);
     expect(r.stdout).toMatch(/PASS\s+host.kvm-amd.sev-snp/);
-    for (const f of ['results.json', 'summary.md', 'junit.xml', 'cucumber.html', 'messages.ndjson']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['results.json', 'summary.md', 'junit.xml', 'report.html', 'cucumber.html', 'messages.ndjson']) expect(existsSync(join(out, f))).toBe(true);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.host).toBe('reference-milan');
     expect(results.checks.find((c: { id: string }) => c.id === 'host.cpuid.sev')).toMatchObject({ id: expect.stringMatching(/^host\./), status: 'passed', feature: expect.stringMatching(/^features\/host\//) });

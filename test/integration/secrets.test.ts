@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, SHARED, sevcheck } from '../helpers.js';
 
-const REPORTS = ['results.json', 'cucumber.html', 'messages.ndjson', 'junit.xml', 'summary.md'];
+const REPORTS = ['results.json', 'cucumber.html', 'messages.ndjson', 'junit.xml', 'summary.md', 'report.html'];
 
 function forms(b: Buffer): string[] {
   return [b.toString('hex'), b.toString('hex').toUpperCase(), b.toString('base64').replace(/=+$/, ''), b.toString('base64url'), b.toString('latin1')];

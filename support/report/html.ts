@@ -1,0 +1,225 @@
+/**
+ * report.html: one self-contained page a person reads, written from sevcheck's own verdicts
+ * (results.json), not from cucumber's step view. It leads with what failed (found / expected /
+ * fix), then what could not be decided (and why), then what passed, then what did not apply;
+ * each grouped by layer (the first segment of the check id). Every check is one element whose
+ * id is the check id, so `report.html#host.kvm-amd.sev` links to it.
+ *
+ * Everything on the page but the markup written here comes from a probed host or an input file
+ * (host names, config lines, command output, file names) and is untrusted: every such string goes
+ * through `text()` (control bytes escaped by `printable`, then & < > " ' as character references).
+ * Nothing is stripped: `<memoryBacking><locked/>` shows as those characters. The page has no
+ * script at all, and its Content-Security-Policy forbids one, so a line that escaped escaping
+ * still could not run.
+ *
+ * Pure: Results in, a string out (support/cli/run.ts writes it).
+ */
+import { printable } from './printable.js';
+import { STYLESHEET } from './style.js';
+import type { Status } from '../verdict.js';
+
+/**
+ * What the page reads of a check. `found` / `expected` / `fix` / `reason` / `source` are the
+ * structured fields of a verdict (issue 14, item 4); while a results object lacks them, the page
+ * shows `message`, which says the same in one string (docs/results.md). The page never splits
+ * `message` into fields itself.
+ */
+export interface ReportCheck {
+  readonly id: string;
+  readonly status: Status;
+  readonly scenario: string;
+  readonly feature: string;
+  readonly message: string;
+  readonly found?: string | undefined;
+  readonly expected?: string | undefined;
+  readonly fix?: string | undefined;
+  /** why an undecided check could not be decided, or why a skipped one does not apply */
+  readonly reason?: string | undefined;
+  /** the evidence read: file:line, command, register */
+  readonly source?: string | undefined;
+}
+
+export interface ReportHostInfo {
+  readonly distro?: string | undefined;
+  readonly kernel?: string | undefined;
+  readonly cpuModel?: string | undefined;
+  readonly sevGeneration?: string | undefined;
+}
+
+/** results.json as the page reads it (support/report/results.ts Results, plus the optional fields) */
+export interface ReportResults {
+  readonly host: string;
+  readonly target: string;
+  readonly profile: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly hostInfo?: ReportHostInfo | undefined;
+  readonly checks: readonly ReportCheck[];
+}
+
+export interface ReportHtmlOptions {
+  /** link to cucumber.html beside the page (the step-level Gherkin view); false where there is none */
+  readonly cucumberHtml?: boolean;
+  /** the command that wrote the page, for the footer (default "sevcheck run") */
+  readonly command?: string;
+  /** what the several entries of one check id are: "scenarios" (run), "files" (lint-domain) */
+  readonly parts?: string;
+}
+
+const ORDER: readonly Status[] = ['failed', 'undecided', 'passed', 'skipped'];
+const RANK: Record<Status, number> = { failed: 3, undecided: 2, passed: 1, skipped: 0 };
+const HEADING: Record<Status, string> = { failed: 'Failed', undecided: 'Undecided', passed: 'Passed', skipped: 'Skipped' };
+
+/**
+ * Untrusted text as HTML text or attribute value: control bytes as visible escapes (printable),
+ * then the five characters that can end text or an attribute (& < > " ') as character references
+ * (HTML Living Standard, 13.1.4 "Character references"; the same set OWASP's XSS prevention
+ * cheat sheet, rule 1, names).
+ */
+export function text(s: string): string {
+  return printable(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** One check id: its scenarios (several for outlines / machine types) and their worst status. */
+interface Group {
+  readonly id: string;
+  readonly layer: string;
+  readonly status: Status;
+  readonly scenarios: readonly ReportCheck[];
+}
+
+function groups(checks: readonly ReportCheck[]): Group[] {
+  const by = new Map<string, ReportCheck[]>();
+  for (const c of checks) by.set(c.id, [...(by.get(c.id) ?? []), c]);
+  return [...by].map(([id, scenarios]) => ({
+    id,
+    layer: id.split('.')[0] ?? id,
+    status: scenarios.reduce<Status>((w, c) => (RANK[c.status] > RANK[w] ? c.status : w), 'skipped'),
+    // inside a check too, the worst first (stable: otherwise in the order they ran)
+    scenarios: [...scenarios].sort((a, b) => RANK[b.status] - RANK[a.status]),
+  }));
+}
+
+function verdictLine(gs: readonly Group[]): { status: Status; words: string } {
+  const failed = gs.filter((g) => g.status === 'failed').length;
+  const undecided = gs.filter((g) => g.status === 'undecided').length;
+  if (failed > 0) return { status: 'failed', words: 'NOT COMPLIANT' };
+  if (undecided > 0) return { status: 'undecided', words: `COMPLIANT SO FAR — ${undecided} undecided` };
+  return { status: 'passed', words: 'COMPLIANT' };
+}
+
+function when(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return String(ms);
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function identity(r: ReportResults): string {
+  const rows: Array<[string, string | undefined]> = [
+    ['target', r.target],
+    ['distro', r.hostInfo?.distro],
+    ['kernel', r.hostInfo?.kernel],
+    ['CPU', r.hostInfo?.cpuModel],
+    ['SEV generation', r.hostInfo?.sevGeneration],
+    ['profile', r.profile],
+    ['started', when(r.startedAt)],
+    ['took', duration(r.durationMs)],
+  ];
+  return rows
+    .filter((row): row is [string, string] => row[1] !== undefined && row[1] !== '')
+    .map(([k, v]) => `<div><dt>${k}</dt><dd>${k === 'target' ? `<code>${text(v)}</code>` : text(v)}</dd></div>`)
+    .join('');
+}
+
+/** The body of one scenario's verdict: fields where the verdict has them, else its message. */
+function details(c: ReportCheck): string {
+  const rows: string[] = [];
+  if (c.status === 'failed') {
+    if (c.found !== undefined) rows.push(`<dt>found</dt><dd class="found">${text(c.found)}</dd>`);
+    if (c.expected !== undefined) rows.push(`<dt>expected</dt><dd class="expected">${text(c.expected)}</dd>`);
+    if (c.fix !== undefined) rows.push(`<dt>fix</dt><dd class="fix"><code>${text(c.fix)}</code></dd>`);
+  } else if (c.status !== 'passed' && c.reason !== undefined) {
+    rows.push(`<dt>${c.status === 'undecided' ? 'why' : 'why not'}</dt><dd class="reason">${text(c.reason)}</dd>`);
+  }
+  if (rows.length === 0) return `<p class="message">${text(c.message)}</p>${c.source !== undefined ? `<dl class="fields"><dt>source</dt><dd class="source"><code>${text(c.source)}</code></dd></dl>` : ''}`;
+  if (c.source !== undefined) rows.push(`<dt>source</dt><dd class="source"><code>${text(c.source)}</code></dd>`);
+  return `<dl class="fields">${rows.join('')}</dl>`;
+}
+
+function check(g: Group, parts: string): string {
+  const brief = g.status === 'passed' || g.status === 'skipped';
+  const single = g.scenarios.length === 1 ? g.scenarios[0] : undefined;
+  // the feature file, when every entry has the same one (lint-domain's entries are different files)
+  const features = new Set(g.scenarios.map((c) => c.feature));
+  const feature = features.size === 1 ? [...features][0]! : '';
+  const head =
+    `<h4><a class="id" href="#${text(g.id)}">${text(g.id)}</a>` +
+    (single ? `<span class="title">${text(single.scenario)}</span>` : `<span class="title">${g.scenarios.length} ${text(parts)}</span>`) +
+    (feature ? `<span class="feature">${text(feature)}</span>` : '') + '</h4>';
+  const body = single
+    ? details(single)
+    : g.scenarios
+        .map((c) => `<div class="scenario ${c.status}"><span class="label ${c.status}">${c.status}</span><span class="name">${text(c.scenario)}</span>${details(c)}</div>`)
+        .join('');
+  return `<article class="check ${g.status}${brief ? ' brief' : ''}" id="${text(g.id)}">${head}${body}</article>`;
+}
+
+function section(status: Status, gs: readonly Group[], parts: string): string {
+  const mine = gs.filter((g) => g.status === status);
+  if (mine.length === 0) return '';
+  const layers = [...new Set(mine.map((g) => g.layer))];
+  const body = layers
+    .map((layer) => `<h3 class="layer">${text(layer)}</h3>${mine.filter((g) => g.layer === layer).map((g) => check(g, parts)).join('')}`)
+    .join('');
+  return `<section class="status ${status}" id="${status}"><h2>${HEADING[status]} (${mine.length})</h2>${body}</section>`;
+}
+
+/**
+ * The page loads nothing and runs nothing: inline styles only (W3C CSP Level 3, 6.1.1
+ * default-src / 6.1.12 style-src 'unsafe-inline'; there is no script-src, so default-src 'none'
+ * forbids every script, inline ones included).
+ */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
+export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {}): string {
+  const gs = groups(results.checks);
+  const v = verdictLine(gs);
+  const n = (s: Status): number => gs.filter((g) => g.status === s).length;
+  const counts = ORDER.map((s) => `${n(s)} ${s}`).join(' · ');
+  const toc = ORDER.filter((s) => n(s) > 0).map((s) => `<a href="#${s}">${HEADING[s]} (${n(s)})</a>`);
+  const links = [
+    ...(opts.cucumberHtml !== false ? ['<a href="cucumber.html">cucumber.html: every scenario step by step</a>'] : []),
+    '<a href="results.json">results.json</a>',
+  ];
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>sevcheck: ${text(results.host)} — ${text(v.words)}</title>`,
+    `<style>${STYLESHEET}</style>`,
+    '</head>',
+    '<body>',
+    `<header class="banner ${v.status}">`,
+    `<div class="verdict"><h1>${text(v.words)}</h1><span class="for">${results.profile ? `for profile <strong>${text(results.profile)}</strong> — ` : ''}host <strong class="host">${text(results.host)}</strong></span></div>`,
+    `<p class="counts">${counts} <span class="unit">(checks)</span></p>`,
+    `<dl class="identity">${identity(results)}</dl>`,
+    '</header>',
+    `<nav class="toc">${[...toc, ...links].join('')}</nav>`,
+    '<main>',
+    ...ORDER.map((s) => section(s, gs, opts.parts ?? 'scenarios')),
+    '</main>',
+    `<footer>Written by ${text(opts.command ?? 'sevcheck run')} from its verdicts (${links.join(', ')}). A check with several ${text(opts.parts ?? 'scenarios')} has the verdict of its worst: failed, then undecided, passed, skipped.</footer>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
