@@ -96,6 +96,27 @@ describe('sevcheck run: the default console', () => {
   });
 });
 
+describe("README's sample output", () => {
+  it('is what the command prints today (lines elided with "  ..." only)', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /## Sample output\n\n```\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const [command, ...shown] = lines(block as string);
+    expect(command).toBe('$ sevcheck run --host fixture:fixtures/hosts/modprobe-conflict');
+    const dir = out();
+    const r = await sevcheck(['run', '--host', FAILING, '--out', dir]);
+    // the same report set, under the default --out
+    const printed = lines(r.stdout.replace(`reports: ${dir}/`, 'reports: reports/'));
+    let at = 0;
+    for (const line of shown.filter((l) => l !== '  ...')) {
+      const found = printed.indexOf(line, at);
+      expect(found, `README line not printed (in this order): ${line}`).toBeGreaterThanOrEqual(at);
+      at = found + 1;
+    }
+    expect(shown.at(-1)).toBe(printed.at(-1));
+  });
+});
+
 describe('colour', () => {
   it('none when stdout is not a terminal, even without NO_COLOR (text and pretty)', async () => {
     for (const format of ['text', 'pretty']) {
