@@ -173,7 +173,8 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
 
     if (opts.format === 'json') io.stdout.write(`${printableJson(results)}\n`);
     else {
-      const written = write && !harness ? { dir: opts.outDir, files: await readdir(opts.outDir) } : undefined;
+      // the set as it was renamed into place (report files the writers add are listed too)
+      const written = write && !harness ? { dir: opts.outDir, files: await readdir(opts.outDir).catch(() => []) } : undefined;
       const closing = closingLines(results, { paint, details: opts.format === 'text', failOnUndecided: opts.failOnUndecided, harnessError: Boolean(harness), reports: written });
       io.stdout.write(`${closing.join('\n')}\n`);
     }

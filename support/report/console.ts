@@ -143,21 +143,24 @@ export function closingLines(r: ConsoleRun & { readonly checks: readonly Console
   const n: Record<Status, number> = { passed: 0, failed: 0, undecided: 0, skipped: 0 };
   for (const c of r.checks) n[c.status]++;
   const totals = `${n.passed} passed, ${n.failed} failed, ${n.undecided} undecided, ${n.skipped} skipped`;
-  const verdict = o.harnessError
-    ? undefined
-    : n.failed
-      ? o.paint('failed', 'NOT COMPLIANT')
-      : n.undecided && o.failOnUndecided
-        ? o.paint('failed', 'NOT COMPLIANT (undecided checks fail with --fail-on-undecided)')
-        : n.undecided
-          ? o.paint('undecided', 'COMPLIANT SO FAR')
-          : o.paint('passed', 'COMPLIANT');
-  lines.push('', verdict ? `${verdict} for profile ${printable(r.profile)}: ${totals}` : `no verdict (harness error): ${totals}`);
+  const profile = `for profile ${printable(r.profile)}`;
+  lines.push(
+    '',
+    o.harnessError
+      ? `no verdict (harness error): ${totals}`
+      : n.failed
+        ? `${o.paint('failed', 'NOT COMPLIANT')} ${profile}: ${totals}`
+        : n.undecided && o.failOnUndecided
+          ? `${o.paint('failed', 'NOT COMPLIANT')} ${profile} (--fail-on-undecided): ${totals}`
+          : n.undecided
+            ? `${o.paint('undecided', 'COMPLIANT SO FAR')} ${profile}: ${totals}`
+            : `${o.paint('passed', 'COMPLIANT')} ${profile}: ${totals}`,
+  );
   if (o.reports) {
     const rank = (f: string): number => (REPORT_ORDER.includes(f) ? REPORT_ORDER.indexOf(f) : REPORT_ORDER.length);
     const files = [...o.reports.files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     const dir = printable(o.reports.dir).replace(/\/*$/, '/');
-    lines.push(`reports: ${dir} (${files.map(printable).join(', ')})`);
+    lines.push(files.length ? `reports: ${dir} (${files.map(printable).join(', ')})` : `reports: ${dir}`);
   }
   return lines;
 }

@@ -80,6 +80,10 @@ describe('lines', () => {
     ]);
   });
 
+  it('the report directory alone when its listing could not be read', () => {
+    expect(closingLines({ ...RUN, checks: [] }, { paint: plain, details: true, reports: { dir: 'out//', files: [] } }).at(-1)).toBe('reports: out/');
+  });
+
   it("a failure's found / expected / fix fields, when the verdict has them, each on a line", () => {
     const f: ConsoleCheck = { ...check('failed', 'f', 'found a; expected b; fix: c'), found: 'a', expected: 'b', fix: 'c' };
     expect(closingLines({ ...RUN, checks: [f] }, { paint: plain, details: true }).slice(2, 6)).toEqual(['  f  title of f', '    found     a', '    expected  b', '    fix       c']);
@@ -89,7 +93,7 @@ describe('lines', () => {
     const last = (checks: ConsoleCheck[], o: object = {}): string | undefined => closingLines({ ...RUN, checks }, { paint: plain, details: false, ...o }).at(-1);
     expect(last([check('passed', 'a'), check('skipped', 'b')])).toBe('COMPLIANT for profile sev: 1 passed, 0 failed, 0 undecided, 1 skipped');
     expect(last([check('passed', 'a'), check('undecided', 'b')])).toBe('COMPLIANT SO FAR for profile sev: 1 passed, 0 failed, 1 undecided, 0 skipped');
-    expect(last([check('undecided', 'b')], { failOnUndecided: true })).toBe('NOT COMPLIANT (undecided checks fail with --fail-on-undecided) for profile sev: 0 passed, 0 failed, 1 undecided, 0 skipped');
+    expect(last([check('undecided', 'b')], { failOnUndecided: true })).toBe('NOT COMPLIANT for profile sev (--fail-on-undecided): 0 passed, 0 failed, 1 undecided, 0 skipped');
     expect(last([check('failed', 'b')], { harnessError: true })).toBe('no verdict (harness error): 0 passed, 1 failed, 0 undecided, 0 skipped');
     // without details (--format pretty: cucumber printed the messages), only the verdict line
     expect(closingLines({ ...RUN, checks: [check('failed', 'b', 'found x')] }, { paint: plain, details: false })).toEqual(['', 'NOT COMPLIANT for profile sev: 0 passed, 1 failed, 0 undecided, 0 skipped']);
