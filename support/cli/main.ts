@@ -89,6 +89,17 @@ Examples:
   sevcheck record --host ssh://root@epyc1 --out fixtures/hosts/epyc1`,
     );
 
+  const FORMATS: Record<string, string> = {
+    text: "one line per check as it completes, then the failures with their fix, the totals, the report paths",
+    pretty: "cucumber's pretty formatter: every scenario and step, for Gherkin readers",
+    json: 'results.json (docs/results.md)',
+    summary: 'summary.md',
+    junit: 'junit.xml',
+    html: 'report.html',
+  };
+  const formatOption = (names: string[]): Option =>
+    new Option('--format <format>', `console output: ${names.map((n) => `${n} = ${FORMATS[n]}`).join('; ')}`).choices(names).default('text');
+
   const suiteOptions = (cmd: Command): Command =>
     cmd
       .option('--host <target>', `host to check: ${HOST_HELP}`, 'local')
@@ -108,7 +119,7 @@ Examples:
     program
       .command('run')
       .description('run the compliance suite against a host and write reports')
-      .addOption(new Option('--format <format>', 'console output: pretty, or one report on stdout').choices(['pretty', ...Object.keys(WRITERS)]).default('pretty'))
+      .addOption(formatOption(['text', 'pretty', ...Object.keys(WRITERS)]))
       .option('--out <dir>', `report directory (${REPORT_FILES.join(', ')})`, 'reports')
       .option('--fail-on-undecided', 'exit 1 when any check is undecided, not only when one failed'),
   ).action(async (o) => {
@@ -138,7 +149,8 @@ Examples:
       .requiredOption('--out <dir>', 'fixture directory to write (fixtures/hosts/<name>): new or empty, or replaced whole with --force')
       .option('--force', 'replace a non-empty --out directory whole (never merged into it)')
       .option('--name <name>', 'host name for host.json (default: the directory name)')
-      .option('--reports <dir>', 'where to write the reports of the recording run', 'reports'),
+      .option('--reports <dir>', 'where to write the reports of the recording run', 'reports')
+      .addOption(formatOption(['text', 'pretty'])),
   ).action(async (o) => {
     const { runSuite } = await import('./run.js');
     const { basename, resolve } = await import('node:path');
@@ -147,7 +159,7 @@ Examples:
         host: o.host,
         profile: o.profile,
         tags: o.tags,
-        format: 'pretty',
+        format: o.format,
         outDir: o.reports,
         outOption: '--reports',
         ssh: { options: o.sshOption, identityFile: o.sshIdentity },

@@ -3,7 +3,7 @@
  * JavaScript API, write the reports, and turn the verdicts into an exit code
  * (0 compliant, 1 compliance failures, 2 harness or input error).
  */
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Envelope } from '@cucumber/messages';
@@ -16,8 +16,8 @@ import type { AmdCertOptions } from '../host/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type HostInfo, type Results } from '../report/results.js';
-import { consoleSummary } from '../report/summary.js';
 import { CUCUMBER_REPORTS, WRITERS } from '../report/writers.js';
+import { checkLine, checkStream, closingLines, headerLine, painter, useColour } from '../report/console.js';
 import { ROOT } from './paths.js';
 import { forThisBuild } from './prebuilt.js';
 import { printable } from '../report/printable.js';
@@ -28,7 +28,7 @@ export interface SuiteOptions {
   readonly host: string;
   readonly profile?: string | undefined;
   readonly tags?: string | undefined;
-  /** 'pretty': cucumber's pretty formatter and the summary; else a report writer's name (report/writers.ts) printed on stdout */
+  /** console output: sevcheck's own lines ('text'), cucumber's pretty formatter ('pretty'), or one report writer's name (report/writers.ts) printed on stdout */
   readonly format: string;
   readonly outDir: string;
   /** the option that named outDir, for messages (`--out` for run, `--reports` for record) */
@@ -57,6 +57,17 @@ export interface SuiteOutcome {
 }
 
 const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
+/** `to`, seen as a terminal only when `tty` (what cucumber's formatters decide colour from) */
+const forward = (to: Writable, tty: boolean): Writable & { isTTY: boolean } =>
+  Object.assign(
+    new Writable({
+      write: (c, _e, cb) => {
+        to.write(c); // at once, in order with what sevcheck writes to `to` after the run
+        cb();
+      },
+    }),
+    { isTTY: tty },
+  );
 
 export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOutcome> {
   const write = opts.writeReports !== false;
@@ -98,14 +109,18 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
 
     const format: Array<string | [string, string]> = [];
     if (opts.format === 'pretty') format.push('pretty');
+    const colour = (opts.format === 'text' || opts.format === 'pretty') && useColour(io.stdout, process.env);
+    const paint = painter(colour);
     // sevcheck's own reports (report/writers.ts WRITERS) are written from the verdicts below;
     // cucumber's formatters write only the Gherkin page and the message stream
     if (reports) for (const [formatter, file] of Object.entries(CUCUMBER_REPORTS)) format.push([formatter, resolve(reports.dir, file)]);
     const environment = {
       cwd: ROOT,
-      stdout: opts.format === 'pretty' ? io.stdout : sink(),
+      // the pretty formatter colours when its stream is a terminal (supports-color): it sees one
+      // only when sevcheck's own colour rule (console.ts useColour, NO_COLOR) says so
+      stdout: opts.format === 'pretty' ? forward(io.stdout, colour) : sink(),
       stderr: io.stderr,
-      env: { ...process.env, FORCE_COLOR: io.stdout.isTTY ? '1' : '0' },
+      env: { ...process.env, FORCE_COLOR: colour ? '1' : '0' },
     };
     const { runConfiguration } = await loadConfiguration(
       {
@@ -120,10 +135,18 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       environment,
     );
     const envelopes: Envelope[] = [];
-    await runCucumber(forThisBuild(runConfiguration), environment, (e) => envelopes.push(e));
+    const meta = { host: printable(described.name), target: printable(target.host.target), profile };
+    // the default console: one line per check as cucumber finishes it (support/report/console.ts)
+    const checkDone = opts.format === 'text' ? checkStream() : undefined;
+    if (checkDone) io.stdout.write(`${headerLine(meta)}\n`);
+    await runCucumber(forThisBuild(runConfiguration), environment, (e) => {
+      envelopes.push(e);
+      const c = checkDone?.(e);
+      if (c) io.stdout.write(`${checkLine(c, paint)}\n`);
+    });
 
     const hostInfo = describeHost(described, await ctx.probes.host.known());
-    const { results, problems } = collectResults(envelopes, { host: printable(described.name), target: printable(target.host.target), profile, ...(hostInfo ? { hostInfo } : {}) });
+    const { results, problems } = collectResults(envelopes, { ...meta, ...(hostInfo ? { hostInfo } : {}) });
     const harness =
       ctx.fatal?.message ??
       (problems.undefinedSteps.length ? `features and steps disagree: ${problems.undefinedSteps.join('; ')}` : undefined) ??
@@ -147,9 +170,14 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       fixture = undefined;
     }
 
-    const onStdout = opts.format === 'pretty' ? undefined : WRITERS[opts.format];
+    const onStdout = opts.format === 'text' || opts.format === 'pretty' ? undefined : WRITERS[opts.format];
     if (onStdout) io.stdout.write(onStdout.write(results));
-    else io.stdout.write(`\n${consoleSummary(results, Boolean(io.stdout.isTTY))}${write && !harness ? `reports: ${opts.outDir}\n` : ''}`);
+    else {
+      // the set as it was renamed into place (report files the writers add are listed too)
+      const written = write && !harness ? { dir: opts.outDir, files: await readdir(opts.outDir).catch(() => []) } : undefined;
+      const closing = closingLines(results, { paint, details: opts.format === 'text', failOnUndecided: opts.failOnUndecided, harnessError: Boolean(harness), reports: written });
+      io.stdout.write(`${closing.join('\n')}\n`);
+    }
     return { exitCode, results, error: harness };
   } catch (e) {
     if (e instanceof HarnessError) return { exitCode: 2, results: undefined, error: e.message };

@@ -1,6 +1,5 @@
 /**
- * Human summaries: summary.md (a table to paste into a release ticket) and the closing block of
- * the console output.
+ * summary.md: a table to paste into a release ticket (the console is support/report/console.ts).
  */
 import { counts, type CheckResult, type Results } from './results.js';
 import type { Status } from '../verdict.js';
@@ -70,19 +69,4 @@ export function summaryMarkdown(r: Results, links: { page?: string | undefined; 
     '',
   );
   return out.join('\n');
-}
-
-export function consoleSummary(r: Results, color: boolean): string {
-  const paint = (s: Status, t: string): string => {
-    if (!color) return t;
-    const code = { passed: 32, failed: 31, undecided: 33, skipped: 36 }[s];
-    return `\x1b[${code}m${t}\x1b[0m`;
-  };
-  const lines = [`sevcheck: ${r.host} (${r.target}), profile ${r.profile}`];
-  for (const c of [...r.checks].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.id.localeCompare(b.id))) {
-    lines.push(`  ${paint(c.status, ICON[c.status].padEnd(9))} ${c.id.padEnd(36)} ${c.scenario}`);
-    if (c.status === 'failed' || c.status === 'undecided') lines.push(`            ${c.message}`);
-  }
-  lines.push(countLine(r));
-  return lines.join('\n') + '\n';
 }

@@ -19,7 +19,7 @@ const stable = (stdout: string): unknown => {
   delete r.durationMs;
   return r;
 };
-/** pretty output without timings and the report directory */
+/** console output without timings and the report directory */
 const pretty = (stdout: string): string => stdout.replace(/\d+m[\d.]+s|[\d.]+m?s\b/g, 'T').replace(/^reports: .*$/m, 'reports: DIR');
 
 describe('prebuilt run bundle', () => {
@@ -45,8 +45,16 @@ describe('prebuilt run bundle', () => {
     expect(stable(fast.stdout)).toEqual(stable(slow.stdout));
   });
 
-  it('prints the same pretty output, steps named by their .ts file and line', async () => {
-    const args = ['run', '--host', 'fixture:fixtures/hosts/reference-milan'];
+  it('prints the same default console output', async () => {
+    const args = ['run', '--host', 'fixture:fixtures/hosts/modprobe-conflict'];
+    const [fast, slow] = await Promise.all([sevcheck([...args, '--out', out()]), sevcheck([...args, '--out', out()], TSX)]);
+    expect(fast.code).toBe(1);
+    expect(pretty(fast.stdout)).toBe(pretty(slow.stdout));
+    expect(fast.stdout).toMatch(/^ {2}failed +host\.kvm-amd\.sev /m);
+  });
+
+  it('prints the same pretty output (--format pretty), steps named by their .ts file and line', async () => {
+    const args = ['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--format', 'pretty'];
     const [fast, slow] = await Promise.all([sevcheck([...args, '--out', out()]), sevcheck([...args, '--out', out()], TSX)]);
     expect(pretty(fast.stdout)).toBe(pretty(slow.stdout));
     expect(fast.stdout).toMatch(/# steps\/\w+\.steps\.ts:\d+/);
