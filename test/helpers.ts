@@ -28,7 +28,7 @@ export function sevcheck(args: string[], env: Record<string, string> = {}, timeo
 export interface JsonResults {
   host: string;
   profile: string;
-  checks: Array<{ id: string; status: string; scenario: string; feature: string; message: string }>;
+  checks: Array<{ id: string; status: string; scenario: string; feature: string; message: string; found?: string; expected?: string; fix?: string; reason?: string }>;
 }
 
 const RANK: Record<string, number> = { failed: 3, undecided: 2, passed: 1, skipped: 0 };

@@ -31,6 +31,7 @@ import { lintQemuCmdline, parseQemuCmdline, QEMU_CMDLINE_MAX_BYTES } from '../do
 import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
 import { printable, printableJson } from '../report/printable.js';
 import { reportHtml, type ReportResults } from '../report/html.js';
+import { WRITERS } from '../report/writers.js';
 import { checkDir, checkOutputDir } from './options.js';
 import { commitStage, discardStage, openStage } from './staging.js';
 
@@ -337,8 +338,9 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
       if (stage && result.errors.length === 0) {
         const hostName = typeof a.values['host'] === 'string' ? a.values['host'] : host.cbitpos !== undefined ? 'C-bit facts given on the command line' : 'no host (--host not given)';
         const r = lintResults(result, { host: printable(hostName), startedAt: new Date(t0).toISOString(), durationMs: Date.now() - t0 });
-        await writeFile(join(stage.dir, 'results.json'), `${printableJson(r)}\n`);
-        await writeFile(join(stage.dir, 'report.html'), reportHtml(r, { cucumberHtml: false, command: 'sevcheck lint-domain', parts: 'files' }));
+        const json = WRITERS['json']!.file;
+        await writeFile(join(stage.dir, json), `${printableJson(r)}\n`);
+        await writeFile(join(stage.dir, WRITERS['html']!.file), reportHtml(r, { links: { results: json }, command: 'sevcheck lint-domain', parts: 'files' }));
         await commitStage(stage);
       }
       const code = emit(result, a.values['format'] as string, out, host);

@@ -92,10 +92,8 @@ Examples:
   const FORMATS: Record<string, string> = {
     text: "one line per check as it completes, then the failures with their fix, the totals, the report paths",
     pretty: "cucumber's pretty formatter: every scenario and step, for Gherkin readers",
-    json: 'results.json (docs/results.md)',
-    summary: 'summary.md',
-    junit: 'junit.xml',
-    html: 'report.html',
+    // every writer's name prints that report on stdout (report/writers.ts)
+    ...Object.fromEntries(Object.entries(WRITERS).map(([name, w]) => [name, name === 'json' ? `${w.file} (docs/results.md)` : w.file])),
   };
   const formatOption = (names: string[]): Option =>
     new Option('--format <format>', `console output: ${names.map((n) => `${n} = ${FORMATS[n]}`).join('; ')}`).choices(names).default('text');

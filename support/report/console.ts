@@ -8,6 +8,7 @@
  * (https://no-color.org: "when present and not an empty string, prevents the addition of ANSI
  * color"); files and pipes get plain text.
  */
+import { READING_ORDER } from './writers.js';
 import type { Envelope } from '@cucumber/messages';
 import type { Status } from '../verdict.js';
 import { VERDICT_MEDIA_TYPE } from './results.js';
@@ -119,7 +120,7 @@ export interface Closing {
 }
 
 /** Report files in the order a person would open them; others follow alphabetically. */
-const REPORT_ORDER = ['report.html', 'summary.md', 'cucumber.html', 'results.json', 'junit.xml', 'messages.ndjson'];
+const REPORT_ORDER = READING_ORDER;
 
 /** The closing block: failures with their fix, undecided with their reason, totals, report paths. */
 export function closingLines(r: ConsoleRun & { readonly checks: readonly ConsoleCheck[] }, o: Closing): string[] {

@@ -58,8 +58,8 @@ export interface ReportResults {
 }
 
 export interface ReportHtmlOptions {
-  /** link to cucumber.html beside the page (the step-level Gherkin view); false where there is none */
-  readonly cucumberHtml?: boolean;
+  /** the files beside the page to link to (names from report/writers.ts): the step-level Gherkin view, the machine results */
+  readonly links?: { readonly steps?: string | undefined; readonly results?: string | undefined };
   /** the command that wrote the page, for the footer (default "sevcheck run") */
   readonly command?: string;
   /** what the several entries of one check id are: "scenarios" (run), "files" (lint-domain) */
@@ -194,8 +194,8 @@ export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {})
   const counts = ORDER.map((s) => `${n(s)} ${s}`).join(' · ');
   const toc = ORDER.filter((s) => n(s) > 0).map((s) => `<a href="#${s}">${HEADING[s]} (${n(s)})</a>`);
   const links = [
-    ...(opts.cucumberHtml !== false ? ['<a href="cucumber.html">cucumber.html: every scenario step by step</a>'] : []),
-    '<a href="results.json">results.json</a>',
+    ...(opts.links?.steps ? [`<a href="${text(opts.links.steps)}">${text(opts.links.steps)}: every scenario step by step</a>`] : []),
+    ...(opts.links?.results ? [`<a href="${text(opts.links.results)}">${text(opts.links.results)}</a>`] : []),
   ];
   return [
     '<!DOCTYPE html>',

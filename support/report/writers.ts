@@ -21,7 +21,7 @@ export interface Writer {
 
 export const WRITERS: Record<string, Writer> = {
   // sevcheck's own page first: the console names the report set's files in this order
-  html: { file: 'report.html', write: (r) => reportHtml(r) },
+  html: { file: 'report.html', write: (r) => reportHtml(r, { links: { steps: CUCUMBER_REPORTS['html'], results: WRITERS['json']?.file } }) },
   json: { file: 'results.json', write: (r) => `${printableJson(r)}\n` },
   summary: { file: 'summary.md', write: (r) => summaryMarkdown(r, reportLinks()) },
   junit: { file: 'junit.xml', write: junitXml },
@@ -35,6 +35,11 @@ export const CUCUMBER_REPORTS: Readonly<Record<string, string>> = {
   html: 'cucumber.html',
   message: 'messages.ndjson',
 };
+
+/** Report files in the order a person would open them (the console lists them so). */
+export const READING_ORDER: readonly string[] = [WRITERS['html'], WRITERS['summary']].map((w) => w?.file ?? '')
+  .concat(CUCUMBER_REPORTS['html'] ?? '', WRITERS['json']?.file ?? '', WRITERS['junit']?.file ?? '', CUCUMBER_REPORTS['message'] ?? '')
+  .filter((f) => f !== '');
 
 /** Every file of a report set: what `--out` may already hold (cli/options.ts) and what a run writes. */
 export const REPORT_FILES: readonly string[] = [...Object.values(WRITERS).map((w) => w.file), ...Object.values(CUCUMBER_REPORTS)];

@@ -71,10 +71,10 @@ describe('sevcheck run: the default console', () => {
     for (const c of failures) {
       // the check's line as it completed, and its entry in the closing block
       expect(lines(r.stdout).filter((l) => new RegExp(`^ {2}(failed +)?${c.id.replace(/\./g, '\\.')} `).test(l)), c.id).toHaveLength(2);
-      // what was found, expected and the fix: once
-      expect(count(r.stdout, c.message), c.id).toBe(1);
+      // what was found, expected and the fix: once each (the closing block prints the verdict's fields)
+      for (const part of [c.found, c.expected, c.fix]) expect(count(r.stdout, part as string), `${c.id}: ${part}`).toBe(1);
     }
-    expect(r.stdout).toMatch(/^failed \(2\):\n {2}host\.kvm-amd\.sev {2}KVM's AMD module has SEV enabled\n {4}found \/sys\/module\/kvm_amd\/parameters\/sev reads "N"; expected "Y" or "1"; fix: /m);
+    expect(r.stdout).toMatch(/^failed \(2\):\n {2}host\.kvm-amd\.sev {2}KVM's AMD module has SEV enabled\n {4}found {5}\/sys\/module\/kvm_amd\/parameters\/sev reads "N"\n {4}expected {2}"Y" or "1"\n {4}fix {7}/m);
     // every undecided check with its reason, briefly (one line each)
     const undecided = results.checks.filter((c) => c.status === 'undecided');
     expect(r.stdout).toContain(`undecided (${undecided.length}), full reasons in the reports:`);
@@ -180,7 +180,7 @@ describe('--format pretty', () => {
       const r = await sevcheck([cmd, '--help']);
       expect(r.stdout.replace(/\s+/g, ' '), cmd).toMatch(/--format <format> console output: text = one line per check .* pretty = cucumber's pretty formatter/);
     }
-    expect((await sevcheck(['run', '--help'])).stdout.replace(/\s+/g, ' ')).toMatch(/choices: "text", "pretty", "json", default: "text"/);
+    expect((await sevcheck(['run', '--help'])).stdout.replace(/\s+/g, ' ')).toMatch(/choices: "text", "pretty", "html", "json", "summary", "junit", default: "text"/);
     expect((await sevcheck(['record', '--help'])).stdout.replace(/\s+/g, ' ')).toMatch(/choices: "text", "pretty", default: "text"/);
   });
 });

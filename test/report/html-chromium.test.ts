@@ -86,7 +86,9 @@ interface Check {
   status: string;
   message: string;
   found?: string;
+  expected?: string;
   fix?: string;
+  reason?: string;
 }
 interface Rendered {
   results: { host: string; checks: Check[] };
@@ -164,7 +166,9 @@ function assertMessagesAsText(r: Rendered): number {
   const text = visibleText(r.dom);
   let withMarkup = 0;
   for (const c of r.results.checks) {
-    for (const s of [c.message, c.found, c.fix]) {
+    // the page shows a verdict's fields where it has them (found / expected / fix, reason), else its message
+    const shown = c.found !== undefined || c.reason !== undefined ? [c.found, c.expected, c.fix, c.reason] : [c.message];
+    for (const s of shown) {
       if (s === undefined) continue;
       if (/[<>&]/.test(s)) withMarkup++;
       expect(text, `${c.id}: ${s}`).toContain(squash(s));
@@ -264,11 +268,12 @@ describe.skipIf(skip)('report.html in headless Chromium', () => {
     }, 120_000);
     it('renders every crafted string as text: no script or img element, the title unchanged', async () => {
       expect(r.results.host).toBe(NAME);
-      const failedMessage = r.results.checks.find((c) => c.id === 'host.modprobe.sev')!.message;
+      const failed = r.results.checks.find((c) => c.id === 'host.modprobe.sev')!;
+      const failedMessage = failed.message;
       expect(failedMessage).toContain(FILE); // the crafted file name reaches the verdict
       const text = visibleText(r.dom);
       expect(text).toContain(NAME);
-      expect(text).toContain(squash(failedMessage));
+      expect(text).toContain(squash(failed.found ?? failedMessage));
       expect(r.dom).not.toMatch(/<script|<img/i);
       expect(r.dom).toMatch(/<title>sevcheck: &lt;script&gt;document\.title='owned'&lt;\/script&gt; — NOT COMPLIANT<\/title>/);
       // escaping alone, without the CSP: the same page with the CSP meta removed runs nothing either

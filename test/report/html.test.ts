@@ -48,7 +48,6 @@ describe('reportHtml', () => {
     expect(html.indexOf('<h2>Passed (1)</h2>')).toBeLessThan(html.indexOf('<h2>Skipped (1)</h2>'));
     expect(html).toContain('<h3 class="layer">host</h3>');
     expect(html).toContain('href="#host.kvm-amd.sev"');
-    expect(html).toContain('<a href="cucumber.html">');
   });
 
   it('the banner says NOT COMPLIANT / COMPLIANT SO FAR — n undecided / COMPLIANT, for the profile, counting check ids', () => {
@@ -123,7 +122,8 @@ describe('reportHtml', () => {
     expect(html.replace('see https://developer.amd.com/sev', '')).not.toMatch(/https?:/);
     expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">`);
     expect(html).toMatch(/<style>[\s\S]*@media print[\s\S]*<\/style>/);
-    expect(reportHtml({ ...base, checks: [c('a.p', 'passed', 'p')] }, { cucumberHtml: false })).not.toContain('cucumber.html');
+    expect(reportHtml({ ...base, checks: [c('a.p', 'passed', 'p')] }, { links: {} })).not.toContain('cucumber.html');
+    expect(reportHtml({ ...base, checks: [c('a.p', 'passed', 'p')] }, { links: { steps: 'cucumber.html' } })).toContain('href="cucumber.html"');
   });
 
   it('takes results.json as run writes it (Results)', () => {
