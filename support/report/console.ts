@@ -11,26 +11,13 @@
 import { READING_ORDER } from './writers.js';
 import type { Envelope } from '@cucumber/messages';
 import type { Status } from '../verdict.js';
-import { VERDICT_MEDIA_TYPE } from './results.js';
+import { VERDICT_MEDIA_TYPE, type CheckResult, type Results } from './results.js';
 import { printable } from './printable.js';
 
-/** What the console reads of a check (results.ts CheckResult; the structured fields when present). */
-export interface ConsoleCheck {
-  readonly id: string;
-  readonly status: Status;
-  readonly scenario: string;
-  readonly message: string;
-  /** a failure's parts, as separate fields of the verdict; without them the message is printed */
-  readonly found?: string | undefined;
-  readonly expected?: string | undefined;
-  readonly fix?: string | undefined;
-}
+/** What the console reads of a check: results.ts CheckResult, the structured fields when present. */
+export type ConsoleCheck = Pick<CheckResult, 'id' | 'status' | 'scenario' | 'message' | 'found' | 'expected' | 'fix' | 'reason'>;
 
-export interface ConsoleRun {
-  readonly host: string;
-  readonly target: string;
-  readonly profile: string;
-}
+export type ConsoleRun = Pick<Results, 'host' | 'target' | 'profile'>;
 
 /** The one vocabulary: passed / failed / undecided / skipped. */
 const WIDTH = Math.max(...(['passed', 'failed', 'undecided', 'skipped'] as const).map((s) => s.length));
@@ -103,8 +90,8 @@ export function checkStream(): (e: Envelope) => ConsoleCheck | undefined {
 
 const ORDER: Record<Status, number> = { failed: 0, undecided: 1, passed: 2, skipped: 3 };
 
-/** "undecided: <reason>" is how support/verdict.ts words an undecided message */
-const reasonOf = (message: string): string => message.replace(/^undecided: /, '');
+/** the verdict's reason field; a check without one (results written before the field existed) shows its message less the "undecided: " support/verdict.ts puts first */
+const reasonOf = (c: ConsoleCheck): string => c.reason ?? c.message.replace(/^undecided: /, '');
 const brief = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max - 1).trimEnd()}…`);
 
 export interface Closing {
@@ -139,7 +126,7 @@ export function closingLines(r: ConsoleRun & { readonly checks: readonly Console
   }
   if (o.details && undecided.length) {
     lines.push('', o.paint('undecided', `undecided (${undecided.length}), full reasons in the reports:`));
-    for (const c of undecided) lines.push(`  ${printable(c.id)}: ${printable(brief(reasonOf(c.message), REASON_MAX))}`);
+    for (const c of undecided) lines.push(`  ${printable(c.id)}: ${printable(brief(reasonOf(c), REASON_MAX))}`);
   }
   const n: Record<Status, number> = { passed: 0, failed: 0, undecided: 0, skipped: 0 };
   for (const c of r.checks) n[c.status]++;

@@ -17,6 +17,7 @@
 import { printable } from './printable.js';
 import { STYLESHEET } from './style.js';
 import type { Status } from '../verdict.js';
+import type { CheckResult, HostInfo, Results } from './results.js';
 
 /**
  * What the page reads of a check. `found` / `expected` / `fix` / `reason` / `source` are the
@@ -24,38 +25,15 @@ import type { Status } from '../verdict.js';
  * shows `message`, which says the same in one string (docs/results.md). The page never splits
  * `message` into fields itself.
  */
-export interface ReportCheck {
-  readonly id: string;
-  readonly status: Status;
-  readonly scenario: string;
-  readonly feature: string;
-  readonly message: string;
-  readonly found?: string | undefined;
-  readonly expected?: string | undefined;
-  readonly fix?: string | undefined;
-  /** why an undecided check could not be decided, or why a skipped one does not apply */
-  readonly reason?: string | undefined;
+export type ReportCheck = CheckResult & {
   /** the evidence read: file:line, command, register */
   readonly source?: string | undefined;
-}
+};
 
-export interface ReportHostInfo {
-  readonly distro?: string | undefined;
-  readonly kernel?: string | undefined;
-  readonly cpuModel?: string | undefined;
-  readonly sevGeneration?: string | undefined;
-}
+export type ReportHostInfo = HostInfo;
 
-/** results.json as the page reads it (support/report/results.ts Results, plus the optional fields) */
-export interface ReportResults {
-  readonly host: string;
-  readonly target: string;
-  readonly profile: string;
-  readonly startedAt: string;
-  readonly durationMs: number;
-  readonly hostInfo?: ReportHostInfo | undefined;
-  readonly checks: readonly ReportCheck[];
-}
+/** results.json as the page reads it (support/report/results.ts Results; lint-domain writes the same shape) */
+export type ReportResults = Omit<Results, 'checks'> & { readonly checks: readonly ReportCheck[] };
 
 export interface ReportHtmlOptions {
   /** the files beside the page to link to (names from report/writers.ts): the step-level Gherkin view, the machine results */
