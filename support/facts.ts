@@ -19,13 +19,13 @@ export const known =
  * A fact that is context for a rule (it sharpens a message or a fix): when the host cannot give
  * it (a HostError: not recorded, permission denied, no such device) the rule does without it.
  * Anything else — a HarnessError (timeout, broken fixture: the run ends, world.ts) or a defect —
- * propagates.
+ * propagates, and so does NOT_RUNNING (a root file system target: the check is skipped, world.ts).
  */
 export async function optional<T>(fact: Fact<T> | Promise<T>): Promise<T | undefined> {
   try {
     return await (typeof fact === 'function' ? fact() : fact);
   } catch (e) {
-    if (e instanceof HostError) return undefined;
+    if (e instanceof HostError && e.code !== 'NOT_RUNNING') return undefined;
     throw e;
   }
 }
@@ -35,7 +35,7 @@ export async function attempt<T>(fact: Fact<T>): Promise<{ readonly ok: true; re
   try {
     return { ok: true, value: await fact() };
   } catch (e) {
-    if (e instanceof HostError) return { ok: false, reason: e.message };
+    if (e instanceof HostError && e.code !== 'NOT_RUNNING') return { ok: false, reason: e.message };
     throw e;
   }
 }

@@ -1,7 +1,7 @@
 import { World, setDefaultTimeout, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
 import { HarnessError, HostError, type Host } from './host/types.js';
 import { runContext, type Probes, type RunContext } from './run-context.js';
-import { undecided, type Verdict } from './verdict.js';
+import { skipped, undecided, type Verdict } from './verdict.js';
 import { VERDICT_MEDIA_TYPE } from './report/results.js';
 import type { Profile } from './profile.js';
 
@@ -58,7 +58,8 @@ export class SevWorld extends World<SevWorldParameters> {
     try {
       verdict = typeof v === 'function' ? await v() : v;
     } catch (e) {
-      if (e instanceof HostError) verdict = undecided(e.message);
+      if (e instanceof HostError && e.code === 'NOT_RUNNING') verdict = skipped(e.message);
+      else if (e instanceof HostError) verdict = undecided(e.message);
       else if (e instanceof HarnessError) {
         this.ctx.fatal ??= e;
         throw e;

@@ -9,6 +9,7 @@ const TEXT: Record<HostErrorCode, string> = {
   EIO: 'input/output error',
   NOT_RECORDED: 'not recorded in this fixture',
   UNSUPPORTED: 'not supported by this host backend',
+  NOT_RUNNING: 'not a running system (a root file system target)',
 };
 
 export function hostError(code: HostErrorCode, what: string, detail?: string): HostError {

@@ -44,7 +44,7 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export interface Host {
   /** e.g. "local", "ssh://root@epyc1:22", "fixture:fixtures/hosts/reference-milan" */
   readonly target: string;
-  readonly kind: 'local' | 'ssh' | 'fixture';
+  readonly kind: 'local' | 'ssh' | 'fixture' | 'rootfs';
   /** Host metadata: fixture host.json, or what a live host says about itself. */
   describe(): Promise<HostDescription>;
   /** Whole file contents. Throws HostError (ENOENT, EACCES, NOT_RECORDED, EIO). */
@@ -91,7 +91,13 @@ export interface HostDescription {
   readonly profile?: string | undefined;
 }
 
-export type HostErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'EIO' | 'NOT_RECORDED' | 'UNSUPPORTED';
+/**
+ * NOT_RUNNING: the target is not a running system (a `rootfs:DIR` root file system): what only a
+ * running kernel or hardware answers (CPUID, MSRs, /proc, /sys, live devices, QMP, running guests)
+ * does not exist there. world.decide turns it into *skipped* with the message, never undecided or
+ * failed, and facts.ts's optional()/attempt() let it through (it is not "fact absent").
+ */
+export type HostErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'EIO' | 'NOT_RECORDED' | 'UNSUPPORTED' | 'NOT_RUNNING';
 
 /**
  * A read that did not produce data. Checks turn these into verdicts: ENOENT is a fact about the
@@ -117,6 +123,14 @@ export class HarnessError extends Error {
     super(message);
     this.name = 'HarnessError';
   }
+}
+
+/** The reason every check that needs a running system gives on a root file system target. */
+export const NOT_RUNNING_REASON = 'not a running system';
+
+/** A read a root file system cannot answer (see HostErrorCode NOT_RUNNING). */
+export function notRunning(what: string): HostError {
+  return new HostError('NOT_RUNNING', what, `${NOT_RUNNING_REASON}: ${what} needs a running kernel or hardware`);
 }
 
 export function isHostError(e: unknown, code?: HostErrorCode): e is HostError {

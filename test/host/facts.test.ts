@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { attempt, known, optional } from '../../support/facts.js';
 import { CachingHost } from '../../support/host/caching-host.js';
-import { HarnessError, HostError, type Host } from '../../support/host/types.js';
+import { HarnessError, HostError, notRunning, type Host } from '../../support/host/types.js';
 
 describe('optional() and attempt()', () => {
   const hostError = () => Promise.reject(new HostError('NOT_RECORDED', 'x', 'x: not recorded in this fixture'));
@@ -16,6 +16,12 @@ describe('optional() and attempt()', () => {
     await expect(optional(() => Promise.reject(new HarnessError('ssh: timeout')))).rejects.toBeInstanceOf(HarnessError);
     await expect(optional(Promise.reject(new TypeError('defect')))).rejects.toBeInstanceOf(TypeError);
     await expect(attempt(() => Promise.reject(new HarnessError('ssh: timeout')))).rejects.toBeInstanceOf(HarnessError);
+  });
+  it('NOT_RUNNING (a root file system target) is not "fact absent": it propagates, and world.decide skips the check', async () => {
+    const e = notRunning('CPUID');
+    await expect(optional(() => Promise.reject(e))).rejects.toBe(e);
+    await expect(attempt(() => Promise.reject(e))).rejects.toBe(e);
+    expect(e.message).toBe('not a running system: CPUID needs a running kernel or hardware');
   });
 });
 
