@@ -14,7 +14,7 @@ const ORDER: Record<Status, number> = { failed: 0, undecided: 1, passed: 2, skip
  * as an HTML tag, and `*`, `_`, `|` or a backtick in a value change nothing. `[` stays as it is
  * (`\x1b[2J` reads unchanged): a link or image needs a `]` as well, and that one is escaped. One line.
  */
-const md = (s: string): string => s.replace(/[\\`*_\]<>|~&]/g, '\\$&').replace(/\r?\n/g, ' ');
+export const md = (s: string): string => s.replace(/[\\`*_\]<>|~&]/g, '\\$&').replace(/\r?\n/g, ' ');
 
 const statusWord = (s: Status): string => s; // one vocabulary: passed / failed / undecided / skipped
 

@@ -1,0 +1,95 @@
+/**
+ * The host × check matrix every fleet report reads (index.html, metrics.prom, summary.md): one cell
+ * per host and check id. A host's results have one entry per scenario; a cell is the worst status of
+ * its id's scenarios (support/verdict.ts `worst`: failed > undecided > passed > skipped), with two
+ * fleet-only statuses on top:
+ *   waived — the cell would be failed, and every failed scenario of it carries a waiver
+ *            (issue 10: a waived failure stays `failed` in fleet.json, marked `waived`; it does not
+ *            count for the exit code, so a cell with an unwaived failed scenario stays `failed`);
+ *   error  — the host could not be checked (`FleetHost.error`): every cell of its row.
+ * A host that ran but has no entry for an id (a --tags filter, a profile) has no cell there (`absent`).
+ *
+ * Pure: FleetResults in, values out.
+ */
+import { worst, type Status } from '../verdict.js';
+import type { FleetCheck, FleetHost, FleetResults } from './types.js';
+
+export type CellStatus = Status | 'waived' | 'error';
+
+/** Every cell status, worst first: the order of legends, totals and filters. */
+export const CELL_STATUSES: readonly CellStatus[] = ['error', 'failed', 'waived', 'undecided', 'passed', 'skipped'];
+
+export interface Cell {
+  readonly status: CellStatus;
+  /** the id's scenarios on this host, worst first (empty for an error cell) */
+  readonly scenarios: readonly FleetCheck[];
+}
+
+export interface Column {
+  readonly id: string;
+  /** the id's first segment (host, device, caps, …) */
+  readonly layer: string;
+}
+
+export interface Matrix {
+  /** check ids in the order the suite ran them (first appearance over the hosts), grouped by layer */
+  readonly columns: readonly Column[];
+  /** layers in column order, each once */
+  readonly layers: readonly string[];
+  readonly hosts: readonly FleetHost[];
+  /** host name → check id → cell (absent: the host has no entry for that id) */
+  cell(host: string, id: string): Cell | undefined;
+}
+
+const RANK: Record<Status, number> = { failed: 3, undecided: 2, passed: 1, skipped: 0 };
+
+export const layerOf = (id: string): string => id.split('.')[0] ?? id;
+
+function cellOf(scenarios: readonly FleetCheck[]): Cell {
+  const sorted = [...scenarios].sort((a, b) => RANK[b.status] - RANK[a.status]);
+  const w = worst(scenarios.map((c) => c.status));
+  const waived = w === 'failed' && scenarios.every((c) => c.status !== 'failed' || c.waived !== undefined);
+  return { status: waived ? 'waived' : w, scenarios: sorted };
+}
+
+export function fleetMatrix(fleet: Pick<FleetResults, 'hosts'>): Matrix {
+  const order = new Map<string, number>();
+  for (const h of fleet.hosts) for (const c of h.checks) if (!order.has(c.id)) order.set(c.id, order.size);
+  const layers: string[] = [];
+  for (const id of order.keys()) if (!layers.includes(layerOf(id))) layers.push(layerOf(id));
+  const columns = [...order.keys()]
+    .map((id) => ({ id, layer: layerOf(id) }))
+    .sort((a, b) => layers.indexOf(a.layer) - layers.indexOf(b.layer) || order.get(a.id)! - order.get(b.id)!);
+  const cells = new Map<string, Map<string, Cell>>();
+  for (const h of fleet.hosts) {
+    const row = new Map<string, Cell>();
+    if (h.error !== undefined) {
+      for (const c of columns) row.set(c.id, { status: 'error', scenarios: [] });
+    } else {
+      const by = new Map<string, FleetCheck[]>();
+      for (const c of h.checks) by.set(c.id, [...(by.get(c.id) ?? []), c]);
+      for (const [id, scenarios] of by) row.set(id, cellOf(scenarios));
+    }
+    cells.set(h.name, row);
+  }
+  return { columns, layers, hosts: fleet.hosts, cell: (host, id) => cells.get(host)?.get(id) };
+}
+
+/** How many cells of each status a host's row (or a check's column) has. */
+export function tally(cells: Iterable<Cell | undefined>): Record<CellStatus, number> {
+  const n: Record<CellStatus, number> = { error: 0, failed: 0, waived: 0, undecided: 0, passed: 0, skipped: 0 };
+  for (const c of cells) if (c) n[c.status]++;
+  return n;
+}
+
+export const rowTally = (m: Matrix, host: string): Record<CellStatus, number> => tally(m.columns.map((c) => m.cell(host, c.id)));
+export const columnTally = (m: Matrix, id: string): Record<CellStatus, number> => tally(m.hosts.map((h) => m.cell(h.name, id)));
+
+/** The fleet's verdict: any error or unwaived failure is NOT COMPLIANT (issue 10's exit code 1). */
+export function fleetVerdict(m: Matrix): { status: 'failed' | 'undecided' | 'passed'; words: string } {
+  const n = tally(m.hosts.flatMap((h) => m.columns.map((c) => m.cell(h.name, c.id))));
+  const errors = m.hosts.filter((h) => h.error !== undefined).length;
+  if (n.failed > 0 || errors > 0) return { status: 'failed', words: 'NOT COMPLIANT' };
+  if (n.undecided > 0) return { status: 'undecided', words: `COMPLIANT SO FAR — ${n.undecided} undecided` };
+  return { status: 'passed', words: 'COMPLIANT' };
+}
