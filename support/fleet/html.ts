@@ -80,11 +80,12 @@ function cell(m: Matrix, h: FleetHost, id: string, layer: string, first: boolean
   const attrs = ` data-layer="${text(layer)}"`;
   if (!c) return `<td class="cell absent${cls}"${attrs}><span class="word">—</span></td>`;
   const word = `<span class="word">${WORD[c.status]}</span>${isNew ? '<span class="new">new</span>' : ''}`;
-  // passed and skipped cells say so; their message is a hover away (title), the host page has the rest
-  if (c.status === 'passed' || c.status === 'skipped') {
+  // passed and skipped cells only say so (the host's own page has what was found): at 300 hosts ×
+  // 60 checks their messages would be a quarter of the page; a skipped cell's reason is a hover away
+  if (c.status === 'passed') return `<td class="cell passed${cls}"${attrs}>${word}</td>`;
+  if (c.status === 'skipped') {
     const one = c.scenarios[0];
-    const title = one ? (one.status === 'skipped' && one.reason !== undefined ? one.reason : one.message) : '';
-    return `<td class="cell ${c.status}${cls}"${attrs} title="${text(title)}">${word}</td>`;
+    return `<td class="cell skipped${cls}"${attrs} title="${text(one?.reason ?? one?.message ?? '')}">${word}</td>`;
   }
   const body =
     c.status === 'error'
@@ -204,7 +205,7 @@ export function fleetHtml(fleet: FleetResults, opts: FleetHtmlOptions = {}): str
     `<dl class="identity"><div><dt>started</dt><dd>${text(when)}</dd></div><div><dt>took</dt><dd>${(fleet.durationMs / 1000).toFixed(1)} s</dd></div>${fleet.complete ? '' : '<div><dt>interrupted</dt><dd>only the hosts that finished are shown</dd></div>'}</dl>`,
     '</header>',
     `<nav class="toc">${toc.join('')}</nav>`,
-    `<p class="legend">Each cell: the worst verdict of the check's scenarios on that host — ${CELL_STATUSES.map((s) => `<span class="label ${s}">${WORD[s]}</span>`).join('')} (waived: a failure accepted until its waiver expires). Click a cell for its message and fix; click a host for its full report.</p>`,
+    `<p class="legend">Each cell: the worst verdict of the check's scenarios on that host — ${CELL_STATUSES.map((s) => `<span class="label ${s}">${WORD[s]}</span>`).join('')} (waived: a failure accepted until its waiver expires). Click a failed, waived, undecided or error cell for what was found and the fix; a host's name opens its full report.</p>`,
     filters(m),
     `<main id="matrix">${matrix(m, fleet, opts)}`,
     changes(fleet),

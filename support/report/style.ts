@@ -105,6 +105,7 @@ export const FLEET_RULES = `
 body.fleet { max-width: none; }
 .label.waived, .banner.waived { --lc: var(--waived); --lbg: var(--waived-bg); --c: var(--waived); --bg: var(--waived-bg); }
 .label.error { --lc: var(--error); --lbg: var(--error-bg); }
+.legend .label.failed { --lc: #ffffff; --lbg: var(--failed); }
 .legend { display: flex; flex-wrap: wrap; gap: 0.25rem 0.5rem; align-items: center; font-size: 0.85rem; margin: 0.5rem 0; }
 form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; align-items: center; margin: 0.5rem 0; font-size: 0.9rem; }
 form.filters label { display: flex; gap: 0.35rem; align-items: center; font-weight: 600; }
@@ -115,7 +116,7 @@ table.matrix thead th { position: sticky; z-index: 2; background: var(--tint); }
 table.matrix thead tr.layers th { top: 0; height: 1.7rem; padding: 0 0.4rem; text-transform: uppercase; letter-spacing: 0.06em; font-size: 0.72rem; color: var(--muted); text-align: left; border-left: 2px solid var(--muted); }
 table.matrix thead tr.checks th { top: 1.7rem; vertical-align: bottom; padding: 0.3rem 0; }
 table.matrix thead tr.checks th.col { width: 4.6rem; min-width: 4.6rem; }
-table.matrix th.col span { writing-mode: vertical-rl; transform: rotate(180deg); display: inline-block; max-height: 13rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-family: var(--mono); font-weight: 500; font-size: 0.75rem; margin: 0 auto; }
+table.matrix th.col span { writing-mode: vertical-rl; transform: rotate(180deg); display: inline-block; max-height: 12rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-family: var(--mono); font-weight: 500; font-size: 0.72rem; margin: 0 auto; }
 table.matrix th.col { text-align: center; }
 table.matrix .first-of-layer { border-left: 2px solid var(--muted); }
 table.matrix th.host, table.matrix th.corner { position: sticky; left: 0; z-index: 1; text-align: left; padding: 0.15rem 0.5rem; min-width: 11rem; max-width: 16rem; font-weight: 600; overflow-wrap: anywhere; }
@@ -125,7 +126,8 @@ table.matrix td.totals, table.matrix th.totals { padding: 0.15rem 0.4rem; font-s
 table.matrix td.totals span { display: block; }
 table.matrix td.cell { width: 4.6rem; min-width: 4.6rem; height: 1.6rem; text-align: center; background: var(--bg); position: relative; }
 td.cell.passed { --bg: var(--passed-bg); --c: var(--passed); }
-td.cell.failed { --bg: var(--failed-bg); --c: var(--failed); }
+/* a failure is the one cell a reader must not miss among many: solid, not a tint */
+td.cell.failed { --bg: var(--failed); --c: #ffffff; }
 td.cell.waived { --bg: var(--waived-bg); --c: var(--waived); }
 td.cell.undecided { --bg: var(--undecided-bg); --c: var(--undecided); }
 td.cell.skipped { --bg: var(--skipped-bg); --c: var(--skipped); }
@@ -133,7 +135,7 @@ td.cell.error { --bg: var(--error-bg); --c: var(--error); }
 td.cell.absent { --bg: var(--paper); --c: var(--muted); }
 td.cell .word { color: var(--c); font-weight: 700; font-size: 0.7rem; letter-spacing: 0.02em; }
 td.cell.failed .word, td.cell.error .word { text-transform: uppercase; }
-td.cell .new { display: block; font-size: 0.6rem; font-weight: 700; color: var(--failed); text-transform: uppercase; }
+td.cell .new { display: block; font-size: 0.6rem; font-weight: 700; color: var(--c); text-transform: uppercase; }
 td.cell details > summary { list-style: none; cursor: pointer; padding: 0.2rem 0.1rem; }
 td.cell details > summary::-webkit-details-marker { display: none; }
 td.cell details[open] > summary { outline: 2px solid #0a58ca; outline-offset: -2px; }
