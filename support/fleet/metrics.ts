@@ -53,7 +53,8 @@ export function metricsProm(fleet: FleetResults): string {
     for (const c of m.columns) {
       const cell = m.cell(h.name, c.id);
       if (!cell) continue;
-      for (const s of CELL_STATUSES) status.push(`sevcheck_check_status${labels({ host: h.name, check: c.id, status: s })} ${cell.status === s ? 1 : 0}`);
+      const head = `sevcheck_check_status{host="${labelValue(h.name)}",check="${labelValue(c.id)}",status="`;
+      for (const s of CELL_STATUSES) status.push(`${head}${s}"} ${cell.status === s ? 1 : 0}`);
     }
   }
   const started = Date.parse(fleet.startedAt);
