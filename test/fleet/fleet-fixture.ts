@@ -6,7 +6,8 @@
  * expired and stale waivers, changes since a compared run, and a crafted host whose check message
  * and found carry markup.
  */
-import { mkdtempSync, readdirSync, existsSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, existsSync, rmSync, statSync, readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, sevcheck } from '../helpers.js';
@@ -40,6 +41,58 @@ export async function runFixtures(names: readonly string[], jobs = 2): Promise<R
     rmSync(out, { recursive: true, force: true });
   }
   return results;
+}
+
+/** Every file under `dir` with its size and mtime: what the runs' results depend on. */
+function stamp(dir: string, into: string[]): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) stamp(p, into);
+    else if (e.isFile()) {
+      const st = statSync(p);
+      into.push(`${p}:${st.size}:${st.mtimeMs}`);
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * runFixtures once per source state for all the fleet report test files: the first file to ask
+ * runs the hosts and leaves the results in the temp directory, keyed by a hash of every source,
+ * step, feature and fixture file (path, size, mtime), so an edit anywhere runs them again; a file
+ * that asks meanwhile waits for it (a lock directory), or runs them itself after 5 minutes.
+ */
+export async function runFixturesShared(names: readonly string[]): Promise<Results[]> {
+  const files: string[] = [...names];
+  for (const d of ['support', 'steps', 'features', 'bin', 'cucumber.json', ...names.map((n) => `fixtures/hosts/${n}`)]) {
+    const p = join(ROOT, d);
+    if (!existsSync(p)) continue;
+    if (statSync(p).isDirectory()) stamp(p, files);
+    else files.push(`${p}:${statSync(p).mtimeMs}`);
+  }
+  const key = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 16);
+  const cache = join(tmpdir(), `sevcheck-fleet-fixture-${key}.json`);
+  const lock = `${cache}.lock`;
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as Results[];
+    try {
+      mkdirSync(lock);
+      break; // ours to run
+    } catch {
+      if (Date.now() > deadline) return runFixtures(names); // a stale lock: run them here
+      await sleep(1000);
+    }
+  }
+  try {
+    const results = await runFixtures(names);
+    writeFileSync(`${cache}.tmp`, JSON.stringify(results));
+    renameSync(`${cache}.tmp`, cache);
+    return results;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export const WAIVER = { reason: 'BIOS update scheduled with the vendor (TICKET-4711)', expires: '2027-01-31' } as const;

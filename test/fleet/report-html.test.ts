@@ -26,7 +26,7 @@ import { FLEET_WRITERS, hostReportPage } from '../../support/fleet/writers.js';
 import { fleetMatrix } from '../../support/fleet/matrix.js';
 import type { FleetResults } from '../../support/fleet/types.js';
 import type { Results } from '../../support/report/results.js';
-import { CRAFTED_FOUND, CRAFTED_HOST, CRAFTED_MESSAGE, ERROR_HOST, ERROR_REASON, fixtureHosts, fleetOf, largeFleet, runFixtures } from './fleet-fixture.js';
+import { CRAFTED_FOUND, CRAFTED_HOST, CRAFTED_MESSAGE, ERROR_HOST, ERROR_REASON, fixtureHosts, fleetOf, largeFleet, runFixturesShared } from './fleet-fixture.js';
 
 const WIDTH = 1400;
 const HEIGHT = 900;
@@ -94,7 +94,7 @@ let runs: Results[];
 let fleet: FleetResults;
 let page: string;
 beforeAll(async () => {
-  runs = await runFixtures(fixtureHosts().slice(0, 22));
+  runs = await runFixturesShared(fixtureHosts().slice(0, 22));
   fleet = fleetOf(runs);
   page = join(work, 'index.html');
   writeFileSync(page, FLEET_WRITERS['html']!.write(fleet));

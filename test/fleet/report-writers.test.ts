@@ -20,7 +20,7 @@ import { fleetSummaryMarkdown } from '../../support/fleet/summary.js';
 import { CELL_STATUSES, fleetMatrix } from '../../support/fleet/matrix.js';
 import type { FleetResults } from '../../support/fleet/types.js';
 import type { Results } from '../../support/report/results.js';
-import { CRAFTED_FOUND, CRAFTED_HOST, ERROR_HOST, ERROR_REASON, WAIVER, fixtureHosts, fleetOf, largeFleet, runFixtures } from './fleet-fixture.js';
+import { CRAFTED_FOUND, CRAFTED_HOST, ERROR_HOST, ERROR_REASON, WAIVER, fixtureHosts, fleetOf, largeFleet, runFixturesShared } from './fleet-fixture.js';
 
 function which(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -54,7 +54,7 @@ let fleet: FleetResults;
 beforeAll(async () => {
   const names = fixtureHosts().slice(0, 22);
   expect(names.length).toBe(22);
-  runs = await runFixtures(names);
+  runs = await runFixturesShared(names);
   fleet = fleetOf(runs);
 }, 300_000);
 
