@@ -113,7 +113,8 @@ function matrix(m: Matrix, fleet: FleetResults, opts: FleetHtmlOptions): string 
     const link = h.error === undefined && opts.hostPage ? `<a href="${text(opts.hostPage(h.name))}">${text(h.name)}</a>` : text(h.name);
     const sub = `<span class="profile">${text(h.profile)}${h.tags.length ? ` · ${h.tags.map(text).join(', ')}` : ''}</span>`;
     const cells = m.columns.map((c) => cell(m, h, c.id, c.layer, firstOf.has(c.id), newOn.get(h.name)?.has(c.id) ?? false)).join('');
-    return `<tr id="host-${text(h.name)}" data-tags="${text(JSON.stringify(h.tags))}"><th class="host" scope="row">${link}${sub}</th><td class="totals">${totals(rowTally(m, h.name))}</td>${cells}</tr>`;
+    const sums = h.error !== undefined ? '<span class="n-error">could not be checked</span>' : totals(rowTally(m, h.name));
+    return `<tr id="host-${text(h.name)}" data-tags="${text(JSON.stringify(h.tags))}"><th class="host" scope="row">${link}${sub}</th><td class="totals">${sums}</td>${cells}</tr>`;
   });
   const foot = `<tfoot><tr><th class="host" scope="row">per check</th><td class="totals"></td>${m.columns
     .map((c) => `<td data-layer="${text(c.layer)}"${firstOf.has(c.id) ? ' class="first-of-layer"' : ''}>${totals(columnTally(m, c.id))}</td>`)

@@ -152,6 +152,7 @@ table.matrix[data-status="passed"] td.cell:not(.passed), table.matrix[data-statu
 table.matrix[data-status="waived"] td.cell:not(.waived), table.matrix[data-status="undecided"] td.cell:not(.undecided),
 table.matrix[data-status="skipped"] td.cell:not(.skipped), table.matrix[data-status="error"] td.cell:not(.error) { opacity: 0.2; }
 section.fleet { margin-top: 1.5rem; }
+section.fleet h3 { font-size: 1rem; margin: 0.9rem 0 0.3rem; }
 section.fleet > h2 { font-size: 1.2rem; border-bottom: 2px solid var(--line); padding-bottom: 0.2rem; margin-bottom: 0.4rem; }
 table.list { border-collapse: collapse; font-size: 0.88rem; }
 table.list th, table.list td { border: 1px solid var(--line); padding: 0.2rem 0.5rem; text-align: left; vertical-align: top; }
