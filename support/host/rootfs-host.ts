@@ -47,6 +47,36 @@ export const MAX_SYMLINKS = 40;
  */
 export const RUNNING_ONLY = ['/proc', '/sys', '/dev', '/run'] as const;
 
+/**
+ * Commands whose answer comes from a running system, not from the image's files: run in the
+ * sandbox they would answer about the controller or nothing (no libvirtd socket, no selinuxfs,
+ * no /dev/sev, the controller's kernel), so on a root file system they are NOT_RUNNING:
+ * virsh (libvirt's client, talks to libvirtd over /run/libvirt), virt-host-validate (/proc, /sys,
+ * /dev), getenforce / getsebool / sestatus (libselinux reads /sys/fs/selinux), systemctl (PID 1
+ * over D-Bus), dmesg (the kernel ring buffer), lsmod (/proc/modules), sevctl / snphost (virtee:
+ * /dev/sev ioctls and MSRs).
+ */
+export const RUNNING_COMMANDS: ReadonlyMap<string, string> = new Map([
+  ['virsh', 'libvirtd'],
+  ['virt-host-validate', 'the running kernel and devices'],
+  ['getenforce', 'a running SELinux kernel (/sys/fs/selinux)'],
+  ['getsebool', 'a running SELinux kernel (/sys/fs/selinux)'],
+  ['sestatus', 'a running SELinux kernel (/sys/fs/selinux)'],
+  ['systemctl', 'a running systemd'],
+  ['dmesg', 'the running kernel'],
+  ['lsmod', 'the running kernel'],
+  ['sevctl', 'the SEV firmware (/dev/sev)'],
+  ['snphost', 'the SEV firmware (/dev/sev) and MSRs'],
+]);
+
+/** What `argv` needs from a running system, or undefined when the image's files answer it. */
+export function needsRunningSystem(argv: readonly string[]): string | undefined {
+  const name = basename(argv[0] ?? '');
+  // `virsh --version` (-v, -V) is the client's own version: the installed package answers it
+  if (name === 'virsh' && argv.length === 2 && ['--version', '-v', '-V'].includes(argv[1] as string)) return undefined;
+  return RUNNING_COMMANDS.get(name);
+}
+
 /** The PATH commands see inside the image (Debian's default for root, /etc/login.defs ENV_SUPATH). */
 export const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -259,6 +289,8 @@ export class RootfsHost implements Host {
 
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     if (argv.length === 0) throw new HarnessError(`${this.target}: empty command`);
+    const needs = needsRunningSystem(argv);
+    if (needs) throw notRunning(`${argv.join(' ')} (asks ${needs})`);
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const r = await execa(this.bwrap, [...bwrapArgs(this.root), '--', ...argv], {
       reject: false,
