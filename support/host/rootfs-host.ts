@@ -80,13 +80,37 @@ export function needsRunningSystem(argv: readonly string[]): string | undefined 
 /** The PATH commands see inside the image (Debian's default for root, /etc/login.defs ENV_SUPATH). */
 export const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The bwrap(1) arguments that put `dir` at / for one command (before "--" and the argv). */
-export function bwrapArgs(dir: string): string[] {
+/** A top-level entry of the image: what bwrap puts at /name. */
+export interface TopEntry {
+  readonly name: string;
+  /** the link's target for a symlink (bin -> usr/bin), undefined for a directory or file */
+  readonly link?: string | undefined;
+}
+
+/** Top-level names the sandbox makes itself (fresh /proc, minimal /dev, tmpfs /tmp) or leaves out (/sys, /run). */
+const SANDBOX_OWN = new Set(['proc', 'dev', 'tmp', 'sys', 'run']);
+
+/**
+ * The bwrap(1) arguments that show `dir` as / to one command (before "--" and the argv). bwrap's
+ * own root is a fresh tmpfs; every top-level entry of the image is bound read-only onto it (a
+ * top-level symlink such as Debian's bin -> usr/bin is recreated as the same link), so the image
+ * needs no /proc, /dev or /tmp mount points of its own (a read-only `--ro-bind DIR /` fails with
+ * "Can't mkdir /dev: Read-only file system" on an image without them); then / is remounted
+ * read-only.
+ */
+export function bwrapArgs(dir: string, entries: readonly TopEntry[]): string[] {
+  const binds: string[] = [];
+  for (const e of entries) {
+    if (SANDBOX_OWN.has(e.name)) continue;
+    if (e.link !== undefined) binds.push('--symlink', e.link, `/${e.name}`);
+    else binds.push('--ro-bind', `${dir}/${e.name}`, `/${e.name}`);
+  }
   return [
-    '--ro-bind', dir, '/',
+    ...binds,
     '--proc', '/proc',
     '--dev', '/dev',
     '--tmpfs', '/tmp',
+    '--remount-ro', '/',
     '--unshare-all',
     '--die-with-parent',
     '--new-session',
@@ -135,6 +159,8 @@ export class RootfsHost implements Host {
   readonly root: string;
   /** resolved directories: image path → image path with every link followed (the image does not change during a run) */
   private readonly dirCache = new Map<string, string>();
+  /** the image's top-level entries, read once by open() */
+  private top: TopEntry[] | undefined;
 
   constructor(
     readonly dir: string,
@@ -158,6 +184,9 @@ export class RootfsHost implements Host {
     const done: string[] = [];
     let links = 0;
     while (pending.length > 0) {
+      // inside /proc, /sys, /dev or /run the image has (at most) empty mount points: stop here,
+      // the caller refuses the path as NOT_RUNNING (e.g. etc/mtab -> /proc/self/mounts)
+      if (done.length === 1 && runningOnly(`/${done[0]}`)) break;
       const c = pending.shift() as string;
       if (c === '..') {
         done.pop(); // ".." of the image's / is / (fs/namei.c follow_dotdot at the root)
@@ -195,7 +224,7 @@ export class RootfsHost implements Host {
       done.push(c);
       if (!last) this.dirCache.set(inside, `/${done.join('/')}`);
     }
-    const inside = `/${done.join('/')}`;
+    const inside = `/${[...done, ...pending].join('/')}`;
     return { host: this.hostOf(inside), inside };
   }
 
@@ -292,7 +321,7 @@ export class RootfsHost implements Host {
     const needs = needsRunningSystem(argv);
     if (needs) throw notRunning(`${argv.join(' ')} (asks ${needs})`);
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const r = await execa(this.bwrap, [...bwrapArgs(this.root), '--', ...argv], {
+    const r = await execa(this.bwrap, [...bwrapArgs(this.root, await this.topEntries()), '--', ...argv], {
       reject: false,
       timeout,
       stdin: 'ignore',
@@ -359,7 +388,7 @@ export class RootfsHost implements Host {
 
   /** One sandbox start, so that "bwrap not permitted" is exit 2 here and not a wrong verdict later. */
   private async checkBwrap(bad: (p: string) => HarnessError): Promise<void> {
-    const r = await execa(this.bwrap, [...bwrapArgs(this.root), '--', 'true'], {
+    const r = await execa(this.bwrap, [...bwrapArgs(this.root, await this.topEntries()), '--', 'true'], {
       reject: false,
       timeout: DEFAULT_TIMEOUT_MS,
       stdin: 'ignore',
@@ -375,6 +404,19 @@ export class RootfsHost implements Host {
     if (r.exitCode === 0 || /^bwrap: execvp true:/m.test(stderr)) return;
     const line = stderr.trim().split('\n')[0] || `exit ${r.exitCode ?? '?'}`;
     throw bad(`bwrap cannot run commands in the image: ${line} (needs root or unprivileged user namespaces)`);
+  }
+
+  private async topEntries(): Promise<TopEntry[]> {
+    if (this.top) return this.top;
+    const out: TopEntry[] = [];
+    for (const name of (await readdir(this.root)).sort()) {
+      const st = await lstat(`${this.root}/${name}`);
+      // a link is recreated as a link inside the sandbox, where it resolves against the image's own /
+      if (st.isSymbolicLink()) out.push({ name, link: await readlink(`${this.root}/${name}`) });
+      else if (st.isDirectory() || st.isFile()) out.push({ name });
+    }
+    this.top = out;
+    return out;
   }
 
   async close(): Promise<void> {}
