@@ -13,6 +13,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SYMLINKS, RootfsHost } from '../../support/host/rootfs-host.js';
+import { RecordingHost } from '../../support/host/recording-host.js';
+import { FixtureHost } from '../../support/host/fixture-host.js';
+import { SelinuxProbe } from '../../support/probes/selinux.js';
+import { ROOT } from '../helpers.js';
 import { openHost } from '../../support/host/target.js';
 import { HarnessError, HostError } from '../../support/host/types.js';
 import { sevcheck } from '../helpers.js';
@@ -220,12 +224,70 @@ describe('rootfs host: commands run in the image under bwrap', () => {
     expect(await h().run(['sh', '-c', 'echo oops >&2; exit 3'])).toMatchObject({ exitCode: 3, stderr: 'oops\n' });
   });
 
+  it('a command killed by a signal is 128 + the signal, a file that is not executable 126: reported, not hidden', async (ctx) => {
+    if (noSandbox) return ctx.skip(noSandbox);
+    expect(await h().run(['sh', '-c', 'kill -SEGV $$'])).toMatchObject({ exitCode: 139 });
+    expect(await h().run(['/etc/os-release'])).toMatchObject({ exitCode: 126, stderr: '/etc/os-release: Permission denied\n' });
+  });
+
   it('a command that outlives its timeout is a harness error naming the target and command', async (ctx) => {
     if (noSandbox) return ctx.skip(noSandbox);
     const e = await h().run(['sleep', '5'], { timeoutMs: 300 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(HarnessError);
     expect((e as Error).message).toBe(`rootfs:${img}: command timed out after 0.3 s: sleep 5`);
   });
+});
+
+describe('rootfs host: NOT_RUNNING survives a recording', () => {
+  it('errors.json keeps the NOT_RUNNING reads, commands and QMP calls, and the fixture replays them', async () => {
+    const rec = new RecordingHost(h());
+    const virsh = ['virsh', '-c', 'qemu:///system', 'nodesevinfo'];
+    for (const p of [rec.readFile('/proc/cpuinfo'), rec.stat('/dev/sev'), rec.cpuid(0x8000001f), rec.qmp('query-sev-capabilities'), rec.run(virsh)]) {
+      await expect(p).rejects.toMatchObject({ code: 'NOT_RUNNING' });
+    }
+    expect((await rec.readFile('/etc/hostname')).toString()).toContain('root:x:0:0');
+    const out = join(mkdtempSync(join(tmpdir(), 'sevcheck-rootfs-rec-')), 'fx');
+    await rec.writeFixture(out, { name: 'img' });
+    expect(JSON.parse(readFileSync(join(out, 'host.json'), 'utf8'))).toMatchObject({ kernel: '6.1.0-9-amd64, 6.12.0-1-amd64 (installed, not running)', distro: 'Test Linux 1 (canary)' });
+    const fx = new FixtureHost(out);
+    for (const p of [fx.readFile('/proc/cpuinfo'), fx.stat('/dev/sev'), fx.cpuid(0x8000001f), fx.qmp('query-sev-capabilities'), fx.run(virsh)]) {
+      const e = await err(p);
+      expect(e.code).toBe('NOT_RUNNING');
+      expect(e.message).toMatch(/^not a running system: /);
+    }
+    expect((await fx.readFile('/etc/hostname')).toString()).toContain('root:x:0:0');
+  });
+});
+
+describe('rootfs host: existing probes let NOT_RUNNING through', () => {
+  it('SELinux state is NOT_RUNNING, not "disabled" from getenforce in the image', async () => {
+    await expect(new SelinuxProbe(h()).state()).rejects.toMatchObject({ code: 'NOT_RUNNING' });
+    // even where getenforce does run (in a sandbox it prints "Disabled": no selinuxfs), the probe does not ask it
+    const host = h();
+    const answering = Object.assign(Object.create(host) as RootfsHost, {
+      run: async (argv: readonly string[]) => ({ argv: [...argv], exitCode: 0, stdout: 'Disabled\n', stderr: '' }),
+    });
+    await expect(new SelinuxProbe(answering).state()).rejects.toMatchObject({ code: 'NOT_RUNNING' });
+  });
+
+  it('domain XML under DIR/etc/libvirt/qemu is judged; what needs the CPU is skipped "not a running system"', async (ctx) => {
+    if (noSandbox) return ctx.skip(noSandbox);
+    const tree = mkdtempSync(join(tmpdir(), 'sevcheck-rootfs-dom-'));
+    mkdirSync(join(tree, 'usr'));
+    mkdirSync(join(tree, 'etc/libvirt/qemu'), { recursive: true });
+    copyFileSync(join(ROOT, 'fixtures/hosts/reference-milan/files/etc/libvirt/qemu/confidential-es.xml'), join(tree, 'etc/libvirt/qemu/confidential-es.xml'));
+    const r = await sevcheck(['run', '--host', `rootfs:${tree}`, '--profile', 'sev-snp', '--tags', '@layer:domain', '--format', 'json', '--out', join(tree, '..', 'dom-out')]);
+    expect(r.stderr).toBe('');
+    const checks = (JSON.parse(r.stdout) as { checks: Array<{ id: string; status: string; reason?: string }> }).checks;
+    const by = Object.fromEntries(checks.map((c) => [c.id, c]));
+    for (const id of ['domain.launch-security', 'domain.no-migration', 'domain.machine.q35', 'domain.loader.ovmf', 'domain.virtio.iommu', 'domain.memory.pinned']) {
+      expect(by[id]?.status, id).toBe('passed');
+    }
+    for (const id of ['domain.policy.valid', 'domain.cbitpos.matches-host']) {
+      expect(by[id]?.status, id).toBe('skipped');
+      expect(by[id]?.reason, id).toMatch(/^not a running system: /);
+    }
+  }, 60_000);
 });
 
 describe('rootfs target: bad input is one line and exit 2 before any check', () => {
