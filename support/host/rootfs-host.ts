@@ -332,7 +332,9 @@ export class RootfsHost implements Host {
     });
     if (r.code === 'ENOENT' && !r.timedOut) throw new HarnessError(`${this.target}: bwrap not found (install bubblewrap)`);
     const res = runResultFromExeca(this.target, argv, r, timeout);
-    // bubblewrap.c: a failed execvp of the command is reported as "bwrap: execvp ARGV0: ERROR" and exit 1
+    // containers/bubblewrap bubblewrap.c main() (v0.8.0, Debian 12): `die_with_error ("execvp %s", argv[0])`, i.e.
+    // "bwrap: execvp ARGV0: ERROR" and exit 1, when the command cannot be executed; a command killed by
+    // a signal is reported by bwrap as exit 128 + the signal, like a shell
     const execErr = /^bwrap: execvp [^\n]*: (.*)$/m.exec(res.stderr);
     if (res.exitCode === 1 && execErr) {
       if (/No such file or directory/.test(execErr[1] ?? '')) return { argv: [...argv], exitCode: 127, stdout: '', stderr: `${argv[0]}: command not found\n` };
