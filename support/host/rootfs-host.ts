@@ -335,7 +335,8 @@ export class RootfsHost implements Host {
     // containers/bubblewrap bubblewrap.c main() (v0.8.0, Debian 12): `die_with_error ("execvp %s", argv[0])`, i.e.
     // "bwrap: execvp ARGV0: ERROR" and exit 1, when the command cannot be executed; a command killed by
     // a signal is reported by bwrap as exit 128 + the signal, like a shell
-    const execErr = /^bwrap: execvp [^\n]*: (.*)$/m.exec(res.stderr);
+    const prefix = `bwrap: execvp ${argv[0]}: `;
+    const execErr = res.stderr.startsWith(prefix) ? [res.stderr, res.stderr.slice(prefix.length).split('\n')[0]] : undefined;
     if (res.exitCode === 1 && execErr) {
       if (/No such file or directory/.test(execErr[1] ?? '')) return { argv: [...argv], exitCode: 127, stdout: '', stderr: `${argv[0]}: command not found\n` };
       return { argv: [...argv], exitCode: 126, stdout: '', stderr: `${argv[0]}: ${execErr[1]}\n` };
