@@ -186,7 +186,10 @@ export class RootfsHost implements Host {
     while (pending.length > 0) {
       // inside /proc, /sys, /dev or /run the image has (at most) empty mount points: stop here,
       // the caller refuses the path as NOT_RUNNING (e.g. etc/mtab -> /proc/self/mounts)
-      if (done.length === 1 && runningOnly(`/${done[0]}`)) break;
+      if (done.length === 1 && runningOnly(`/${done[0]}`) && pending[0] !== '..') {
+        // no host path: nothing under the image's running-only mount points is ever opened
+        return { host: '', inside: `/${[...done, ...pending].join('/')}` };
+      }
       const c = pending.shift() as string;
       if (c === '..') {
         done.pop(); // ".." of the image's / is / (fs/namei.c follow_dotdot at the root)
@@ -224,7 +227,7 @@ export class RootfsHost implements Host {
       done.push(c);
       if (!last) this.dirCache.set(inside, `/${done.join('/')}`);
     }
-    const inside = `/${[...done, ...pending].join('/')}`;
+    const inside = `/${done.join('/')}`;
     return { host: this.hostOf(inside), inside };
   }
 
@@ -262,10 +265,20 @@ export class RootfsHost implements Host {
 
   async readFile(path: string): Promise<Buffer> {
     const r = await this.locate('reading', path);
+    // Only a regular file is ever opened: a FIFO in the image would block the run, and a device
+    // node in the image would open the *controller's* device with that major:minor.
+    let st;
+    try {
+      st = await lstat(r.host);
+    } catch (e) {
+      throw fromErrno(e, path);
+    }
+    if (st.isDirectory()) throw hostError('EISDIR', path);
+    if (!st.isFile()) throw hostError('EIO', path, 'not a regular file in the image');
     let fh;
     try {
-      // O_NOFOLLOW: the final component was resolved above; never let the kernel follow a link here
-      fh = await openFile(r.host, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // O_NOFOLLOW: the final component was resolved above; O_NONBLOCK: should it have become a FIFO since
+      fh = await openFile(r.host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (e) {
       throw fromErrno(e, path);
     }
@@ -375,13 +388,13 @@ export class RootfsHost implements Host {
     for (const d of ['/etc', '/usr']) {
       let ok = false;
       try {
-        ok = (await statPath(this.hostOf((await this.resolveInside(d)).inside))).isDirectory();
+        ok = (await statPath((await this.resolveInside(d)).host)).isDirectory();
       } catch {
         ok = false;
       }
       if (!ok) throw bad(`not a root file system (no ${d} directory)`);
       try {
-        await access(this.hostOf((await this.resolveInside(d)).inside), constants.R_OK | constants.X_OK);
+        await access((await this.resolveInside(d)).host, constants.R_OK | constants.X_OK);
       } catch {
         throw bad(`unreadable ${d} (permission denied)`);
       }

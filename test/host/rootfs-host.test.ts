@@ -150,6 +150,23 @@ describe('rootfs host: symlinks resolve inside DIR', () => {
     expect((await err(h().readFile(`/chain/l${MAX_SYMLINKS}`))).message).toMatch(/ELOOP/);
   });
 
+  it('a FIFO or a device node in the image is never opened (it would block, or open the controller\'s device)', async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip('mknod of a device node needs root');
+    execFileSync('mkfifo', [join(img, 'etc/fifo')]);
+    execFileSync('mknod', [join(img, 'etc/zero'), 'c', '1', '5']);
+    link('etc/fifo-link', 'fifo');
+    for (const p of ['/etc/fifo', '/etc/fifo-link', '/etc/zero']) {
+      const e = await err(h().readFile(p));
+      expect([p, e.code, e.message]).toEqual([p, 'EIO', `${p}: input/output error (not a regular file in the image)`]);
+    }
+    expect(await h().stat('/etc/zero')).toMatchObject({ type: 'char' });
+  });
+
+  it('".." out of /proc, /sys, /dev, /run is followed as on a running system; staying inside is NOT_RUNNING', async () => {
+    expect((await h().readFile('/run/../etc/passwd-real')).toString()).toContain('root:x:0:0');
+    expect((await err(h().readFile('/proc/1/../../etc/passwd-real'))).code).toBe('NOT_RUNNING');
+  });
+
   it('stat is lstat-like and reports the image\'s numeric owner and mode', async () => {
     expect(await h().stat('/etc/passwd')).toMatchObject({ type: 'link' });
     expect(await h().stat('/etc/outdir-rel')).toMatchObject({ type: 'link' });
