@@ -158,7 +158,7 @@ export function firmwareDescriptor(descs: readonly DescriptorFact[], searched: r
   if (offering.length > 0)
     return failed(
       `${offering.map((d) => `${d.path} lists ${want} but its image ${d.parsed.ok ? d.parsed.value.image : '?'} is missing`).join('; ')}`,
-      `the image a ${want} descriptor names to exist (libvirt skips a descriptor whose file is missing)`,
+      `the image named by a descriptor listing ${want} to exist (libvirt skips a descriptor whose file is missing)`,
       'reinstall the OVMF package, or fix the descriptor\'s "filename" in a copy under /etc/qemu/firmware',
     );
   const broken = descs.filter((d) => !d.parsed.ok);
