@@ -1,5 +1,5 @@
 /**
- * Meta-test for the authored root file systems (fixtures/rootfs/<name>/root, verdicts in
+ * Meta-test for the authored root file systems (fixtures/rootfs/<name>/tree, verdicts in
  * <name>/expected.json, profile sev-snp): the distro layer gives exactly the expected verdict for
  * every distro id. These trees have no binaries, so everything the image's own programs would
  * answer is absent here (QEMU missing, sesearch missing); the real Debian images cover those
@@ -17,7 +17,7 @@ describe('authored root file systems give their expected distro verdicts (profil
   for (const name of readdirSync(DIR).sort()) {
     it(name, async () => {
       const expected = JSON.parse(readFileSync(join(DIR, name, 'expected.json'), 'utf8')) as Record<string, string>;
-      const { byId, fatal } = await runRootfs(join(DIR, name, 'root'), 'sev-snp', '@layer:distro');
+      const { byId, fatal } = await runRootfs(join(DIR, name, 'tree'), 'sev-snp', '@layer:distro');
       expect(fatal).toBeUndefined();
       expect(byId).toEqual(expected);
     }, 60_000);
