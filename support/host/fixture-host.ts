@@ -6,7 +6,7 @@
  * sevcheck extensions (optional files, written by `sevcheck record`):
  * - listings.json  {"<dir>": ["name", ...]}: exact directory listings, for directories whose
  *                  entries were not all read.
- * - errors.json    {"readFile"|"stat"|"listDir"|"cpuid"|"acl": {"<path or leaf>": {"code", "message"}}}:
+ * - errors.json    {"readFile"|"stat"|"listDir"|"cpuid"|"acl"|"run"|"qmp": {"<path, leaf, JSON argv or QMP command>": {"code", "message"}}}:
  *                  reads that failed on the recorded host other than "does not exist"
  *                  (permission denied, I/O error), replayed as the same error.
  */
@@ -31,7 +31,7 @@ import { formatParseError } from '../parsers/parse-result.js';
 
 const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'char', 'block', 'link', 'fifo', 'socket'];
 const HOST_KEYS = ['name', 'description', 'recordedAt', 'source', 'kernel', 'distro', 'profile'];
-const ERROR_CODES: readonly HostErrorCode[] = ['ENOENT', 'EACCES', 'ENOTDIR', 'EISDIR', 'EIO', 'NOT_RECORDED', 'UNSUPPORTED'];
+const ERROR_CODES: readonly HostErrorCode[] = ['ENOENT', 'EACCES', 'ENOTDIR', 'EISDIR', 'EIO', 'NOT_RECORDED', 'UNSUPPORTED', 'NOT_RUNNING'];
 
 interface StatEntry {
   type: FileType;
@@ -43,7 +43,7 @@ interface StatEntry {
   acl?: readonly string[] | undefined;
 }
 
-type ErrorTable = Record<'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl', Map<string, { code: HostErrorCode; message: string }>>;
+type ErrorTable = Record<'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl' | 'run' | 'qmp', Map<string, { code: HostErrorCode; message: string }>>;
 
 export interface FixtureHostOptions {
   /** called for unknown keys (the format says: ignored with a warning) */
@@ -67,6 +67,8 @@ export class FixtureHost implements Host {
     listDir: new Map(),
     cpuid: new Map(),
     acl: new Map(),
+    run: new Map(),
+    qmp: new Map(),
   };
 
   constructor(dir: string, opts: FixtureHostOptions = {}) {
@@ -249,7 +251,7 @@ export class FixtureHost implements Host {
     if (raw === undefined) return;
     const o = this.object('errors.json', raw);
     for (const [op, table] of Object.entries(o)) {
-      if (!(op in this.errors)) this.bad('errors.json', op, 'must be readFile, stat, listDir, cpuid or acl');
+      if (!(op in this.errors)) this.bad('errors.json', op, 'must be readFile, stat, listDir, cpuid, acl, run or qmp');
       for (const [key, v] of Object.entries(this.object('errors.json', table))) {
         const e = this.object('errors.json', v);
         if (!ERROR_CODES.includes(e.code as HostErrorCode)) this.bad('errors.json', `${op}.${key}.code`, `unknown code ${JSON.stringify(e.code)}`);
@@ -348,6 +350,8 @@ export class FixtureHost implements Host {
   }
 
   async run(argv: readonly string[]): Promise<RunResult> {
+    const rec = this.recordedError('run', JSON.stringify(argv));
+    if (rec) throw rec;
     const r = this.commands.get(JSON.stringify(argv));
     if (!r) throw hostError('NOT_RECORDED', `command "${argv.join(' ')}"`);
     return r;
@@ -363,6 +367,8 @@ export class FixtureHost implements Host {
   }
 
   async qmp(command: string): Promise<QmpReply> {
+    const rec = this.recordedError('qmp', command);
+    if (rec) throw rec;
     const r = this.qmpReplies.get(command);
     if (!r) throw hostError('NOT_RECORDED', `QMP command ${command}`);
     return r;

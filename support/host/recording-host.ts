@@ -9,7 +9,7 @@ import { dirname, join, posix } from 'node:path';
 import { HostError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
 import { hex32 } from '../sev/cpuid.js';
 
-type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl';
+type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl' | 'run' | 'qmp';
 
 export class RecordingHost implements Host {
   readonly target: string;
@@ -28,6 +28,8 @@ export class RecordingHost implements Host {
     listDir: new Map(),
     cpuid: new Map(),
     acl: new Map(),
+    run: new Map(),
+    qmp: new Map(),
   };
 
   constructor(readonly inner: Host) {
@@ -44,7 +46,10 @@ export class RecordingHost implements Host {
       // ENOENT is recorded by absence, except for CPUID: a leaf missing from cpuid.json replays as
       // "not recorded", so a missing /dev/cpu/N/cpuid is kept as the error it was. NOT_RECORDED
       // can only come from a fixture being re-recorded.
-      if (op && e instanceof HostError && (e.code !== 'ENOENT' || op === 'cpuid') && e.code !== 'NOT_RECORDED') {
+      // A command or QMP call is kept only when it failed as NOT_RUNNING (a root file system target:
+      // replayed as the same skip); any other failure of those is a harness error, not a fact.
+      const keep = op === 'run' || op === 'qmp' ? e instanceof HostError && e.code === 'NOT_RUNNING' : true;
+      if (op && keep && e instanceof HostError && (e.code !== 'ENOENT' || op === 'cpuid') && e.code !== 'NOT_RECORDED') {
         this.errors[op].set(key, { code: e.code, message: e.message });
       }
       throw e;
@@ -71,7 +76,7 @@ export class RecordingHost implements Host {
     return this.track('listDir', path, () => this.inner.listDir(path), (l) => this.listings.set(path, [...l]));
   }
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    return this.track(undefined, '', () => this.inner.run(argv, opts), (r) => this.commands.set(JSON.stringify(argv), r));
+    return this.track('run', JSON.stringify(argv), () => this.inner.run(argv, opts), (r) => this.commands.set(JSON.stringify(argv), r));
   }
   cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
     const key = hex32(leaf);
@@ -80,7 +85,7 @@ export class RecordingHost implements Host {
     });
   }
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
-    return this.track(undefined, '', () => this.inner.qmp(command, args), (r) => {
+    return this.track(args === undefined ? 'qmp' : undefined, command, () => this.inner.qmp(command, args), (r) => {
       if (args === undefined) this.qmpReplies.set(command, r);
     });
   }
@@ -108,9 +113,12 @@ export class RecordingHost implements Host {
       source: 'recorded',
     };
     if (meta.profile) host.profile = meta.profile;
-    const kernel = text('/proc/sys/kernel/osrelease')?.trim();
+    // a root file system has no running kernel: its description names the installed ones
+    const inner = this.inner.kind === 'rootfs' ? await this.inner.describe() : undefined;
+    const kernel = text('/proc/sys/kernel/osrelease')?.trim() ?? inner?.kernel;
     if (kernel) host.kernel = kernel;
-    if (distro) host.distro = distro;
+    const shownDistro = distro ?? inner?.distro;
+    if (shownDistro) host.distro = shownDistro;
     const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
     await writeFile(join(dir, 'host.json'), json(host));
 

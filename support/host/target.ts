@@ -5,6 +5,7 @@ import { SshHost, type SshOptions } from './ssh-host.js';
 import { RecordingHost } from './recording-host.js';
 import { CountingHost } from './counting-host.js';
 import { CachingHost } from './caching-host.js';
+import { RootfsHost } from './rootfs-host.js';
 
 export interface TargetOptions {
   readonly ssh?: SshOptions | undefined;
@@ -49,7 +50,7 @@ export async function openTarget(spec: string, opts: TargetOptions = {}): Promis
 /**
  * The unopened backend for a `--host` value (use openTarget, which opens it and stacks the
  * wrappers). `--host` values: `local`, `ssh://[user@]host[:port]`, `fixture:DIR` (or a bare directory that
- * holds host.json).
+ * holds host.json), `rootfs:DIR` (a root file system, relative to the cwd).
  */
 export function openHost(spec: string, opts: { ssh?: SshOptions | undefined; fixture?: FixtureHostOptions | undefined } = {}): Host {
   if (spec === 'local') return new LocalHost();
@@ -57,6 +58,11 @@ export function openHost(spec: string, opts: { ssh?: SshOptions | undefined; fix
     const dir = spec.slice('fixture:'.length);
     if (!dir) throw new HarnessError(`--host ${spec}: fixture: needs a directory`);
     return new FixtureHost(dir, opts.fixture);
+  }
+  if (spec.startsWith('rootfs:')) {
+    const dir = spec.slice('rootfs:'.length);
+    if (!dir) throw new HarnessError(`--host ${spec}: rootfs: needs a directory (a distribution's root file system)`);
+    return new RootfsHost(dir);
   }
   if (spec.startsWith('ssh://')) {
     let url: URL;
@@ -77,6 +83,6 @@ export function openHost(spec: string, opts: { ssh?: SshOptions | undefined; fix
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(spec)?.[1];
   throw new HarnessError(
-    `--host ${spec}: unknown host ${scheme ? `scheme "${scheme}:"` : 'target'}; use local, ssh://[user@]host[:port] or fixture:DIR`,
+    `--host ${spec}: unknown host ${scheme ? `scheme "${scheme}:"` : 'target'}; use local, ssh://[user@]host[:port], fixture:DIR or rootfs:DIR`,
   );
 }

@@ -158,7 +158,7 @@ export class CapsProbe {
           const text = (await this.host.readFile(path)).toString('utf8');
           files.push({ path, cache: await parseLibvirtCapsCache(text, path) });
         } catch (e) {
-          if (e instanceof InputError || e instanceof HostError) files.push({ path, problem: e.message });
+          if (e instanceof InputError || (e instanceof HostError && e.code !== 'NOT_RUNNING')) files.push({ path, problem: e.message });
           else throw e;
         }
       }

@@ -133,7 +133,7 @@ export class DeviceProbe {
         entries = await this.host.acl(path);
       } catch (e) {
         // unreadable, or an ACL getfacl is not there to read: the rule decides whether it matters
-        if (isHostError(e)) return { kind: 'unknown', reason: e.message } as const;
+        if (isHostError(e) && e.code !== 'NOT_RUNNING') return { kind: 'unknown', reason: e.message } as const;
         throw e;
       }
       if (entries === undefined) return { kind: 'none', source: `${path} has no extended ACL (no "+" in ls -ld)` } as const;

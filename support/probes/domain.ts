@@ -77,7 +77,7 @@ export class DomainProbe {
       if (isHostError(e, 'ENOENT')) {
         return { none: `${LIBVIRT_QEMU_DIR} does not exist (no persistent libvirt QEMU domains on this host)` };
       }
-      if (isHostError(e)) return { raws: [], error: e };
+      if (isHostError(e) && e.code !== 'NOT_RUNNING') return { raws: [], error: e };
       throw e;
     }
     const raws: RawDefinition[] = [];
@@ -87,7 +87,7 @@ export class DomainProbe {
         raws.push({ source, fallbackName: name.slice(0, -'.xml'.length), text: await this.host.readFile(source) });
       } catch (e) {
         if (isHostError(e, 'ENOENT') || isHostError(e, 'EISDIR')) continue; // removed meanwhile / a directory named *.xml
-        if (!isHostError(e)) throw e;
+        if (!isHostError(e) || e.code === 'NOT_RUNNING') throw e;
         raws.push({ source, fallbackName: name, error: `${e.code}: ${e.message}` });
       }
     }

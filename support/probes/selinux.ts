@@ -52,7 +52,8 @@ export class SelinuxProbe {
       try {
         raw = await this.text(ENFORCE);
       } catch (e) {
-        if (!isHostError(e)) throw e;
+        // NOT_RUNNING (a root file system): no kernel enforces anything there; getenforce would say "Disabled"
+        if (!isHostError(e) || e.code === 'NOT_RUNNING') throw e;
         const r = await this.host.run(['getenforce'], { timeoutMs: CMD_TIMEOUT_MS });
         if (r.exitCode !== 0) throw e;
         const m = parseGetenforce(r.stdout);

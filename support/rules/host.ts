@@ -223,7 +223,7 @@ export async function memEncrypt(cmd: KernelCmdline, kconfig: Fact<KernelConfig 
   try {
     conf = await kconfig();
   } catch (e) {
-    if (!(e instanceof HostError)) throw e;
+    if (!(e instanceof HostError) || e.code === 'NOT_RUNNING') throw e;
     return undecided(`${found}, /proc/cpuinfo ${info ? 'does not list "sme"' : 'could not be read'}, and the kernel config cannot be read: ${e.message}`);
   }
   const byDefault = conf?.values.get('CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT');

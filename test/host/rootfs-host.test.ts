@@ -1,0 +1,272 @@
+/**
+ * rootfs:DIR (support/host/rootfs-host.ts): reads stay inside DIR whatever the image's symlinks
+ * say, running-system reads are NOT_RUNNING, commands run in the image under bwrap, bad input is
+ * one line at open time.
+ *
+ * The command tests need bubblewrap (`bwrap`, .ci/run installs it) and a kernel that lets it make
+ * namespaces; without them they skip with the reason, unless SEVCHECK_REQUIRE_ROOTFS=1 (set by
+ * .ci/run), where that is a failure.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SYMLINKS, RootfsHost } from '../../support/host/rootfs-host.js';
+import { openHost } from '../../support/host/target.js';
+import { HarnessError, HostError } from '../../support/host/types.js';
+import { sevcheck } from '../helpers.js';
+
+const CANARY = 'CANARY-OUTSIDE-THE-IMAGE';
+const base = mkdtempSync(join(tmpdir(), 'sevcheck-rootfs-'));
+const outside = join(base, 'outside');
+const img = join(base, 'img');
+
+function put(rel: string, text: string): void {
+  mkdirSync(dirname(join(img, rel)), { recursive: true });
+  writeFileSync(join(img, rel), text);
+}
+function link(rel: string, target: string): void {
+  mkdirSync(dirname(join(img, rel)), { recursive: true });
+  symlinkSync(target, join(img, rel));
+}
+
+/** Copy a controller binary and the shared objects ldd names into the image (same paths). */
+function copyBinary(bin: string): boolean {
+  let ldd: string;
+  try {
+    ldd = execFileSync('ldd', [bin], { encoding: 'utf8', timeout: 10_000 });
+  } catch {
+    return false;
+  }
+  const files = [bin, ...[...ldd.matchAll(/(\/\S+) \(0x/g)].map((m) => m[1] as string)];
+  for (const f of files) {
+    mkdirSync(dirname(join(img, f)), { recursive: true });
+    copyFileSync(f, join(img, f));
+    chmodSync(join(img, f), 0o755);
+  }
+  return true;
+}
+
+function bwrapWorks(): string | undefined {
+  try {
+    execFileSync('bwrap', ['--ro-bind', '/', '/', '--unshare-all', '--die-with-parent', 'true'], { timeout: 10_000, stdio: 'pipe' });
+    return undefined;
+  } catch (e) {
+    return `bwrap cannot run here (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+let noSandbox: string | undefined;
+
+beforeAll(() => {
+  mkdirSync(outside, { recursive: true });
+  writeFileSync(join(outside, 'canary'), CANARY);
+  // the same name inside the image: a ".." that clamps at the image's / lands here, not outside
+  put('outside/canary', 'inside-the-image');
+  put('etc/os-release', 'NAME="Test"\nPRETTY_NAME="Test Linux 1 (canary)"\n');
+  put('etc/passwd-real', 'root:x:0:0:root:/root:/bin/sh\n');
+  put('usr/lib/modules/6.12.0-1-amd64/modules.dep', '');
+  put('lib/modules/6.1.0-9-amd64/modules.dep', '');
+  put('usr/share/owned', 'x');
+  mkdirSync(join(img, 'proc'));
+  mkdirSync(join(img, 'run'));
+  // hostile links
+  link('etc/passwd', '/etc/passwd'); // itself, inside the image: a loop, never the controller's
+  link('etc/hostname', '/etc/passwd-real');
+  link('etc/shadow', `../../../../../../../../..${join(outside, 'canary')}`);
+  link('etc/escape', '../../../../outside/canary');
+  link('etc/abs-outside', join(outside, 'canary'));
+  link('etc/outdir', outside);
+  link('etc/outdir-rel', `../${relative(img, outside)}`);
+  link('a', 'b');
+  link('b', 'a');
+  link('etc/mtab', '/proc/self/mounts');
+  link('var/run', '/run');
+  link('etc/usr-up', '../usr/../../../../etc/passwd-real');
+  // a chain of exactly MAX_SYMLINKS links ends at a file; one more is ELOOP
+  put('chain/end', 'end of chain');
+  for (let i = 0; i < MAX_SYMLINKS + 1; i++) link(`chain/l${i}`, i === 0 ? 'end' : `l${i - 1}`);
+  if (process.getuid?.() === 0) {
+    chownSync(join(img, 'usr/share/owned'), 1234, 5678);
+    chmodSync(join(img, 'usr/share/owned'), 0o640);
+  }
+  noSandbox = bwrapWorks();
+  if (!noSandbox && !(copyBinary('/bin/sh') && copyBinary('/bin/sleep'))) noSandbox = 'cannot copy /bin/sh into the test image';
+  if (noSandbox && process.env.SEVCHECK_REQUIRE_ROOTFS === '1') throw new Error(`SEVCHECK_REQUIRE_ROOTFS=1: ${noSandbox}`);
+});
+
+const h = (): RootfsHost => new RootfsHost(img);
+
+async function err(p: Promise<unknown>): Promise<HostError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(HostError);
+  return e as HostError;
+}
+
+describe('rootfs host: symlinks resolve inside DIR', () => {
+  it('an absolute link is relative to DIR', async () => {
+    expect((await h().readFile('/etc/hostname')).toString()).toBe('root:x:0:0:root:/root:/bin/sh\n');
+  });
+
+  it('etc/passwd -> /etc/passwd is the image file itself (a loop), never the controller\'s /etc/passwd', async () => {
+    const e = await err(h().readFile('/etc/passwd'));
+    expect(e.message).toMatch(/ELOOP/);
+  });
+
+  it('".." clamps at DIR: ../../../../outside/canary is DIR/outside/canary', async () => {
+    expect((await h().readFile('/etc/escape')).toString()).toBe('inside-the-image');
+    expect((await h().readFile('/../../../outside/canary')).toString()).toBe('inside-the-image');
+    expect((await h().readFile('/etc/usr-up')).toString()).toBe('root:x:0:0:root:/root:/bin/sh\n');
+  });
+
+  it('links to a file or directory outside DIR find nothing (the canary is never read)', async () => {
+    const host = h();
+    const seen: string[] = [];
+    for (const p of ['/etc/shadow', '/etc/abs-outside', '/etc/outdir/canary', '/etc/outdir-rel/canary']) {
+      try {
+        seen.push((await host.readFile(p)).toString());
+      } catch (e) {
+        expect(e).toBeInstanceOf(HostError);
+        expect((e as HostError).code).toBe('ENOENT');
+      }
+    }
+    await expect(host.listDir('/etc/outdir')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(host.stat('/etc/outdir/canary')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(seen).not.toContain(CANARY);
+    expect(readFileSync(join(outside, 'canary'), 'utf8')).toBe(CANARY); // the canary is there to be found
+  });
+
+  it('a -> b -> a is ELOOP; 40 links are followed, the 41st is ELOOP (include/linux/namei.h MAXSYMLINKS)', async () => {
+    expect((await err(h().readFile('/a'))).message).toMatch(/ELOOP: more than 40 symbolic links/);
+    expect((await h().readFile(`/chain/l${MAX_SYMLINKS - 1}`)).toString()).toBe('end of chain');
+    expect((await err(h().readFile(`/chain/l${MAX_SYMLINKS}`))).message).toMatch(/ELOOP/);
+  });
+
+  it('stat is lstat-like and reports the image\'s numeric owner and mode', async () => {
+    expect(await h().stat('/etc/passwd')).toMatchObject({ type: 'link' });
+    expect(await h().stat('/etc/outdir-rel')).toMatchObject({ type: 'link' });
+    if (process.getuid?.() === 0) expect(await h().stat('/usr/share/owned')).toMatchObject({ type: 'file', uid: 1234, gid: 5678, mode: 0o640 });
+    expect(await h().listDir('/etc')).toContain('os-release');
+    await expect(h().readFile('/etc')).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(h().readFile('/etc/os-release/x')).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+});
+
+describe('rootfs host: a root file system is not a running system', () => {
+  it.each([
+    ['readFile', '/proc/cpuinfo'],
+    ['stat', '/dev/sev'],
+    ['listDir', '/sys/module'],
+    ['readFile', '/run/modprobe.d/x.conf'],
+    ['readFile', '/etc/mtab'], // -> /proc/self/mounts
+    ['listDir', '/var/run/libvirt'], // -> /run
+    ['acl', '/dev/kvm'],
+  ] as const)('%s %s is NOT_RUNNING', async (op, path) => {
+    const e = await err((h()[op] as (p: string) => Promise<unknown>)(path));
+    expect(e.code).toBe('NOT_RUNNING');
+    expect(e.message).toMatch(/^not a running system: /);
+  });
+
+  it('CPUID, QMP and commands that ask a running system are NOT_RUNNING', async () => {
+    expect((await err(h().cpuid(0x8000001f))).code).toBe('NOT_RUNNING');
+    expect((await err(h().qmp('query-sev-capabilities'))).code).toBe('NOT_RUNNING');
+    for (const argv of [['virsh', '-c', 'qemu:///system', 'domcapabilities'], ['getenforce'], ['/usr/sbin/getsebool', '-a'], ['snphost', 'show']]) {
+      expect((await err(h().run(argv))).code).toBe('NOT_RUNNING');
+    }
+  });
+
+  it('describe: name from DIR, distro from os-release, the installed (not running) kernels', async () => {
+    expect(await h().describe()).toMatchObject({
+      name: 'img',
+      distro: 'Test Linux 1 (canary)',
+      kernel: '6.1.0-9-amd64, 6.12.0-1-amd64 (installed, not running)',
+    });
+  });
+
+  it('openHost parses rootfs:DIR', () => {
+    expect(openHost(`rootfs:${img}`)).toBeInstanceOf(RootfsHost);
+    expect(() => openHost('rootfs:')).toThrow(HarnessError);
+  });
+});
+
+describe('rootfs host: commands run in the image under bwrap', () => {
+  it('argv only, a clean environment, the image read-only, a tmpfs /tmp, a fresh /proc', async (ctx) => {
+    if (noSandbox) return ctx.skip(noSandbox);
+    const r = await h().run(['/bin/sh', '-c', 'echo "$1"; export -p; : > /tmp/ok && echo tmp-ok; echo > /x 2>/dev/null || echo ro; test -r /proc/self/status && echo proc', 'sh', '$(touch /tmp/nope) ; x']);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('$(touch /tmp/nope) ; x');
+    const env = lines.filter((l) => l.startsWith('export '));
+    expect(env.map((l) => l.replace(/=.*/, '')).sort()).toEqual(['export LANG', 'export PATH', 'export PWD']);
+    expect(r.stdout).toMatch(/export LANG='?C\.UTF-8'?/);
+    expect(r.stdout).toContain('tmp-ok');
+    expect(r.stdout).toContain('\nro\n');
+    expect(r.stdout).toContain('proc');
+  });
+
+  it('the image\'s files answer, not the controller\'s', async (ctx) => {
+    if (noSandbox) return ctx.skip(noSandbox);
+    const r = await h().run(['sh', '-c', 'read l < /etc/os-release; echo "$l"']);
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'NAME="Test"\n' });
+  });
+
+  it('a command missing from the image is exit 127 "command not found"; exit codes pass through', async (ctx) => {
+    if (noSandbox) return ctx.skip(noSandbox);
+    expect(await h().run(['qemu-system-x86_64', '-version'])).toMatchObject({ exitCode: 127, stderr: 'qemu-system-x86_64: command not found\n' });
+    expect(await h().run(['sh', '-c', 'echo oops >&2; exit 3'])).toMatchObject({ exitCode: 3, stderr: 'oops\n' });
+  });
+
+  it('a command that outlives its timeout is a harness error naming the target and command', async (ctx) => {
+    if (noSandbox) return ctx.skip(noSandbox);
+    const e = await h().run(['sleep', '5'], { timeoutMs: 300 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(HarnessError);
+    expect((e as Error).message).toBe(`rootfs:${img}: command timed out after 0.3 s: sleep 5`);
+  });
+});
+
+describe('rootfs target: bad input is one line and exit 2 before any check', () => {
+  function oneLine(r: { code: number; stderr: string }, re: RegExp): void {
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^sevcheck: /);
+    expect(lines[0]).toMatch(re);
+    expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+\)?$/m);
+  }
+  const notRoot = (): string => {
+    const d = mkdtempSync(join(tmpdir(), 'sevcheck-notroot-'));
+    mkdirSync(join(d, 'etc'));
+    return d;
+  };
+  const fakeBin = (script: string): string => {
+    const d = mkdtempSync(join(tmpdir(), 'sevcheck-fakebwrap-'));
+    writeFileSync(join(d, 'bwrap'), `#!/bin/sh\n${script}\n`);
+    chmodSync(join(d, 'bwrap'), 0o755);
+    return d;
+  };
+
+  it('DIR missing', async () => oneLine(await sevcheck(['run', '--host', 'rootfs:/no/such/rootfs']), /rootfs:\/no\/such\/rootfs: no such directory/));
+  it('DIR a file', async () => oneLine(await sevcheck(['run', '--host', `rootfs:${join(img, 'etc/os-release')}`]), /: not a directory$/));
+  it('not a root file system (no /usr)', async () => oneLine(await sevcheck(['run', '--host', `rootfs:${notRoot()}`]), /not a root file system \(no \/usr directory\)/));
+  it('bwrap not on PATH', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'sevcheck-nopath-'));
+    oneLine(await sevcheck(['run', '--host', `rootfs:${img}`], { PATH: empty }), /bwrap not found on PATH \(install bubblewrap/);
+  });
+  it('bwrap not permitted (no user namespaces)', async () => {
+    const bin = fakeBin('echo "bwrap: setting up uid map: Permission denied" >&2; exit 1');
+    oneLine(
+      await sevcheck(['run', '--host', `rootfs:${img}`], { PATH: `${bin}:${process.env.PATH ?? ''}` }),
+      /bwrap cannot run commands in the image: bwrap: setting up uid map: Permission denied/,
+    );
+  });
+  it('unreadable DIR (as a non-root user)', async (ctx) => {
+    if (process.getuid?.() === 0) return ctx.skip('root reads every directory');
+    const d = mkdtempSync(join(tmpdir(), 'sevcheck-unreadable-'));
+    chmodSync(d, 0);
+    oneLine(await sevcheck(['run', '--host', `rootfs:${d}`]), /unreadable/);
+  });
+});
