@@ -19,7 +19,7 @@ import { parseSesearch } from '../parsers/sesearch.js';
 import { formatParseError } from '../parsers/parse-result.js';
 import { evaluateDeviceRules, KVM_DEVICE, SEV_DEVICE, UDEV_RULE_DIRS, type UdevDevice, type UdevRulesFile } from '../parsers/udev-rules.js';
 import { parseOvmf } from '../sev/ovmf.js';
-import { validateDomainText } from '../domain/schema.js';
+import { validateDomainFiles } from '../domain/schema.js';
 import type { DeviceProbe } from './device.js';
 import { bootNode, templateDomain, type BootNode, type DescriptorFact, type InstalledKernel, type OvmfFact, type QemuObjects, type SchemaFact, type SelinuxPolicyFact } from '../rules/distro.js';
 import type { Profile } from '../profile.js';
@@ -185,24 +185,38 @@ export class DistroProbe {
   }
 
   /**
-   * The template guest for the profile validated against the image's own libvirt schemas: the
-   * .rng files are read from the image into a private temporary directory on this machine and
-   * checked with xmllint (as virt-xml-validate does), so nothing is written to the image.
+   * The template guests for SEV and SEV-SNP validated against the image's own libvirt schemas:
+   * the .rng files are read from the image into a private temporary directory on this machine
+   * and both templates are checked by one xmllint (as virt-xml-validate does: `xmllint --noout
+   * --relaxng domain.rng FILE`; the schema is compiled once), so nothing is written to the image.
    */
   launchSecuritySchema(p: Profile): Promise<SchemaFact> {
     const type = p === 'sev-snp' ? 'sev-snp' : 'sev';
-    return this.memo.once(`schema:${type}`, async () => {
+    return this.memo.once('schemas', async (): Promise<Record<'sev' | 'sev-snp', SchemaFact>> => {
       const names = (await this.list(LIBVIRT_SCHEMA_DIR)).filter((n) => n.endsWith('.rng'));
-      if (!names.includes('domain.rng')) return { kind: 'absent', searched: `${LIBVIRT_SCHEMA_DIR}/domain.rng` };
+      if (!names.includes('domain.rng')) {
+        const absent = { kind: 'absent', searched: `${LIBVIRT_SCHEMA_DIR}/domain.rng` } as const;
+        return { sev: absent, 'sev-snp': absent };
+      }
       const dir = await mkdtemp(join(tmpdir(), 'sevcheck-schemas-'));
       try {
         for (const n of names) await writeFile(join(dir, n), await this.host.readFile(`${LIBVIRT_SCHEMA_DIR}/${n}`));
-        const outcome = await validateDomainText(templateDomain(p), `template guest <launchSecurity type='${type}'>`, { schemaDir: dir });
-        return { kind: 'checked', via: `xmllint --relaxng ${LIBVIRT_SCHEMA_DIR}/domain.rng from the image`, outcome };
+        const docs = { sev: join(dir, 'template-sev.xml'), 'sev-snp': join(dir, 'template-sev-snp.xml') } as const;
+        await writeFile(docs.sev, templateDomain('sev'));
+        await writeFile(docs['sev-snp'], templateDomain('sev-snp'));
+        const outcomes = await validateDomainFiles([docs.sev, docs['sev-snp']], { schemaDir: dir });
+        const via = `xmllint --relaxng ${LIBVIRT_SCHEMA_DIR}/domain.rng from the image`;
+        const fact = (t: 'sev' | 'sev-snp'): SchemaFact => {
+          const o = outcomes.get(docs[t]) ?? { status: 'unavailable', reason: 'xmllint gave no result' };
+          // the errors name the template's temporary file: say what it is instead
+          const outcome = o.status === 'invalid' || o.status === 'unreadable' ? { ...o, errors: o.errors.map((e) => ({ ...e, file: `template guest <launchSecurity type='${t}'>` })) } : o;
+          return { kind: 'checked', via, outcome };
+        };
+        return { sev: fact('sev'), 'sev-snp': fact('sev-snp') };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
-    });
+    }).then((r) => r[type]);
   }
 
   /** The image's SELinux policy file and what the image's sesearch says about svirt_t on sev_device_t. */
