@@ -4,27 +4,41 @@
  * linux-image-amd64, selinux-policy-default, setools, udev): every verdict asserted against
  * fixtures/rootfs-expected/debian12.json / debian13.json (profile sev-snp); docs/distro.md explains
  * each from what the image contains. The images are not in git: .ci/run builds them and exports
- * SEVCHECK_ROOTFS_DEBIAN12 / SEVCHECK_ROOTFS_DEBIAN13; without those the lead's cache under
- * /var/cache/sevcheck/rootfs is used when present; otherwise the test is skipped, visibly, and
- * fails when SEVCHECK_REQUIRE_ROOTFS=1 (CI).
+ * SEVCHECK_ROOTFS_DEBIAN12 / SEVCHECK_ROOTFS_DEBIAN13; without those, scripts/ci-rootfs.sh's
+ * cache ($SEVCHECK_ROOTFS_CACHE, default /var/cache/sevcheck/rootfs) is used when it holds the
+ * image; otherwise the test is skipped, visibly, and fails when SEVCHECK_REQUIRE_ROOTFS=1 (CI).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
 import { runRootfs } from './run-rootfs.js';
 
 const IMAGES = [
-  { name: 'debian12', env: 'SEVCHECK_ROOTFS_DEBIAN12', cache: ['/var/cache/sevcheck/rootfs/bookworm', '/var/cache/sevcheck/rootfs/bookworm.tmp'] },
-  { name: 'debian13', env: 'SEVCHECK_ROOTFS_DEBIAN13', cache: ['/var/cache/sevcheck/rootfs/trixie', '/var/cache/sevcheck/rootfs/trixie.tmp'] },
+  { name: 'debian12', env: 'SEVCHECK_ROOTFS_DEBIAN12', suite: 'bookworm' },
+  { name: 'debian13', env: 'SEVCHECK_ROOTFS_DEBIAN13', suite: 'trixie' },
 ] as const;
+
+/** scripts/ci-rootfs.sh's cache: SUITE-<12 hex key> (newest first), then a hand-built SUITE.tmp */
+function cached(suite: string): string[] {
+  const cache = process.env.SEVCHECK_ROOTFS_CACHE ?? '/var/cache/sevcheck/rootfs';
+  let names: string[];
+  try {
+    names = readdirSync(cache);
+  } catch {
+    return [];
+  }
+  const keyed = names.filter((n) => new RegExp(`^${suite}-[0-9a-f]{12}$`).test(n)).map((n) => join(cache, n));
+  keyed.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return [...keyed, join(cache, `${suite}.tmp`)];
+}
 
 const required = process.env.SEVCHECK_REQUIRE_ROOTFS === '1';
 
 function imageDir(img: (typeof IMAGES)[number]): string | undefined {
   const fromEnv = process.env[img.env];
   if (fromEnv) return fromEnv;
-  return img.cache.find((d) => existsSync(join(d, 'usr')) && existsSync(join(d, 'etc')));
+  return cached(img.suite).find((d) => existsSync(join(d, 'usr')) && existsSync(join(d, 'etc/os-release')));
 }
 
 const expectedFor = (name: string): Record<string, string> =>
@@ -34,7 +48,7 @@ for (const img of IMAGES) {
   const dir = imageDir(img);
   describe(`${img.name} root file system${dir ? ` (${dir})` : ''}`, () => {
     if (!dir) {
-      const why = `no ${img.name} image: set ${img.env} (.ci/run builds it) or build /var/cache/sevcheck/rootfs`;
+      const why = `no ${img.name} image: set ${img.env} (scripts/ci-rootfs.sh ${img.suite} builds it; .ci/run sets it)`;
       if (required) it(`is required (SEVCHECK_REQUIRE_ROOTFS=1): ${why}`, () => expect.fail(why));
       else it.skip(`skipped: ${why}`, () => undefined);
       return;
