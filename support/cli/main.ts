@@ -15,7 +15,7 @@ export interface Io {
   stderr: Writable;
 }
 
-const HOST_HELP = 'local | ssh://[user@]host[:port] | fixture:DIR';
+const HOST_HELP = 'local | ssh://[user@]host[:port] | fixture:DIR | rootfs:DIR';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
