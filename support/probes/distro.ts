@@ -124,7 +124,7 @@ export class DistroProbe {
       for (const dir of FIRMWARE_DESCRIPTOR_DIRS) {
         for (const name of await this.list(dir)) {
           if (!name.endsWith('.json')) continue;
-          const content = await readTextIfExists(this.host, `${dir}/${name}`);
+          const content = await this.maskable(`${dir}/${name}`);
           if (content !== undefined) files.push({ dir, name, content });
         }
       }
@@ -253,22 +253,25 @@ export class DistroProbe {
         }
         for (const name of names) {
           if (!name.endsWith('.rules')) continue;
-          const content = await readTextIfExists(this.host, `${dir}/${name}`);
-          // a link to /dev/null masks (udev(7)); a dangling link is ignored as udev does
-          if (content !== undefined) out.push({ dir, name, content });
-          else if ((await this.linkTarget(`${dir}/${name}`)) === '/dev/null') out.push({ dir, name, content: '', masked: true });
+          const content = await this.maskable(`${dir}/${name}`);
+          // a dangling link is ignored as udev does
+          if (content !== undefined) out.push({ dir, name, content, masked: content === '' });
         }
       }
       return out;
     });
   }
 
-  private async linkTarget(path: string): Promise<string | undefined> {
+  /**
+   * A configuration file that may be masked: its text; '' when it is a link into /dev (the
+   * systemd/udev convention is a link to /dev/null, udev(7); the rootfs target answers reads
+   * there with NOT_RUNNING); undefined when it does not exist or dangles.
+   */
+  private async maskable(path: string): Promise<string | undefined> {
     try {
-      const s = await this.host.stat(path);
-      return s.type === 'link' ? (await this.host.run(['readlink', path], { timeoutMs: 5_000 })).stdout.trim() || undefined : undefined;
+      return await readTextIfExists(this.host, path);
     } catch (e) {
-      if (isHostError(e)) return undefined;
+      if (isHostError(e, 'NOT_RUNNING')) return '';
       throw e;
     }
   }

@@ -5,7 +5,7 @@ import { HostError, notRunning, type Host, type RunResult, type StatInfo } from 
 import * as rules from '../../support/rules/distro.js';
 
 /** An in-memory root file system: files by path, commands by argv. */
-function memHost(files: Record<string, string | Buffer>, commands: Record<string, Partial<RunResult>> = {}): Host & { ran: string[] } {
+function memHost(files: Record<string, string | Buffer>, commands: Record<string, Partial<RunResult>> = {}, devLinks: string[] = []): Host & { ran: string[] } {
   const ran: string[] = [];
   const enoent = (p: string) => new HostError('ENOENT', p, `${p}: no such file or directory`);
   const dirs = (p: string) => Object.keys(files).filter((f) => f.startsWith(`${p}/`));
@@ -15,6 +15,7 @@ function memHost(files: Record<string, string | Buffer>, commands: Record<string
     kind: 'rootfs',
     describe: async () => ({ name: 'mem' }),
     readFile: async (p) => {
+      if (devLinks.includes(p)) throw notRunning(`${p} (a link to /dev/null)`);
       const f = files[p];
       if (f === undefined) throw enoent(p);
       return Buffer.from(f);
@@ -27,7 +28,7 @@ function memHost(files: Record<string, string | Buffer>, commands: Record<string
     acl: async () => undefined,
     listDir: async (p) => {
       if (p.startsWith('/run')) throw notRunning(p);
-      const names = [...new Set(dirs(p).map((f) => f.slice(p.length + 1).split('/')[0] ?? ''))].sort();
+      const names = [...new Set([...dirs(p), ...devLinks.filter((l) => l.startsWith(`${p}/`))].map((f) => f.slice(p.length + 1).split('/')[0] ?? ''))].sort();
       if (!names.length) throw enoent(p);
       return names;
     },
@@ -81,6 +82,18 @@ describe('the distro probe on bad input', () => {
     const h = memHost({ '/usr/lib/udev/rules.d/65-sev.rules': 'KERNEL=="sev", GROUP="kvm", MODE="0660"\n', '/etc/group': 'root:x:0:\nkvm:x:36:\n', '/etc/passwd': 'root:x:0:0::/:/bin/sh\n' });
     const n = await probe(h).sevNode();
     expect('reason' in n ? n.reason : n.source).toMatch(/65-sev.rules:1/);
+  });
+  it('a rules file or descriptor linked to /dev/null (NOT_RUNNING on a root file system) masks its name instead of skipping the check', async () => {
+    const files = {
+      '/usr/lib/udev/rules.d/65-sev.rules': 'KERNEL=="sev", GROUP="kvm", MODE="0660"\n',
+      '/etc/group': 'root:x:0:\nkvm:x:36:\n',
+      '/etc/passwd': 'root:x:0:0::/:/bin/sh\n',
+      '/usr/share/qemu/firmware/60-edk2.json': JSON.stringify({ mapping: { device: 'memory', filename: '/x.fd' }, features: ['amd-sev'] }),
+    };
+    const p = probe(memHost(files, {}, ['/etc/udev/rules.d/65-sev.rules', '/etc/qemu/firmware/60-edk2.json']));
+    const n = await p.sevNode();
+    expect('reason' in n ? n.reason : n.source).toMatch(/no udev rule matches/);
+    expect(await p.descriptors()).toEqual([]);
   });
   it('an SELinux policy without sesearch in the image is undecided; no /etc/selinux/config is skipped', async () => {
     const h = memHost({ '/etc/selinux/config': 'SELINUXTYPE=targeted\n', '/etc/selinux/targeted/policy/policy.33': 'x' });
