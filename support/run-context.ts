@@ -16,6 +16,7 @@ import { SelinuxProbe } from './probes/selinux.js';
 import { CapsProbe } from './probes/caps.js';
 import { DomainProbe } from './probes/domain.js';
 import { LaunchProbe } from './probes/launch.js';
+import { DistroProbe } from './probes/distro.js';
 import type { LaunchOptions } from './launch/bundle.js';
 import { parseProfile, type Profile } from './profile.js';
 import { AmdRootSource, KdsClient, type AmdCertOptions } from './host/kds-fetch.js';
@@ -33,6 +34,7 @@ export interface Probes {
   readonly caps: CapsProbe;
   readonly domain: DomainProbe;
   readonly launch: LaunchProbe;
+  readonly distro: DistroProbe;
 }
 
 export interface RunContext {
@@ -61,13 +63,15 @@ export function createRunContext(host: Host, profile: Profile, launch: LaunchOpt
   const amd = options.amdCerts ?? {};
   const certs = { amdCertsDir: amd.amdCertsDir, kds: KdsClient.forRun(amd, cached.kind !== 'fixture') };
   const amdRoots = new AmdRootSource(certs);
+  const device = new DeviceProbe(cached);
   return { host: cached, profile, options, probes: {
       host: new HostProbe(cached),
-      device: new DeviceProbe(cached),
+      device,
       selinux: new SelinuxProbe(cached),
       caps: new CapsProbe(cached, amdRoots),
       domain: new DomainProbe(cached),
       launch: new LaunchProbe(cached, launch, certs),
+      distro: new DistroProbe(cached, device),
     }, fatal: undefined };
 }
 

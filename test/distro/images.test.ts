@@ -1,0 +1,70 @@
+/**
+ * The distro layer (and the whole suite) on real Debian root file systems built with
+ * `mmdebstrap --variant=apt` (qemu-system-x86, ovmf, libvirt-daemon-system, libvirt-clients,
+ * linux-image-amd64, selinux-policy-default, setools, udev): every verdict asserted against
+ * fixtures/rootfs-expected/debian12.json / debian13.json (profile sev-snp); docs/distro.md explains
+ * each from what the image contains. The images are not in git: .ci/run builds them and exports
+ * SEVCHECK_ROOTFS_DEBIAN12 / SEVCHECK_ROOTFS_DEBIAN13; without those, scripts/ci-rootfs.sh's
+ * cache ($SEVCHECK_ROOTFS_CACHE, default /var/cache/sevcheck/rootfs) is used when it holds the
+ * image; otherwise the test is skipped, visibly, and fails when SEVCHECK_REQUIRE_ROOTFS=1 (CI).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers.js';
+import { runRootfs } from './run-rootfs.js';
+
+const IMAGES = [
+  { name: 'debian12', env: 'SEVCHECK_ROOTFS_DEBIAN12', suite: 'bookworm' },
+  { name: 'debian13', env: 'SEVCHECK_ROOTFS_DEBIAN13', suite: 'trixie' },
+] as const;
+
+/** scripts/ci-rootfs.sh's cache: SUITE-<12 hex key> (newest first), then a hand-built SUITE.tmp */
+function cached(suite: string): string[] {
+  const cache = process.env.SEVCHECK_ROOTFS_CACHE ?? '/var/cache/sevcheck/rootfs';
+  let names: string[];
+  try {
+    names = readdirSync(cache);
+  } catch {
+    return [];
+  }
+  const keyed = names.filter((n) => new RegExp(`^${suite}-[0-9a-f]{12}$`).test(n)).map((n) => join(cache, n));
+  keyed.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return [...keyed, join(cache, `${suite}.tmp`)];
+}
+
+const required = process.env.SEVCHECK_REQUIRE_ROOTFS === '1';
+
+function imageDir(img: (typeof IMAGES)[number]): string | undefined {
+  const fromEnv = process.env[img.env];
+  if (fromEnv) return fromEnv;
+  return cached(img.suite).find((d) => existsSync(join(d, 'usr')) && existsSync(join(d, 'etc/os-release')));
+}
+
+const expectedFor = (name: string): Record<string, string> =>
+  JSON.parse(readFileSync(join(ROOT, 'fixtures/rootfs-expected', `${name}.json`), 'utf8')) as Record<string, string>;
+
+for (const img of IMAGES) {
+  const dir = imageDir(img);
+  describe(`${img.name} root file system${dir ? ` (${dir})` : ''}`, () => {
+    if (!dir) {
+      const why = `no ${img.name} image: set ${img.env} (scripts/ci-rootfs.sh ${img.suite} builds it; .ci/run sets it)`;
+      if (required) it(`is required (SEVCHECK_REQUIRE_ROOTFS=1): ${why}`, () => expect.fail(why));
+      else it.skip(`skipped: ${why}`, () => undefined);
+      return;
+    }
+    const expected = expectedFor(img.name);
+    it('the distro layer gives every expected verdict', async () => {
+      const distro = Object.fromEntries(Object.entries(expected).filter(([id]) => id.startsWith('distro.')));
+      const r = await runRootfs(dir, 'sev-snp', '@layer:distro');
+      expect(r.stderr).toBe('');
+      expect(r.byId).toEqual(distro);
+    }, 180_000);
+    it('the whole suite gives every expected verdict', async () => {
+      const r = await runRootfs(dir, 'sev-snp');
+      expect(r.stderr).toBe('');
+      expect(r.byId).toEqual(expected);
+      expect(r.code).toBe(1);
+    }, 180_000);
+  });
+}
