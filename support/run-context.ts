@@ -16,6 +16,7 @@ import { SelinuxProbe } from './probes/selinux.js';
 import { CapsProbe } from './probes/caps.js';
 import { DomainProbe } from './probes/domain.js';
 import { LaunchProbe } from './probes/launch.js';
+import { FirmwareProbe } from './probes/host-firmware.js';
 import type { LaunchOptions } from './launch/bundle.js';
 import { parseProfile, type Profile } from './profile.js';
 import { AmdRootSource, KdsClient, type AmdCertOptions } from './host/kds-fetch.js';
@@ -24,6 +25,8 @@ import { AmdRootSource, KdsClient, type AmdCertOptions } from './host/kds-fetch.
 export interface RunOptions {
   /** AMD root certificates for caps.pdh.chain-valid: --amd-certs, --kds/--no-kds, --kds-cache, --kds-url */
   readonly amdCerts?: AmdCertOptions | undefined;
+  /** host.firmware.version's minimum instead of the profile's: --min-firmware X.Y */
+  readonly minFirmware?: { readonly major: number; readonly minor: number } | undefined;
 }
 
 export interface Probes {
@@ -33,6 +36,7 @@ export interface Probes {
   readonly caps: CapsProbe;
   readonly domain: DomainProbe;
   readonly launch: LaunchProbe;
+  readonly firmware: FirmwareProbe;
 }
 
 export interface RunContext {
@@ -68,6 +72,7 @@ export function createRunContext(host: Host, profile: Profile, launch: LaunchOpt
       caps: new CapsProbe(cached, amdRoots),
       domain: new DomainProbe(cached),
       launch: new LaunchProbe(cached, launch, certs),
+      firmware: new FirmwareProbe(cached),
     }, fatal: undefined };
 }
 
