@@ -46,7 +46,7 @@ export function logLine(log: KernelLog, line: LogLine): string {
 /** Why neither the kernel log nor the tools decided, ending with what to install. */
 function noAnswer(log: KernelLog, what: string, tools: readonly ToolRun[], install: string): Verdict {
   const logPart = log.source ? `${log.source} has no line that decides ${what}` : `no kernel log with SEV lines (${log.tried.join('; ')})`;
-  const toolParts = tools.map((t) => (t.absent ? `${t.tool} is not installed` : t.reason ?? `${t.command} has no "${what}" test`));
+  const toolParts = tools.map((t) => (t.absent ? `${t.tool} is not installed` : t.reason ?? `${t.command} reports no such test`));
   return undecided(`${logPart}; ${toolParts.join('; ')}; ${install}`);
 }
 
@@ -201,17 +201,17 @@ export function sharedFacts(f: AgreeFacts): Array<{ fact: ToolFact; ours: boolea
   const out: Array<{ fact: ToolFact; ours: boolean | FirmwareVersion; source: string }> = [];
   if (f.cpuid) {
     const c = f.cpuid;
-    const src = 'CPUID 0x8000001F EAX';
-    out.push({ fact: 'cpuid.sme', ours: c.sme, source: `${src} bit 0` });
-    out.push({ fact: 'cpuid.sev', ours: c.sev, source: `${src} bit 1` });
-    out.push({ fact: 'cpuid.sev-es', ours: c.sevEs, source: `${src} bit 3` });
-    out.push({ fact: 'cpuid.sev-snp', ours: c.sevSnp, source: `${src} bit 4` });
-    out.push({ fact: 'cpuid.vmpl', ours: c.vmpl, source: `${src} bit 5` });
+    const bit = (n: number, set: boolean): string => `CPUID 0x8000001F EAX bit ${n} is ${set ? 'set' : 'clear'}`;
+    out.push({ fact: 'cpuid.sme', ours: c.sme, source: bit(0, c.sme) });
+    out.push({ fact: 'cpuid.sev', ours: c.sev, source: bit(1, c.sev) });
+    out.push({ fact: 'cpuid.sev-es', ours: c.sevEs, source: bit(3, c.sevEs) });
+    out.push({ fact: 'cpuid.sev-snp', ours: c.sevSnp, source: bit(4, c.sevSnp) });
+    out.push({ fact: 'cpuid.vmpl', ours: c.vmpl, source: bit(5, c.vmpl) });
   }
   for (const [fact, p] of [['kvm.sev', f.params.sev], ['kvm.sev-es', f.params.sev_es], ['kvm.sev-snp', f.params.sev_snp]] as const) {
-    if (p?.enabled !== undefined) out.push({ fact, ours: p.enabled, source: `${p.path} reads "${p.raw}"` });
+    if (p?.enabled !== undefined) out.push({ fact, ours: p.enabled, source: `${p.path} reads "${p.raw}" (${p.enabled ? 'enabled' : 'disabled'})` });
   }
-  if (f.firmware) out.push({ fact: 'fw.version', ours: f.firmware.version, source: f.firmware.from });
+  if (f.firmware) out.push({ fact: 'fw.version', ours: f.firmware.version, source: `${f.firmware.from} says ${f.firmware.version.major}.${f.firmware.version.minor}` });
   return out;
 }
 
@@ -239,12 +239,12 @@ export function toolsAgree(runs: readonly ToolRun[], facts: AgreeFacts): Verdict
         const toolPass = t.status === 'pass';
         if (run.tool === 'sevctl' && SEVCTL_PASS_ONLY.includes(o.fact) && !toolPass) continue;
         if (toolPass === o.ours) agreed.push(`${t.name} (${run.tool})`);
-        else disagreed.push(`${toolSays}, but ${o.source} says ${o.ours ? 'set/enabled' : 'clear/disabled'}`);
+        else disagreed.push(`${toolSays}, but ${o.source}`);
       } else {
         const tv = t.status === 'pass' ? parseVersionMessage(t.message) : undefined;
         if (!tv) continue;
         if (tv.major === o.ours.major && tv.minor === o.ours.minor) agreed.push(`${t.name} (${run.tool})`);
-        else disagreed.push(`${toolSays}, but ${o.source} says ${o.ours.major}.${o.ours.minor}`);
+        else disagreed.push(`${toolSays}, but ${o.source}`);
       }
     }
   }
