@@ -105,7 +105,8 @@ export function parseKernelLog(text: string): KernelLogFacts {
   let lines = 0;
   for (let i = start; i < all.length; i++) {
     const raw = all[i] as string;
-    if (raw.trim() === '') continue;
+    // journalctl's own markers ("-- No entries --", "-- Boot <id> --") are not kernel lines
+    if (raw.trim() === '' || /^-- .* --$/.test(raw.trim())) continue;
     lines++;
     const at = { lineNo: i + 1, text: raw.trim() };
     let m: RegExpExecArray | null;

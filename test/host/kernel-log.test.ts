@@ -71,6 +71,7 @@ describe('parseKernelLog', () => {
   it('an empty or unrelated log has no SEV line', () => {
     expect(hasSevLines(parseKernelLog(''))).toBe(false);
     expect(hasSevLines(parseKernelLog('-- No entries --\n'))).toBe(false);
+    expect(parseKernelLog('-- No entries --\n').lines).toBe(0);
     expect(hasSevLines(parseKernelLog('usb 1-1: new high-speed USB device\n'))).toBe(false);
   });
 });
