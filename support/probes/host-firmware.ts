@@ -14,8 +14,8 @@
  */
 import { Memo } from '../memo.js';
 import { optional } from '../facts.js';
-import type { HostProbe } from './host.js';
-import type { AgreeFacts } from '../rules/firmware.js';
+import type { HostProbe, ModuleParam } from './host.js';
+import type { EncryptedMemoryCaps } from '../sev/cpuid.js';
 import { isHostError, type Host, type RunResult } from '../host/types.js';
 import { CommandTimedOut } from '../host/run-result.js';
 import { hasSevLines, parseKernelLog, type KernelLogFacts } from '../parsers/kernel-log.js';
@@ -171,6 +171,13 @@ export class FirmwareProbe {
 
 function firstLine(s: string): string {
   return s.trim().split('\n')[0]?.trim().slice(0, 160) ?? '';
+}
+
+/** sevcheck's own answers to the facts the platform tools share (host.tools.agree's input). */
+export interface AgreeFacts {
+  readonly cpuid?: EncryptedMemoryCaps;
+  readonly params: { readonly sev?: ModuleParam; readonly sev_es?: ModuleParam; readonly sev_snp?: ModuleParam };
+  readonly firmware?: { readonly version: FirmwareVersion; readonly from: string };
 }
 
 /** sevcheck's own answers to the facts the tools share (host.tools.agree); each absent when the host cannot give it. */

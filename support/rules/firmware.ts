@@ -8,9 +8,7 @@ import type { Fact } from '../facts.js';
 import type { Profile } from '../profile.js';
 import type { ApiVersion, LogLine } from '../parsers/kernel-log.js';
 import { findTest, parseVersionMessage, type FirmwareVersion, type ToolFact, type ToolTest } from '../parsers/platform-tools.js';
-import type { KernelLog, ToolRun } from '../probes/host-firmware.js';
-import type { EncryptedMemoryCaps } from '../sev/cpuid.js';
-import type { ModuleParam } from '../probes/host.js';
+import type { AgreeFacts, KernelLog, ToolRun } from '../probes/host-firmware.js';
 
 export const INSTALL_SNPHOST = 'install snphost (virtee, https://github.com/virtee/snphost) on the host to decide this';
 export const INSTALL_SEVCTL = 'install sevctl (virtee, https://github.com/virtee/sevctl) on the host to decide this';
@@ -190,11 +188,6 @@ export async function vmsaFeatures(log: KernelLog, tools: Fact<readonly ToolRun[
   return noAnswer(log, "KVM's VMSA features (a KVM_GET_DEVICE_ATTR ioctl answers them; snphost ok reports them with -f)", runs, INSTALL_SNPHOST);
 }
 
-export interface AgreeFacts {
-  readonly cpuid?: EncryptedMemoryCaps;
-  readonly params: { readonly sev?: ModuleParam; readonly sev_es?: ModuleParam; readonly sev_snp?: ModuleParam };
-  readonly firmware?: { readonly version: FirmwareVersion; readonly from: string };
-}
 
 /** sevcheck's answers to the facts the tools share with it (CPUID bits, kvm_amd parameters, firmware version). */
 export function sharedFacts(f: AgreeFacts): Array<{ fact: ToolFact; ours: boolean | FirmwareVersion; source: string }> {
