@@ -4,7 +4,8 @@
  * (and names the tool's test), else undecided with what to install.
  */
 import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
-import type { Fact } from '../facts.js';
+import { optional, type Fact } from '../facts.js';
+import type { EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { Profile } from '../profile.js';
 import type { ApiVersion, LogLine } from '../parsers/kernel-log.js';
 import { findTest, parseVersionMessage, type FirmwareVersion, type ToolFact, type ToolTest } from '../parsers/platform-tools.js';
@@ -59,6 +60,20 @@ function toolAnswer(tools: readonly ToolRun[], fact: ToolFact): { run: ToolRun; 
 
 const said = (a: { run: ToolRun; test: ToolTest }): string =>
   `${a.run.command}: "${a.test.name}" ${a.test.status.toUpperCase()}${a.test.message ? ` (${a.test.message})` : ''}`;
+
+/**
+ * A firmware check on a CPU whose CPUID 0x8000001F has no SEV bit (or no such leaf, or another
+ * vendor) has no SEV firmware to ask: undecided, pointing at host.cpuid.sev instead of at a tool
+ * to install. When CPUID cannot be read, the check goes on with its own sources.
+ */
+export async function onSevCpu(cpuid: Fact<EncryptedMemoryCaps>, decide: () => Promise<Verdict>): Promise<Verdict> {
+  const c = await optional(cpuid);
+  if (c && !c.sev) {
+    const what = c.implemented === false ? `${c.vendor ?? 'this CPU'} has no CPUID leaf 0x8000001F` : 'CPUID 0x8000001F EAX bit 1 (SEV) is clear';
+    return undecided(`${what}: there is no SEV firmware to ask on this host (host.cpuid.sev says what to change)`);
+  }
+  return decide();
+}
 
 /** host.firmware.version: SEV firmware major.minor against the profile's minimum. */
 export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefined, snphost: Fact<ToolRun>, sevctlVersion: Fact<{ version?: FirmwareVersion; reason?: string; absent: boolean }>): Promise<Verdict> {

@@ -105,3 +105,20 @@ describe('host.tools.agree', () => {
     expect(rules.toolsAgree([{ tool: 'snphost', command: 'snphost ok -o json', absent: false, reason: 'unknown format' }], { params: {} }).status).toBe('undecided');
   });
 });
+
+describe('onSevCpu', () => {
+  it('a CPU without SEV has no firmware to ask: undecided, pointing at host.cpuid.sev, without asking the sources', async () => {
+    const none = decodeEncryptedMemory({ eax: 0x1, ebx: 0, ecx: 0, edx: 0 });
+    const v = await rules.onSevCpu(async () => none, never);
+    expect(v.status).toBe('undecided');
+    expect(v.message).toContain('host.cpuid.sev');
+    expect(v.message).not.toContain('install snphost');
+  });
+  it('with SEV in CPUID, or CPUID unreadable, the rule decides', async () => {
+    const sev = decodeEncryptedMemory({ eax: 0x0101fd3f, ebx: 0x4173, ecx: 0x1fd, edx: 0x80 });
+    expect((await rules.onSevCpu(async () => sev, async () => rules.sevInit(logOf('ccp 0000:47:00.1: SEV API:1.55 build:21\n'), never))).status).toBe('passed');
+    const { HostError } = await import('../../support/host/types.js');
+    const unreadable = () => Promise.reject(new HostError('NOT_RECORDED', 'cpuid', 'CPUID leaf 0x8000001f: not recorded'));
+    expect((await rules.onSevCpu(unreadable, async () => rules.sevInit(logOf('ccp 0000:47:00.1: SEV API:1.55 build:21\n'), never))).status).toBe('passed');
+  });
+});
