@@ -48,8 +48,13 @@ export const TOOL_COMMANDS = {
   sevctlVersion: ['sevctl', 'show', 'version'],
 } as const satisfies Record<string, readonly string[]>;
 
-const LOG_TIMEOUT_MS = 20_000;
-const TOOL_TIMEOUT_MS = 20_000;
+/**
+ * Per command. One step may wait for journalctl, dmesg, snphost and `sevctl show version` in turn
+ * (host.firmware.version with nothing installed and every source hanging): 4 × 10 s stays below
+ * cucumber's 60 s step timeout (world.ts), which must never decide a check by itself.
+ */
+const LOG_TIMEOUT_MS = 10_000;
+const TOOL_TIMEOUT_MS = 10_000;
 
 export interface KernelLog {
   /** the source whose lines decide, e.g. "journalctl -k -b -o short-monotonic" */
