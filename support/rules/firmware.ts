@@ -80,7 +80,9 @@ export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefin
   let found: { version: FirmwareVersion; from: string } | undefined;
   const f = log.facts;
   const api: ApiVersion | undefined = f?.sevApi && f.snpApi ? (f.snpApi.lineNo > f.sevApi.lineNo ? f.snpApi : f.sevApi) : f?.snpApi ?? f?.sevApi;
-  if (api) found = { version: api, from: logLine(log, api) };
+  // ccp may load newer firmware at boot (/lib/firmware/amd/…): the API line after it is the running one; the update line is told too
+  const upd = f?.firmwareUpdate;
+  if (api) found = { version: api, from: `${logLine(log, api)}${upd ? `; loaded at boot: ${upd.text.replace(/^.*?(SEV firmware updated)/, '$1')}` : ''}` };
   const tools: ToolRun[] = [];
   if (!found) {
     const s = await snphost();

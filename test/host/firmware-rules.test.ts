@@ -29,6 +29,11 @@ describe('host.firmware.version', () => {
     expect(v.message).toContain('1.51');
     expect((await rules.firmwareVersion(fw('1.49'), rules.minFirmware('sev'), never, never)).status).toBe('passed');
   });
+  it('names a firmware update ccp did at boot', async () => {
+    const v = await rules.firmwareVersion(logOf('ccp 0000:45:00.1: SEV firmware updated from 1.49.3 to 1.55.21\nccp 0000:45:00.1: SEV API:1.55 build:21\n'), rules.minFirmware('sev-snp'), never, never);
+    expect(v.status).toBe('passed');
+    expect(v.message).toContain('SEV firmware updated from 1.49.3 to 1.55.21');
+  });
   it('--min-firmware overrides the profile', async () => {
     const v = await rules.firmwareVersion(fw('1.55'), rules.minFirmware('sev', { major: 1, minor: 58 }), never, never);
     expect(v.status).toBe('failed');
