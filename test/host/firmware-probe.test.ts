@@ -45,7 +45,7 @@ describe('FirmwareProbe.kernelLog: journalctl → dmesg → kern.log', () => {
     const h2 = host({ [JOURNAL]: { stdout: '-- No entries --\n' }, dmesg: new CommandTimedOut('test: command timed out after 20 s: dmesg') });
     const log2 = await new FirmwareProbe(h2).kernelLog();
     expect(log2.source).toBeUndefined();
-    expect(log2.tried.join('; ')).toMatch(/empty; dmesg: timed out after 20 s; \/var\/log\/kern.log: no such file/);
+    expect(log2.tried.join('; ')).toMatch(/empty; dmesg: timed out after 10 s; \/var\/log\/kern.log: no such file/);
   });
 
   it('a kern.log without a boot banner is not used (its lines may be an older boot)', async () => {
@@ -74,7 +74,7 @@ describe('platform tools', () => {
 
   it('a hanging tool gives no answer but does not end the run', async () => {
     const t = await new FirmwareProbe(host({ 'snphost ok -o json': new CommandTimedOut('x: command timed out after 20 s: snphost ok -o json') })).snphost();
-    expect(t).toMatchObject({ absent: false, reason: 'snphost ok -o json: timed out after 20 s' });
+    expect(t).toMatchObject({ absent: false, reason: 'snphost ok -o json: timed out after 10 s' });
     expect(t.tests).toBeUndefined();
   });
 
