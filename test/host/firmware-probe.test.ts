@@ -87,3 +87,25 @@ describe('platform tools', () => {
     expect(q.tests?.[0]).toMatchObject({ name: 'Alias check', status: 'fail' });
   });
 });
+
+describe('record → replay', () => {
+  it('the recording wrapper keeps the kernel log and tool outputs (127 included), and the replay gives the same facts', async () => {
+    const { RecordingHost } = await import('../../support/host/recording-host.js');
+    const { FixtureHost } = await import('../../support/host/fixture-host.js');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const json = JSON.stringify({ tests: [{ name: 'Alias check', status: 'FAIL' }] });
+    const live = host({ [JOURNAL]: { exitCode: 127 }, dmesg: { stdout: `Linux version 6.1\n${SEV_LINE}` }, 'snphost ok -o json': { exitCode: 1, stdout: json }, 'sevctl ok': { exitCode: 127 } });
+    (live as unknown as { describe: () => Promise<unknown> }).describe = async () => ({ name: 'live' });
+    const rec = new RecordingHost(live);
+    const p = new FirmwareProbe(rec);
+    const before = [await p.kernelLog(), await p.snphost(), await p.sevctl()];
+    const dir = join(mkdtempSync(join(tmpdir(), 'sevcheck-fwrec-')), 'h');
+    await rec.writeFixture(dir, { name: 'h' });
+    const argvs = (JSON.parse(readFileSync(join(dir, 'commands.json'), 'utf8')) as Array<{ argv: string[] }>).map((c) => c.argv.join(' '));
+    expect(argvs).toEqual(expect.arrayContaining([JOURNAL, 'dmesg', 'snphost ok -o json', 'sevctl ok']));
+    const replay = new FirmwareProbe(new FixtureHost(dir));
+    expect([await replay.kernelLog(), await replay.snphost(), await replay.sevctl()]).toEqual(before);
+  });
+});
