@@ -17,6 +17,7 @@ import { CapsProbe } from './probes/caps.js';
 import { DomainProbe } from './probes/domain.js';
 import { LaunchProbe } from './probes/launch.js';
 import { DistroProbe } from './probes/distro.js';
+import { FirmwareProbe } from './probes/host-firmware.js';
 import type { LaunchOptions } from './launch/bundle.js';
 import { parseProfile, type Profile } from './profile.js';
 import { AmdRootSource, KdsClient, type AmdCertOptions } from './host/kds-fetch.js';
@@ -25,6 +26,8 @@ import { AmdRootSource, KdsClient, type AmdCertOptions } from './host/kds-fetch.
 export interface RunOptions {
   /** AMD root certificates for caps.pdh.chain-valid: --amd-certs, --kds/--no-kds, --kds-cache, --kds-url */
   readonly amdCerts?: AmdCertOptions | undefined;
+  /** host.firmware.version's minimum instead of the profile's: --min-firmware X.Y */
+  readonly minFirmware?: { readonly major: number; readonly minor: number } | undefined;
 }
 
 export interface Probes {
@@ -35,6 +38,7 @@ export interface Probes {
   readonly domain: DomainProbe;
   readonly launch: LaunchProbe;
   readonly distro: DistroProbe;
+  readonly firmware: FirmwareProbe;
 }
 
 export interface RunContext {
@@ -72,6 +76,7 @@ export function createRunContext(host: Host, profile: Profile, launch: LaunchOpt
       domain: new DomainProbe(cached),
       launch: new LaunchProbe(cached, launch, certs),
       distro: new DistroProbe(cached, device),
+      firmware: new FirmwareProbe(cached),
     }, fatal: undefined };
 }
 

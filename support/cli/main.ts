@@ -111,7 +111,8 @@ Examples:
       .option('--kds', "fetch AMD's certificates (SEV ASK/ARK, SNP ASK/ARK/VCEK) when not cached (default for live hosts; fixture replays never fetch unless given this)")
       .option('--no-kds', "never fetch or use cached AMD certificates (their checks are then undecided without --amd-certs)")
       .option('--kds-cache <dir>', "where fetched AMD certificates are cached (default $XDG_CACHE_HOME/sevcheck/kds)")
-      .option('--kds-url <url>', "one mirror of AMD's downloads serving URL/ask_ark_<gen>.cert and URL/vcek/v1/... (default $SEVCHECK_KDS_URL, else AMD's own)");
+      .option('--kds-url <url>', "one mirror of AMD's downloads serving URL/ask_ark_<gen>.cert and URL/vcek/v1/... (default $SEVCHECK_KDS_URL, else AMD's own)")
+      .option('--min-firmware <X.Y>', 'lowest SEV firmware version host.firmware.version accepts, major.minor (default: 1.51 for the sev-snp profile, none for sev and sev-es)');
 
   suiteOptions(
     program
@@ -133,6 +134,7 @@ Examples:
         ssh: { options: o.sshOption, identityFile: o.sshIdentity },
         launch: { bundle: o.launch, vectors: o.vectors },
         amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
+        minFirmware: o.minFirmware,
       },
       io,
     );
@@ -164,6 +166,7 @@ Examples:
         recordTo: { dir: o.out, name: o.name ?? basename(resolve(o.out)), force: Boolean(o.force) },
         launch: { bundle: o.launch, vectors: o.vectors },
         amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
+        minFirmware: o.minFirmware,
       },
       io,
     );

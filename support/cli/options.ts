@@ -22,6 +22,8 @@ export interface OptionsToCheck {
   readonly kdsCache?: string | undefined;
   readonly kdsUrl?: string | undefined;
   readonly sshIdentity?: string | undefined;
+  /** --min-firmware X.Y (host.firmware.version) */
+  readonly minFirmware?: string | undefined;
 }
 
 /** The launch bundle's manifest (docs/launch.md). */
@@ -51,9 +53,22 @@ export function checkSuiteOptions(o: OptionsToCheck): void {
   if (o.amdCerts !== undefined) checkDir('--amd-certs', o.amdCerts);
   if (o.kdsCache !== undefined) checkOutputDir('--kds-cache', o.kdsCache, 'cache');
   if (o.kdsUrl !== undefined) checkUrl('--kds-url', o.kdsUrl);
+  if (o.minFirmware !== undefined) parseMinFirmware(o.minFirmware);
   if (o.sshIdentity !== undefined && !isFile(o.sshIdentity)) {
     throw new InputError(`--ssh-identity ${o.sshIdentity}`, existsSync(o.sshIdentity) ? 'not a file' : 'no such file');
   }
+}
+
+/**
+ * `--min-firmware X.Y`: a SEV firmware API version as the firmware reports it (PLATFORM_STATUS
+ * api_major / api_minor, one byte each: SEV API specification, AMD 55766, PLATFORM_STATUS).
+ */
+export function parseMinFirmware(s: string): { major: number; minor: number } {
+  const m = /^(\d{1,3})\.(\d{1,3})$/.exec(s.trim());
+  if (!m || Number(m[1]) > 255 || Number(m[2]) > 255) {
+    throw new InputError(`--min-firmware ${s}`, 'not a firmware version major.minor, each 0..255 (e.g. 1.55)');
+  }
+  return { major: Number(m[1]), minor: Number(m[2]) };
 }
 
 /** Cucumber's own tag-expression grammar (@cucumber/tag-expressions, the parser cucumber-js runs). */

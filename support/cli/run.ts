@@ -21,7 +21,7 @@ import { checkLine, checkStream, closingLines, headerLine, painter, useColour } 
 import { ROOT } from './paths.js';
 import { forThisBuild } from './prebuilt.js';
 import { printable } from '../report/printable.js';
-import { checkSuiteOptions } from './options.js';
+import { checkSuiteOptions, parseMinFirmware } from './options.js';
 import { commitStage, discardStage, openStage, type Stage } from './staging.js';
 
 export interface SuiteOptions {
@@ -43,6 +43,8 @@ export interface SuiteOptions {
   readonly launch?: LaunchOptions;
   /** caps layer: --amd-certs DIR, --kds / --no-kds, --kds-cache DIR, --kds-url URL (docs/caps.md) */
   readonly amdCerts?: AmdCertOptions;
+  /** --min-firmware X.Y, validated in checkSuiteOptions */
+  readonly minFirmware?: string | undefined;
 }
 
 export interface SuiteIo {
@@ -88,6 +90,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       kdsCache: opts.amdCerts?.kdsCacheDir,
       kdsUrl: opts.amdCerts?.kdsUrl,
       sshIdentity: opts.ssh?.identityFile,
+      minFirmware: opts.minFirmware,
     });
     // 2. where the results go: staging directories, which also prove the places are writable
     if (write) reports = await openStage(opts.outOption ?? '--out', opts.outDir);
@@ -101,7 +104,10 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     });
     const described = await target.host.describe();
     const profile: Profile = parseProfile(opts.profile ?? described.profile ?? 'sev', opts.profile ? '--profile' : `${opts.host} host.json profile`);
-    const ctx = createRunContext(target.host, profile, opts.launch, { amdCerts: opts.amdCerts });
+    const ctx = createRunContext(target.host, profile, opts.launch, {
+      amdCerts: opts.amdCerts,
+      minFirmware: opts.minFirmware !== undefined ? parseMinFirmware(opts.minFirmware) : undefined,
+    });
     // the launch bundle is input: a broken one stops the run here (exit 2), before any check runs
     // or any report is committed, never as failed launch checks
     await ctx.probes.launch.bundle();

@@ -10,6 +10,18 @@ interface ExecaLike {
   failed?: boolean;
 }
 
+/**
+ * A command that ran past its timeout. Still a HarnessError (the run ends) unless a probe decides
+ * otherwise: the platform tools and kernel log sources of probes/host-firmware.ts treat a hanging
+ * command as a fact source that gave no answer (their facts undecided), not a broken harness.
+ */
+export class CommandTimedOut extends HarnessError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandTimedOut';
+  }
+}
+
 const text = (v: unknown): string => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : '');
 
 /**
@@ -18,7 +30,7 @@ const text = (v: unknown): string => (typeof v === 'string' ? v : Buffer.isBuffe
  */
 export function runResultFromExeca(target: string, argv: readonly string[], r: ExecaLike, timeoutMs: number): RunResult {
   if (r.timedOut) {
-    throw new HarnessError(`${target}: command timed out after ${timeoutMs / 1000} s: ${argv.join(' ')}`);
+    throw new CommandTimedOut(`${target}: command timed out after ${timeoutMs / 1000} s: ${argv.join(' ')}`);
   }
   if (r.code === 'ENOENT' || (r.exitCode === undefined && /ENOENT/.test(r.originalMessage ?? ''))) {
     return { argv: [...argv], exitCode: 127, stdout: '', stderr: `${argv[0]}: command not found\n` };

@@ -22,7 +22,7 @@ import {
   type StatInfo,
 } from './types.js';
 import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromToolStderr, hostError } from './errno.js';
-import { runResultFromExeca } from './run-result.js';
+import { CommandTimedOut, runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
 
@@ -126,7 +126,7 @@ export class SshHost implements Host {
       stripFinalNewline: false,
     });
     const r = { ...raw, stdout: afterMark(raw.stdout), stderr: afterMark(raw.stderr) };
-    if (r.timedOut) throw new HarnessError(`${this.target}: command timed out after ${timeoutMs / 1000} s: ${argv.join(' ')}`);
+    if (r.timedOut) throw new CommandTimedOut(`${this.target}: command timed out after ${timeoutMs / 1000} s: ${argv.join(' ')}`);
     if (r.exitCode === 255) {
       const why = String(r.stderr).trim().split('\n').pop() || 'ssh failed';
       throw new HarnessError(`${this.target}: unreachable: ${why}`);
