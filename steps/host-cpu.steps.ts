@@ -45,7 +45,9 @@ Then('SYSCFG bit {int} is set', function (this: SevWorld, bit: number) {
   const p = this.probes;
   const name = BITS[String(bit)];
   if (!name) throw new Error(`no SYSCFG rule for bit ${bit}`);
-  return this.decide(() => rules.syscfgBit(name, () => p.hostCpu.virtual(), () => p.hostCpu.syscfg(0), () => p.host.encryptedMemory()));
+  return this.decide(() =>
+    rules.syscfgBit(name, () => p.hostCpu.virtual(), () => p.hostCpu.syscfg(0), () => p.host.encryptedMemory(), () => p.hostCpu.rmp()),
+  );
 });
 
 Then('the BIOS has reserved memory for the RMP table', function (this: SevWorld) {

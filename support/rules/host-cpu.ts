@@ -161,7 +161,13 @@ const FIX_BIT: Record<SyscfgBit, string> = {
 };
 
 /** host.msr.syscfg-sme / -snp / -vmpl */
-export async function syscfgBit(bit: SyscfgBit, virtual: Fact<boolean | undefined>, syscfg: Fact<Syscfg>, cpuid: Fact<EncryptedMemoryCaps>): Promise<Verdict> {
+export async function syscfgBit(
+  bit: SyscfgBit,
+  virtual: Fact<boolean | undefined>,
+  syscfg: Fact<Syscfg>,
+  cpuid: Fact<EncryptedMemoryCaps>,
+  rmp?: Fact<RmpMsrs>,
+): Promise<Verdict> {
   const n = SYSCFG_BITS[bit];
   const name = `bit ${n} (${SYSCFG_BIT_NAMES[bit]})`;
   const vm = inVm(await virtual(), msrName(MSR_SYSCFG));
@@ -173,10 +179,18 @@ export async function syscfgBit(bit: SyscfgBit, virtual: Fact<boolean | undefine
   const caps = await optional(cpuid);
   const cpuBit = bit === 'memEncrypt' ? 1 : bit === 'snp' ? 4 : 5;
   const cpuLacks = caps !== undefined && leafAbsence(caps) === undefined && !eaxBit(caps, cpuBit);
+  // SNPEn/VMPLEn are set by the kernel once the BIOS reserved the RMP (sev.c snp_rmptable_init() →
+  // __snp_enable()): with the RMP reserved, the BIOS did its part and the kernel is what is missing
+  const m = bit !== 'memEncrypt' && !cpuLacks && rmp ? await optional(rmp) : undefined;
+  const reserved = m !== undefined && ['contiguous', 'segmented'].includes(decodeRmp(m.base, m.end, m.segmented).kind);
   return failed(
-    `${source}: ${name} is clear${cpuLacks ? ` (and ${CPUID_SRC} EAX bit ${cpuBit} is clear: the processor does not offer it)` : ''}`,
+    `${source}: ${name} is clear${cpuLacks ? ` (and ${CPUID_SRC} EAX bit ${cpuBit} is clear: the processor does not offer it)` : ''}${reserved ? '; the BIOS has reserved the RMP table (host.snp.rmp)' : ''}`,
     `${name} set`,
-    cpuLacks ? 'this processor does not offer the feature: use an EPYC generation that does (host.cpu.epyc)' : FIX_BIT[bit],
+    cpuLacks
+      ? 'this processor does not offer the feature: use an EPYC generation that does (host.cpu.epyc)'
+      : reserved
+        ? 'the kernel did not enable SEV-SNP: boot a kernel with SEV-SNP host support (6.11 or later, CONFIG_KVM_AMD_SEV=y, not booted with mem_encrypt=off) and check its log for "SEV-SNP" errors'
+        : FIX_BIT[bit],
   );
 }
 
