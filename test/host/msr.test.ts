@@ -11,6 +11,7 @@ import { HarnessError } from '../../support/host/types.js';
 import { msrDeviceError, msrValueFromBytes } from '../../support/host/errno.js';
 import { hostError } from '../../support/host/errno.js';
 import { parseCpuList } from '../../support/parsers/cpulist.js';
+import { SshHost } from '../../support/host/ssh-host.js';
 
 function fixture(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'sevcheck-msr-'));
@@ -171,5 +172,41 @@ describe('recording MSRs and per-CPU CPUID', () => {
       expect(await replay.cpuid(0x8000001f, cpu)).toEqual(await src.cpuid(0x8000001f, cpu));
     }
     await expect(replay.readMsr(0, 0xc0010132)).rejects.toMatchObject({ code: 'EACCES', message: 'denied' });
+  });
+});
+
+describe('ssh host readMsr', () => {
+  /** An SshHost whose transport is replaced: records the argv, answers with the given bytes / stderr. */
+  const stubbed = (answer: { exitCode: number; stdout?: Buffer; stderr?: string }) => {
+    const h = new SshHost({ host: 'epyc1', user: 'root', port: undefined });
+    const argvs: string[][] = [];
+    const any = h as unknown as Record<string, unknown>;
+    any.connect = async () => {};
+    any.remote = async (argv: string[]) => {
+      argvs.push(argv);
+      return { exitCode: answer.exitCode, stdout: answer.stdout ?? Buffer.alloc(0), stderr: Buffer.from(answer.stderr ?? '') };
+    };
+    return { h, argvs };
+  };
+  it('reads 8 bytes at the MSR index with dd, input only (no of=, no conv=, no oflag=)', async () => {
+    const { h, argvs } = stubbed({ exitCode: 0, stdout: Buffer.from([0, 0, 0xf4, 3, 0, 0, 0, 0]) });
+    expect(await h.readMsr(64, SYSCFG)).toBe(0x3f40000n);
+    expect(argvs[0]).toEqual(['dd', 'if=/dev/cpu/64/msr', 'bs=8', 'count=1', `skip=${SYSCFG}`, 'iflag=skip_bytes', 'status=none']);
+    expect(argvs[0]?.some((a) => /^(of|conv|oflag)=/.test(a))).toBe(false);
+  });
+  it('a short read and dd errors become HostErrors with the fix', async () => {
+    await expect(stubbed({ exitCode: 0, stdout: Buffer.from([1, 2]) }).h.readMsr(0, SYSCFG)).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('short read of 2 bytes') });
+    await expect(stubbed({ exitCode: 1, stderr: "dd: failed to open '/dev/cpu/0/msr': No such file or directory" }).h.readMsr(0, SYSCFG)).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringContaining('modprobe msr'),
+    });
+    await expect(stubbed({ exitCode: 1, stderr: "dd: failed to open '/dev/cpu/0/msr': Operation not permitted" }).h.readMsr(0, SYSCFG)).rejects.toMatchObject({
+      code: 'EACCES',
+      message: expect.stringContaining('CAP_SYS_RAWIO'),
+    });
+    await expect(stubbed({ exitCode: 1, stderr: "dd: error reading '/dev/cpu/0/msr': Input/output error" }).h.readMsr(0, 0xc0011234)).rejects.toMatchObject({
+      code: 'EIO',
+      message: expect.stringContaining('RDMSR faulted'),
+    });
   });
 });
