@@ -264,7 +264,7 @@ export class FixtureHost implements Host {
         continue;
       }
       const cpu = Number(m[1]);
-      this.checkCpu('cpuid.json', k, cpu);
+      if (cpu !== 0 || this.cpuList !== undefined) this.checkCpu('cpuid.json', k, cpu);
       const map = new Map<number, CpuidRegs>();
       leaves(map, this.object('cpuid.json', v), `${k}.`);
       this.cpuidPerCpu.set(cpu, map);
@@ -432,7 +432,8 @@ export class FixtureHost implements Host {
 
   async cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
     const key = hex32(leaf);
-    const rec = this.recordedError('cpuid', key);
+    // a failure on another CPU is recorded as "cpuN:<leaf>" (recording-host.ts)
+    const rec = cpu === 0 ? this.recordedError('cpuid', key) : this.recordedError('cpuid', `cpu${cpu}:${key}`) ?? this.recordedError('cpuid', key);
     if (rec) throw rec;
     if (cpu !== 0 && this.cpuList !== undefined && !this.cpuList.includes(cpu)) throw hostError('ENOENT', `/dev/cpu/${cpu}/cpuid`);
     // a "cpuN" map overrides the flat leaves, which hold for every CPU (docs/fixture-format.md)

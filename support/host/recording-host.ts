@@ -80,7 +80,8 @@ export class RecordingHost implements Host {
   }
   cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
     const key = hex32(leaf);
-    return this.track(cpu === 0 ? 'cpuid' : undefined, key, () => this.inner.cpuid(leaf, cpu), (r) => {
+    // CPU 0's failures under the leaf, other CPUs' as "cpuN:<leaf>" (fixture-host.ts replays both)
+    return this.track('cpuid', cpu === 0 ? key : `cpu${cpu}:${key}`, () => this.inner.cpuid(leaf, cpu), (r) => {
       if (cpu === 0) this.leaves.set(key, r);
       else {
         const m = this.cpuLeaves.get(cpu) ?? new Map<string, CpuidRegs>();

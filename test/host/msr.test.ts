@@ -210,3 +210,31 @@ describe('ssh host readMsr', () => {
     });
   });
 });
+
+describe('per-CPU CPUID errors', () => {
+  it('a failed read on another CPU is recorded as "cpuN:<leaf>" and replayed on that CPU only', async () => {
+    const src = new FixtureHost(
+      fixture({
+        ...ONLINE,
+        'cpuid.json': JSON.stringify({ '0x8000001f': { eax: '0x0101fd3f', ebx: '0x4173', ecx: '0x1fd', edx: '0x80' } }),
+        'errors.json': JSON.stringify({ cpuid: { 'cpu5:0x8000001f': { code: 'EIO', message: '/dev/cpu/5/cpuid: input/output error' } } }),
+      }),
+    );
+    await expect(src.cpuid(0x8000001f, 5)).rejects.toMatchObject({ code: 'EIO' });
+    const rec = new RecordingHost(src);
+    await rec.readFile('/sys/devices/system/cpu/online');
+    await rec.cpuid(0x8000001f, 0);
+    await rec.cpuid(0x8000001f, 4);
+    await expect(rec.cpuid(0x8000001f, 5)).rejects.toMatchObject({ code: 'EIO' });
+    const out = mkdtempSync(join(tmpdir(), 'sevcheck-cpuerr-'));
+    await rec.writeFixture(out, { name: 'rec' });
+    const replay = new FixtureHost(out);
+    expect((await replay.cpuid(0x8000001f, 4)).eax).toBe(0x0101fd3f);
+    expect((await replay.cpuid(0x8000001f, 0)).eax).toBe(0x0101fd3f);
+    await expect(replay.cpuid(0x8000001f, 5)).rejects.toMatchObject({ code: 'EIO', message: '/dev/cpu/5/cpuid: input/output error' });
+  });
+  it('"cpu0" needs no CPU list; "cpu3" does', () => {
+    expect(() => new FixtureHost(fixture({ 'cpuid.json': JSON.stringify({ cpu0: {} }) }))).not.toThrow();
+    expect(harness(() => new FixtureHost(fixture({ 'cpuid.json': JSON.stringify({ cpu3: {} }) })))).toMatch(/no CPU list/);
+  });
+});
