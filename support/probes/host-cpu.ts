@@ -11,7 +11,7 @@ import type { CapsProbe, QmpAnswer } from './caps.js';
 import { optional } from '../facts.js';
 import { decodeVendor, LEAF_ENCRYPTED_MEMORY, LEAF_VENDOR } from '../sev/cpuid.js';
 import { decodeSyscfg, MSR_RMP_BASE, MSR_RMP_CFG, MSR_RMP_END, MSR_SYSCFG, type Syscfg } from '../sev/msr.js';
-import { sevGeneration, type SevGeneration } from '../sev/generation.js';
+import { isEpycBrand, sevGeneration, type SevGeneration } from '../sev/generation.js';
 import { parseCpuList } from '../parsers/cpulist.js';
 
 /** Linux Documentation/ABI/testing/sysfs-devices-system-cpu: "online: cpus that are online and being scheduled". */
@@ -100,7 +100,8 @@ export class HostCpuProbe {
         infoError = e;
       }
       if (info?.vendor) {
-        const gen = info.family !== undefined && info.model !== undefined && info.vendor === 'AuthenticAMD' ? sevGeneration(info.family, info.model) : undefined;
+        const gen =
+          info.family !== undefined && info.model !== undefined && info.vendor === 'AuthenticAMD' && isEpycBrand(info.modelName) ? sevGeneration(info.family, info.model) : undefined;
         return {
           vendor: info.vendor,
           vendorSource: '/proc/cpuinfo vendor_id',

@@ -16,7 +16,7 @@
 import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
 import { formatRegs, hex32, type CpuidRegs, type EncryptedMemoryCaps } from '../sev/cpuid.js';
 import { decodeRmp, formatBytes, hex64, msrName, MSR_RMP_BASE, MSR_RMP_END, MSR_SYSCFG, SYSCFG_BIT_NAMES, SYSCFG_BITS, SYSCFG_SEV_MASK, type Syscfg, type SyscfgBit } from '../sev/msr.js';
-import { describeGeneration, GENERATIONS, type SevGeneration } from '../sev/generation.js';
+import { describeGeneration, GENERATIONS, isEpycBrand, type SevGeneration } from '../sev/generation.js';
 import type { CpuIdentity, EveryCpu, RmpMsrs } from '../probes/host-cpu.js';
 import type { QmpAnswer } from '../probes/caps.js';
 import type { StatInfo } from '../host/types.js';
@@ -64,7 +64,7 @@ export function cpuEpyc(id: CpuIdentity, feature: Feature): Verdict {
     return undecided(`/proc/cpuinfo gives no "cpu family" / "model" (vendor from ${id.vendorSource}), so the EPYC generation is unknown`);
   }
   if (id.generation === undefined) {
-    if (id.modelName !== undefined && !/\bEPYC\b/i.test(id.modelName)) {
+    if (!isEpycBrand(id.modelName)) {
       return failed(`the processor is ${who(id)}, not an EPYC server processor`, expected, `${f} is offered on AMD EPYC server processors: run ${f} guests on an EPYC ${first.series} or later host`);
     }
     return undecided(`${describeGeneration(undefined, id.family, id.model)} is not in sevcheck's EPYC generation table (support/sev/generation.ts), so whether it offers ${f} is unknown`);

@@ -33,6 +33,16 @@ export const GENERATIONS: Record<SevGeneration, GenerationInfo> = {
   venice: { name: 'Venice', series: 'EPYC (Zen 6)', sevEs: true, snp: true, secureTsc: true },
 };
 
+/**
+ * Client parts share family/model numbers with EPYC generations (Ryzen 1000 is family 17h model
+ * 01h like Naples; Threadripper 3000 is model 31h like Rome), so the family/model says the
+ * generation only of a processor whose brand string (/proc/cpuinfo "model name", CPUID
+ * 0x80000002-4) says EPYC. An unknown brand string is given the benefit of the family/model.
+ */
+export function isEpycBrand(modelName: string | undefined): boolean {
+  return modelName === undefined || /\bEPYC\b/i.test(modelName);
+}
+
 /** The EPYC generation of a family/model, or undefined for anything else (client parts, other vendors' numbers). */
 export function sevGeneration(family: number, model: number): SevGeneration | undefined {
   if (family === 0x17) {

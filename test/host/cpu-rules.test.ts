@@ -31,6 +31,9 @@ describe('CPU identity rules', () => {
     expect(v).toMatchObject({ status: 'failed', expected: 'an AMD EPYC processor of EPYC 7003 (Milan) or later for SEV-SNP' });
     expect(v.status === 'failed' && v.fix).toContain('--profile sev-es');
     expect(rules.cpuEpyc({ ...milan, family: 0x19, model: 0x21, generation: undefined, modelName: 'AMD Ryzen 9 5950X 16-Core Processor' }, 'sev').status).toBe('failed');
+    // Ryzen 1000 shares family 17h model 01h with Naples: the brand string decides (the probe gives it no generation)
+    const ryzen = rules.cpuEpyc({ ...milan, family: 0x17, model: 0x01, generation: undefined, modelName: 'AMD Ryzen 7 1800X Eight-Core Processor' }, 'sev');
+    expect(ryzen.status === 'failed' && ryzen.found).toContain('not an EPYC server processor');
     expect(rules.cpuEpyc({ ...milan, family: 0x1a, model: 0x30, generation: undefined }, 'sev').status).toBe('undecided');
     expect(rules.cpuEpyc({ ...milan, family: undefined, model: undefined, generation: undefined }, 'sev').status).toBe('undecided');
   });

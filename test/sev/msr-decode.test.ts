@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRmp, decodeSyscfg, formatBytes, hex64, msrName, MSR_RMP_BASE, MSR_RMP_END, MSR_SYSCFG, RMP_ADDR_MASK, SYSCFG_SEV_MASK } from '../../support/sev/msr.js';
-import { describeGeneration, GENERATIONS, sevGeneration } from '../../support/sev/generation.js';
+import { describeGeneration, GENERATIONS, isEpycBrand, sevGeneration } from '../../support/sev/generation.js';
 
 describe('SYSCFG (MSR C001_0010h), APM Vol. 2 / Linux msr-index.h', () => {
   it('indices are the ones msr-index.h names', () => {
@@ -54,6 +54,11 @@ describe('EPYC generation from family/model', () => {
     expect(sevGeneration(0x19, 0x21)).toBeUndefined(); // Vermeer (Ryzen 5000)
     expect(sevGeneration(0x1a, 0x02)).toBe('turin');
     expect(sevGeneration(0x06, 0x8f)).toBeUndefined();
+  });
+  it('trusts family/model only for an EPYC brand string', () => {
+    expect(isEpycBrand('AMD EPYC 7713P 64-Core Processor')).toBe(true);
+    expect(isEpycBrand('AMD Ryzen Threadripper 3970X 32-Core Processor')).toBe(false);
+    expect(isEpycBrand(undefined)).toBe(true);
   });
   it('knows what each generation offers', () => {
     expect(GENERATIONS.naples).toMatchObject({ sevEs: false, snp: false });
