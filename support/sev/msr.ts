@@ -7,10 +7,13 @@
  *   SEV-SNP" (SYSCFG[SNPEn], SYSCFG[VMPLEn]) and §15.36.3 "Reverse Map Table" (RMP_BASE,
  *   RMP_END); SYSCFG itself is MSR C001_0010h (APM Vol. 2, §7.9 "Memory-Typing MSRs" / the
  *   SYSCFG register figure; bit 23 MemEncryptionModEn, enabling SME/SEV).
- * - Linux arch/x86/include/asm/msr-index.h (torvalds/linux @e84b7119e891): MSR_AMD64_SYSCFG
- *   0xc0010010, MSR_AMD64_SYSCFG_MEM_ENCRYPT_BIT 23, MSR_AMD64_SYSCFG_SNP_EN_BIT 24,
+ * - Linux arch/x86/include/asm/msr-index.h: MSR_AMD64_SYSCFG 0xc0010010,
+ *   MSR_AMD64_SYSCFG_MEM_ENCRYPT_BIT 23, and from the SNP host series ("x86/sev: Add the host
+ *   SEV-SNP initialization support") MSR_AMD64_SYSCFG_SNP_EN_BIT 24,
  *   MSR_AMD64_SYSCFG_SNP_VMPL_EN_BIT 25, MSR_AMD64_RMP_BASE 0xc0010132, MSR_AMD64_RMP_END
- *   0xc0010133, MSR_AMD64_RMP_CFG 0xc0010136 (bit 0: segmented RMP enabled).
+ *   0xc0010133; from the segmented-RMP series MSR_AMD64_RMP_CFG 0xc0010136 with
+ *   MSR_AMD64_SEG_RMP_ENABLED_BIT 0. Read in those patches' msr-index.h hunks (the stored
+ *   torvalds/linux blob @e84b7119 predates SNP), not pinned to a release.
  * - Linux arch/x86/virt/svm/sev.c probe_contiguous_rmptable_info(): RMP_ADDR_MASK =
  *   GENMASK_ULL(51, 13); either MSR without address bits → "Memory for the RMP table has not been
  *   reserved by BIOS"; base > end → "RMP configuration not valid"; the table spans
