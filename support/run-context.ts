@@ -11,6 +11,7 @@ import { HarnessError } from './host/types.js';
 import { CachingHost } from './host/caching-host.js';
 import { randomUUID } from 'node:crypto';
 import { HostProbe } from './probes/host.js';
+import { HostCpuProbe } from './probes/host-cpu.js';
 import { DeviceProbe } from './probes/device.js';
 import { SelinuxProbe } from './probes/selinux.js';
 import { CapsProbe } from './probes/caps.js';
@@ -32,6 +33,8 @@ export interface RunOptions {
 
 export interface Probes {
   readonly host: HostProbe;
+  /** CPU identity, MSRs, every CPU, KVM (issue 12) */
+  readonly hostCpu: HostCpuProbe;
   readonly device: DeviceProbe;
   readonly selinux: SelinuxProbe;
   readonly caps: CapsProbe;
@@ -67,12 +70,15 @@ export function createRunContext(host: Host, profile: Profile, launch: LaunchOpt
   const amd = options.amdCerts ?? {};
   const certs = { amdCertsDir: amd.amdCertsDir, kds: KdsClient.forRun(amd, cached.kind !== 'fixture') };
   const amdRoots = new AmdRootSource(certs);
+  const hostProbe = new HostProbe(cached);
+  const capsProbe = new CapsProbe(cached, amdRoots);
   const device = new DeviceProbe(cached);
   return { host: cached, profile, options, probes: {
-      host: new HostProbe(cached),
+      host: hostProbe,
+      hostCpu: new HostCpuProbe(cached, hostProbe, capsProbe),
       device,
       selinux: new SelinuxProbe(cached),
-      caps: new CapsProbe(cached, amdRoots),
+      caps: capsProbe,
       domain: new DomainProbe(cached),
       launch: new LaunchProbe(cached, launch, certs),
       distro: new DistroProbe(cached, device),

@@ -37,6 +37,9 @@ export class CachingHost implements Host {
   cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
     return this.memo.once(`cpuid\0${leaf}\0${cpu}`, () => this.inner.cpuid(leaf, cpu));
   }
+  readMsr(cpu: number, index: number): Promise<bigint> {
+    return this.memo.once(`msr\0${cpu}\0${index}`, () => this.inner.readMsr(cpu, index));
+  }
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     return this.memo.once(`qmp\0${command}\0${JSON.stringify(args ?? {})}`, () => this.inner.qmp(command, args));
   }

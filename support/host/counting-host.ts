@@ -46,6 +46,10 @@ export class CountingHost implements Host {
     this.count(`cpuid 0x${leaf.toString(16)} cpu${cpu}`);
     return this.inner.cpuid(leaf, cpu);
   }
+  readMsr(cpu: number, index: number): Promise<bigint> {
+    this.count(`msr 0x${index.toString(16)} cpu${cpu}`);
+    return this.inner.readMsr(cpu, index);
+  }
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     this.count(`qmp ${command} ${JSON.stringify(args ?? {})}`);
     return this.inner.qmp(command, args);

@@ -65,3 +65,32 @@ export function cpuidRegsFromBytes(buf: Buffer, dev: string): CpuidRegs {
   if (buf.length !== 16) throw hostError('EIO', dev, `short read of ${buf.length} bytes`);
   return { eax: buf.readUInt32LE(0), ebx: buf.readUInt32LE(4), ecx: buf.readUInt32LE(8), edx: buf.readUInt32LE(12) };
 }
+
+export function msrDevice(cpu: number): string {
+  return `/dev/cpu/${cpu}/msr`;
+}
+
+/** "MSR 0xc0010010 on CPU 0", as messages and recorded errors name one read. */
+export function msrWhat(cpu: number, index: number): string {
+  return `MSR 0x${(index >>> 0).toString(16).padStart(8, '0')} on CPU ${cpu}`;
+}
+
+/**
+ * An error opening or reading /dev/cpu/N/msr, with the fix. Linux arch/x86/kernel/msr.c: the
+ * device exists only with the msr module (CONFIG_X86_MSR) and for an online CPU (msr_open():
+ * -ENXIO for a CPU that is not online); msr_open() needs CAP_SYS_RAWIO (-EPERM); msr_read()
+ * returns -EIO when RDMSR faults on that CPU (an MSR the processor does not implement).
+ */
+export function msrDeviceError(err: HostError, cpu: number, index: number): HostError {
+  const what = `${msrWhat(cpu, index)} (${msrDevice(cpu)})`;
+  if (err.code === 'ENOENT') return hostError('ENOENT', what, 'load the msr module: modprobe msr');
+  if (err.code === 'EACCES') return hostError('EACCES', what, 'run as root (reading MSRs needs CAP_SYS_RAWIO)');
+  if (err.code === 'EIO') return hostError('EIO', what, 'RDMSR faulted: the processor does not implement this MSR, or a hypervisor hides it')
+  return err;
+}
+
+/** The 8 bytes msr_read() returns: EAX then EDX, i.e. the 64-bit MSR value little-endian. */
+export function msrValueFromBytes(buf: Buffer, cpu: number, index: number): bigint {
+  if (buf.length !== 8) throw hostError('EIO', `${msrWhat(cpu, index)} (${msrDevice(cpu)})`, `short read of ${buf.length} bytes, expected 8`);
+  return buf.readBigUInt64LE(0);
+}

@@ -6,9 +6,13 @@
  * sevcheck extensions (optional files, written by `sevcheck record`):
  * - listings.json  {"<dir>": ["name", ...]}: exact directory listings, for directories whose
  *                  entries were not all read.
- * - errors.json    {"readFile"|"stat"|"listDir"|"cpuid"|"acl"|"run"|"qmp": {"<path, leaf, JSON argv or QMP command>": {"code", "message"}}}:
+ * - errors.json    {"readFile"|"stat"|"listDir"|"cpuid"|"acl"|"msr"|"run"|"qmp": {"<path, leaf, cpu:msr, JSON argv or QMP command>": {"code", "message"}}}:
  *                  reads that failed on the recorded host other than "does not exist"
  *                  (permission denied, I/O error), replayed as the same error.
+ * - msr.json       {"<cpu>"|"*": {"0xc0010010": "0x0000000003f40000"}}: MSR values (16 hex digits)
+ *                  per logical CPU; "*" = every CPU without its own entry for that MSR.
+ * - cpuid.json may hold "cpuN" maps beside the flat leaves (flat = every CPU).
+ * Per-CPU entries must name CPUs of the fixture's CPU list, files/sys/devices/system/cpu/online.
  */
 import { readFileSync, statSync, readdirSync, existsSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
@@ -24,7 +28,8 @@ import {
   type RunResult,
   type StatInfo,
 } from './types.js';
-import { hostError } from './errno.js';
+import { hostError, msrWhat } from './errno.js';
+import { parseCpuList } from '../parsers/cpulist.js';
 import { hex32 } from '../sev/cpuid.js';
 import { parseGetfacl } from '../parsers/getfacl.js';
 import { formatParseError } from '../parsers/parse-result.js';
@@ -43,7 +48,7 @@ interface StatEntry {
   acl?: readonly string[] | undefined;
 }
 
-type ErrorTable = Record<'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl' | 'run' | 'qmp', Map<string, { code: HostErrorCode; message: string }>>;
+type ErrorTable = Record<'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl' | 'msr' | 'run' | 'qmp', Map<string, { code: HostErrorCode; message: string }>>;
 
 export interface FixtureHostOptions {
   /** called for unknown keys (the format says: ignored with a warning) */
@@ -59,6 +64,12 @@ export class FixtureHost implements Host {
   private readonly stats = new Map<string, StatEntry>();
   private readonly commands = new Map<string, RunResult>();
   private readonly cpuidLeaves = new Map<number, CpuidRegs>();
+  /** cpuid.json "cpuN" maps: CPU → leaf → registers */
+  private readonly cpuidPerCpu = new Map<number, Map<number, CpuidRegs>>();
+  /** msr.json: "<cpu>" or "*" → MSR index → value */
+  private readonly msrs = new Map<string, Map<number, bigint>>();
+  /** files/sys/devices/system/cpu/online, when the fixture has it (validation of per-CPU maps) */
+  private cpuList: readonly number[] | undefined;
   private readonly qmpReplies = new Map<string, QmpReply>();
   private readonly listings = new Map<string, string[]>();
   private readonly errors: ErrorTable = {
@@ -67,6 +78,7 @@ export class FixtureHost implements Host {
     listDir: new Map(),
     cpuid: new Map(),
     acl: new Map(),
+    msr: new Map(),
     run: new Map(),
     qmp: new Map(),
   };
@@ -82,7 +94,9 @@ export class FixtureHost implements Host {
     this.description = this.parseHost(hostJson, warn);
     this.loadStats(this.json('stat.json'));
     this.loadCommands(this.json('commands.json'));
+    this.cpuList = this.loadCpuList();
     this.loadCpuid(this.json('cpuid.json'));
+    this.loadMsr(this.json('msr.json'));
     this.loadQmp(this.json('qmp.json'));
     this.loadListings(this.json('listings.json'));
     this.loadErrors(this.json('errors.json'));
@@ -209,20 +223,83 @@ export class FixtureHost implements Host {
     });
   }
 
+  /** The fixture's logical CPUs, from files/sys/devices/system/cpu/online (cpulist format). */
+  private loadCpuList(): readonly number[] | undefined {
+    const p = join(this.dir, 'files/sys/devices/system/cpu/online');
+    if (!existsSync(p)) return undefined;
+    const parsed = parseCpuList(readFileSync(p, 'utf8'));
+    if (!parsed.ok) throw new HarnessError(`${p}: ${parsed.problem}`);
+    return parsed.cpus;
+  }
+
+  /** A per-CPU key names a CPU of the fixture's CPU list. */
+  private checkCpu(file: string, key: string, cpu: number): void {
+    if (this.cpuList === undefined) {
+      this.bad(file, key, `names CPU ${cpu}, but the fixture has no CPU list (files/sys/devices/system/cpu/online)`);
+    }
+    if (!this.cpuList.includes(cpu)) this.bad(file, key, `names CPU ${cpu}, which is not in the fixture's CPU list (files/sys/devices/system/cpu/online)`);
+  }
+
   private loadCpuid(raw: unknown): void {
     if (raw === undefined) return;
-    for (const [leaf, v] of Object.entries(this.object('cpuid.json', raw))) {
-      if (!/^0x[0-9a-f]{1,8}$/i.test(leaf)) this.bad('cpuid.json', leaf, 'leaf must be a hex number like "0x8000001f"');
-      const regs = this.object('cpuid.json', v);
-      const reg = (r: 'eax' | 'ebx' | 'ecx' | 'edx'): number => {
-        const s = regs[r];
-        if (typeof s !== 'string' || !/^0x[0-9a-f]{1,8}$/i.test(s)) {
-          this.bad('cpuid.json', `${leaf}.${r}`, `${JSON.stringify(s)} is not a 32-bit hex number like "0x0000412f"`);
-        }
-        return parseInt(s, 16) >>> 0;
-      };
-      this.cpuidLeaves.set(parseInt(leaf, 16) >>> 0, { eax: reg('eax'), ebx: reg('ebx'), ecx: reg('ecx'), edx: reg('edx') });
+    const leaves = (into: Map<number, CpuidRegs>, obj: Record<string, unknown>, prefix: string): void => {
+      for (const [leaf, v] of Object.entries(obj)) {
+        const key = prefix + leaf;
+        if (!/^0x[0-9a-f]{1,8}$/i.test(leaf)) this.bad('cpuid.json', key, 'leaf must be a hex number like "0x8000001f" (or a per-CPU map "cpu12")');
+        const regs = this.object('cpuid.json', v);
+        const reg = (r: 'eax' | 'ebx' | 'ecx' | 'edx'): number => {
+          const s = regs[r];
+          if (typeof s !== 'string' || !/^0x[0-9a-f]{1,8}$/i.test(s)) {
+            this.bad('cpuid.json', `${key}.${r}`, `${JSON.stringify(s)} is not a 32-bit hex number like "0x0000412f"`);
+          }
+          return parseInt(s, 16) >>> 0;
+        };
+        into.set(parseInt(leaf, 16) >>> 0, { eax: reg('eax'), ebx: reg('ebx'), ecx: reg('ecx'), edx: reg('edx') });
+      }
+    };
+    const top = this.object('cpuid.json', raw);
+    const flat: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(top)) {
+      const m = /^cpu(\d{1,5})$/.exec(k);
+      if (!m) {
+        flat[k] = v;
+        continue;
+      }
+      const cpu = Number(m[1]);
+      if (cpu !== 0 || this.cpuList !== undefined) this.checkCpu('cpuid.json', k, cpu);
+      const map = new Map<number, CpuidRegs>();
+      leaves(map, this.object('cpuid.json', v), `${k}.`);
+      this.cpuidPerCpu.set(cpu, map);
     }
+    leaves(this.cpuidLeaves, flat, '');
+  }
+
+  /** msr.json: {"<cpu>"|"*": {"0x<index>": "0x<16 hex digits>"}} (issue 12; docs/fixture-format.md). */
+  private loadMsr(raw: unknown): void {
+    if (raw === undefined) return;
+    for (const [cpuKey, v] of Object.entries(this.object('msr.json', raw))) {
+      if (cpuKey !== '*') {
+        if (!/^\d{1,5}$/.test(cpuKey)) this.bad('msr.json', cpuKey, 'must be a CPU number like "0" or "*" (all CPUs)');
+        this.checkCpuOrZero(cpuKey);
+      }
+      const map = new Map<number, bigint>();
+      for (const [index, value] of Object.entries(this.object('msr.json', v))) {
+        const key = `${cpuKey}.${index}`;
+        if (!/^0x[0-9a-f]{1,8}$/i.test(index)) this.bad('msr.json', key, 'MSR index must be a hex number like "0xc0010010"');
+        if (typeof value !== 'string' || !/^0x[0-9a-f]{16}$/i.test(value)) {
+          this.bad('msr.json', key, `${JSON.stringify(value)} is not a 64-bit value of 16 hex digits like "0x0000000003f40000"`);
+        }
+        map.set(parseInt(index, 16) >>> 0, BigInt(value));
+      }
+      this.msrs.set(cpuKey, map);
+    }
+  }
+
+  /** CPU 0 always exists; any other CPU must be in the fixture's CPU list. */
+  private checkCpuOrZero(cpuKey: string): void {
+    const cpu = Number(cpuKey);
+    if (cpu === 0 && this.cpuList === undefined) return;
+    this.checkCpu('msr.json', cpuKey, cpu);
   }
 
   private loadQmp(raw: unknown): void {
@@ -251,7 +328,7 @@ export class FixtureHost implements Host {
     if (raw === undefined) return;
     const o = this.object('errors.json', raw);
     for (const [op, table] of Object.entries(o)) {
-      if (!(op in this.errors)) this.bad('errors.json', op, 'must be readFile, stat, listDir, cpuid, acl, run or qmp');
+      if (!(op in this.errors)) this.bad('errors.json', op, 'must be readFile, stat, listDir, cpuid, acl, msr, run or qmp');
       for (const [key, v] of Object.entries(this.object('errors.json', table))) {
         const e = this.object('errors.json', v);
         if (!ERROR_CODES.includes(e.code as HostErrorCode)) this.bad('errors.json', `${op}.${key}.code`, `unknown code ${JSON.stringify(e.code)}`);
@@ -359,11 +436,24 @@ export class FixtureHost implements Host {
 
   async cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
     const key = hex32(leaf);
-    const rec = this.recordedError('cpuid', key);
+    // a failure on another CPU is recorded as "cpuN:<leaf>" (recording-host.ts)
+    const rec = cpu === 0 ? this.recordedError('cpuid', key) : this.recordedError('cpuid', `cpu${cpu}:${key}`) ?? this.recordedError('cpuid', key);
     if (rec) throw rec;
-    const r = cpu === 0 ? this.cpuidLeaves.get(leaf >>> 0) : undefined;
+    if (cpu !== 0 && this.cpuList !== undefined && !this.cpuList.includes(cpu)) throw hostError('ENOENT', `/dev/cpu/${cpu}/cpuid`);
+    // a "cpuN" map overrides the flat leaves, which hold for every CPU (docs/fixture-format.md)
+    const r = this.cpuidPerCpu.get(cpu)?.get(leaf >>> 0) ?? this.cpuidLeaves.get(leaf >>> 0);
     if (!r) throw hostError('NOT_RECORDED', `CPUID leaf ${key}${cpu ? ` on CPU ${cpu}` : ''}`);
     return r;
+  }
+
+  async readMsr(cpu: number, index: number): Promise<bigint> {
+    const idx = `0x${(index >>> 0).toString(16).padStart(8, '0')}`;
+    const rec = this.recordedError('msr', `${cpu}:${idx}`) ?? this.recordedError('msr', `*:${idx}`);
+    if (rec) throw rec;
+    if (cpu !== 0 && this.cpuList !== undefined && !this.cpuList.includes(cpu)) throw hostError('ENOENT', `/dev/cpu/${cpu}/msr`);
+    const v = this.msrs.get(String(cpu))?.get(index >>> 0) ?? this.msrs.get('*')?.get(index >>> 0);
+    if (v === undefined) throw hostError('NOT_RECORDED', msrWhat(cpu, index));
+    return v;
   }
 
   async qmp(command: string): Promise<QmpReply> {

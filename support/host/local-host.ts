@@ -13,7 +13,7 @@ import {
   type RunResult,
   type StatInfo,
 } from './types.js';
-import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromErrno } from './errno.js';
+import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromErrno, msrDevice, msrDeviceError, msrValueFromBytes } from './errno.js';
 import { runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
@@ -114,6 +114,31 @@ export class LocalHost implements Host {
     } catch (e) {
       if (e instanceof HostError) throw e;
       throw fromErrno(e, dev);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * /dev/cpu/N/msr opened read-only ('r' = O_RDONLY: msr.c's msr_write() is never reachable
+   * through this descriptor), one pread of 8 bytes at position = MSR index (msr.c msr_read(): the
+   * file offset is the register number). Not `modprobe msr`: sevcheck never loads modules.
+   */
+  async readMsr(cpu: number, index: number): Promise<bigint> {
+    const dev = msrDevice(cpu);
+    let fh;
+    try {
+      fh = await open(dev, 'r');
+    } catch (e) {
+      throw msrDeviceError(fromErrno(e, dev), cpu, index);
+    }
+    try {
+      const buf = Buffer.alloc(8);
+      const { bytesRead } = await fh.read(buf, 0, 8, index >>> 0);
+      return msrValueFromBytes(buf.subarray(0, bytesRead), cpu, index);
+    } catch (e) {
+      if (e instanceof HostError) throw e;
+      throw msrDeviceError(fromErrno(e, dev), cpu, index);
     } finally {
       await fh.close();
     }

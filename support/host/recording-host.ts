@@ -9,7 +9,7 @@ import { dirname, join, posix } from 'node:path';
 import { HostError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
 import { hex32 } from '../sev/cpuid.js';
 
-type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl' | 'run' | 'qmp';
+type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl' | 'msr' | 'run' | 'qmp';
 
 export class RecordingHost implements Host {
   readonly target: string;
@@ -21,6 +21,10 @@ export class RecordingHost implements Host {
   private readonly listings = new Map<string, string[]>();
   private readonly commands = new Map<string, RunResult>();
   private readonly leaves = new Map<string, CpuidRegs>();
+  /** CPUID leaves read on CPUs other than 0: CPU → leaf → registers */
+  private readonly cpuLeaves = new Map<number, Map<string, CpuidRegs>>();
+  /** MSR values read: CPU → MSR index (hex) → value */
+  private readonly msrs = new Map<number, Map<string, bigint>>();
   private readonly qmpReplies = new Map<string, QmpReply>();
   private readonly errors: Record<ErrOp, Map<string, { code: string; message: string }>> = {
     readFile: new Map(),
@@ -28,6 +32,7 @@ export class RecordingHost implements Host {
     listDir: new Map(),
     cpuid: new Map(),
     acl: new Map(),
+    msr: new Map(),
     run: new Map(),
     qmp: new Map(),
   };
@@ -49,7 +54,7 @@ export class RecordingHost implements Host {
       // A command or QMP call is kept only when it failed as NOT_RUNNING (a root file system target:
       // replayed as the same skip); any other failure of those is a harness error, not a fact.
       const keep = op === 'run' || op === 'qmp' ? e instanceof HostError && e.code === 'NOT_RUNNING' : true;
-      if (op && keep && e instanceof HostError && (e.code !== 'ENOENT' || op === 'cpuid') && e.code !== 'NOT_RECORDED') {
+      if (op && keep && e instanceof HostError && (e.code !== 'ENOENT' || op === 'cpuid' || op === 'msr') && e.code !== 'NOT_RECORDED') {
         this.errors[op].set(key, { code: e.code, message: e.message });
       }
       throw e;
@@ -80,8 +85,22 @@ export class RecordingHost implements Host {
   }
   cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
     const key = hex32(leaf);
-    return this.track(cpu === 0 ? 'cpuid' : undefined, key, () => this.inner.cpuid(leaf, cpu), (r) => {
+    // CPU 0's failures under the leaf, other CPUs' as "cpuN:<leaf>" (fixture-host.ts replays both)
+    return this.track('cpuid', cpu === 0 ? key : `cpu${cpu}:${key}`, () => this.inner.cpuid(leaf, cpu), (r) => {
       if (cpu === 0) this.leaves.set(key, r);
+      else {
+        const m = this.cpuLeaves.get(cpu) ?? new Map<string, CpuidRegs>();
+        m.set(key, r);
+        this.cpuLeaves.set(cpu, m);
+      }
+    });
+  }
+  readMsr(cpu: number, index: number): Promise<bigint> {
+    const key = hex32(index);
+    return this.track('msr', `${cpu}:${key}`, () => this.inner.readMsr(cpu, index), (v) => {
+      const m = this.msrs.get(cpu) ?? new Map<string, bigint>();
+      m.set(key, v);
+      this.msrs.set(cpu, m);
     });
   }
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
@@ -137,15 +156,50 @@ export class RecordingHost implements Host {
         json([...this.commands.values()].map((r) => ({ argv: r.argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }))),
       );
     }
-    if (this.leaves.size) {
+    const regsJson = (r: CpuidRegs): Record<string, string> => ({ eax: hex32(r.eax), ebx: hex32(r.ebx), ecx: hex32(r.ecx), edx: hex32(r.edx) });
+    const sameRegs = (a: CpuidRegs | undefined, b: CpuidRegs): boolean =>
+      a !== undefined && a.eax === b.eax && a.ebx === b.ebx && a.ecx === b.ecx && a.edx === b.edx;
+    if (this.leaves.size || this.cpuLeaves.size) {
+      // flat leaves = CPU 0's, which hold for every CPU; a "cpuN" map only for a CPU that differed
       const c: Record<string, unknown> = {};
-      for (const [k, r] of this.leaves) c[k] = { eax: hex32(r.eax), ebx: hex32(r.ebx), ecx: hex32(r.ecx), edx: hex32(r.edx) };
+      for (const [k, r] of this.leaves) c[k] = regsJson(r);
+      for (const [cpu, m] of [...this.cpuLeaves].sort(([a], [b]) => a - b)) {
+        const diff: Record<string, unknown> = {};
+        for (const [k, r] of m) if (!sameRegs(this.leaves.get(k), r)) diff[k] = regsJson(r);
+        if (Object.keys(diff).length) c[`cpu${cpu}`] = diff;
+      }
       await writeFile(join(dir, 'cpuid.json'), json(c));
     }
+    const msr = msrJson(this.msrs);
+    if (msr) await writeFile(join(dir, 'msr.json'), json(msr));
     if (this.qmpReplies.size) await writeFile(join(dir, 'qmp.json'), json(Object.fromEntries(this.qmpReplies)));
     if (this.listings.size) await writeFile(join(dir, 'listings.json'), json(Object.fromEntries(this.listings)));
     const errors: Record<string, unknown> = {};
     for (const [op, m] of Object.entries(this.errors)) if (m.size) errors[op] = Object.fromEntries(m);
     if (Object.keys(errors).length) await writeFile(join(dir, 'errors.json'), json(errors));
   }
+}
+
+const msrHex = (v: bigint): string => `0x${v.toString(16).padStart(16, '0')}`;
+
+/**
+ * msr.json from what was read: CPU 0's values, and for every other CPU read only the MSRs whose
+ * value differs from CPU 0's (issue 12). When CPUs besides 0 were read, CPU 0's map is written as
+ * "*" (every CPU without its own entry had that value); with CPU 0 alone it stays "0", so that a
+ * replay never answers for a CPU nobody read.
+ */
+export function msrJson(msrs: ReadonlyMap<number, ReadonlyMap<string, bigint>>): Record<string, Record<string, string>> | undefined {
+  if (msrs.size === 0) return undefined;
+  const cpu0 = msrs.get(0) ?? new Map<string, bigint>();
+  const others = [...msrs].filter(([cpu]) => cpu !== 0).sort(([a], [b]) => a - b);
+  const out: Record<string, Record<string, string>> = {};
+  const base: Record<string, string> = {};
+  for (const [k, v] of cpu0) base[k] = msrHex(v);
+  if (Object.keys(base).length) out[others.length ? '*' : '0'] = base;
+  for (const [cpu, m] of others) {
+    const diff: Record<string, string> = {};
+    for (const [k, v] of m) if (cpu0.get(k) !== v) diff[k] = msrHex(v);
+    if (Object.keys(diff).length) out[String(cpu)] = diff;
+  }
+  return Object.keys(out).length ? out : undefined;
 }

@@ -357,6 +357,11 @@ export class RootfsHost implements Host {
     return res;
   }
 
+  /** MSRs exist only on a running CPU (/dev/cpu/N/msr). */
+  async readMsr(cpu: number, index: number): Promise<bigint> {
+    throw notRunning(`MSR 0x${(index >>> 0).toString(16).padStart(8, '0')} on CPU ${cpu}`);
+  }
+
   async cpuid(leaf: number): Promise<CpuidRegs> {
     throw notRunning(`CPUID leaf 0x${(leaf >>> 0).toString(16).padStart(8, '0')}`);
   }

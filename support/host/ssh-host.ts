@@ -21,7 +21,7 @@ import {
   type RunResult,
   type StatInfo,
 } from './types.js';
-import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromToolStderr, hostError } from './errno.js';
+import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromToolStderr, hostError, msrDevice, msrDeviceError, msrValueFromBytes } from './errno.js';
 import { CommandTimedOut, runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
@@ -222,6 +222,24 @@ export class SshHost implements Host {
     );
     if (r.exitCode !== 0) throw cpuidDeviceError(fromToolStderr(Buffer.from(r.stderr as Uint8Array).toString('utf8'), dev), dev);
     return cpuidRegsFromBytes(Buffer.from(r.stdout as Uint8Array), dev);
+  }
+
+  /**
+   * GNU coreutils dd with only `if=` and no `of=` opens the input O_RDONLY and writes to stdout
+   * (coreutils dd.c: the input is opened with O_RDONLY unless conv/oflag ask otherwise; nothing is
+   * written to the device). `iflag=skip_bytes` makes skip= a byte offset (= the MSR index,
+   * msr.c msr_read()); bs=8 count=1 is one 8-byte read, the only size msr_read() accepts.
+   */
+  async readMsr(cpu: number, index: number): Promise<bigint> {
+    await this.connect();
+    const dev = msrDevice(cpu);
+    const r = await this.remote(
+      ['dd', `if=${dev}`, 'bs=8', 'count=1', `skip=${index >>> 0}`, 'iflag=skip_bytes', 'status=none'],
+      DEFAULT_TIMEOUT_MS,
+      true,
+    );
+    if (r.exitCode !== 0) throw msrDeviceError(fromToolStderr(Buffer.from(r.stderr as Uint8Array).toString('utf8'), dev), cpu, index);
+    return msrValueFromBytes(Buffer.from(r.stdout as Uint8Array), cpu, index);
   }
 
   /**

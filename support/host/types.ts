@@ -68,6 +68,14 @@ export interface Host {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   /** CPUID leaf (subleaf 0) on logical CPU `cpu`. Throws HostError (EACCES, ENOENT, NOT_RECORDED). */
   cpuid(leaf: number, cpu?: number): Promise<CpuidRegs>;
+  /**
+   * Model-specific register `index` on logical CPU `cpu`, as the 64-bit value the msr driver
+   * returns (Linux arch/x86/kernel/msr.c msr_read(): 8 bytes at file offset = MSR index, EDX:EAX
+   * little-endian). Read-only: /dev/cpu/<cpu>/msr is opened O_RDONLY, never written. Throws
+   * HostError (ENOENT: no msr module / no such CPU; EACCES: not root; EIO: the CPU refused the
+   * read or a short read; NOT_RECORDED).
+   */
+  readMsr(cpu: number, index: number): Promise<bigint>;
   /** One QMP command against the host's QEMU. Throws HostError NOT_RECORDED / UNSUPPORTED. */
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply>;
   /**

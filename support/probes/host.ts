@@ -9,7 +9,7 @@ import { HostError, isHostError, type Host } from '../host/types.js';
 import { decodeEncryptedMemory, decodeVendor, LEAF_ENCRYPTED_MEMORY, LEAF_MAX_EXTENDED, LEAF_VENDOR, type EncryptedMemoryCaps } from '../sev/cpuid.js';
 import { optional } from '../facts.js';
 import { parseCpuinfo, type CpuInfo } from '../parsers/cpuinfo.js';
-import { generationFromCpuid } from '../sev/snp-report.js';
+import { isEpycBrand, sevGeneration } from '../sev/generation.js';
 import { parseCmdline, type KernelCmdline } from '../parsers/cmdline.js';
 import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeDirective } from '../parsers/modprobe.js';
 import { parseBoolParam } from '../parsers/bool-param.js';
@@ -112,7 +112,9 @@ export class HostProbe {
     const info = await this.memo.peek<CpuInfo>('cpuinfo');
     const kernel = await this.memo.peek<string>('osrelease');
     const gen =
-      info?.vendor === 'AuthenticAMD' && info.family !== undefined && info.model !== undefined ? generationFromCpuid(info.family, info.model) : undefined;
+      info?.vendor === 'AuthenticAMD' && info.family !== undefined && info.model !== undefined && isEpycBrand(info.modelName)
+        ? sevGeneration(info.family, info.model)
+        : undefined;
     return {
       ...(kernel ? { kernel } : {}),
       ...(info?.modelName ? { cpuModel: info.modelName } : {}),

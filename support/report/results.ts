@@ -34,7 +34,7 @@ export interface HostInfo {
   readonly kernel?: string;
   /** /proc/cpuinfo `model name`, when the run read it */
   readonly cpuModel?: string;
-  /** the AMD processor generation (milan, genoa, turin, venice) from /proc/cpuinfo family and model */
+  /** the AMD EPYC generation (naples, rome, milan, genoa, turin, venice) from /proc/cpuinfo family and model (sev/generation.ts) */
   readonly sevGeneration?: string;
 }
 

@@ -78,10 +78,13 @@ export async function cpuFlag(info: CpuInfo, feature: Feature, cpuid: Fact<Encry
   // CPUID is context here: it tells a BIOS setting from a CPU without the feature
   const caps = await optional(cpuid);
   if (caps && leafAbsence(caps) === undefined && ((caps.raw.eax >>> f.bit) & 1) === 1) {
+    // sev_snp is also cleared when the BIOS reserved no RMP table: arch/x86/kernel/cpu/amd.c
+    // bsp_determine_snp() calls setup_clear_cpu_cap(X86_FEATURE_SEV_SNP) when snp_probe_rmptable_info() fails
+    const snp = feature === 'sev-snp';
     return failed(
-      `${found}, although ${CPUID_SRC} EAX bit ${f.bit} (${f.name}) is set: the kernel cleared it because the BIOS has not enabled memory encryption`,
+      `${found}, although ${CPUID_SRC} EAX bit ${f.bit} (${f.name}) is set: the kernel cleared it because the BIOS has not enabled memory encryption${snp ? ' or has not reserved memory for the RMP table (see host.snp.rmp)' : ''}`,
       `the "${f.flag}" flag`,
-      FIX_BIOS,
+      snp ? `${FIX_BIOS}; enable "SEV-SNP Support" and "SNP Memory Coverage" so that the BIOS reserves the RMP table` : FIX_BIOS,
     );
   }
   if (info.flags.has('hypervisor')) {

@@ -54,6 +54,9 @@ class MemHost implements Host {
   async cpuid(): Promise<never> {
     throw new HostError('UNSUPPORTED', 'cpuid', 'no');
   }
+  async readMsr(): Promise<never> {
+    throw new HostError('UNSUPPORTED', 'cpuid', 'no');
+  }
   async qmp(): Promise<never> {
     throw new HostError('UNSUPPORTED', 'qmp', 'no');
   }

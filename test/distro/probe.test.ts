@@ -40,6 +40,9 @@ function memHost(files: Record<string, string | Buffer>, commands: Record<string
     cpuid: async () => {
       throw notRunning('CPUID');
     },
+    readMsr: async () => {
+      throw notRunning('MSR');
+    },
     qmp: async () => {
       throw notRunning('QMP');
     },

@@ -194,6 +194,7 @@ describe('rootfs host: a root file system is not a running system', () => {
 
   it('CPUID, QMP and commands that ask a running system are NOT_RUNNING', async () => {
     expect((await err(h().cpuid(0x8000001f))).code).toBe('NOT_RUNNING');
+    expect((await err(h().readMsr(0, 0xc0010010))).code).toBe('NOT_RUNNING');
     expect((await err(h().qmp('query-sev-capabilities'))).code).toBe('NOT_RUNNING');
     for (const argv of [['virsh', '-c', 'qemu:///system', 'domcapabilities'], ['getenforce'], ['/usr/sbin/getsebool', '-a'], ['snphost', 'show']]) {
       expect((await err(h().run(argv))).code).toBe('NOT_RUNNING');
