@@ -9,11 +9,13 @@ import type { CpuidRegs, Host, HostDescription, QmpReply, RunOptions, RunResult,
 export class CachingHost implements Host {
   readonly target: string;
   readonly kind: Host['kind'];
+  readonly system: Host['system'];
   private readonly memo = new Memo();
 
   constructor(readonly inner: Host) {
     this.target = inner.target;
     this.kind = inner.kind;
+    this.system = inner.system;
   }
 
   describe(): Promise<HostDescription> {

@@ -8,11 +8,13 @@ import type { CpuidRegs, Host, HostDescription, QmpReply, RunOptions, RunResult,
 export class CountingHost implements Host {
   readonly target: string;
   readonly kind: Host['kind'];
+  readonly system: Host['system'];
   readonly counts = new Map<string, number>();
 
   constructor(readonly inner: Host) {
     this.target = inner.target;
     this.kind = inner.kind;
+    this.system = inner.system;
   }
 
   private count(key: string): void {

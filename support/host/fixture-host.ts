@@ -35,7 +35,7 @@ import { parseGetfacl } from '../parsers/getfacl.js';
 import { formatParseError } from '../parsers/parse-result.js';
 
 const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'char', 'block', 'link', 'fifo', 'socket'];
-const HOST_KEYS = ['name', 'description', 'recordedAt', 'source', 'kernel', 'distro', 'profile'];
+const HOST_KEYS = ['name', 'description', 'recordedAt', 'source', 'kernel', 'distro', 'profile', 'system'];
 const ERROR_CODES: readonly HostErrorCode[] = ['ENOENT', 'EACCES', 'ENOTDIR', 'EISDIR', 'EIO', 'NOT_RECORDED', 'UNSUPPORTED', 'NOT_RUNNING'];
 
 interface StatEntry {
@@ -57,6 +57,8 @@ export interface FixtureHostOptions {
 
 export class FixtureHost implements Host {
   readonly kind = 'fixture' as const;
+  /** host.json "system" (sevcheck extension): "rootfs" when recorded from a root file system */
+  readonly system: 'running' | 'rootfs';
   readonly target: string;
   readonly dir: string;
   readonly description: HostDescription;
@@ -92,6 +94,11 @@ export class FixtureHost implements Host {
     }
     const hostJson = this.json('host.json', true) as Record<string, unknown>;
     this.description = this.parseHost(hostJson, warn);
+    const system = hostJson.system;
+    if (system !== undefined && system !== 'running' && system !== 'rootfs') {
+      this.bad('host.json', 'system', `must be "running" or "rootfs", not ${JSON.stringify(system)}`);
+    }
+    this.system = system ?? 'running';
     this.loadStats(this.json('stat.json'));
     this.loadCommands(this.json('commands.json'));
     this.cpuList = this.loadCpuList();

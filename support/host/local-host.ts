@@ -22,6 +22,7 @@ import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpP
 export class LocalHost implements Host {
   readonly target = 'local';
   readonly kind = 'local' as const;
+  readonly system = 'running' as const;
   private selinuxEnabled: Promise<boolean> | undefined;
   private qmpProbe: HostQmpProbe | undefined;
 

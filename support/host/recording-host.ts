@@ -14,6 +14,7 @@ type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl' | 'msr' | 'run' |
 export class RecordingHost implements Host {
   readonly target: string;
   readonly kind: Host['kind'];
+  readonly system: Host['system'];
   private readonly files = new Map<string, Buffer>();
   private readonly stats = new Map<string, StatInfo>();
   /** extended ACL entries of the paths that have one (stat.json "acl") */
@@ -40,6 +41,7 @@ export class RecordingHost implements Host {
   constructor(readonly inner: Host) {
     this.target = inner.target;
     this.kind = inner.kind;
+    this.system = inner.system;
   }
 
   private async track<T>(op: ErrOp | undefined, key: string, f: () => Promise<T>, keep: (v: T) => void): Promise<T> {
@@ -132,6 +134,7 @@ export class RecordingHost implements Host {
       source: 'recorded',
     };
     if (meta.profile) host.profile = meta.profile;
+    if (this.inner.system === 'rootfs') host.system = 'rootfs';
     // a root file system has no running kernel: its description names the installed ones
     const inner = this.inner.kind === 'rootfs' ? await this.inner.describe() : undefined;
     const kernel = text('/proc/sys/kernel/osrelease')?.trim() ?? inner?.kernel;

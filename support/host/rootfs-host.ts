@@ -155,6 +155,7 @@ interface Resolved {
 export class RootfsHost implements Host {
   readonly target: string;
   readonly kind = 'rootfs' as const;
+  readonly system = 'rootfs' as const;
   /** DIR, absolute (relative specs are taken from the cwd) */
   readonly root: string;
   /** resolved directories: image path → image path with every link followed (the image does not change during a run) */

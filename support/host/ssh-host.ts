@@ -79,6 +79,7 @@ const STAT_TYPES: Record<string, FileType> = {
 
 export class SshHost implements Host {
   readonly kind = 'ssh' as const;
+  readonly system = 'running' as const;
   readonly target: string;
   private readonly base: string[];
   private readonly controlDir: string;

@@ -45,6 +45,12 @@ export interface Host {
   /** e.g. "local", "ssh://root@epyc1:22", "fixture:fixtures/hosts/reference-milan" */
   readonly target: string;
   readonly kind: 'local' | 'ssh' | 'fixture' | 'rootfs';
+  /**
+   * What the target is, whatever the backend: 'rootfs' for a root file system (`rootfs:DIR`, and
+   * a fixture recorded from one — host.json "system": "rootfs"), 'running' for a running system.
+   * The distro layer judges only root file systems (rules/distro.ts gate).
+   */
+  readonly system: 'running' | 'rootfs';
   /** Host metadata: fixture host.json, or what a live host says about itself. */
   describe(): Promise<HostDescription>;
   /** Whole file contents. Throws HostError (ENOENT, EACCES, NOT_RECORDED, EIO). */

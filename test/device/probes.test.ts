@@ -14,6 +14,7 @@ import * as se from '../../support/rules/selinux.js';
 class MemHost implements Host {
   readonly target = 'mem';
   readonly kind = 'fixture' as const;
+  readonly system = 'running' as const;
   readonly reads: string[] = [];
   constructor(
     private readonly files: Record<string, string>,

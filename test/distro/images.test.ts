@@ -8,41 +8,18 @@
  * cache ($SEVCHECK_ROOTFS_CACHE, default /var/cache/sevcheck/rootfs) is used when it holds the
  * image; otherwise the test is skipped, visibly, and fails when SEVCHECK_REQUIRE_ROOTFS=1 (CI).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.js';
-import { runRootfs } from './run-rootfs.js';
+import { expectedFor, rootfsImage, runRootfs } from './run-rootfs.js';
 
 const IMAGES = [
   { name: 'debian12', env: 'SEVCHECK_ROOTFS_DEBIAN12', suite: 'bookworm' },
   { name: 'debian13', env: 'SEVCHECK_ROOTFS_DEBIAN13', suite: 'trixie' },
 ] as const;
 
-/** scripts/ci-rootfs.sh's cache: SUITE-<12 hex key> (newest first), then a hand-built SUITE.tmp */
-function cached(suite: string): string[] {
-  const cache = process.env.SEVCHECK_ROOTFS_CACHE ?? '/var/cache/sevcheck/rootfs';
-  let names: string[];
-  try {
-    names = readdirSync(cache);
-  } catch {
-    return [];
-  }
-  const keyed = names.filter((n) => new RegExp(`^${suite}-[0-9a-f]{12}$`).test(n)).map((n) => join(cache, n));
-  keyed.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  return [...keyed, join(cache, `${suite}.tmp`)];
-}
-
 const required = process.env.SEVCHECK_REQUIRE_ROOTFS === '1';
 
-function imageDir(img: (typeof IMAGES)[number]): string | undefined {
-  const fromEnv = process.env[img.env];
-  if (fromEnv) return fromEnv;
-  return cached(img.suite).find((d) => existsSync(join(d, 'usr')) && existsSync(join(d, 'etc/os-release')));
-}
+const imageDir = (img: (typeof IMAGES)[number]): string | undefined => rootfsImage(img.env, img.suite);
 
-const expectedFor = (name: string): Record<string, string> =>
-  JSON.parse(readFileSync(join(ROOT, 'fixtures/rootfs-expected', `${name}.json`), 'utf8')) as Record<string, string>;
 
 for (const img of IMAGES) {
   const dir = imageDir(img);

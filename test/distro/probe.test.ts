@@ -13,6 +13,7 @@ function memHost(files: Record<string, string | Buffer>, commands: Record<string
     ran,
     target: 'rootfs:mem',
     kind: 'rootfs',
+    system: 'rootfs',
     describe: async () => ({ name: 'mem' }),
     readFile: async (p) => {
       if (devLinks.includes(p)) throw notRunning(`${p} (a link to /dev/null)`);

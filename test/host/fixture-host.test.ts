@@ -68,12 +68,17 @@ describe('fixture host: format semantics', () => {
     new FixtureHost(fixture({ 'host.json': '{"name":"x","colour":"red"}' }), { warn: (m) => warnings.push(m) });
     expect(warnings).toEqual([expect.stringMatching(/host.json: unknown key "colour" ignored/)]);
   });
+  it('host.json "system": a recording of a root file system stays one (the distro layer judges it), else a running system', () => {
+    expect(new FixtureHost(fixture({ 'host.json': '{"name":"x","system":"rootfs"}' })).system).toBe('rootfs');
+    expect(new FixtureHost(fixture({})).system).toBe('running');
+  });
 });
 
 describe('fixture host: malformed input is one line naming file and key', () => {
   it.each([
     [{ 'host.json': '{"name": ' }, /host.json: malformed JSON/],
     [{ 'host.json': '{}' }, /host.json: key "name": required/],
+    [{ 'host.json': '{"name":"x","system":"chroot"}' }, /host.json: key "system": must be "running" or "rootfs", not "chroot"/],
     [{ 'stat.json': '{"/dev/sev":{"mode":"rw-------"}}' }, /stat.json: key "\/dev\/sev.mode": "rw-------" is not an octal mode/],
     [{ 'stat.json': '{"/dev/sev":{"mode":"0800"}}' }, /not an octal mode/],
     [{ 'stat.json': '{"dev/sev":{}}' }, /paths must be absolute/],

@@ -1,8 +1,7 @@
 /**
  * The rootfs target on real Debian root file systems (issue 11): `sevcheck run --host rootfs:DIR`
- * gives exactly rootfs-images/<image>.expected.json for every check of the layers that judge a
- * running host (the distro.* verdicts on these images are the distro layer's, asserted by
- * test/distro/images.test.ts), everything that needs a running system is skipped "not a running
+ * gives exactly fixtures/rootfs-expected/<image>.json for every check of the layers that judge a
+ * running host (the distro.* verdicts in that file are asserted by test/distro/images.test.ts), everything that needs a running system is skipped "not a running
  * system", and a recording of the run replays to the same verdicts.
  *
  * The images come from scripts/ci-rootfs.sh (mmdebstrap; .ci/run builds or reuses them and exports
@@ -13,19 +12,20 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, byId, sevcheck, type JsonResults } from '../helpers.js';
+import { byId, sevcheck, type JsonResults } from '../helpers.js';
+import { expectedFor, rootfsImage } from '../distro/run-rootfs.js';
 
 const IMAGES = [
-  { name: 'debian-12', env: 'SEVCHECK_ROOTFS_DEBIAN12', codename: 'bookworm' },
-  { name: 'debian-13', env: 'SEVCHECK_ROOTFS_DEBIAN13', codename: 'trixie' },
+  { name: 'debian12', env: 'SEVCHECK_ROOTFS_DEBIAN12', codename: 'bookworm' },
+  { name: 'debian13', env: 'SEVCHECK_ROOTFS_DEBIAN13', codename: 'trixie' },
 ] as const;
 
 const required = process.env.SEVCHECK_REQUIRE_ROOTFS === '1';
 
 /** The image directory, or the reason there is none. */
-function image(env: string): { dir: string } | { why: string } {
-  const dir = process.env[env];
-  if (!dir) return { why: `${env} is not set (scripts/ci-rootfs.sh builds the image; .ci/run sets it)` };
+function image(env: string, codename: string): { dir: string } | { why: string } {
+  const dir = rootfsImage(env, codename);
+  if (!dir) return { why: `${env} is not set and scripts/ci-rootfs.sh's cache has no ${codename} image (.ci/run builds it and sets ${env})` };
   if (!existsSync(join(dir, 'etc/os-release'))) return { why: `${env}=${dir} is not a root file system` };
   return { dir };
 }
@@ -48,7 +48,7 @@ async function runOn(dir: string, out: string, extra: string[] = []): Promise<Js
 }
 
 describe.each(IMAGES)('rootfs target on $name', ({ name, env, codename }) => {
-  const img = image(env);
+  const img = image(env, codename);
   const skip = 'why' in img ? img.why : undefined;
   if (skip && required) {
     it('the image is there (SEVCHECK_REQUIRE_ROOTFS=1)', () => {
@@ -60,7 +60,7 @@ describe.each(IMAGES)('rootfs target on $name', ({ name, env, codename }) => {
   it('gives exactly the expected verdicts, every skip for a stated reason', async (ctx) => {
     if (!('dir' in img)) return ctx.skip(skip);
     expect(readFileSync(join(img.dir, 'etc/os-release'), 'utf8')).toContain(`VERSION_CODENAME=${codename}`);
-    const expected = JSON.parse(readFileSync(join(ROOT, 'test/integration/rootfs-images', `${name}.expected.json`), 'utf8')) as Record<string, string>;
+    const expected = Object.fromEntries(Object.entries(expectedFor(name)).filter(([id]) => !id.startsWith('distro.')));
     const results = await runOn(img.dir, mkdtempSync(join(tmpdir(), `sevcheck-rootfs-${name}-`)));
     const own = Object.fromEntries(Object.entries(byId(results)).filter(([id]) => !id.startsWith('distro.')));
     expect(own).toEqual(expected);
