@@ -52,7 +52,7 @@ Then('SYSCFG bit {int} is set', function (this: SevWorld, bit: number) {
 
 Then('the BIOS has reserved memory for the RMP table', function (this: SevWorld) {
   const p = this.probes.hostCpu;
-  return this.decide(() => rules.snpRmp(() => p.virtual(), () => p.rmp()));
+  return this.decide(() => rules.snpRmp(() => p.virtual(), () => p.rmp(), () => this.probes.firmware.kernelLog()));
 });
 
 Then('KVM is available to QEMU', function (this: SevWorld) {

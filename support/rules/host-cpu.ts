@@ -21,7 +21,8 @@ import type { CpuIdentity, EveryCpu, RmpMsrs } from '../probes/host-cpu.js';
 import type { QmpAnswer } from '../probes/caps.js';
 import type { StatInfo } from '../host/types.js';
 import { leafAbsence, type Feature } from './host.js';
-import { optional, type Fact } from '../facts.js';
+import { attempt, optional, type Fact } from '../facts.js';
+import type { KernelLog } from '../probes/host-firmware.js';
 
 const CPUID_SRC = 'CPUID 0x8000001F';
 const FIX_NOT_AMD = 'SEV needs an AMD EPYC processor: run SEV guests on an AMD EPYC host';
@@ -195,10 +196,12 @@ export async function syscfgBit(
 }
 
 /** host.snp.rmp */
-export async function snpRmp(virtual: Fact<boolean | undefined>, rmp: Fact<RmpMsrs>): Promise<Verdict> {
+export async function snpRmp(virtual: Fact<boolean | undefined>, rmp: Fact<RmpMsrs>, kernelLog?: Fact<KernelLog>): Promise<Verdict> {
   const vm = inVm(await virtual(), 'RMP_BASE/RMP_END');
   if (vm) return vm;
-  const m = await rmp();
+  const read = await attempt(rmp);
+  if (!read.ok) return rmpFromLog(read.reason, kernelLog);
+  const m = read.value;
   const found = `${msrName(MSR_RMP_BASE)} = ${hex64(m.base)}, ${msrName(MSR_RMP_END)} = ${hex64(m.end)} on CPU 0${m.segmented ? ' (segmented RMP: RMP_CFG bit 0 set)' : ''}`;
   const r = decodeRmp(m.base, m.end, m.segmented);
   switch (r.kind) {
@@ -211,6 +214,28 @@ export async function snpRmp(virtual: Fact<boolean | undefined>, rmp: Fact<RmpMs
     case 'invalid':
       return failed(`${found}: RMP configuration not valid (base above end)`, 'RMP_BASE < RMP_END', 'update the BIOS; an RMP range whose base lies above its end is a BIOS defect');
   }
+}
+
+/**
+ * host.snp.rmp when the MSRs cannot be read (no msr module, not root, not recorded): the kernel's
+ * own RMP probe logs what it found at boot (arch/x86/virt/svm/sev.c, pr_fmt "SEV-SNP: "):
+ * "RMP table physical range [0x… - 0x…]" or "Memory for the RMP table has not been reserved by
+ * BIOS" (support/parsers/kernel-log.ts). The verdict names the line that decided it.
+ */
+async function rmpFromLog(msrReason: string, kernelLog: Fact<KernelLog> | undefined): Promise<Verdict> {
+  const log = kernelLog ? await optional(kernelLog) : undefined;
+  const line = log?.facts?.rmp;
+  if (!log || !line) {
+    const tried = log ? `; the kernel log has no RMP line either (${log.source ?? log.tried.join('; ')})` : '';
+    return undecided(`${msrReason}${tried}`);
+  }
+  const src = `${log.source} line ${line.lineNo}: "${line.text}"`;
+  if (!line.range) {
+    return failed(`${src}: Memory for the RMP table has not been reserved by BIOS`, 'the BIOS reserves the RMP table (RMP_BASE/RMP_END set)', FIX_SNP_BIOS.replace(', and see host.snp.rmp', ''));
+  }
+  const { base, end } = line.range;
+  if (base >= end) return failed(`${src}: RMP range base lies above its end`, 'RMP_BASE < RMP_END', 'update the BIOS; an RMP range whose base lies above its end is a BIOS defect');
+  return passed(`${src}: the kernel found the RMP table [${hex64(base)} - ${hex64(end)}], ${formatBytes(end - base + 1n)} (the MSRs themselves: ${msrReason})`);
 }
 
 const SAMPLE = 8;

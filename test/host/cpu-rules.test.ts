@@ -78,6 +78,26 @@ describe('SYSCFG and RMP rules', () => {
     expect(ok.message).toContain('RMP table physical range [0x000000f9e9600000 - 0x000000fa297fffff], 1026 MiB');
     expect((await rules.snpRmp(known(false), known({ base: 0x2000000n, end: 0x1000000n, segmented: false }))).status).toBe('failed');
   });
+  it('MSRs unreadable: the kernel log RMP line decides, and the verdict names it (issue 12 item 4)', async () => {
+    const noMsr = () => Promise.reject(new HostError('ENOENT', '/dev/cpu/0/msr', '/dev/cpu/0/msr: no such file or directory (modprobe msr)'));
+    const log = (rmp: unknown) => known({ source: 'journalctl -k -b -o short-monotonic', tried: [], facts: { kvm: {}, lines: 9, bootBanner: true, rmp } } as never);
+    const range = await rules.snpRmp(known(false), noMsr, log({ lineNo: 7, text: 'SEV-SNP: RMP table physical range [0x000000f9e9600000 - 0x000000fa297fffff]', range: { base: 0xf9e9600000n, end: 0xfa297fffffn } }));
+    expect(range.status).toBe('passed');
+    expect(range.message).toContain('journalctl -k -b -o short-monotonic line 7: "SEV-SNP: RMP table physical range');
+    expect(range.message).toContain('1026 MiB');
+    expect(range.message).toContain('modprobe msr');
+    const none = await rules.snpRmp(known(false), noMsr, log({ lineNo: 3, text: 'SEV-SNP: Memory for the RMP table has not been reserved by BIOS' }));
+    expect(none.status === 'failed' && none.found).toContain('line 3: "SEV-SNP: Memory for the RMP table has not been reserved by BIOS"');
+    const inverted = await rules.snpRmp(known(false), noMsr, log({ lineNo: 2, text: 'x', range: { base: 0x2000n, end: 0x1000n } }));
+    expect(inverted.status).toBe('failed');
+    // no RMP line: undecided with the MSR's reason, never a pass
+    const noLine = await rules.snpRmp(known(false), noMsr, log(undefined));
+    expect(noLine.status).toBe('undecided');
+    expect(noLine.message).toContain('modprobe msr');
+    expect((await rules.snpRmp(known(false), noMsr)).status).toBe('undecided');
+    // in a VM neither the MSRs nor the (guest's) log speak for the physical host
+    expect((await rules.snpRmp(known(true), noMsr, log({ lineNo: 1, text: 'x', range: { base: 1n, end: 2n } }))).status).toBe('undecided');
+  });
 });
 
 describe('host.kvm.api', () => {
