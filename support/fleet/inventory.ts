@@ -9,7 +9,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { InputError } from '../errors.js';
 
 /** One host to check. */
@@ -29,10 +29,11 @@ const TOP_KEYS = ['defaults', 'hosts'] as const;
 
 /** Parse YAML text strictly: a syntax error or a duplicate key is an InputError naming file, line and column. */
 export function parseYaml(text: string, file: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   const err = doc.errors[0];
   if (err) {
-    const at = err.linePos?.[0];
+    const at = lineCounter.linePos(err.pos[0]);
     throw new InputError(file, `${at ? `line ${at.line}, column ${at.col}: ` : ''}${err.message.split('\n')[0]}`);
   }
   return doc.toJS({ maxAliasCount: 100 });
