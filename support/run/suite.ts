@@ -13,7 +13,7 @@
  */
 import { Writable } from 'node:stream';
 import type { Envelope } from '@cucumber/messages';
-import { loadConfiguration, loadSupport, runCucumber, type IRunConfiguration, type ISupportCodeLibrary } from '@cucumber/cucumber/api';
+import { loadConfiguration, loadSources, loadSupport, runCucumber, type IRunConfiguration, type ISupportCodeLibrary } from '@cucumber/cucumber/api';
 import { HarnessError, type HostDescription } from '../host/types.js';
 import { openTarget, type Target } from '../host/target.js';
 import type { SshOptions } from '../host/ssh-host.js';
@@ -82,6 +82,8 @@ export interface LoadedSuite {
   readonly support: ISupportCodeLibrary;
   /** per profile: cucumber's run configuration (cucumber.json resolved once) */
   readonly configs: Map<string, IRunConfiguration>;
+  /** the feature files cucumber.json's globs name, expanded once (cucumber globs them on every run otherwise) */
+  readonly featurePaths: readonly string[];
 }
 
 const quiet = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
@@ -89,8 +91,10 @@ const quiet = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 /** Load cucumber's support code (cucumber.json, this build's files) once for this process. */
 export async function loadSuite(): Promise<LoadedSuite> {
   const rc = forThisBuild(await configuration('sev'));
-  const support = await loadSupport({ sources: rc.sources, support: rc.support }, { cwd: ROOT, stdout: quiet(), stderr: process.stderr });
-  return { support, configs: new Map() };
+  const environment = { cwd: ROOT, stdout: quiet(), stderr: process.stderr };
+  const support = await loadSupport({ sources: rc.sources, support: rc.support }, environment);
+  const { plan } = await loadSources(rc.sources, environment);
+  return { support, configs: new Map(), featurePaths: [...new Set(plan.map((p) => p.uri))] };
 }
 
 /** cucumber.json's configuration for `profile`, as this build must run it (prebuilt.ts). */
@@ -132,19 +136,20 @@ export async function runOnce(opts: OneRunOptions, hooks: OneRunHooks = {}, suit
 
     const environment = { cwd: ROOT, stdout: hooks.stdout ?? quiet(), stderr: hooks.stderr ?? process.stderr, env: hooks.env ?? process.env };
     // cucumber.json resolved once per profile and process; this run's tags, world parameters and
-    // formatters set on it (a formatter without a file writes to `stdout`; none: the cheap summary
-    // formatter into `stdout`, which is then a sink)
+    // formatters set on it (a formatter without a file writes to `stdout`; none: cucumber's
+    // cheapest built-in, "rerun", into `stdout`, which is then a sink: profiled, the "summary"
+    // formatter's closing summary cost more per host than several checks)
     const configs = suite?.configs ?? new Map<string, IRunConfiguration>();
     let base = configs.get(profile);
     if (!base) configs.set(profile, (base = await configuration(profile)));
     const formats = hooks.formats ?? [];
     const rc: IRunConfiguration = forThisBuild({
       ...base,
-      sources: { ...base.sources, tagExpression: opts.tags ?? '' },
+      sources: { ...base.sources, ...(suite?.featurePaths.length ? { paths: [...suite.featurePaths] } : {}), tagExpression: opts.tags ?? '' },
       runtime: { ...base.runtime, worldParameters: { ...base.runtime.worldParameters, host: opts.host, profile, run } },
       formats: {
         ...base.formats,
-        stdout: formats.find((f): f is string => typeof f === 'string') ?? 'summary',
+        stdout: formats.find((f): f is string => typeof f === 'string') ?? 'rerun',
         files: Object.fromEntries(formats.filter((f): f is [string, string] => typeof f !== 'string').map(([name, file]) => [file, name])),
       },
     });
