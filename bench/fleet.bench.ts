@@ -26,13 +26,13 @@ export interface FleetPoint {
 }
 
 /** GNU time's %M (maximum resident set size, KiB) when /usr/bin/time is there, else the fleet's own sampled peak. */
-function run(args: string[]): { wallMs: number; rssKiB: number; cpuS: number; code: number; stdout: string } {
+function run(args: string[], env: NodeJS.ProcessEnv): { wallMs: number; rssKiB: number; cpuS: number; code: number; stdout: string } {
   const gnuTime = existsSync('/usr/bin/time');
   const argv = [process.execPath, join(ROOT, 'bin/sevcheck.js'), ...args];
   const t0 = performance.now();
   const r = gnuTime
-    ? spawnSync('/usr/bin/time', ['-f', 'maxrss=%M cpu=%U+%S', ...argv], { cwd: ROOT, encoding: 'utf8', timeout: 600_000, maxBuffer: 256 << 20 })
-    : spawnSync(argv[0] as string, argv.slice(1), { cwd: ROOT, encoding: 'utf8', timeout: 600_000, maxBuffer: 256 << 20 });
+    ? spawnSync('/usr/bin/time', ['-f', 'maxrss=%M cpu=%U+%S', ...argv], { cwd: ROOT, env, encoding: 'utf8', timeout: 600_000, maxBuffer: 256 << 20 })
+    : spawnSync(argv[0] as string, argv.slice(1), { cwd: ROOT, env, encoding: 'utf8', timeout: 600_000, maxBuffer: 256 << 20 });
   const wallMs = performance.now() - t0;
   const fromTime = /maxrss=(\d+)/.exec(r.stderr ?? '')?.[1];
   const fromFleet = /peak memory (\d+) MiB/.exec(r.stdout ?? '')?.[1];
@@ -55,7 +55,8 @@ export function benchFleet(sizes = [50, 100, 200, 1000], log: (s: string) => voi
     writeFileSync(join(dir, 'inv.yaml'), `${lines.join('\n')}\n`);
     const out = join(dir, 'out');
     const load = loadavg()[0] ?? 0;
-    const r = run(['fleet', '--inventory', join(dir, 'inv.yaml'), '--out', out]);
+    const timings = join(dir, 'timings.json');
+    const r = run(['fleet', '--inventory', join(dir, 'inv.yaml'), '--out', out], { ...process.env, SEVCHECK_FLEET_TIMINGS: timings });
     const point = { hosts: n, wallMs: r.wallMs, perHostMs: r.wallMs / n, peakRssMiB: r.rssKiB / 1024, cpuS: r.cpuS, exitCode: r.code, load };
     points.push(point);
     let phases = '';
@@ -64,6 +65,12 @@ export function benchFleet(sizes = [50, 100, 200, 1000], log: (s: string) => voi
       const errors = f.hosts.filter((h) => h.error).length;
       const mean = f.hosts.reduce((a, h) => a + (h.durationMs ?? 0), 0) / f.hosts.length;
       phases = `, fleet ${f.durationMs} ms, mean host ${mean.toFixed(0)} ms in its thread, ${errors} errors`;
+    }
+    if (existsSync(timings)) {
+      const t = JSON.parse(readFileSync(timings, 'utf8')) as { hosts: Array<{ phases: Record<string, number> }> };
+      const sum: Record<string, number> = {};
+      for (const h of t.hosts) for (const [k, v] of Object.entries(h.phases)) sum[k] = (sum[k] ?? 0) + v;
+      phases += `; per host: ${Object.entries(sum).map(([k, v]) => `${k} ${(v / t.hosts.length).toFixed(0)} ms`).join(', ')}`;
     }
     log(
       `fleet ${String(n).padStart(5)} hosts: ${(r.wallMs / 1000).toFixed(1).padStart(5)} s wall, ${point.perHostMs.toFixed(1)} ms/host, ` +

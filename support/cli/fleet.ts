@@ -278,7 +278,9 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
     const byName = new Map(p.entries.map((e) => [e.name, e]));
     const prog = progress(io, p.entries.length);
     const hosts: FleetHost[] = [];
+    const timings: Array<Pick<HostDone, 'name' | 'durationMs' | 'phases'>> = [];
     const finished = (d: HostDone): void => {
+      timings.push({ name: d.name, durationMs: d.durationMs, phases: d.phases });
       const e = byName.get(d.name) as FleetEntry;
       for (const w of d.warnings) io.stderr.write(`sevcheck: warning: ${printable(e.name)}: ${printable(w)}\n`);
       const h = toHost(e, d);
@@ -334,6 +336,10 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
       ...(p.waivers.length ? { waivers: waived.report } : {}),
     };
     for (const w of Object.values(FLEET_WRITERS)) await writeFile(join(stage.dir, w.file), w.write(fleet));
+    // where each host's time went (open / suite / collect / write, ms), for the benchmark
+    // (bench/fleet.bench.ts); not part of the report set
+    const timingsFile = process.env.SEVCHECK_FLEET_TIMINGS;
+    if (timingsFile) await writeFile(timingsFile, `${JSON.stringify({ peakRss, hosts: timings })}\n`);
     await commitStage(stage);
     stage = undefined;
     const exitCode = complete ? fleetExitCode(fleet.hosts, o.failOn ?? 'any', changes) : 1;
