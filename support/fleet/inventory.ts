@@ -136,8 +136,9 @@ export function parseInventory(text: string, file: string): FleetEntry[] {
 }
 
 /**
- * `ansible-inventory -i FILE --list` output (ansible-core, lib/ansible/cli/inventory.py: a JSON
- * object with `_meta.hostvars` and one entry per group with `hosts` and `children`). Each host
+ * `ansible-inventory -i FILE --list` output (ansible/ansible lib/ansible/cli/inventory.py
+ * `json_inventory`, commit 7da9d4ede6ec1eb5ec36385c5cb90b55e6585e2f: a JSON object with
+ * `_meta.hostvars` and one entry per group with `hosts` (not for `all`) and `children`). Each host
  * becomes `ssh://[ansible_user@]ansible_host|name[:ansible_port]`, its `sevcheck_profile` host var
  * the profile, and the groups it is in (directly or through a child group) its tags; `all` and
  * `ungrouped` are not tags.

@@ -49,7 +49,11 @@ export function parseWaivers(text: string, file: string): Waiver[] {
   });
 }
 
-/** Shell-style glob (fnmatch without FNM_PATHNAME: `*`, `?`, `[abc]`, `[!a-z]`) as a RegExp. */
+/**
+ * Shell-style glob as a RegExp: POSIX fnmatch() without FNM_PATHNAME / FNM_PERIOD (The Open
+ * Group Base Specifications Issue 7, XCU 2.13.1 "Patterns Matching a Single Character": `*`, `?`,
+ * `[abc]`, `[a-z]`, `[!a-z]`; host names have no `/`). Ansible's own host patterns are fnmatch too.
+ */
 export function globRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {

@@ -8,7 +8,8 @@
  * Cucumber's support code (world, hooks, parameter types, steps) is loaded once per process or
  * worker thread (`loadSuite`) and handed to every runCucumber of that process: the cucumber-js
  * JavaScript API's `loadSupport` then `runCucumber({ ...runConfiguration, support })`
- * (cucumber/cucumber-js docs/javascript_api.md, "Preloading and reusing support code"). The run
+ * (cucumber/cucumber-js docs/javascript_api.md "Complex example", commit
+ * 00ca35ca01a773e77d828c4d54a48f85f3e20f47; `loadSources` for the test plan, same page). The run
  * context registry (run-context.ts) keeps concurrent runs apart.
  */
 import { Writable } from 'node:stream';
