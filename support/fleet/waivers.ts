@@ -52,7 +52,7 @@ export function parseWaivers(text: string, file: string): Waiver[] {
 /**
  * Shell-style glob as a RegExp: POSIX fnmatch() without FNM_PATHNAME / FNM_PERIOD (The Open
  * Group Base Specifications Issue 7, XCU 2.13.1 "Patterns Matching a Single Character": `*`, `?`,
- * `[abc]`, `[a-z]`, `[!a-z]`; host names have no `/`). Ansible's own host patterns are fnmatch too.
+ * `[abc]`, `[a-z]`, `[!a-z]`; host names have no `/`).
  */
 export function globRegExp(glob: string): RegExp {
   let re = '';

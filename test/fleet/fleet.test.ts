@@ -209,6 +209,17 @@ describe('waivers, --compare, --fail-on new through the command line', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('on a terminal, progress is one live line (done/total, failed, errors, elapsed), cleared at the end', async () => {
+    const c = capture();
+    let err = '';
+    const stderr = Object.assign(new Writable({ write: (s, _e, cb) => ((err += String(s)), cb()) }), { isTTY: true });
+    const code = await fleetMain({ inventory: inv(['kvm-sev-off']), out: join(dir, 'tty') }, { stdout: c.io.stdout, stderr }, { threads: 1 });
+    expect(code).toBe(1);
+    expect(err).toContain('\r\x1b[K[1/1] failed 1, errors 0, ');
+    expect(err.endsWith('\r\x1b[K')).toBe(true);
+    expect(err).not.toContain('\n');
+  }, 120_000);
+
   it('an interrupted run writes what finished with complete: false and exits 1', async () => {
     const ctl = new AbortController();
     const c = capture();
