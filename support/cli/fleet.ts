@@ -22,12 +22,11 @@ import type { AmdCertOptions } from '../host/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import type { CheckResult, Results } from '../report/results.js';
 import { printable } from '../report/printable.js';
-import { WRITERS } from '../report/writers.js';
 import { ansibleEntries, NAME, parseInventory, type FleetEntry } from '../fleet/inventory.js';
 import { applyWaivers, counts, parseWaivers } from '../fleet/waivers.js';
 import { compareFleets, fleetExitCode } from '../fleet/compare.js';
 import { runPool } from '../fleet/pool.js';
-import type { HostDone, HostJob } from '../fleet/host-run.js';
+import { HOST_WRITERS, type HostDone, type HostJob } from '../fleet/host-run.js';
 import type { FleetHost, FleetResults, Waiver } from '../fleet/types.js';
 import { FLEET_WRITERS } from '../fleet/writers.js';
 import { checkSuiteOptions } from './options.js';
@@ -295,7 +294,7 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
         const dir = join(stage.dir, 'hosts', e.name);
         if (r) {
           await mkdir(dir, { recursive: true });
-          for (const w of Object.values(WRITERS)) await writeFile(join(dir, w.file), w.write(r));
+          for (const w of HOST_WRITERS) await writeFile(join(dir, w.file), w.write(r));
         }
         const exitCode = r ? (r.checks.some((c) => c.status === 'failed') ? 1 : 0) : 2;
         finished({ name: e.name, exitCode, results: r, error: got?.error, durationMs: r?.durationMs ?? 0, phases: { open: 0, suite: 0, collect: 0, write: 0 }, warnings: [] });

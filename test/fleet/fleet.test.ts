@@ -70,6 +70,9 @@ describe('sevcheck fleet over every bundled fixture host plus local', () => {
     for (const h of fleet.hosts) {
       expect(h.error, h.name).toBeUndefined();
       for (const w of Object.values(WRITERS)) expect(existsSync(join(out, 'hosts', h.name, w.file)), `${h.name}/${w.file}`).toBe(true);
+      // cucumber's own step page is not written per host: nothing links to it
+      expect(readFileSync(join(out, 'hosts', h.name, 'report.html'), 'utf8')).not.toContain('cucumber.html');
+      expect(readFileSync(join(out, 'hosts', h.name, 'summary.md'), 'utf8')).not.toContain('cucumber.html');
     }
     // not a TTY: one progress line per finished host
     expect(c.err().split('\n').filter((l) => l.startsWith('sevcheck: fleet: ['))).toHaveLength(names.length + 1);
