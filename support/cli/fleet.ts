@@ -26,7 +26,8 @@ import { ansibleEntries, NAME, parseInventory, type FleetEntry } from '../fleet/
 import { applyWaivers, counts, parseWaivers } from '../fleet/waivers.js';
 import { compareFleets, fleetExitCode } from '../fleet/compare.js';
 import { runPool } from '../fleet/pool.js';
-import { HOST_WRITERS, type HostDone, type HostJob } from '../fleet/host-run.js';
+import type { HostDone, HostJob } from '../fleet/host-run.js';
+import { HOST_WRITERS } from '../fleet/host-writers.js';
 import type { FleetHost, FleetResults, Waiver } from '../fleet/types.js';
 import { FLEET_WRITERS } from '../fleet/writers.js';
 import { checkSuiteOptions } from './options.js';

@@ -10,21 +10,8 @@ import type { SshOptions } from '../host/ssh-host.js';
 import type { AmdCertOptions } from '../host/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import type { Results } from '../report/results.js';
-import { WRITERS, type Writer } from '../report/writers.js';
-import { reportHtml } from '../report/html.js';
-import { summaryMarkdown } from '../report/summary.js';
+import { HOST_WRITERS } from './host-writers.js';
 import { runOnce, type LoadedSuite } from '../run/suite.js';
-
-/**
- * A fleet host's report set: run's writers (report/writers.ts WRITERS), the page and the summary
- * without their links to cucumber's own step page, which a fleet does not write per host
- * (CUCUMBER_REPORTS: cucumber's formatters, costlier than the checks).
- */
-export const HOST_WRITERS: readonly Writer[] = Object.entries(WRITERS).map(([name, w]) => {
-  if (name === 'html') return { file: w.file, write: (r: Results) => reportHtml(r, { links: { results: WRITERS['json']?.file } }) };
-  if (name === 'summary') return { file: w.file, write: (r: Results) => summaryMarkdown(r, { page: WRITERS['html']?.file }) };
-  return w;
-});
 
 export interface HostJob {
   readonly name: string;

@@ -6,8 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { isPrebuilt } from '../cli/prebuilt.js';
-import { loadSuite, type LoadedSuite } from '../run/suite.js';
-import { runHost, type HostDone, type HostJob } from './host-run.js';
+import type { LoadedSuite } from '../run/suite.js';
+import type { HostDone, HostJob } from './host-run.js';
 
 export interface PoolOptions {
   readonly threads: number;
@@ -43,6 +43,10 @@ export async function runPool(jobs: readonly HostJob[], opts: PoolOptions): Prom
   };
   try {
     if (opts.threads <= 0) {
+      // cucumber is loaded here only when this thread runs hosts itself: with worker threads the
+      // main thread never loads it, and the workers start sooner
+      const { loadSuite } = await import('../run/suite.js');
+      const { runHost } = await import('./host-run.js');
       let suite: LoadedSuite | undefined;
       const lane = async (): Promise<void> => {
         for (let job = queue.shift(); job && !opts.signal?.aborted; job = queue.shift()) {
