@@ -7,6 +7,7 @@
  *                         steps), expanded with cucumber's own glob; runSuite hands this file to
  *                         cucumber instead of the .ts files (support/cli/prebuilt.ts)
  *   dist/run/pretty.mjs   cucumber's built-in "pretty" formatter
+ *   dist/run/worker.mjs   a `sevcheck fleet` worker thread (support/fleet/worker.ts; fleet/pool.ts starts it)
  *   dist/run/chunk-*.mjs  modules both share (one run context, one @cucumber/cucumber)
  * plus dist/run.inputs.json: the SHA-256 of every source they were built from. bin/sevcheck.js
  * uses the bundle only while every source still has that hash (content, not mtime), so an edited
@@ -53,7 +54,7 @@ const prettyFormatter = createRequire(createRequire(join(root, 'package.json')).
 const support = await supportFiles();
 mkdirSync(outdir, { recursive: true });
 const result = await build({
-  entryPoints: { main: join(root, 'support/cli/main.ts'), support: 'sevcheck:support', pretty: prettyFormatter },
+  entryPoints: { main: join(root, 'support/cli/main.ts'), support: 'sevcheck:support', pretty: prettyFormatter, worker: join(root, 'support/fleet/worker.ts') },
   bundle: true,
   splitting: true,
   platform: 'node',

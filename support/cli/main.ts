@@ -33,7 +33,7 @@ const STANDALONE: Record<string, { describe: string; load: () => Promise<(argv: 
 };
 
 /** The commands commander parses (each has --help). */
-const SUITE_COMMANDS = ['run', 'record'];
+const SUITE_COMMANDS = ['run', 'record', 'fleet'];
 
 export async function main(argv: string[], io: Io = process): Promise<number> {
   if (io.stdout === process.stdout) tolerateClosedPipes();
@@ -177,6 +177,73 @@ Examples:
     }
     exitCode = r.exitCode === 2 ? 2 : 0;
   });
+
+  // sevcheck fleet (issue 10, docs/fleet.md): --tags selects hosts by inventory tag, --checks
+  // selects scenarios (what run's --tags does)
+  program
+    .command('fleet')
+    .description('run the suite over many hosts (or aggregate their results.json) into one report directory (docs/fleet.md)')
+    .option('--inventory <file>', 'inventory YAML: hosts with name, target, profile, tags (docs/fleet.md)')
+    .option('--ansible-inventory <file>', 'an Ansible inventory, read through `ansible-inventory -i FILE --list`')
+    .option('--from-results <dir>', 'aggregate DIR/<host name>/results.json (fetched from the hosts) instead of running')
+    .option('--jobs <n>', 'hosts at once (default: the core count for fixture hosts, 16 when there are ssh hosts)')
+    .option('--out <dir>', 'fleet report directory (default reports/fleet/<UTC timestamp>/)')
+    .option('--waivers <file>', 'waivers YAML: accepted failures with a reason and an expiry date')
+    .option('--compare <dir>', 'a previous fleet --out directory: report what changed since')
+    .addOption(new Option('--fail-on <which>', 'exit 1 on any unwaived failure, or only on new ones (needs --compare)').choices(['any', 'new']).default('any'))
+    .option('--host-timeout <seconds>', 'a host taking longer is an error, the others go on (default 600)')
+    .addOption(new Option('--format <format>', 'console output: pretty = hosts with failures and the totals; json = fleet.json on stdout').choices(['pretty', 'json']).default('pretty'))
+    .option('--tags <expr>', 'select hosts by inventory tag (a tag expression: "rack-a and not milan")')
+    .option('--checks <expr>', 'select checks: cucumber tag expression, as run --tags ("@layer:host")')
+    .option('--fail-on-undecided', "a host with an undecided check has run's exit code 1 (fleet.json exitCode)")
+    .option('--ssh-option <Key=Value>', 'extra ssh -o option (repeatable; host-key checking cannot be turned off)', collect, [])
+    .option('--ssh-identity <file>', 'ssh private key to use')
+    .option('--launch <dir>', "the guest owner's launch bundle for the launch.* checks (docs/launch.md)")
+    .option('--vectors <dir>', 'where launch.json "vectors:..." paths resolve')
+    .option('--amd-certs <dir>', "AMD's root certificates for offline hosts (docs/caps.md)")
+    .option('--kds', "fetch AMD's certificates when not cached")
+    .option('--no-kds', 'never fetch or use cached AMD certificates')
+    .option('--kds-cache <dir>', 'where fetched AMD certificates are cached')
+    .option('--kds-url <url>', "one mirror of AMD's downloads")
+    .action(async (o) => {
+      const { fleetMain } = await import('./fleet.js');
+      const ctl = new AbortController();
+      const stop = (): void => ctl.abort('interrupted');
+      const own = io.stdout === process.stdout;
+      if (own) {
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }
+      try {
+        exitCode = await fleetMain(
+          {
+            inventory: o.inventory,
+            ansibleInventory: o.ansibleInventory,
+            fromResults: o.fromResults,
+            jobs: o.jobs,
+            out: o.out,
+            waivers: o.waivers,
+            compare: o.compare,
+            failOn: o.failOn,
+            hostTimeout: o.hostTimeout,
+            format: o.format,
+            tags: o.tags,
+            checks: o.checks,
+            failOnUndecided: Boolean(o.failOnUndecided),
+            ssh: { options: o.sshOption, identityFile: o.sshIdentity },
+            launch: { bundle: o.launch, vectors: o.vectors },
+            amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
+          },
+          io,
+          { signal: ctl.signal },
+        );
+      } finally {
+        if (own) {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+      }
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -9,6 +9,7 @@ import { ROOT, sevcheck } from '../helpers.js';
 const COMMANDS: Record<string, RegExp> = {
   run: /^Usage: sevcheck run \[options\]/,
   record: /^Usage: sevcheck record \[options\]/,
+  fleet: /^Usage: sevcheck fleet \[options\]/,
   measure: /^usage: sevcheck measure /,
   'lint-domain': /^usage: sevcheck lint-domain /,
   'lint-pve': /^usage: sevcheck lint-pve /,
@@ -42,7 +43,7 @@ describe('help', () => {
       expect(r.code).toBe(2);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^sevcheck: (help: )?(frobnicate: )?unknown command.*run, record, measure, lint-domain, lint-pve, lint-qemu/);
+      expect(lines[0]).toMatch(/^sevcheck: (help: )?(frobnicate: )?unknown command.*run, record, fleet, measure, lint-domain, lint-pve, lint-qemu/);
       expect(r.stdout).toBe('');
     }
   });

@@ -1,0 +1,388 @@
+/**
+ * `sevcheck fleet` (issue 10, docs/fleet.md): the suite over many hosts in one run (a bounded
+ * pool of worker threads, cucumber's support code loaded once per thread), or the aggregation of
+ * results.json files fetched from the hosts (--from-results); waivers, the comparison with a
+ * previous run, and one report directory written atomically (fleet.json, every FLEET_WRITERS
+ * entry, hosts/<name>/ with each host's own report set).
+ *
+ * Exit codes: 0 no unwaived failure; 1 an unwaived failure (with --fail-on new: a new one) or a
+ * host that could not be checked (`error`), or an interrupted run; 2 an inventory, waiver or
+ * option error, before anything runs.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import parseTagExpression from '@cucumber/tag-expressions';
+import { InputError } from '../errors.js';
+import { HarnessError } from '../host/types.js';
+import type { SshOptions } from '../host/ssh-host.js';
+import type { AmdCertOptions } from '../host/kds-fetch.js';
+import type { LaunchOptions } from '../launch/bundle.js';
+import type { CheckResult, Results } from '../report/results.js';
+import { printable } from '../report/printable.js';
+import { ansibleEntries, NAME, parseInventory, type FleetEntry } from '../fleet/inventory.js';
+import { applyWaivers, counts, parseWaivers } from '../fleet/waivers.js';
+import { compareFleets, fleetExitCode } from '../fleet/compare.js';
+import { runPool } from '../fleet/pool.js';
+import type { HostDone, HostJob } from '../fleet/host-run.js';
+import { HOST_WRITERS } from '../fleet/host-writers.js';
+import type { FleetHost, FleetResults, Waiver } from '../fleet/types.js';
+import { FLEET_WRITERS } from '../fleet/writers.js';
+import { checkSuiteOptions } from './options.js';
+import { commitStage, discardStage, openStage, type Stage } from './staging.js';
+
+export interface FleetOptions {
+  readonly inventory?: string | undefined;
+  readonly ansibleInventory?: string | undefined;
+  readonly fromResults?: string | undefined;
+  readonly jobs?: string | undefined;
+  readonly out?: string | undefined;
+  readonly waivers?: string | undefined;
+  readonly compare?: string | undefined;
+  readonly failOn?: 'any' | 'new' | undefined;
+  readonly hostTimeout?: string | undefined;
+  readonly format?: 'pretty' | 'json' | undefined;
+  /** host selection: a tag expression over inventory tags */
+  readonly tags?: string | undefined;
+  /** scenario selection, as `run --tags` */
+  readonly checks?: string | undefined;
+  readonly failOnUndecided?: boolean | undefined;
+  readonly ssh?: SshOptions | undefined;
+  readonly launch?: LaunchOptions | undefined;
+  readonly amdCerts?: AmdCertOptions | undefined;
+}
+
+export interface FleetIo {
+  readonly stdout: { write(s: string): unknown };
+  readonly stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+export interface FleetContext {
+  /** today, YYYY-MM-DD UTC (waiver expiry); injected by tests */
+  readonly today?: string | undefined;
+  /** interrupt (SIGINT/SIGTERM): write what finished with complete: false */
+  readonly signal?: AbortSignal | undefined;
+  /** 0: every host in this thread (tests); default: worker threads */
+  readonly threads?: number | undefined;
+  /** the `ansible-inventory` program (default: on PATH) */
+  readonly ansibleInventory?: string | undefined;
+}
+
+/** Default --host-timeout: long enough for a slow ssh host's whole suite, short of a hung night. */
+export const DEFAULT_HOST_TIMEOUT_S = 600;
+/** Default --jobs for ssh hosts (they wait on the network, not the CPU). */
+export const SSH_JOBS = 16;
+const ANSIBLE_TIMEOUT_MS = 60_000;
+
+interface Plan {
+  readonly entries: FleetEntry[];
+  /** --from-results: the results read per host directory (or why not) */
+  readonly fromResults?: Map<string, { results?: Results; error?: string; target: string }> | undefined;
+  readonly waivers: Waiver[];
+  readonly previous?: { fleet: FleetResults; dir: string } | undefined;
+  readonly jobs: number;
+  readonly timeoutMs: number;
+  readonly out: string;
+}
+
+const need = (v: string | undefined, option: string, re: RegExp, what: string): string | undefined => {
+  if (v !== undefined && !re.test(v)) throw new InputError(option, `"${v}" is not ${what}`);
+  return v;
+};
+
+function readText(file: string, option: string): string {
+  try {
+    if (statSync(file).isDirectory()) throw new InputError(`${option} ${file}`, 'is a directory, not a file');
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${option} ${file}`, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`);
+  }
+}
+
+/** `ansible-inventory -i FILE --list` (argv, a timeout; ansible-core's own inventory parsing). */
+async function ansibleList(program: string, file: string): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile(program, ['-i', file, '--list'], { timeout: ANSIBLE_TIMEOUT_MS, maxBuffer: 64 << 20, env: { ...process.env, ANSIBLE_NOCOLOR: '1' } }, (err, stdout, stderr) => {
+      if (err) {
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${program} not found (install ansible-core)` : (String(stderr).trim().split('\n').pop() ?? err.message);
+        rej(new InputError(`--ansible-inventory ${file}`, `ansible-inventory failed: ${why}`));
+      } else if (/\[WARNING\]: Unable to parse|No inventory was parsed/.test(String(stderr))) {
+        rej(new InputError(`--ansible-inventory ${file}`, `ansible-inventory could not parse it: ${String(stderr).trim().split('\n')[0]}`));
+      } else res(String(stdout));
+    });
+  });
+}
+
+/** A results.json as `sevcheck run` writes it (docs/results.md); anything else is why not. */
+export function readResults(text: string): Results {
+  const r = JSON.parse(text) as Partial<Results>;
+  if (typeof r !== 'object' || r === null) throw new Error('not a JSON object');
+  for (const k of ['host', 'target', 'profile', 'startedAt'] as const) if (typeof r[k] !== 'string') throw new Error(`"${k}" missing or not a string`);
+  if (!Array.isArray(r.checks)) throw new Error('"checks" missing or not a list');
+  r.checks.forEach((c: Partial<CheckResult>, i) => {
+    if (typeof c?.id !== 'string' || !['passed', 'failed', 'undecided', 'skipped'].includes(String(c.status)) || typeof c.message !== 'string') {
+      throw new Error(`checks[${i}]: not a check {id, status, scenario, feature, message}`);
+    }
+  });
+  return r as Results;
+}
+
+async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
+  const sources = [o.inventory, o.ansibleInventory, o.fromResults].filter((s) => s !== undefined);
+  if (sources.length !== 1) throw new InputError('fleet', 'give exactly one of --inventory FILE, --ansible-inventory FILE, --from-results DIR');
+  need(o.jobs, '--jobs', /^[1-9][0-9]{0,3}$/, 'a number of hosts at once (1..9999)');
+  need(o.hostTimeout, '--host-timeout', /^[0-9]+(\.[0-9]+)?$/, 'a number of seconds');
+  if (o.hostTimeout !== undefined && Number(o.hostTimeout) <= 0) throw new InputError('--host-timeout', 'must be more than 0 seconds');
+  if (o.failOn === 'new' && o.compare === undefined) throw new InputError('--fail-on new', 'needs --compare PREV (new since which run?)');
+  let hostFilter: ((tags: readonly string[]) => boolean) | undefined;
+  if (o.tags !== undefined && o.tags.trim() !== '') {
+    try {
+      const expr = parseTagExpression(o.tags);
+      hostFilter = (tags) => expr.evaluate(tags.flatMap((t) => [t, `@${t}`]));
+    } catch (e) {
+      throw new InputError('--tags', `"${o.tags}" is not a tag expression over host tags: ${(e as Error).message.split('\n')[0]} (e.g. "rack-a and not milan")`);
+    }
+  }
+  // the run options `sevcheck run` checks up front (--checks is run's --tags)
+  checkSuiteOptions({
+    tags: o.checks,
+    launchBundle: o.launch?.bundle,
+    vectors: o.launch?.vectors,
+    amdCerts: o.amdCerts?.amdCertsDir,
+    kdsCache: o.amdCerts?.kdsCacheDir,
+    kdsUrl: o.amdCerts?.kdsUrl,
+    sshIdentity: o.ssh?.identityFile,
+  });
+
+  let entries: FleetEntry[];
+  let fromResults: Plan['fromResults'];
+  if (o.inventory !== undefined) entries = parseInventory(readText(o.inventory, '--inventory'), o.inventory);
+  else if (o.ansibleInventory !== undefined) {
+    readText(o.ansibleInventory, '--ansible-inventory');
+    entries = ansibleEntries(await ansibleList(ctx.ansibleInventory ?? 'ansible-inventory', o.ansibleInventory), o.ansibleInventory);
+  } else {
+    const dir = o.fromResults as string;
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--from-results ${dir}`, 'no such directory');
+    fromResults = new Map();
+    entries = [];
+    for (const name of readdirSync(dir).sort()) {
+      if (!statSync(join(dir, name)).isDirectory()) continue;
+      if (!NAME.test(name)) throw new InputError(`--from-results ${dir}`, `${name}: a host directory name is [A-Za-z0-9._-]+`);
+      const file = join(dir, name, 'results.json');
+      let got: { results?: Results; error?: string; target: string };
+      try {
+        const results = readResults(readFileSync(file, 'utf8'));
+        got = { results, target: results.target };
+      } catch (e) {
+        const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no results.json' : `corrupt results.json: ${(e as Error).message.split('\n')[0]}`;
+        got = { error: `${file}: ${why}`, target: `results:${file}` };
+      }
+      fromResults.set(name, got);
+      entries.push({ name, target: got.target, profile: got.results?.profile, tags: [] });
+    }
+    if (!entries.length) throw new InputError(`--from-results ${dir}`, 'no host directories (DIR/<host name>/results.json)');
+  }
+  if (hostFilter) entries = entries.filter((e) => hostFilter(e.tags));
+  if (!entries.length) throw new InputError('--tags', `"${o.tags}" selects no host`);
+
+  const waivers = o.waivers !== undefined ? parseWaivers(readText(o.waivers, '--waivers'), o.waivers) : [];
+  let previous: Plan['previous'];
+  if (o.compare !== undefined) {
+    const file = join(o.compare, FLEET_WRITERS['json']?.file ?? 'fleet.json');
+    const text = readText(file, '--compare');
+    try {
+      const fleet = JSON.parse(text) as FleetResults;
+      if (!Array.isArray(fleet.hosts) || fleet.hosts.some((h) => typeof h?.name !== 'string' || !Array.isArray(h.checks))) throw new Error('"hosts" is not a list of {name, checks}');
+      previous = { fleet, dir: o.compare };
+    } catch (e) {
+      throw new InputError(`--compare ${file}`, `not a fleet.json: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const allFixtures = entries.every((e) => !e.target.startsWith('ssh://'));
+  const jobs = o.jobs !== undefined ? Number(o.jobs) : allFixtures ? availableParallelism() : SSH_JOBS;
+  const timeoutMs = (o.hostTimeout !== undefined ? Number(o.hostTimeout) : DEFAULT_HOST_TIMEOUT_S) * 1000;
+  const out = o.out ?? join('reports', 'fleet', new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-'));
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) throw new InputError(`--out ${out}`, 'exists and is not a directory');
+    const files = readdirSync(out);
+    if (files.length && !files.includes('fleet.json')) throw new InputError(`--out ${out}`, 'is a non-empty directory that is not a fleet report (no fleet.json): refusing to replace it');
+  }
+  return { entries, fromResults, waivers, previous, jobs, timeoutMs, out };
+}
+
+/** The progress on stderr: a live line on a terminal, else one line per finished host. */
+function progress(io: FleetIo, total: number): { start(name: string): void; done(d: HostDone, h: FleetHost): void; end(): void } {
+  const t0 = performance.now();
+  const running = new Map<string, number>();
+  let n = 0;
+  let failed = 0;
+  let errors = 0;
+  const tty = Boolean(io.stderr.isTTY);
+  const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  const live = (): void => {
+    const now = performance.now();
+    let slow: [string, number] | undefined;
+    for (const [name, t] of running) if (!slow || t < slow[1]) slow = [name, t];
+    io.stderr.write(`\r\x1b[K[${n}/${total}] failed ${failed}, errors ${errors}, ${secs(now - t0)}${slow ? `, slowest running: ${printable(slow[0])} (${secs(now - slow[1])})` : ''}`);
+  };
+  const timer = tty ? setInterval(live, 500) : undefined;
+  timer?.unref();
+  return {
+    start: (name) => void running.set(name, performance.now()),
+    done: (d, h) => {
+      running.delete(d.name);
+      n++;
+      if (h.error) errors++;
+      else if (h.checks.some(counts)) failed++;
+      if (tty) live();
+      else {
+        const c = h.checks.filter((x) => x.status === 'failed').length;
+        const what = h.error ? `error: ${h.error}` : c ? `${c} failed` : 'no failure';
+        io.stderr.write(`sevcheck: fleet: [${n}/${total}] ${printable(h.name)}: ${printable(what)} (${secs(d.durationMs)})\n`);
+      }
+    },
+    end: () => {
+      if (timer) clearInterval(timer);
+      if (tty) io.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+function toHost(e: FleetEntry, d: HostDone): FleetHost {
+  const r = d.results;
+  return {
+    name: e.name,
+    target: e.target,
+    profile: r?.profile ?? e.profile ?? 'sev',
+    tags: e.tags,
+    // a host without verdicts could not be checked: `error`, whatever made it so
+    exitCode: d.error && !r ? 2 : d.exitCode,
+    ...(d.error ? { error: d.error } : {}),
+    ...(r?.hostInfo ? { hostInfo: r.hostInfo } : {}),
+    durationMs: Math.round(d.durationMs),
+    checks: d.error ? [] : (r?.checks ?? []),
+  };
+}
+
+/** Run the fleet; returns the exit code. Everything printed goes through `io`. */
+export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext = {}): Promise<number> {
+  let stage: Stage | undefined;
+  try {
+    const p = await plan(o, ctx);
+    stage = await openStage('--out', p.out);
+    const startedAt = new Date().toISOString();
+    const t0 = performance.now();
+    const byName = new Map(p.entries.map((e) => [e.name, e]));
+    const prog = progress(io, p.entries.length);
+    const hosts: FleetHost[] = [];
+    const timings: Array<Pick<HostDone, 'name' | 'durationMs' | 'phases'>> = [];
+    const finished = (d: HostDone): void => {
+      timings.push({ name: d.name, durationMs: d.durationMs, phases: d.phases });
+      const e = byName.get(d.name) as FleetEntry;
+      for (const w of d.warnings) io.stderr.write(`sevcheck: warning: ${printable(e.name)}: ${printable(w)}\n`);
+      const h = toHost(e, d);
+      hosts.push(h);
+      prog.done(d, h);
+    };
+    let peakRss = 0;
+    if (p.fromResults) {
+      for (const e of p.entries) {
+        const got = p.fromResults.get(e.name);
+        const r = got?.results;
+        const dir = join(stage.dir, 'hosts', e.name);
+        if (r) {
+          await mkdir(dir, { recursive: true });
+          for (const w of HOST_WRITERS) await writeFile(join(dir, w.file), w.write(r));
+        }
+        const exitCode = r ? (r.checks.some((c) => c.status === 'failed') ? 1 : 0) : 2;
+        finished({ name: e.name, exitCode, results: r, error: got?.error, durationMs: r?.durationMs ?? 0, phases: { open: 0, suite: 0, collect: 0, write: 0 }, warnings: [] });
+      }
+    } else {
+      const jobs: HostJob[] = p.entries.map((e) => ({
+        name: e.name,
+        target: e.target,
+        profile: e.profile,
+        reportDir: join(stage?.dir as string, 'hosts', e.name),
+        timeoutMs: p.timeoutMs,
+        tags: o.checks,
+        failOnUndecided: o.failOnUndecided,
+        ssh: o.ssh,
+        launch: o.launch,
+        amdCerts: o.amdCerts,
+      }));
+      const cores = availableParallelism();
+      const threads = ctx.threads ?? Math.min(p.jobs, cores);
+      const perThread = Math.max(1, Math.ceil(p.jobs / Math.max(1, threads)));
+      const ran = await runPool(jobs, { threads, perThread, onStart: (j) => prog.start(j.name), onDone: finished, signal: ctx.signal });
+      peakRss = ran.peakRss;
+    }
+    prog.end();
+    const complete = !ctx.signal?.aborted;
+    // inventory order, whatever order they finished in
+    const order = new Map(p.entries.map((e, i) => [e.name, i]));
+    hosts.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+    const today = ctx.today ?? new Date().toISOString().slice(0, 10);
+    const waived = applyWaivers(hosts, p.waivers, today);
+    const changes = p.previous ? compareFleets(p.previous.fleet, resolve(p.previous.dir), waived.hosts) : undefined;
+    const fleet: FleetResults = {
+      startedAt,
+      durationMs: Math.round(performance.now() - t0),
+      complete,
+      hosts: waived.hosts,
+      ...(changes ? { changes } : {}),
+      ...(p.waivers.length ? { waivers: waived.report } : {}),
+    };
+    for (const w of Object.values(FLEET_WRITERS)) await writeFile(join(stage.dir, w.file), w.write(fleet));
+    // where each host's time went (open / suite / collect / write, ms), for the benchmark
+    // (bench/fleet.bench.ts); not part of the report set
+    const timingsFile = process.env.SEVCHECK_FLEET_TIMINGS;
+    if (timingsFile) await writeFile(timingsFile, `${JSON.stringify({ peakRss, hosts: timings })}\n`);
+    await commitStage(stage);
+    stage = undefined;
+    const exitCode = complete ? fleetExitCode(fleet.hosts, o.failOn ?? 'any', changes) : 1;
+    if (o.format === 'json') io.stdout.write(FLEET_WRITERS['json']?.write(fleet) ?? '');
+    else io.stdout.write(consoleSummary(fleet, p.out, exitCode, peakRss));
+    return exitCode;
+  } catch (e) {
+    if (e instanceof HarnessError) {
+      io.stderr.write(`sevcheck: ${printable(e.message)}\n`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    await discardStage(stage);
+  }
+}
+
+/** The console after a fleet run (--format pretty): one line per host with a problem, the totals, changes, waivers, where the reports are. */
+export function consoleSummary(f: FleetResults, out: string, exitCode: number, peakRss = 0): string {
+  const lines: string[] = [];
+  const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  for (const h of f.hosts) {
+    if (h.error) lines.push(`ERROR  ${h.name} (${h.target}): ${h.error}`);
+    else {
+      const fails = h.checks.filter((c) => c.status === 'failed');
+      if (!fails.length) continue;
+      const open = fails.filter((c) => !c.waived).map((c) => c.id);
+      const waived = fails.filter((c) => c.waived).map((c) => c.id);
+      lines.push(`${open.length ? 'FAILED' : 'WAIVED'} ${h.name}: ${[...open, ...waived.map((id) => `${id} (waived)`)].join(', ')}`);
+    }
+  }
+  const bad = f.hosts.filter((h) => !h.error && h.checks.some(counts)).length;
+  const errors = f.hosts.filter((h) => h.error).length;
+  lines.push('');
+  lines.push(`${f.complete ? '' : 'INTERRUPTED: '}${f.hosts.length} hosts in ${secs(f.durationMs)}: ${f.hosts.length - bad - errors} without unwaived failures, ${bad} failing, ${errors} errors${peakRss ? ` (peak memory ${Math.round(peakRss / 2 ** 20)} MiB)` : ''}`);
+  if (f.changes) {
+    const n = (x: Readonly<Record<string, readonly string[]>>): number => Object.values(x).reduce((a, b) => a + b.length, 0);
+    lines.push(`since ${f.changes.against.startedAt}: ${n(f.changes.new)} new failures, ${n(f.changes.fixed)} fixed, ${n(f.changes.stillFailing)} still failing; ${f.changes.newHosts.length} new hosts, ${f.changes.missingHosts.length} missing`);
+    for (const [host, ids] of Object.entries(f.changes.new)) lines.push(`  new on ${host}: ${ids.join(', ')}`);
+  }
+  for (const w of f.waivers?.expired ?? []) lines.push(`expired waiver (no longer applied): ${w.check}${w.hosts ? ` on ${w.hosts}` : ''}, expired ${w.expires}: ${w.reason}`);
+  for (const w of f.waivers?.stale ?? []) lines.push(`stale waiver (matches no failure): ${w.check}${w.hosts ? ` on ${w.hosts}` : ''}: ${w.reason}`);
+  lines.push(`reports: ${out}/ (${[...Object.values(FLEET_WRITERS).map((w) => w.file), 'hosts/<name>/'].join(', ')})`);
+  lines.push(`exit ${exitCode}`);
+  return `${lines.map((l) => printable(l)).join('\n')}\n`;
+}

@@ -1,0 +1,88 @@
+/**
+ * One fleet host, run where the pool put it (a worker thread, or this thread): the suite as a
+ * value (support/run/suite.ts) with the host timeout, then the host's own report set written
+ * into hosts/<name>/ of the staged fleet directory with the same writers `sevcheck run` uses
+ * (report/writers.ts WRITERS). Never throws: whatever goes wrong is the host's `error`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SshOptions } from '../host/ssh-host.js';
+import type { AmdCertOptions } from '../host/kds-fetch.js';
+import type { LaunchOptions } from '../launch/bundle.js';
+import type { Results } from '../report/results.js';
+import { HOST_WRITERS } from './host-writers.js';
+import { runOnce, type LoadedSuite } from '../run/suite.js';
+
+export interface HostJob {
+  readonly name: string;
+  readonly target: string;
+  readonly profile?: string | undefined;
+  /** where the host's report set goes; absent: none written */
+  readonly reportDir?: string | undefined;
+  readonly timeoutMs: number;
+  readonly tags?: string | undefined;
+  readonly failOnUndecided?: boolean | undefined;
+  readonly ssh?: SshOptions | undefined;
+  readonly launch?: LaunchOptions | undefined;
+  readonly amdCerts?: AmdCertOptions | undefined;
+}
+
+export interface HostDone {
+  readonly name: string;
+  readonly exitCode: 0 | 1 | 2;
+  readonly results?: Results | undefined;
+  readonly error?: string | undefined;
+  readonly durationMs: number;
+  /** where the time went, ms */
+  readonly phases: { open: number; suite: number; collect: number; write: number };
+  readonly warnings: readonly string[];
+}
+
+export async function runHost(job: HostJob, suite: LoadedSuite): Promise<HostDone> {
+  const t0 = performance.now();
+  const warnings: string[] = [];
+  const ctl = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((res) => {
+    timer = setTimeout(() => {
+      ctl.abort(`timed out after ${job.timeoutMs / 1000} s`);
+      res('timeout');
+    }, job.timeoutMs);
+  });
+  const zero = { open: 0, suite: 0, collect: 0, write: 0 };
+  try {
+    const run = runOnce(
+      { host: job.target, profile: job.profile, tags: job.tags, failOnUndecided: job.failOnUndecided, ssh: job.ssh, launch: job.launch, amdCerts: job.amdCerts },
+      { warn: (m) => warnings.push(m), signal: ctl.signal },
+      suite,
+    );
+    // a hung host (an ssh server that never answers) costs its timeout: the run is abandoned
+    // here (its target closed by the abort), and ends on its own later
+    const r = await Promise.race([run, timedOut]);
+    if (r === 'timeout') {
+      run.catch(() => undefined);
+      return { name: job.name, exitCode: 2, error: `timed out after ${job.timeoutMs / 1000} s`, durationMs: performance.now() - t0, phases: zero, warnings };
+    }
+    const t1 = performance.now();
+    if (job.reportDir && r.results && !r.error) {
+      await mkdir(job.reportDir, { recursive: true });
+      const results = r.results;
+      await Promise.all(HOST_WRITERS.map((w) => writeFile(join(job.reportDir as string, w.file), w.write(results))));
+    }
+    const write = performance.now() - t1;
+    return {
+      name: job.name,
+      exitCode: r.exitCode,
+      results: r.results,
+      error: r.error,
+      durationMs: performance.now() - t0,
+      phases: { ...r.phases, write },
+      warnings,
+    };
+  } catch (e) {
+    // a defect in one host's run must not take the fleet down: that host is `error`
+    return { name: job.name, exitCode: 2, error: `internal error: ${e instanceof Error ? e.message : String(e)}`, durationMs: performance.now() - t0, phases: zero, warnings };
+  } finally {
+    clearTimeout(timer);
+  }
+}
