@@ -30,7 +30,7 @@ import type { HostDone, HostJob } from '../fleet/host-run.js';
 import { HOST_WRITERS } from '../fleet/host-writers.js';
 import type { FleetHost, FleetResults, Waiver } from '../fleet/types.js';
 import { FLEET_WRITERS } from '../fleet/writers.js';
-import { checkSuiteOptions } from './options.js';
+import { checkSuiteOptions, parseMinFirmware } from './options.js';
 import { commitStage, discardStage, openStage, type Stage } from './staging.js';
 
 export interface FleetOptions {
@@ -52,6 +52,8 @@ export interface FleetOptions {
   readonly ssh?: SshOptions | undefined;
   readonly launch?: LaunchOptions | undefined;
   readonly amdCerts?: AmdCertOptions | undefined;
+  /** --min-firmware X.Y, as `run` takes it */
+  readonly minFirmware?: string | undefined;
 }
 
 export interface FleetIo {
@@ -155,6 +157,7 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
     kdsCache: o.amdCerts?.kdsCacheDir,
     kdsUrl: o.amdCerts?.kdsUrl,
     sshIdentity: o.ssh?.identityFile,
+    minFirmware: o.minFirmware,
   });
 
   let entries: FleetEntry[];
@@ -312,6 +315,7 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
         ssh: o.ssh,
         launch: o.launch,
         amdCerts: o.amdCerts,
+        minFirmware: o.minFirmware !== undefined ? parseMinFirmware(o.minFirmware) : undefined,
       }));
       const cores = availableParallelism();
       const threads = ctx.threads ?? Math.min(p.jobs, cores);

@@ -205,6 +205,7 @@ Examples:
     .option('--no-kds', 'never fetch or use cached AMD certificates')
     .option('--kds-cache <dir>', 'where fetched AMD certificates are cached')
     .option('--kds-url <url>', "one mirror of AMD's downloads")
+    .option('--min-firmware <X.Y>', 'lowest SEV firmware version host.firmware.version accepts, major.minor (default: 1.51 for the sev-snp profile, none for sev and sev-es)')
     .action(async (o) => {
       const { fleetMain } = await import('./fleet.js');
       const ctl = new AbortController();
@@ -233,6 +234,7 @@ Examples:
             ssh: { options: o.sshOption, identityFile: o.sshIdentity },
             launch: { bundle: o.launch, vectors: o.vectors },
             amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
+            minFirmware: o.minFirmware,
           },
           io,
           { signal: ctl.signal },

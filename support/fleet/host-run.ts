@@ -25,6 +25,7 @@ export interface HostJob {
   readonly ssh?: SshOptions | undefined;
   readonly launch?: LaunchOptions | undefined;
   readonly amdCerts?: AmdCertOptions | undefined;
+  readonly minFirmware?: { readonly major: number; readonly minor: number } | undefined;
 }
 
 export interface HostDone {
@@ -52,7 +53,7 @@ export async function runHost(job: HostJob, suite: LoadedSuite): Promise<HostDon
   const zero = { open: 0, suite: 0, collect: 0, write: 0 };
   try {
     const run = runOnce(
-      { host: job.target, profile: job.profile, tags: job.tags, failOnUndecided: job.failOnUndecided, ssh: job.ssh, launch: job.launch, amdCerts: job.amdCerts },
+      { host: job.target, profile: job.profile, tags: job.tags, failOnUndecided: job.failOnUndecided, ssh: job.ssh, launch: job.launch, amdCerts: job.amdCerts, minFirmware: job.minFirmware },
       { warn: (m) => warnings.push(m), signal: ctl.signal },
       suite,
     );
