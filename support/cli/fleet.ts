@@ -30,6 +30,10 @@ import type { HostDone, HostJob } from '../fleet/host-run.js';
 import { HOST_WRITERS } from '../fleet/host-writers.js';
 import type { FleetHost, FleetResults, Waiver } from '../fleet/types.js';
 import { FLEET_WRITERS } from '../fleet/writers.js';
+import { WRITERS } from '../report/writers.js';
+
+/** the file `sevcheck run` writes its results to (report/writers.ts), which --from-results reads */
+const RESULTS_FILE = WRITERS['json']?.file ?? '';
 import { checkSuiteOptions, parseMinFirmware } from './options.js';
 import { commitStage, discardStage, openStage, type Stage } from './staging.js';
 
@@ -174,19 +178,19 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
     for (const name of readdirSync(dir).sort()) {
       if (!statSync(join(dir, name)).isDirectory()) continue;
       if (!NAME.test(name)) throw new InputError(`--from-results ${dir}`, `${name}: a host directory name is [A-Za-z0-9._-]+`);
-      const file = join(dir, name, 'results.json');
+      const file = join(dir, name, RESULTS_FILE);
       let got: { results?: Results; error?: string; target: string };
       try {
         const results = readResults(readFileSync(file, 'utf8'));
         got = { results, target: results.target };
       } catch (e) {
-        const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no results.json' : `corrupt results.json: ${(e as Error).message.split('\n')[0]}`;
+        const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${RESULTS_FILE}` : `corrupt ${RESULTS_FILE}: ${(e as Error).message.split('\n')[0]}`;
         got = { error: `${file}: ${why}`, target: `results:${file}` };
       }
       fromResults.set(name, got);
       entries.push({ name, target: got.target, profile: got.results?.profile, tags: [] });
     }
-    if (!entries.length) throw new InputError(`--from-results ${dir}`, 'no host directories (DIR/<host name>/results.json)');
+    if (!entries.length) throw new InputError(`--from-results ${dir}`, `no host directories (DIR/<host name>/${RESULTS_FILE})`);
   }
   if (hostFilter) entries = entries.filter((e) => hostFilter(e.tags));
   if (!entries.length) throw new InputError('--tags', `"${o.tags}" selects no host`);

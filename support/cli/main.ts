@@ -182,10 +182,10 @@ Examples:
   // selects scenarios (what run's --tags does)
   program
     .command('fleet')
-    .description('run the suite over many hosts (or aggregate their results.json) into one report directory (docs/fleet.md)')
+    .description(`run the suite over many hosts (or aggregate their ${WRITERS['json']?.file}) into one report directory (docs/fleet.md)`)
     .option('--inventory <file>', 'inventory YAML: hosts with name, target, profile, tags (docs/fleet.md)')
     .option('--ansible-inventory <file>', 'an Ansible inventory, read through `ansible-inventory -i FILE --list`')
-    .option('--from-results <dir>', 'aggregate DIR/<host name>/results.json (fetched from the hosts) instead of running')
+    .option('--from-results <dir>', `aggregate DIR/<host name>/${WRITERS['json']?.file} (fetched from the hosts) instead of running`)
     .option('--jobs <n>', 'hosts at once (default: the core count for fixture hosts, 16 when there are ssh hosts)')
     .option('--out <dir>', 'fleet report directory (default reports/fleet/<UTC timestamp>/)')
     .option('--waivers <file>', 'waivers YAML: accepted failures with a reason and an expiry date')

@@ -42,8 +42,9 @@ export const NOT_ROOTFS_REASON =
   "the distro layer judges a distribution's root file system: run it with --host rootfs:DIR (the host, device and caps layers judge a running host)";
 
 /** distro.* on live, ssh and fixture hosts */
-export function gate(kind: string): Verdict | undefined {
-  return kind === 'rootfs' ? undefined : skipped(`${NOT_ROOTFS_REASON}; this target is ${kind}`);
+/** Host.system: the same verdict for a live host and its recording (record → replay gives identical messages). */
+export function gate(system: 'running' | 'rootfs'): Verdict | undefined {
+  return system === 'rootfs' ? undefined : skipped(`${NOT_ROOTFS_REASON}; this target is a running system`);
 }
 
 const label = (p: Profile): string => (p === 'sev' ? 'SEV' : p === 'sev-es' ? 'SEV-ES' : 'SEV-SNP');

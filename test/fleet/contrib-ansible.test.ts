@@ -8,8 +8,8 @@
  * so the run exits 1 and the play must still succeed (asserted wherever the machine has failures): exit 1 is a result, not a task failure.
  *
  * Cost (measured on the shared 2-core machine): npm pack ~14 s, the playbook ~65 s, most of it
- * `npm install` of the dependencies from the npm registry. The lead extends this with the
- * `sevcheck fleet --from-results` step after merging (branch fleet).
+ * `npm install` of the dependencies from the npm registry. The controller's `sevcheck fleet
+ * --from-results` over the fetched directory closes the loop (fleet.json's host = the fetched results).
  *
  * Needs ansible-playbook (Debian's ansible-core) and the npm registry; without ansible-playbook it
  * is skipped unless SEVCHECK_REQUIRE_TOOLS=1.
@@ -91,5 +91,15 @@ describe.skipIf((!PLAYBOOK || !NPM) && process.env.SEVCHECK_REQUIRE_TOOLS !== '1
     // a machine without SEV (this one, CI) has failures: the run there exited 1 and the play still succeeded
     expect([0, 1]).toContain(here.code);
     expect(got.checks.some((c) => c.status === 'failed')).toBe(here.code === 1);
+
+    // the controller's side: `sevcheck fleet --from-results DIR` aggregates what the play fetched
+    const fleetOut = join(work, 'fleet');
+    const fleet = await sevcheck(['fleet', '--from-results', fetched, '--out', fleetOut, '--format', 'json'], {}, 120_000);
+    expect(fleet.code, fleet.stderr).toBe(here.code);
+    const f = JSON.parse(readFileSync(join(fleetOut, 'fleet.json'), 'utf8')) as { complete: boolean; hosts: Array<{ name: string; error?: string; checks: unknown[] }> };
+    expect(f.complete).toBe(true);
+    expect(f.hosts.map((h) => [h.name, h.error])).toEqual([['localhost', undefined]]);
+    expect(f.hosts[0]?.checks).toEqual(got.checks);
+    for (const file of ['index.html', 'junit.xml', 'summary.md', 'metrics.prom']) expect(readdirSync(fleetOut)).toContain(file);
   }, 600_000);
 });

@@ -169,8 +169,10 @@ export function largeFleet(runs: readonly Results[], hosts: number, ids: number)
   const base = fleetOf(runs);
   const real = base.hosts.filter((h) => h.error === undefined);
   const widen = (checks: readonly FleetCheck[]): FleetCheck[] => {
-    const distinct = [...new Set(checks.map((c) => c.id))];
-    const out = [...checks];
+    const all = [...new Set(checks.map((c) => c.id))];
+    // exactly `ids` columns: the first ones of the catalog when it has more, copies when fewer
+    const distinct = all.slice(0, ids);
+    const out = checks.filter((c) => distinct.includes(c.id));
     for (let n = 0; distinct.length + n < ids; n++) {
       const id = distinct[n % distinct.length]!;
       out.push(...checks.filter((c) => c.id === id).map((c) => ({ ...c, id: `${id}-copy${Math.floor(n / distinct.length) + 1}` })));

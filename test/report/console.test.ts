@@ -48,7 +48,7 @@ describe('checkStream', () => {
     const next = checkStream();
     const streamed = envelopes.map(next).filter((c): c is ConsoleCheck => c !== undefined);
     const { results } = collectResults(envelopes, RUN);
-    expect(streamed).toHaveLength(49);
+    expect(streamed).toHaveLength(88);
     expect(streamed).toEqual(results.checks.map(({ id, status, scenario, message }) => ({ id, status, scenario, message })));
   });
 });
