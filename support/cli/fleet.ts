@@ -374,8 +374,9 @@ export function consoleSummary(f: FleetResults, out: string, exitCode: number, p
     else {
       const fails = h.checks.filter((c) => c.status === 'failed');
       if (!fails.length) continue;
-      const open = fails.filter((c) => !c.waived).map((c) => c.id);
-      const waived = fails.filter((c) => c.waived).map((c) => c.id);
+      // one entry per check id (an id has one scenario per profile or machine type: results.ts)
+      const open = [...new Set(fails.filter((c) => !c.waived).map((c) => c.id))];
+      const waived = [...new Set(fails.filter((c) => c.waived).map((c) => c.id))];
       lines.push(`${open.length ? 'FAILED' : 'WAIVED'} ${h.name}: ${[...open, ...waived.map((id) => `${id} (waived)`)].join(', ')}`);
     }
   }
