@@ -15,23 +15,12 @@
  * is skipped unless SEVCHECK_REQUIRE_TOOLS=1.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, byId, sevcheck, type JsonResults } from '../helpers.js';
+import { ROOT, byId, sevcheck, type JsonResults, which } from '../helpers.js';
 
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
 
 function run(argv: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {

@@ -13,11 +13,11 @@
  * SEVCHECK_REQUIRE_TOOLS=1.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers.js';
+import { ROOT, which } from '../helpers.js';
 
 const UNITS = join(ROOT, 'contrib/systemd');
 const INSTALLED = '/usr/local/bin/sevcheck-fleet-nightly';
@@ -25,17 +25,6 @@ const WRAPPER = join(UNITS, 'sevcheck-fleet-nightly');
 const work = mkdtempSync(join(tmpdir(), 'sevcheck-systemd-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
 
 function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {

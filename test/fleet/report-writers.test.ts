@@ -10,8 +10,6 @@
  * SEVCHECK_REQUIRE_TOOLS=1 (set by .ci/run), where their absence fails them.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_WRITERS, hostReportPage } from '../../support/fleet/writers.js';
 import { metricsProm, labelValue } from '../../support/fleet/metrics.js';
@@ -19,20 +17,10 @@ import { fleetJunitXml } from '../../support/fleet/junit.js';
 import { fleetSummaryMarkdown } from '../../support/fleet/summary.js';
 import { CELL_STATUSES, fleetMatrix } from '../../support/fleet/matrix.js';
 import type { FleetResults } from '../../support/fleet/types.js';
+import { which } from '../helpers.js';
 import type { Results } from '../../support/report/results.js';
 import { CRAFTED_FOUND, CRAFTED_HOST, ERROR_HOST, ERROR_REASON, WAIVER, fixtureHosts, fleetOf, largeFleet, runFixturesShared } from './fleet-fixture.js';
 
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
 
 /** Run a tool with `input` on stdin: an argv array with a timeout. */
 function tool(argv: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -16,52 +16,19 @@
  * SEVCHECK_REQUIRE_CHROMIUM=1 (set by .ci/run), where its absence fails them.
  * SEVCHECK_SCREENSHOTS=DIR copies the screenshots there (docs/ keeps them: README.md shows one).
  */
-import { execFile } from 'node:child_process';
-import { accessSync, constants, copyFileSync, cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HEIGHT, WIDTH, headlessChromium, skipChromium } from '../chromium.js';
 import { ROOT, sevcheck } from '../helpers.js';
 import { REPORT_CSP } from '../../support/report/html.js';
 
-const WIDTH = 1400;
-const HEIGHT = 900;
-const CHROMIUM_TIMEOUT_MS = 90_000;
-
-function findChromium(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    for (const name of ['chromium', 'chromium-browser']) {
-      try {
-        accessSync(join(dir, name), constants.X_OK);
-        return join(dir, name);
-      } catch {
-        /* not here */
-      }
-    }
-  }
-  return undefined;
-}
-
-const CHROMIUM = findChromium();
-const skip = CHROMIUM === undefined && process.env.SEVCHECK_REQUIRE_CHROMIUM !== '1';
 const work = mkdtempSync(join(tmpdir(), 'sevcheck-html-'));
+const skip = skipChromium;
 
-/** One headless Chromium run: an argv array with a timeout, its own throwaway profile, no network. */
-function chromium(args: string[]): Promise<string> {
-  const profile = mkdtempSync(join(work, 'profile-'));
-  const argv = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`, `--window-size=${WIDTH},${HEIGHT}`, '--hide-scrollbars',
-    ...args,
-  ];
-  return new Promise((done, fail) => {
-    execFile(CHROMIUM ?? 'chromium', argv, { timeout: CHROMIUM_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`chromium ${args.join(' ')}: ${err.message}\n${stderr}`));
-      else done(stdout);
-    });
-  });
-}
+/** One headless Chromium run (test/chromium.ts) with this file's timeout and output bound. */
+const chromium = (args: string[]): Promise<string> => headlessChromium(work, args, { timeoutMs: 90_000, maxBuffer: 64 * 1024 * 1024 });
 
 const url = (file: string): string => `file://${file}`;
 
