@@ -3,7 +3,7 @@
  * for cucumber. Errors a user can cause (bad flags, bad input, unreachable hosts) print one line
  * `sevcheck: ...` and exit 2; never a stack trace.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, type OptionValues } from 'commander';
 import type { Writable } from 'node:stream';
 import { HarnessError } from '../host/types.js';
 import { printable, printableLines } from '../report/printable.js';
@@ -98,11 +98,9 @@ Examples:
   const formatOption = (names: string[]): Option =>
     new Option('--format <format>', `console output: ${names.map((n) => `${n} = ${FORMATS[n]}`).join('; ')}`).choices(names).default('text');
 
-  const suiteOptions = (cmd: Command): Command =>
+  /** The options every run of the suite takes, for one host (run, record) or each host of a fleet. */
+  const runOptions = (cmd: Command): Command =>
     cmd
-      .option('--host <target>', `host to check: ${HOST_HELP}`, 'local')
-      .addOption(new Option('--profile <profile>', 'what the host must support (default: the fixture\'s host.json profile, else sev)').choices(['sev', 'sev-es', 'sev-snp']))
-      .option('--tags <expr>', 'cucumber tag expression to select checks, e.g. "@check:host.cpuid.sev or @sev-es"')
       .option('--ssh-option <Key=Value>', 'extra ssh -o option (repeatable; host-key checking cannot be turned off)', collect, [])
       .option('--ssh-identity <file>', 'ssh private key to use')
       .option('--launch <dir>', "the guest owner's launch bundle for the launch.* checks (a directory with launch.json; docs/launch.md)")
@@ -113,6 +111,21 @@ Examples:
       .option('--kds-cache <dir>', "where fetched AMD certificates are cached (default $XDG_CACHE_HOME/sevcheck/kds)")
       .option('--kds-url <url>', "one mirror of AMD's downloads serving URL/ask_ark_<gen>.cert and URL/vcek/v1/... (default $SEVCHECK_KDS_URL, else AMD's own)")
       .option('--min-firmware <X.Y>', 'lowest SEV firmware version host.firmware.version accepts, major.minor (default: 1.51 for the sev-snp profile, none for sev and sev-es)');
+  /** runOptions' values as runSuite / fleetMain take them */
+  const runOptionValues = (o: OptionValues) => ({
+    ssh: { options: o.sshOption, identityFile: o.sshIdentity },
+    launch: { bundle: o.launch, vectors: o.vectors },
+    amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
+    minFirmware: o.minFirmware,
+  });
+  /** One host: which, against what profile, which checks; then the run options. */
+  const suiteOptions = (cmd: Command): Command =>
+    runOptions(
+      cmd
+        .option('--host <target>', `host to check: ${HOST_HELP}`, 'local')
+        .addOption(new Option('--profile <profile>', 'what the host must support (default: the fixture\'s host.json profile, else sev)').choices(['sev', 'sev-es', 'sev-snp']))
+        .option('--tags <expr>', 'cucumber tag expression to select checks, e.g. "@check:host.cpuid.sev or @sev-es"'),
+    );
 
   suiteOptions(
     program
@@ -131,10 +144,7 @@ Examples:
         format: o.format,
         outDir: o.out,
         failOnUndecided: Boolean(o.failOnUndecided),
-        ssh: { options: o.sshOption, identityFile: o.sshIdentity },
-        launch: { bundle: o.launch, vectors: o.vectors },
-        amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
-        minFirmware: o.minFirmware,
+        ...runOptionValues(o),
       },
       io,
     );
@@ -162,11 +172,8 @@ Examples:
         format: o.format,
         outDir: o.reports,
         outOption: '--reports',
-        ssh: { options: o.sshOption, identityFile: o.sshIdentity },
         recordTo: { dir: o.out, name: o.name ?? basename(resolve(o.out)), force: Boolean(o.force) },
-        launch: { bundle: o.launch, vectors: o.vectors },
-        amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
-        minFirmware: o.minFirmware,
+        ...runOptionValues(o),
       },
       io,
     );
@@ -180,33 +187,24 @@ Examples:
 
   // sevcheck fleet (issue 10, docs/fleet.md): --tags selects hosts by inventory tag, --checks
   // selects scenarios (what run's --tags does)
-  program
-    .command('fleet')
-    .description(`run the suite over many hosts (or aggregate their ${WRITERS['json']?.file}) into one report directory (docs/fleet.md)`)
-    .option('--inventory <file>', 'inventory YAML: hosts with name, target, profile, tags (docs/fleet.md)')
-    .option('--ansible-inventory <file>', 'an Ansible inventory, read through `ansible-inventory -i FILE --list`')
-    .option('--from-results <dir>', `aggregate DIR/<host name>/${WRITERS['json']?.file} (fetched from the hosts) instead of running`)
-    .option('--jobs <n>', 'hosts at once (default: the core count for fixture hosts, 16 when there are ssh hosts)')
-    .option('--out <dir>', 'fleet report directory (default reports/fleet/<UTC timestamp>/)')
-    .option('--waivers <file>', 'waivers YAML: accepted failures with a reason and an expiry date')
-    .option('--compare <dir>', 'a previous fleet --out directory: report what changed since')
-    .addOption(new Option('--fail-on <which>', 'exit 1 on any unwaived failure, or only on new ones (needs --compare)').choices(['any', 'new']).default('any'))
-    .option('--host-timeout <seconds>', 'a host taking longer is an error, the others go on (default 600)')
-    .addOption(new Option('--format <format>', 'console output: pretty = hosts with failures and the totals; json = fleet.json on stdout').choices(['pretty', 'json']).default('pretty'))
-    .option('--tags <expr>', 'select hosts by inventory tag (a tag expression: "rack-a and not milan")')
-    .option('--checks <expr>', 'select checks: cucumber tag expression, as run --tags ("@layer:host")')
-    .option('--fail-on-undecided', "a host with an undecided check has run's exit code 1 (fleet.json exitCode)")
-    .option('--ssh-option <Key=Value>', 'extra ssh -o option (repeatable; host-key checking cannot be turned off)', collect, [])
-    .option('--ssh-identity <file>', 'ssh private key to use')
-    .option('--launch <dir>', "the guest owner's launch bundle for the launch.* checks (docs/launch.md)")
-    .option('--vectors <dir>', 'where launch.json "vectors:..." paths resolve')
-    .option('--amd-certs <dir>', "AMD's root certificates for offline hosts (docs/caps.md)")
-    .option('--kds', "fetch AMD's certificates when not cached")
-    .option('--no-kds', 'never fetch or use cached AMD certificates')
-    .option('--kds-cache <dir>', 'where fetched AMD certificates are cached')
-    .option('--kds-url <url>', "one mirror of AMD's downloads")
-    .option('--min-firmware <X.Y>', 'lowest SEV firmware version host.firmware.version accepts, major.minor (default: 1.51 for the sev-snp profile, none for sev and sev-es)')
-    .action(async (o) => {
+  runOptions(
+    program
+      .command('fleet')
+      .description(`run the suite over many hosts (or aggregate their ${WRITERS['json']?.file}) into one report directory (docs/fleet.md)`)
+      .option('--inventory <file>', 'inventory YAML: hosts with name, target, profile, tags (docs/fleet.md)')
+      .option('--ansible-inventory <file>', 'an Ansible inventory, read through `ansible-inventory -i FILE --list`')
+      .option('--from-results <dir>', `aggregate DIR/<host name>/${WRITERS['json']?.file} (fetched from the hosts) instead of running`)
+      .option('--jobs <n>', 'hosts at once (default: the core count for fixture hosts, 16 when there are ssh hosts)')
+      .option('--out <dir>', 'fleet report directory (default reports/fleet/<UTC timestamp>/)')
+      .option('--waivers <file>', 'waivers YAML: accepted failures with a reason and an expiry date')
+      .option('--compare <dir>', 'a previous fleet --out directory: report what changed since')
+      .addOption(new Option('--fail-on <which>', 'exit 1 on any unwaived failure, or only on new ones (needs --compare)').choices(['any', 'new']).default('any'))
+      .option('--host-timeout <seconds>', 'a host taking longer is an error, the others go on (default 600)')
+      .addOption(new Option('--format <format>', 'console output: pretty = hosts with failures and the totals; json = fleet.json on stdout').choices(['pretty', 'json']).default('pretty'))
+      .option('--tags <expr>', 'select hosts by inventory tag (a tag expression: "rack-a and not milan")')
+      .option('--checks <expr>', 'select checks: cucumber tag expression, as run --tags ("@layer:host")')
+      .option('--fail-on-undecided', "a host with an undecided check has run's exit code 1 (fleet.json exitCode)"),
+  ).action(async (o) => {
       const { fleetMain } = await import('./fleet.js');
       const ctl = new AbortController();
       const stop = (): void => ctl.abort('interrupted');
@@ -231,10 +229,7 @@ Examples:
             tags: o.tags,
             checks: o.checks,
             failOnUndecided: Boolean(o.failOnUndecided),
-            ssh: { options: o.sshOption, identityFile: o.sshIdentity },
-            launch: { bundle: o.launch, vectors: o.vectors },
-            amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
-            minFirmware: o.minFirmware,
+            ...runOptionValues(o),
           },
           io,
           { signal: ctl.signal },
