@@ -308,6 +308,7 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
         finished({ name: e.name, exitCode, results: r, error: got?.error, durationMs: r?.durationMs ?? 0, phases: { open: 0, suite: 0, collect: 0, write: 0 }, warnings: [] });
       }
     } else {
+      const minFirmware = o.minFirmware !== undefined ? parseMinFirmware(o.minFirmware) : undefined;
       const jobs: HostJob[] = p.entries.map((e) => ({
         name: e.name,
         target: e.target,
@@ -319,7 +320,7 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
         ssh: o.ssh,
         launch: o.launch,
         amdCerts: o.amdCerts,
-        minFirmware: o.minFirmware !== undefined ? parseMinFirmware(o.minFirmware) : undefined,
+        minFirmware,
       }));
       const cores = availableParallelism();
       const threads = ctx.threads ?? Math.min(p.jobs, cores);

@@ -6,26 +6,17 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SshOptions } from '../host/ssh-host.js';
-import type { AmdCertOptions } from '../host/kds-fetch.js';
-import type { LaunchOptions } from '../launch/bundle.js';
 import type { Results } from '../report/results.js';
 import { HOST_WRITERS } from './host-writers.js';
-import { runOnce, type LoadedSuite } from '../run/suite.js';
+import { runOnce, type LoadedSuite, type OneRunOptions } from '../run/suite.js';
 
-export interface HostJob {
+/** One host of a fleet: its run options as `runOnce` takes them (the host is `target`; a fleet never records or counts reads). */
+export interface HostJob extends Omit<OneRunOptions, 'host' | 'record' | 'count'> {
   readonly name: string;
   readonly target: string;
-  readonly profile?: string | undefined;
   /** where the host's report set goes; absent: none written */
   readonly reportDir?: string | undefined;
   readonly timeoutMs: number;
-  readonly tags?: string | undefined;
-  readonly failOnUndecided?: boolean | undefined;
-  readonly ssh?: SshOptions | undefined;
-  readonly launch?: LaunchOptions | undefined;
-  readonly amdCerts?: AmdCertOptions | undefined;
-  readonly minFirmware?: { readonly major: number; readonly minor: number } | undefined;
 }
 
 export interface HostDone {
@@ -52,8 +43,9 @@ export async function runHost(job: HostJob, suite: LoadedSuite): Promise<HostDon
   });
   const zero = { open: 0, suite: 0, collect: 0, write: 0 };
   try {
+    // the job is its run options (runOnce reads only those) plus where it stands in the fleet
     const run = runOnce(
-      { host: job.target, profile: job.profile, tags: job.tags, failOnUndecided: job.failOnUndecided, ssh: job.ssh, launch: job.launch, amdCerts: job.amdCerts, minFirmware: job.minFirmware },
+      { ...job, host: job.target },
       { warn: (m) => warnings.push(m), signal: ctl.signal },
       suite,
     );
