@@ -1,4 +1,4 @@
-import { HostError, type CpuidRegs, type HostErrorCode } from './types.js';
+import { HostError, type CpuidRegs, type FileType, type HostErrorCode } from './types.js';
 
 /** Human text per error code, shared by every backend so that messages are identical. */
 const TEXT: Record<HostErrorCode, string> = {
@@ -93,4 +93,15 @@ export function msrDeviceError(err: HostError, cpu: number, index: number): Host
 export function msrValueFromBytes(buf: Buffer, cpu: number, index: number): bigint {
   if (buf.length !== 8) throw hostError('EIO', `${msrWhat(cpu, index)} (${msrDevice(cpu)})`, `short read of ${buf.length} bytes, expected 8`);
   return buf.readBigUInt64LE(0);
+}
+
+/** The FileType of an lstat() result (Node fs.Stats), as every local-disk backend reports it. */
+export function fileType(st: { isFile(): boolean; isDirectory(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean }): FileType {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isSymbolicLink()) return 'link';
+  if (st.isFIFO()) return 'fifo';
+  return 'socket';
 }

@@ -5,7 +5,6 @@ import {
   HarnessError,
   HostError,
   type CpuidRegs,
-  type FileType,
   type Host,
   type HostDescription,
   type QmpReply,
@@ -13,7 +12,7 @@ import {
   type RunResult,
   type StatInfo,
 } from './types.js';
-import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromErrno, msrDevice, msrDeviceError, msrValueFromBytes } from './errno.js';
+import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fileType, fromErrno, msrDevice, msrDeviceError, msrValueFromBytes } from './errno.js';
 import { runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
@@ -46,20 +45,7 @@ export class LocalHost implements Host {
     } catch (e) {
       throw fromErrno(e, path);
     }
-    const type: FileType = st.isFile()
-      ? 'file'
-      : st.isDirectory()
-        ? 'dir'
-        : st.isCharacterDevice()
-          ? 'char'
-          : st.isBlockDevice()
-            ? 'block'
-            : st.isSymbolicLink()
-              ? 'link'
-              : st.isFIFO()
-                ? 'fifo'
-                : 'socket';
-    return { path, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, selinux: await this.selinuxLabel(path) };
+    return { path, type: fileType(st), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, selinux: await this.selinuxLabel(path) };
   }
 
   /** Node has no xattr API: ask coreutils' stat for the context, only when SELinux is on. */

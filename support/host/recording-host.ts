@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { HostError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
 import { hex32 } from '../sev/cpuid.js';
+import { prettyName } from '../parsers/os-release.js';
 
 type ErrOp = 'readFile' | 'stat' | 'listDir' | 'cpuid' | 'acl' | 'msr' | 'run' | 'qmp';
 
@@ -126,7 +127,7 @@ export class RecordingHost implements Host {
       await writeFile(dest, buf);
     }
     const text = (p: string): string | undefined => this.files.get(p)?.toString('utf8');
-    const distro = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text('/etc/os-release') ?? '')?.[1];
+    const distro = prettyName(text('/etc/os-release'));
     const host: Record<string, string> = {
       name: meta.name,
       description: meta.description ?? `recorded by sevcheck from ${this.inner.target}`,

@@ -22,7 +22,6 @@ import {
   HostError,
   notRunning,
   type CpuidRegs,
-  type FileType,
   type Host,
   type HostDescription,
   type QmpReply,
@@ -30,7 +29,8 @@ import {
   type RunResult,
   type StatInfo,
 } from './types.js';
-import { fromErrno, hostError } from './errno.js';
+import { fileType, fromErrno, hostError } from './errno.js';
+import { prettyName } from '../parsers/os-release.js';
 import { runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
 
@@ -134,16 +134,6 @@ export function imagePath(path: string): string {
 
 function runningOnly(p: string): string | undefined {
   return RUNNING_ONLY.find((r) => p === r || p.startsWith(`${r}/`));
-}
-
-function fileType(st: { isFile(): boolean; isDirectory(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean }): FileType {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isSymbolicLink()) return 'link';
-  if (st.isFIFO()) return 'fifo';
-  return 'socket';
 }
 
 /** The host path of an image path, and the image path it resolved to. */
@@ -250,7 +240,7 @@ export class RootfsHost implements Host {
       }
     };
     const osRelease = (await text('/etc/os-release')) ?? (await text('/usr/lib/os-release'));
-    const distro = /^PRETTY_NAME=(["']?)(.*)\1\s*$/m.exec(osRelease ?? '')?.[2];
+    const distro = prettyName(osRelease);
     const kernels = new Set<string>();
     for (const d of ['/lib/modules', '/usr/lib/modules']) {
       for (const k of await this.listDir(d).catch(() => [] as string[])) kernels.add(k);

@@ -28,6 +28,13 @@ function unquote(v: string): string | undefined {
   return v;
 }
 
+/** PRETTY_NAME as os-release(5) quotes it, when the text sets it (no "Linux" default): a host's distro line. */
+export function prettyName(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const r = parseOsRelease(text);
+  return r.ok ? r.value.fields.PRETTY_NAME : undefined;
+}
+
 export function parseOsRelease(text: string, source = '/etc/os-release'): ParseResult<OsRelease> {
   if (text.includes('\0')) return parseError(source, 0, 'contains NUL bytes');
   const fields: Record<string, string> = {};

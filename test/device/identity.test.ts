@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupList, parseGroup, parsePasswd, type AccountDb, type GroupEntry, type PasswdEntry } from '../../support/parsers/passwd.js';
-import { parseOsRelease, type OsRelease } from '../../support/parsers/os-release.js';
+import { parseOsRelease, prettyName, type OsRelease } from '../../support/parsers/os-release.js';
 import { parseQemuConf, type QemuConf } from '../../support/parsers/qemu-conf.js';
 import { distroDefaultQemuUser, resolveQemuIdentity } from '../../support/device/identity.js';
 
@@ -92,6 +92,13 @@ describe('passwd / group', () => {
 });
 
 describe('os-release', () => {
+  it('prettyName: the host line of a report, only when set (no "Linux" default), quotes as os-release(5) has them', () => {
+    expect(prettyName('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nID=debian\n')).toBe('Debian GNU/Linux 13 (trixie)');
+    expect(prettyName("PRETTY_NAME='Fedora Linux 42'\n")).toBe('Fedora Linux 42');
+    expect(prettyName('PRETTY_NAME="a \\"quoted\\" name"\n')).toBe('a "quoted" name');
+    expect(prettyName('ID=debian\n')).toBeUndefined();
+    expect(prettyName(undefined)).toBeUndefined();
+  });
   it('parses quoting and ID_LIKE', () => {
     const r = parseOsRelease('NAME="Red Hat Enterprise Linux"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.4"\nPRETTY_NAME=\'RHEL 9\'\nX="a\\"b"\n');
     expect(r.ok && r.value).toMatchObject({ id: 'rhel', idLike: ['fedora'], versionId: '9.4', prettyName: 'RHEL 9' });
