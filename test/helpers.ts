@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { expect } from 'vitest';
 import { delimiter, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -54,4 +56,24 @@ export function byId(r: JsonResults): Record<string, string> {
     if (prev === undefined || (RANK[c.status] ?? 0) > (RANK[prev] ?? 0)) out[c.id] = c.status;
   }
   return out;
+}
+
+/** A fixture host directory in a fresh temp dir (`prefix`-XXXXXX): host.json {"name":"t"} plus `files` (path relative to the fixture → contents). */
+export function fixtureDir(prefix: string, files: Record<string, string | Buffer>): string {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  for (const [rel, text] of Object.entries({ 'host.json': '{"name":"t"}', ...files })) {
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  }
+  return dir;
+}
+
+/** The house rule for bad input: exit 2, exactly one line on stderr naming what is wrong (`re`), no stack trace. */
+export function oneLine(r: { code: number; stderr: string }, re: RegExp): void {
+  expect(r.code).toBe(2);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^sevcheck: /);
+  expect(lines[0]).toMatch(re);
+  expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+\)?$/m);
 }

@@ -2,7 +2,7 @@
  * Extended ACLs: every backend says "has none" without getfacl (live: `ls -ld`'s "+"; fixtures:
  * stat.json's optional "acl"), and `record` writes "acl" when it finds one.
  */
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,15 +11,9 @@ import { RecordingHost } from '../../support/host/recording-host.js';
 import { LocalHost } from '../../support/host/local-host.js';
 import { getfaclEntries, readExtendedAcl } from '../../support/host/acl.js';
 import { HarnessError, HostError, type RunResult } from '../../support/host/types.js';
+import { fixtureDir } from '../helpers.js';
 
-function fixture(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sevcheck-acl-'));
-  for (const [rel, text] of Object.entries({ 'host.json': '{"name":"t"}', ...files })) {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  return dir;
-}
+const fixture = (files: Record<string, string>): string => fixtureDir('sevcheck-acl', files);
 
 const ACL = ['user::rw-', 'user:107:rw-', 'group::---', 'mask::rw-', 'other::---'];
 

@@ -1,6 +1,3 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as rules from '../../support/rules/host-cpu.js';
 import { HostCpuProbe, mapBounded, CPU_READ_PARALLELISM, type CpuIdentity, type EveryCpu } from '../../support/probes/host-cpu.js';
@@ -12,6 +9,7 @@ import { HostError, type Host } from '../../support/host/types.js';
 import { decodeEncryptedMemory } from '../../support/sev/cpuid.js';
 import { decodeSyscfg } from '../../support/sev/msr.js';
 import { known } from '../../support/facts.js';
+import { fixtureDir } from '../helpers.js';
 
 const milan: CpuIdentity = { vendor: 'AuthenticAMD', vendorSource: '/proc/cpuinfo vendor_id', modelName: 'AMD EPYC 7713P 64-Core Processor', family: 0x19, model: 0x01, generation: 'milan', virtual: false };
 const rome: CpuIdentity = { ...milan, modelName: 'AMD EPYC 7302P 16-Core Processor', family: 0x17, model: 0x31, generation: 'rome' };
@@ -115,14 +113,7 @@ describe('host.kvm.api', () => {
   });
 });
 
-function fixture(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sevcheck-cpus-'));
-  for (const [rel, text] of Object.entries({ 'host.json': '{"name":"t"}', ...files })) {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  return dir;
-}
+const fixture = (files: Record<string, string>): string => fixtureDir('sevcheck-cpus', files);
 
 /** Counts reads in flight, to show the every-CPU read is bounded. */
 function inFlight(inner: Host): { host: Host; max: () => number; reads: () => number; msrReads: () => number } {

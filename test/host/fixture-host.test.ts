@@ -1,21 +1,12 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FixtureHost } from '../../support/host/fixture-host.js';
 import { HarnessError, HostError } from '../../support/host/types.js';
 import { CachingHost } from '../../support/host/caching-host.js';
 import { openHost } from '../../support/host/target.js';
 import { shellQuote } from '../../support/host/ssh-host.js';
+import { fixtureDir } from '../helpers.js';
 
-function fixture(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sevcheck-fx-'));
-  for (const [rel, text] of Object.entries({ 'host.json': '{"name":"t"}', ...files })) {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  return dir;
-}
+const fixture = (files: Record<string, string>): string => fixtureDir('sevcheck-fx', files);
 
 const harness = (f: () => unknown): string => {
   try {

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,15 +12,9 @@ import { msrDeviceError, msrValueFromBytes } from '../../support/host/errno.js';
 import { hostError } from '../../support/host/errno.js';
 import { parseCpuList } from '../../support/parsers/cpulist.js';
 import { SshHost } from '../../support/host/ssh-host.js';
+import { fixtureDir } from '../helpers.js';
 
-function fixture(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sevcheck-msr-'));
-  for (const [rel, text] of Object.entries({ 'host.json': '{"name":"t"}', ...files })) {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  return dir;
-}
+const fixture = (files: Record<string, string>): string => fixtureDir('sevcheck-msr', files);
 
 const harness = (f: () => unknown): string => {
   try {

@@ -2,9 +2,6 @@
  * HostProbe over small fixture hosts: facts are read only when needed, and an absent fact that
  * does not decide anything is not an error (issue 13 §1); CPUID bits of a non-AMD CPU are not SEV.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FixtureHost } from '../../support/host/fixture-host.js';
@@ -12,15 +9,9 @@ import { CountingHost } from '../../support/host/counting-host.js';
 import { HostError } from '../../support/host/types.js';
 import { HostProbe } from '../../support/probes/host.js';
 import * as rules from '../../support/rules/host.js';
+import { fixtureDir } from '../helpers.js';
 
-function fixture(files: Record<string, string | Buffer>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sevcheck-probe-'));
-  for (const [rel, text] of Object.entries({ 'host.json': '{"name":"t"}', ...files })) {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  return dir;
-}
+const fixture = (files: Record<string, string | Buffer>): string => fixtureDir('sevcheck-probe', files);
 
 const INTEL = 'processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Gold 6338\nflags\t\t: fpu vmx\n';
 const AMD = 'processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7763\nflags\t\t: fpu svm sme sev sev_es\n';

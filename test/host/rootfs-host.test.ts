@@ -16,10 +16,9 @@ import { MAX_SYMLINKS, RootfsHost } from '../../support/host/rootfs-host.js';
 import { RecordingHost } from '../../support/host/recording-host.js';
 import { FixtureHost } from '../../support/host/fixture-host.js';
 import { SelinuxProbe } from '../../support/probes/selinux.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, oneLine, sevcheck } from '../helpers.js';
 import { openHost } from '../../support/host/target.js';
 import { HarnessError, HostError } from '../../support/host/types.js';
-import { sevcheck } from '../helpers.js';
 
 const CANARY = 'CANARY-OUTSIDE-THE-IMAGE';
 const base = mkdtempSync(join(tmpdir(), 'sevcheck-rootfs-'));
@@ -309,14 +308,7 @@ describe('rootfs host: existing probes let NOT_RUNNING through', () => {
 });
 
 describe('rootfs target: bad input is one line and exit 2 before any check', () => {
-  function oneLine(r: { code: number; stderr: string }, re: RegExp): void {
-    expect(r.code).toBe(2);
-    const lines = r.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^sevcheck: /);
-    expect(lines[0]).toMatch(re);
-    expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+\)?$/m);
-  }
+
   const notRoot = (): string => {
     const d = mkdtempSync(join(tmpdir(), 'sevcheck-notroot-'));
     mkdirSync(join(d, 'etc'));

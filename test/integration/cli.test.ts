@@ -2,7 +2,7 @@ import { mkdtempSync, cpSync, writeFileSync, readFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, sevcheck } from '../helpers.js';
+import { ROOT, sevcheck, oneLine } from '../helpers.js';
 
 const ref = join(ROOT, 'fixtures/hosts/reference-milan');
 
@@ -11,16 +11,6 @@ function broken(file: string, text: string): string {
   cpSync(ref, dir, { recursive: true });
   writeFileSync(join(dir, file), text);
   return dir;
-}
-
-/** exit 2, exactly one line on stderr, naming what is wrong, no stack trace */
-function oneLine(r: { code: number; stderr: string }, re: RegExp): void {
-  expect(r.code).toBe(2);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^sevcheck: /);
-  expect(lines[0]).toMatch(re);
-  expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+\)?$/m);
 }
 
 describe('sevcheck CLI', () => {
