@@ -136,28 +136,30 @@ export class FirmwareProbe {
 
   /** `snphost ok -o json`: exit 0 (all passed) and 1 (some failed) both print the JSON report. */
   snphost(): Promise<ToolRun> {
-    return this.memo.once('snphost', async () => {
-      const argv = TOOL_COMMANDS.snphostOk;
-      const command = argv.join(' ');
-      const o = await this.exec(argv, TOOL_TIMEOUT_MS);
-      if (!o.ok) return { tool: 'snphost', command, absent: o.absent, reason: o.reason };
-      const p = parseSnphostOkJson(o.r.stdout);
-      if (!p.ok) return { tool: 'snphost', command, absent: false, reason: `${p.reason} (exit ${o.r.exitCode}${firstLine(o.r.stderr) ? `: ${firstLine(o.r.stderr)}` : ''})` };
-      return { tool: 'snphost', command, absent: false, tests: p.tests };
-    });
+    return this.memo.once('snphost', () => this.toolRun('snphost', TOOL_COMMANDS.snphostOk, parseSnphostOkJson, true));
   }
 
   /** `sevctl ok`: the tree of PASS/FAIL/SKIP lines (exit 1 when one failed). */
   sevctl(): Promise<ToolRun> {
-    return this.memo.once('sevctl', async () => {
-      const argv = TOOL_COMMANDS.sevctlOk;
-      const command = argv.join(' ');
-      const o = await this.exec(argv, TOOL_TIMEOUT_MS);
-      if (!o.ok) return { tool: 'sevctl', command, absent: o.absent, reason: o.reason };
-      const p = parseSevctlOk(o.r.stdout);
-      if (!p.ok) return { tool: 'sevctl', command, absent: false, reason: `${p.reason} (exit ${o.r.exitCode})` };
-      return { tool: 'sevctl', command, absent: false, tests: p.tests };
-    });
+    return this.memo.once('sevctl', () => this.toolRun('sevctl', TOOL_COMMANDS.sevctlOk, parseSevctlOk, false));
+  }
+
+  /** One platform tool's `ok` run: absent, failed to run, unparseable (with its exit code, and stderr's first line where asked), or its tests. */
+  private async toolRun(
+    tool: ToolRun['tool'],
+    argv: readonly string[],
+    parse: (stdout: string) => { ok: true; tests: NonNullable<ToolRun['tests']> } | { ok: false; reason: string },
+    withStderr: boolean,
+  ): Promise<ToolRun> {
+    const command = argv.join(' ');
+    const o = await this.exec(argv, TOOL_TIMEOUT_MS);
+    if (!o.ok) return { tool, command, absent: o.absent, reason: o.reason };
+    const p = parse(o.r.stdout);
+    if (!p.ok) {
+      const err = withStderr && firstLine(o.r.stderr) ? `: ${firstLine(o.r.stderr)}` : '';
+      return { tool, command, absent: false, reason: `${p.reason} (exit ${o.r.exitCode}${err})` };
+    }
+    return { tool, command, absent: false, tests: p.tests };
   }
 
   /** `sevctl show version`: the SEV firmware version, or why there is none. */
