@@ -17,7 +17,7 @@
  * Pure: FleetResults in, a string out.
  */
 import { createHash } from 'node:crypto';
-import { text } from '../report/html.js';
+import { text, when } from '../report/html.js';
 import { FLEET_RULES, STYLESHEET } from '../report/style.js';
 import { CELL_STATUSES, columnTally, fleetMatrix, fleetVerdict, rowTally, type Cell, type CellStatus, type Matrix } from './matrix.js';
 import type { FleetCheck, FleetHost, FleetResults, PerHost, Waiver } from './types.js';
@@ -187,8 +187,6 @@ export function fleetHtml(fleet: FleetResults, opts: FleetHtmlOptions = {}): str
     ...(fleet.waivers && fleet.waivers.expired.length + fleet.waivers.stale.length > 0 ? ['<a href="#waivers">Waivers</a>'] : []),
     ...(errored ? ['<a href="#errors">Could not be checked</a>'] : []),
   ];
-  const started = Date.parse(fleet.startedAt);
-  const when = Number.isNaN(started) ? fleet.startedAt : `${new Date(started).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -203,7 +201,7 @@ export function fleetHtml(fleet: FleetResults, opts: FleetHtmlOptions = {}): str
     `<header class="banner ${v.status}">`,
     `<div class="verdict"><h1>${text(v.words)}</h1><span class="for">fleet of <strong>${m.hosts.length}</strong> hosts × <strong>${m.columns.length}</strong> checks</span></div>`,
     `<p class="counts">${m.hosts.length - failing - errored} without failures · ${failing} failing · ${errored} could not be checked</p>`,
-    `<dl class="identity"><div><dt>started</dt><dd>${text(when)}</dd></div><div><dt>took</dt><dd>${(fleet.durationMs / 1000).toFixed(1)} s</dd></div>${fleet.complete ? '' : '<div><dt>interrupted</dt><dd>only the hosts that finished are shown</dd></div>'}</dl>`,
+    `<dl class="identity"><div><dt>started</dt><dd>${text(when(fleet.startedAt))}</dd></div><div><dt>took</dt><dd>${(fleet.durationMs / 1000).toFixed(1)} s</dd></div>${fleet.complete ? '' : '<div><dt>interrupted</dt><dd>only the hosts that finished are shown</dd></div>'}</dl>`,
     '</header>',
     `<nav class="toc">${toc.join('')}</nav>`,
     `<p class="legend">Each cell: the worst verdict of the check's scenarios on that host — ${CELL_STATUSES.map((s) => `<span class="label ${s}">${WORD[s]}</span>`).join('')} (waived: a failure accepted until its waiver expires). Click a failed, waived, undecided or error cell for what was found and the fix; a host's name opens its full report.</p>`,

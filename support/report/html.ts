@@ -86,7 +86,8 @@ function verdictLine(gs: readonly Group[]): { status: Status; words: string } {
   return { status: 'passed', words: 'COMPLIANT' };
 }
 
-function when(iso: string): string {
+/** An ISO timestamp as the pages show it ("2026-12-03 01:00:00 UTC"); the text itself when it is not one. */
+export function when(iso: string): string {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? iso : `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
