@@ -85,6 +85,8 @@ export interface Wording {
   readonly others?: readonly string[];
   readonly introduced: string;
   readonly removed?: string;
+  /** where sevcheck's authors read the wording (file at commit, patch, or pasted log) */
+  readonly seen: string;
   /** a line as the kernel logs it (prefix included), for the test and the doc */
   readonly sample: string;
 }
@@ -120,6 +122,7 @@ export const WORDINGS: readonly Wording[] = [
   // ---- ccp: PLATFORM_STATUS and the API version ----
   {
     id: 'ccp-api',
+    seen: 'psp-dev.c psp_pci_init as merged in 200664d5237f (quoted in the lore thread "crypto: ccp - Fix SEV_INIT_EX error logging"); sev-dev.c at torvalds/linux e606073b; sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a; pasted in coconut-svsm INSTALL.md',
     source: 'ccp', step: 'status', outcome: 'success',
     format: '"SEV API:%d.%d build:%d\\n"',
     re: /^SEV API:(\d{1,3})\.(\d{1,3}) build:(\d{1,5})$/,
@@ -133,6 +136,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-api',
+    seen: 'sev-dev.c at torvalds/linux 0410c612; Ashish Kalra, "crypto: ccp: Move dev_info/err messages for SEV/SNP init and shutdown" (lore, v2+) and sev-dev.c at ColinIanKing/linux-next 281a569a; pasted in coconut-svsm INSTALL.md',
     source: 'ccp', step: 'snp-init', outcome: 'success',
     format: '"SEV%s API:%d.%d build:%d\\n" with "-SNP"; v6.14+ "SEV-SNP API:%d.%d build:%d\\n"',
     re: /^SEV-SNP API:(\d{1,3})\.(\d{1,3}) build:(\d{1,5})$/,
@@ -146,6 +150,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-status-failed-v416',
+    seen: 'psp-dev.c psp_pci_init as merged in 200664d5237f (quoted in the lore thread "crypto: ccp - Fix SEV_INIT_EX error logging")',
     source: 'ccp', step: 'status', outcome: 'failure',
     format: '"SEV: failed to get status error %#x\\n"',
     re: new RegExp(`^SEV: failed to get status error ${HEX}$`),
@@ -160,6 +165,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-status-failed',
+    seen: 'psp_pci_init with sev_get_api_version/sev_update_firmware (a v4.19-era psp-dev.c in the code index); sev-dev.c at torvalds/linux e606073b; sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'status', outcome: 'failure',
     format: '"SEV: failed to get status. Error: %#x\\n"',
     re: new RegExp(`^SEV: failed to get status\\. Error: ${HEX}$`),
@@ -173,6 +179,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-status-failed',
+    seen: 'sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'status', outcome: 'failure',
     format: '"SNP PLATFORM_STATUS command failed, ret = %d, error = %#x\\n"',
     re: new RegExp(`^SNP PLATFORM_STATUS command failed, ret = ${INT}, error = ${HEX}$`),
@@ -185,6 +192,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-feature-info-failed',
+    seen: 'sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'status', outcome: 'failure',
     format: '"SNP FEATURE_INFO command failed, ret = %d, error = %#x\\n"',
     re: new RegExp(`^SNP FEATURE_INFO command failed, ret = ${INT}, error = ${HEX}$`),
@@ -197,6 +205,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-psp-timeout',
+    seen: 'sev-dev.c at torvalds/linux e606073b; sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'psp', outcome: 'failure',
     format: '"sev command %#x timed out, disabling PSP\\n"',
     re: new RegExp(`^sev command ${HEX} timed out, disabling PSP$`),
@@ -210,6 +219,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-sev-not-enabled-by-bios',
+    seen: 'sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'status', outcome: 'failure',
     format: '"SEV: memory encryption not enabled by BIOS\\n" (dev_info_once)',
     re: /^SEV: memory encryption not enabled by BIOS$/,
@@ -222,6 +232,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-sev-init-failed-notice',
+    seen: 'sev-dev.c at torvalds/linux e606073b; sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'status', outcome: 'failure',
     format: '"sev initialization failed\\n" (dev_notice)',
     re: /^sev initialization failed$/,
@@ -234,6 +245,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-sev-enabled-notice',
+    seen: 'sev-dev.c at torvalds/linux e606073b; sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'status', outcome: 'info',
     format: '"sev enabled\\n" (dev_notice)',
     re: /^sev enabled$/,
@@ -247,6 +259,7 @@ export const WORDINGS: readonly Wording[] = [
   // ---- ccp: firmware update at probe ----
   {
     id: 'ccp-fw-update-ok',
+    seen: 'sev-dev.c at torvalds/linux e606073b; pasted in coconut-svsm INSTALL.md',
     source: 'ccp', step: 'fw-update', outcome: 'success',
     format: '"SEV firmware update successful\\n"',
     re: /^SEV firmware update successful$/,
@@ -261,6 +274,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-fw-updated-from',
+    seen: 'sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'fw-update', outcome: 'success',
     format: '"SEV firmware updated from %d.%d.%d to %d.%d.%d\\n"',
     re: /^SEV firmware updated from (\d{1,3}\.\d{1,3}\.\d{1,5}) to (\d{1,3}\.\d{1,3}\.\d{1,5})$/,
@@ -274,6 +288,7 @@ export const WORDINGS: readonly Wording[] = [
   // ---- ccp: INIT ----
   {
     id: 'ccp-init-failed-v416',
+    seen: 'psp-dev.c psp_pci_init as merged in 200664d5237f (quoted in the lore thread "crypto: ccp - Fix SEV_INIT_EX error logging"); psp_pci_init with sev_get_api_version/sev_update_firmware (a v4.19-era psp-dev.c in the code index); sev-dev.c at torvalds/linux e606073b; the AMD SNP host patch "crypto: ccp: Add support to initialize the AMD-SP for SEV-SNP" (AMDESE snp-host series, lore)',
     source: 'ccp', step: 'sev-init', outcome: 'failure',
     format: '"SEV: failed to INIT error %#x\\n"',
     re: new RegExp(`^SEV: failed to INIT error ${HEX}$`),
@@ -288,6 +303,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-init-failed-rc',
+    seen: "Peter Gonda's patch (lore, Nov 2021); sev-dev.c at torvalds/linux 0410c612",
     source: 'ccp', step: 'sev-init', outcome: 'failure',
     format: '"SEV: failed to INIT error %#x, rc %d\\n"',
     re: new RegExp(`^SEV: failed to INIT error ${HEX}, rc ${INT}$`),
@@ -302,6 +318,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-init-failed-v614',
+    seen: 'Ashish Kalra, "crypto: ccp: Move dev_info/err messages for SEV/SNP init and shutdown" (lore, v2+) and sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'sev-init', outcome: 'failure',
     format: '"SEV: %s failed %#x, rc %d\\n" with "INIT" or "INIT_EX"',
     re: new RegExp(`^SEV: (?:INIT|INIT_EX) failed ${HEX}, rc ${INT}$`),
@@ -314,6 +331,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-df-flush-failed',
+    seen: 'Ashish Kalra, "crypto: ccp: Move dev_info/err messages for SEV/SNP init and shutdown" (lore, v2+) and sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'sev-init', outcome: 'failure',
     format: '"SEV: DF_FLUSH failed %#x, rc %d\\n"',
     re: new RegExp(`^SEV: DF_FLUSH failed ${HEX}, rc ${INT}$`),
@@ -326,6 +344,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-init-retry',
+    seen: 'sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'sev-init', outcome: 'info',
     format: '"SEV: retrying INIT command because of SECURE_DATA_INVALID error. Retrying once to reset PSP SEV state." (dev_err, no newline)',
     re: /^SEV: retrying INIT command because of SECURE_DATA_INVALID error\. Retrying once to reset PSP SEV state\.$/,
@@ -338,6 +357,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-tmr-failed',
+    seen: 'sev-dev.c at torvalds/linux e606073b; sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'sev-es', outcome: 'failure',
     format: '"SEV: TMR allocation failed, SEV-ES support unavailable\\n" (dev_warn)',
     re: /^SEV: TMR allocation failed, SEV-ES support unavailable$/,
@@ -350,6 +370,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-init-ex-nv-failed',
+    seen: 'sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'sev-init', outcome: 'failure',
     format: '"SEV: INIT_EX NV memory allocation failed\\n"',
     re: /^SEV: INIT_EX NV memory allocation failed$/,
@@ -363,6 +384,7 @@ export const WORDINGS: readonly Wording[] = [
   // ---- ccp: SNP_INIT ----
   {
     id: 'ccp-snp-init-failed-amdese',
+    seen: 'the AMD SNP host patch "crypto: ccp: Add support to initialize the AMD-SP for SEV-SNP" (AMDESE snp-host series, lore)',
     source: 'ccp', step: 'snp-init', outcome: 'failure',
     format: '"SEV-SNP: failed to INIT error %#x\\n"',
     re: new RegExp(`^SEV-SNP: failed to INIT error ${HEX}$`),
@@ -376,6 +398,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-init-failed-rc',
+    seen: 'sev-dev.c at torvalds/linux 0410c612',
     source: 'ccp', step: 'snp-init', outcome: 'failure',
     format: '"SEV-SNP: failed to INIT rc %d, error %#x\\n"',
     re: new RegExp(`^SEV-SNP: failed to INIT rc ${INT}, error ${HEX}$`),
@@ -390,6 +413,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-init-failed-v614',
+    seen: 'Ashish Kalra, "crypto: ccp: Move dev_info/err messages for SEV/SNP init and shutdown" (lore, v2+) and sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'snp-init', outcome: 'failure',
     format: '"SEV-SNP: %s failed rc %d, error %#x\\n" with "SNP_INIT" or "SNP_INIT_EX"',
     re: new RegExp(`^SEV-SNP: (?:SNP_INIT|SNP_INIT_EX) failed rc ${INT}, error ${HEX}$`),
@@ -402,6 +426,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-df-flush-failed',
+    seen: 'Ashish Kalra, "crypto: ccp: Move dev_info/err messages for SEV/SNP init and shutdown" (lore, v2+) and sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'snp-init', outcome: 'failure',
     format: '"SEV-SNP: SNP_DF_FLUSH failed rc %d, error %#x\\n"',
     re: new RegExp(`^SEV-SNP: SNP_DF_FLUSH failed rc ${INT}, error ${HEX}$`),
@@ -414,6 +439,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-requires-fw',
+    seen: 'the AMD SNP host patch "crypto: ccp: Add support to initialize the AMD-SP for SEV-SNP" (AMDESE snp-host series, lore) (dev_err); sev-dev.c at torvalds/linux 0410c612 and sev-dev.c at ColinIanKing/linux-next 281a569a (dev_dbg)',
     source: 'ccp', step: 'snp-init', outcome: 'failure',
     format: '"SEV-SNP support requires firmware version >= %d:%d\\n"',
     re: /^SEV-SNP support requires firmware version >= (\d{1,3}):(\d{1,3})$/,
@@ -427,6 +453,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-range-alloc-failed',
+    seen: 'sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'snp-init', outcome: 'failure',
     format: '"SEV: SNP_INIT_EX range list memory allocation failed\\n"',
     re: /^SEV: SNP_INIT_EX range list memory allocation failed$/,
@@ -439,6 +466,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-range-walk-failed',
+    seen: 'sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'snp-init', outcome: 'failure',
     format: '"SEV: SNP_INIT_EX walk_iomem_res_desc failed rc = %d\\n"',
     re: new RegExp(`^SEV: SNP_INIT_EX walk_iomem_res_desc failed rc = ${INT}$`),
@@ -452,6 +480,7 @@ export const WORDINGS: readonly Wording[] = [
   // ---- ccp: shutdown (module unload, kexec, panic): no bring-up check depends on it ----
   {
     id: 'ccp-shutdown-failed',
+    seen: 'sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'shutdown', outcome: 'failure',
     format: '"SEV: failed to SHUTDOWN error %#x, rc %d\\n"',
     re: new RegExp(`^SEV: failed to SHUTDOWN error ${HEX}, rc ${INT}$`),
@@ -464,6 +493,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-shutdown-failed-v611',
+    seen: 'sev-dev.c at torvalds/linux 0410c612',
     source: 'ccp', step: 'shutdown', outcome: 'failure',
     format: '"SEV-SNP firmware shutdown failed\\n"',
     re: /^SEV-SNP firmware shutdown failed$/,
@@ -476,6 +506,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-shutdown-failed',
+    seen: 'sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'shutdown', outcome: 'failure',
     format: '"SEV-SNP firmware shutdown failed, rc %d, error %#x\\n"',
     re: new RegExp(`^SEV-SNP firmware shutdown failed, rc ${INT}, error ${HEX}$`),
@@ -488,6 +519,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-shutdown-dfflush-failed',
+    seen: 'sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'shutdown', outcome: 'failure',
     format: '"SEV-SNP DF_FLUSH failed\\n" (v6.11); "SEV-SNP DF_FLUSH failed, ret = %d, error = %#x\\n" (≈v6.14+)',
     re: new RegExp(`^SEV-SNP DF_FLUSH failed(?:, ret = ${INT}, error = ${HEX})?$`),
@@ -500,6 +532,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-snp-iommu-shutdown-failed',
+    seen: 'sev-dev.c at torvalds/linux 0410c612; sev-dev.c at ColinIanKing/linux-next 281a569a',
     source: 'ccp', step: 'shutdown', outcome: 'failure',
     format: '"SNP IOMMU shutdown failed\\n"',
     re: /^SNP IOMMU shutdown failed$/,
@@ -513,6 +546,7 @@ export const WORDINGS: readonly Wording[] = [
   // ---- kvm_amd (pr_fmt "kvm_amd: ") ----
   {
     id: 'kvm-sev-supported-v416',
+    seen: 'arch/x86/kvm/svm.c sev_hardware_setup (v4.16–v5.6) and svm/sev.c (v5.7–v5.10)',
     source: 'kvm_amd', step: 'kvm', outcome: 'success',
     format: '"SEV supported\\n"',
     re: /^SEV supported$/,
@@ -527,6 +561,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'kvm-sev-supported-asids',
+    seen: 'svm/sev.c before 6d1bc9754b04; pasted in coconut-svsm INSTALL.md',
     source: 'kvm_amd', step: 'kvm', outcome: 'success',
     format: '"SEV supported: %u ASIDs\\n"',
     re: /^SEV supported: (\d{1,6}) ASIDs$/,
@@ -541,6 +576,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'kvm-sev-es-supported-asids',
+    seen: 'svm/sev.c before 6d1bc9754b04',
     source: 'kvm_amd', step: 'kvm', outcome: 'success',
     format: '"SEV-ES supported: %u ASIDs\\n"',
     re: /^SEV-ES supported: (\d{1,6}) ASIDs$/,
@@ -555,6 +591,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'kvm-sev-es-snp-supported-amdese',
+    seen: 'pasted in coconut-svsm INSTALL.md and a 6.5.0-rc2-snp-host README ("SEV-ES and SEV-SNP supported: 99 ASIDs")',
     source: 'kvm_amd', step: 'kvm', outcome: 'success',
     format: '"SEV-ES and SEV-SNP supported: %u ASIDs\\n"',
     re: /^SEV-ES and SEV-SNP supported: (\d{1,6}) ASIDs$/,
@@ -567,6 +604,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'kvm-sev-state',
+    seen: 'svm/sev.c sev_hardware_setup in the SNP host and ciphertext-hiding patches (lore); Ashish Kalra\'s example "kvm_amd: SEV enabled (ASIDs 100 - 1006)"',
     source: 'kvm_amd', step: 'kvm', outcome: 'success',
     format: '"SEV %s (ASIDs %u - %u)\\n" with enabled / disabled / unusable',
     re: /^SEV (enabled|disabled|unusable) \(ASIDs (\d{1,6}) - (\d{1,6})\)$/,
@@ -580,6 +618,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'kvm-sev-es-state',
+    seen: 'svm/sev.c sev_hardware_setup (lore); "kvm_amd: SEV-ES unusable (ASIDs 100 - 99)" quoted in review',
     source: 'kvm_amd', step: 'kvm', outcome: 'success',
     format: '"SEV-ES %s (ASIDs %u - %u)\\n"',
     re: /^SEV-ES (enabled|disabled|unusable) \(ASIDs (\d{1,6}) - (\d{1,6})\)$/,
@@ -593,6 +632,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'kvm-sev-snp-state',
+    seen: 'svm/sev.c "KVM: SEV: Add initial SEV-SNP support" (lore, pr_info("SEV-SNP %s (ASIDs %u - %u)"))',
     source: 'kvm_amd', step: 'kvm', outcome: 'success',
     format: '"SEV-SNP %s (ASIDs %u - %u)\\n"',
     re: /^SEV-SNP (enabled|disabled|unusable) \(ASIDs (\d{1,6}) - (\d{1,6})\)$/,
@@ -606,6 +646,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'kvm-snp-ciphertext-hiding',
+    seen: '"kvm_amd: SEV-SNP ciphertext hiding enabled" quoted in the ciphertext-hiding review (lore)',
     source: 'kvm_amd', step: 'kvm', outcome: 'info',
     format: '"SEV-SNP ciphertext hiding enabled\\n"',
     re: /^SEV-SNP ciphertext hiding enabled$/,
@@ -619,6 +660,7 @@ export const WORDINGS: readonly Wording[] = [
   // ---- RMP (pr_fmt "SEV-SNP: ") ----
   {
     id: 'rmp-range',
+    seen: 'arch/x86/virt/svm/sev.c snp_probe_rmptable_info (lore patches, "That\'s \\"RMP table physical range\\"" in review)',
     source: 'SEV-SNP', step: 'rmp', outcome: 'success',
     format: '"RMP table physical range [0x%016llx - 0x%016llx]\\n"',
     re: /^RMP table physical range \[0x([0-9a-f]{16}) - 0x([0-9a-f]{16})\]$/,
@@ -632,6 +674,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'rmp-address-brackets-amdese',
+    seen: 'AMDESE get_rmptable_info (code index); pasted in coconut-svsm INSTALL.md',
     source: 'SEV-SNP', step: 'rmp', outcome: 'success',
     format: '"RMP table physical address [0x%016llx - 0x%016llx]\\n"',
     re: /^RMP table physical address \[0x([0-9a-f]{16}) - 0x([0-9a-f]{16})\]$/,
@@ -644,6 +687,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'rmp-address-amdese-old',
+    seen: "pasted from a 6.5.0-rc2-snp-host kernel (a user README) and by AMDSEV's snp component test output",
     source: 'SEV-SNP', step: 'rmp', outcome: 'success',
     format: '"RMP table physical address 0x%016llx - 0x%016llx\\n"',
     re: /^RMP table physical address 0x([0-9a-f]{16}) - 0x([0-9a-f]{16})$/,
@@ -656,6 +700,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'rmp-not-reserved',
+    seen: 'AMDESE get_rmptable_info; arch/x86/virt/svm/sev.c snp_probe_rmptable_info (lore)',
     source: 'SEV-SNP', step: 'rmp', outcome: 'failure',
     format: '"Memory for the RMP table has not been reserved by BIOS\\n"',
     re: /^Memory for the RMP table has not been reserved by BIOS$/,
@@ -669,6 +714,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'rmp-not-cover',
+    seen: 'AMDESE get_rmptable_info and the host series as posted (lore)',
     source: 'SEV-SNP', step: 'rmp', outcome: 'failure',
     format: '"Memory reserved for the RMP table does not cover full system RAM (expected 0x%llx got 0x%llx)\\n"',
     re: /^Memory reserved for the RMP table does not cover full system RAM \(expected 0x[0-9a-f]+ got 0x[0-9a-f]+\)$/,
@@ -682,19 +728,20 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'rmp-map-failed',
+    seen: 'AMDESE __snp_rmptable_init and the host series as posted (lore)',
     source: 'SEV-SNP', step: 'rmp', outcome: 'failure',
-    format: '"Failed to map RMP table addr 0x%llx size 0x%llx\\n" (AMDESE); "Failed to map RMP table\\n"',
-    re: /^Failed to map RMP table(?: addr 0x[0-9a-f]+ size 0x[0-9a-f]+)?$/,
+    format: '"Failed to map RMP table addr 0x%llx size 0x%llx\\n"',
+    re: /^Failed to map RMP table addr 0x[0-9a-f]+ size 0x[0-9a-f]+$/,
     fact: failed('rmp'),
-    file: 'arch/x86/kernel/sev.c __snp_rmptable_init (AMDESE); arch/x86/virt/svm/sev.c',
-    kernels: 'AMDESE snp-host kernels; ≈v6.9+',
-    mainline: ['v6.9', undefined],
+    file: 'arch/x86/kernel/sev.c __snp_rmptable_init (AMDESE)',
+    kernels: 'AMDESE snp-host kernels and the host series as posted; the merged mainline wording was not read (a shorter one is an unknown failure line: undecided)',
     others: ['AMDESE snp-host'],
     introduced: 'AMD SNP host patches',
     sample: 'SEV-SNP: Failed to map RMP table addr 0x64000000 size 0x10800000',
   },
   {
     id: 'rmp-config-invalid',
+    seen: 'arch/x86/virt/svm/sev.c snp_probe_rmptable_info (lore, "RMP configuration not valid: base=%#llx, end=%#llx")',
     source: 'SEV-SNP', step: 'rmp', outcome: 'failure',
     format: '"RMP configuration not valid: base=%#llx, end=%#llx\\n"',
     re: /^RMP configuration not valid: base=(?:0|0x[0-9a-f]+), end=(?:0|0x[0-9a-f]+)$/,
@@ -708,6 +755,7 @@ export const WORDINGS: readonly Wording[] = [
   // ---- the memory-encryption banner (arch/x86/mm/mem_encrypt.c, no pr_fmt) ----
   {
     id: 'memenc-sme-active-v414',
+    seen: 'mem_encrypt_init, removed in Joerg Roedel\'s "x86/sev-es: Print SEV-ES info into kernel log" (lore)',
     source: 'mem_encrypt', step: 'memenc', outcome: 'success',
     format: '"AMD %s active\\n" with "Secure Memory Encryption (SME)"',
     re: /^AMD Secure Memory Encryption \(SME\) active$/,
@@ -722,6 +770,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'memenc-sev-active-v416',
+    seen: "mem_encrypt_init, removed in Joerg Roedel's patch (lore)",
     source: 'mem_encrypt', step: 'memenc', outcome: 'success',
     format: '"AMD %s active\\n" with "Secure Encrypted Virtualization (SEV)" (a guest)',
     re: /^AMD Secure Encrypted Virtualization \(SEV\) active$/,
@@ -736,6 +785,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'memenc-features-v510',
+    seen: 'print_mem_encrypt_feature_info as added by Joerg Roedel (lore) and in a v5.15-era mem_encrypt.c (code index)',
     source: 'mem_encrypt', step: 'memenc', outcome: 'success',
     format: '"AMD Memory Encryption Features active:" then pr_cont " SME" | " SEV" " SEV-ES" (" SEV-SNP" from v5.19)',
     re: /^AMD Memory Encryption Features active:((?: (?:SME|SEV|SEV-ES|SEV-SNP))*)$/,
@@ -750,6 +800,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'memenc-features-v60',
+    seen: 'print_mem_encrypt_feature_info after the TDX change and Kirill Shutemov\'s cc_vendor switch (lore); pasted "Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP" in many guest logs',
     source: 'mem_encrypt', step: 'memenc', outcome: 'success',
     format: '"Memory Encryption Features active:" then " AMD" and " SME" | " SEV" " SEV-ES" " SEV-SNP", or " Intel TDX"',
     re: /^Memory Encryption Features active: (AMD|Intel TDX)((?: (?:SME|SEV|SEV-ES|SEV-SNP))*)$/,

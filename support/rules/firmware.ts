@@ -112,6 +112,8 @@ export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefin
   const upd = f?.firmwareUpdate;
   if (api) found = { version: api, from: `${logLine(log, api)}${upd ? `; loaded at boot: ${upd.text.replace(/^.*?(SEV firmware update)/, '$1')}` : ''}` };
   const tools: ToolRun[] = [];
+  const gaveUp = found ? undefined : firstFailure(f?.statusFailed, f?.pspDead);
+  if (gaveUp) return failed(`the SEV firmware did not report its version: ${logLine(log, gaveUp)}`, 'the SEV firmware to answer PLATFORM_STATUS', 'enable SEV in the BIOS setup (SMEE / "SEV Control"), update the system BIOS / SEV firmware, then reboot');
   if (!found) {
     const s = await snphost();
     tools.push(s);
@@ -125,8 +127,6 @@ export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefin
     const sv = await sevctlVersion();
     if (sv.version) found = { version: sv.version, from: `sevctl show version: ${v(sv.version)}` };
     else {
-      const gaveUp = firstFailure(log.facts?.statusFailed, log.facts?.pspDead);
-      if (gaveUp) return failed(`the SEV firmware did not report its version: ${logLine(log, gaveUp)}`, 'the SEV firmware to answer PLATFORM_STATUS', 'enable SEV in the BIOS setup, update the system BIOS / SEV firmware, then reboot');
       const logPart = log.source ? `${log.source} has no "SEV API:" line` : `no kernel log with SEV lines (${log.tried.join('; ')})`;
       const toolPart = tools.map((t) => (t.absent ? 'snphost is not installed' : t.reason ?? `${t.command} gave no version`)).join('; ');
       return undecided(`${logPart}; ${toolPart}; ${sv.absent ? 'sevctl is not installed' : sv.reason}; ${INSTALL_SNPHOST}`);
