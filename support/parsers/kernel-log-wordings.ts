@@ -47,6 +47,8 @@ export type Step =
   | 'sev-es' // the SEV-ES TMR handed to INIT
   | 'snp-init' // SNP_INIT / SNP_INIT_EX + SNP_DF_FLUSH
   | 'psp' // the PSP itself (command timeout)
+  | 'psp-probe' // the PSP device found at probe (registers readable)
+  | 'ccp-engine' // the CCP crypto offload engine, which shares the ccp driver: not SEV
   | 'shutdown' // SHUTDOWN / SNP_SHUTDOWN_EX (module unload, kexec, panic)
   | 'rmp' // the RMP table the BIOS reserved
   | 'kvm' // kvm_amd's SEV / SEV-ES / SEV-SNP enablement
@@ -58,7 +60,7 @@ export type Outcome = 'success' | 'failure' | 'info';
 export type WordingFact =
   | { kind: 'api'; snp: boolean; major: number; minor: number; build: number }
   | { kind: 'fw-update'; from?: string; to?: string }
-  | { kind: 'failed'; step: 'status' | 'sev-init' | 'sev-es' | 'snp-init' | 'psp' | 'shutdown' | 'rmp' }
+  | { kind: 'failed'; step: 'status' | 'sev-init' | 'sev-es' | 'snp-init' | 'psp' | 'psp-probe' | 'shutdown' | 'rmp' }
   | { kind: 'kvm'; feature: 'SEV' | 'SEV-ES' | 'SEV-SNP'; state: 'enabled' | 'disabled' | 'unusable'; asids?: [number, number]; also?: 'SEV-SNP' }
   | { kind: 'rmp-range'; base: bigint; end: bigint }
   | { kind: 'memenc'; vendor: 'AMD' | 'Intel'; features: readonly string[] }
@@ -119,6 +121,85 @@ export function mainlineReleases(w: Wording): string[] {
 const CCP = 'ccp 0000:47:00.1: ';
 
 export const WORDINGS: readonly Wording[] = [
+  // ---- ccp: the devices the driver probes (drivers/crypto/ccp/sp-dev.c sp_init) ----
+  {
+    id: 'psp-enabled',
+    source: 'ccp', step: 'psp-probe', outcome: 'info',
+    format: '"psp enabled\\n" (dev_notice)',
+    re: /^psp enabled$/,
+    fact: info,
+    file: 'drivers/crypto/ccp/psp-dev.c psp_dev_init',
+    kernels: 'v4.16 to today',
+    mainline: ['v4.16', undefined],
+    introduced: '200664d5237f-era psp_dev_init, v4.16',
+    seen: 'pasted in a Fedora user\'s journal on linux-crypto ("ccp 0000:04:00.2: psp enabled")',
+    sample: `${CCP}psp enabled`,
+  },
+  {
+    id: 'tee-enabled',
+    source: 'ccp', step: 'psp-probe', outcome: 'info',
+    format: '"tee enabled\\n" (dev_notice)',
+    re: /^tee enabled$/,
+    fact: info,
+    file: 'drivers/crypto/ccp/tee-dev.c (psp_dev_init)',
+    kernels: '≈v5.6 to today (the PSP TEE interface)',
+    mainline: ['v5.6', undefined],
+    introduced: 'the PSP TEE interface, ≈v5.6',
+    seen: 'pasted in a Fedora user\'s journal on linux-crypto ("ccp 0000:04:00.2: tee enabled")',
+    sample: `${CCP}tee enabled`,
+  },
+  {
+    id: 'psp-no-access',
+    source: 'ccp', step: 'psp-probe', outcome: 'failure',
+    format: '"psp: unable to access the device: you might be running a broken BIOS.\\n" (dev_notice)',
+    re: /^psp: unable to access the device: you might be running a broken BIOS\.$/,
+    fact: failed('psp-probe'),
+    file: 'drivers/crypto/ccp/psp-dev.c psp_check_sev_support, later psp_get_capability',
+    kernels: '≈v5.4 to today: this device\'s PSP registers read all ones, so it gives no SEV',
+    mainline: ['v5.4', undefined],
+    introduced: 'the PSP capability check, ≈v5.4',
+    seen: 'psp-dev.c psp_check_sev_support / psp_get_capability (code index, lore); pasted in an Arch user\'s journal ("ccp 0000:05:00.2: psp: unable to access the device …")',
+    sample: `${CCP}psp: unable to access the device: you might be running a broken BIOS.`,
+  },
+  {
+    id: 'ccp-engine-enabled',
+    source: 'ccp', step: 'ccp-engine', outcome: 'info',
+    format: '"ccp enabled\\n" (dev_notice)',
+    re: /^ccp enabled$/,
+    fact: info,
+    file: 'drivers/crypto/ccp/ccp-dev.c ccp_dev_init (the crypto offload engine, not SEV)',
+    kernels: 'v4.13 to today',
+    mainline: ['v4.16', undefined],
+    introduced: 'the sp-dev split, v4.13',
+    seen: 'ccp-dev.c ccp_dev_init (code index); pasted in an Arch user\'s journal',
+    sample: `${CCP}ccp enabled`,
+  },
+  {
+    id: 'ccp-engine-init-failed',
+    source: 'ccp', step: 'ccp-engine', outcome: 'info',
+    format: '"ccp initialization failed\\n" (dev_notice)',
+    re: /^ccp initialization failed$/,
+    fact: info,
+    file: 'drivers/crypto/ccp/ccp-dev.c ccp_dev_init (the crypto offload engine; the PSP and SEV are probed apart)',
+    kernels: 'v4.13 to today',
+    mainline: ['v4.16', undefined],
+    introduced: 'the sp-dev split, v4.13',
+    seen: 'ccp-dev.c ccp_dev_init (code index, lore)',
+    sample: `${CCP}ccp initialization failed`,
+  },
+  {
+    id: 'ccp-engine-no-access',
+    source: 'ccp', step: 'ccp-engine', outcome: 'info',
+    format: '"ccp: unable to access the device: you might be running a broken BIOS.\\n" (dev_notice)',
+    re: /^ccp: unable to access the device: you might be running a broken BIOS\.$/,
+    fact: info,
+    file: 'drivers/crypto/ccp/ccp-dev-v5.c (the crypto offload engine; expected on some platforms, c79a3169b9f3 stopped probing it on 0x1649)',
+    kernels: '≈v5.x to today',
+    mainline: ['v5.10', undefined],
+    introduced: 'the CCP register check, ≈v5.x',
+    seen: 'lore (c79a3169b9f3 "crypto: ccp - Stop probing CCP for 0x1649", stable) and a pasted journal on linux-crypto',
+    sample: `${CCP}ccp: unable to access the device: you might be running a broken BIOS.`,
+  },
   // ---- ccp: PLATFORM_STATUS and the API version ----
   {
     id: 'ccp-api',

@@ -85,6 +85,8 @@ export interface KernelLogFacts {
   readonly statusFailed?: LogLine;
   /** `sev command … timed out, disabling PSP`: every later SEV command fails this boot */
   readonly pspDead?: LogLine;
+  /** `psp: unable to access the device …`: a PSP whose registers read all ones (no SEV from it) */
+  readonly pspUnreachable?: LogLine;
   /** `SEV: TMR allocation failed, SEV-ES support unavailable` */
   readonly sevEsFailed?: LogLine;
   readonly kvm: Partial<Record<KvmFeature, KvmLine>>;
@@ -150,6 +152,7 @@ export function parseKernelLog(text: string): KernelLogFacts {
   let statusFailed: LogLine | undefined;
   let pspDead: LogLine | undefined;
   let sevEsFailed: LogLine | undefined;
+  let pspUnreachable: LogLine | undefined;
   let rmp: RmpLine | undefined;
   let memEncrypt: MemEncryptLine | undefined;
   const kvm: Partial<Record<KvmFeature, KvmLine>> = {};
@@ -188,6 +191,7 @@ export function parseKernelLog(text: string): KernelLogFacts {
         else if (f.step === 'status') statusFailed = at;
         else if (f.step === 'psp') pspDead = at;
         else if (f.step === 'sev-es') sevEsFailed = at;
+        else if (f.step === 'psp-probe') pspUnreachable = at;
         else if (f.step === 'rmp' && !rmp?.failure) rmp = { ...at, failure: w.id };
         break;
       case 'kvm': {
@@ -216,6 +220,7 @@ export function parseKernelLog(text: string): KernelLogFacts {
     ...(statusFailed ? { statusFailed } : {}),
     ...(pspDead ? { pspDead } : {}),
     ...(sevEsFailed ? { sevEsFailed } : {}),
+    ...(pspUnreachable ? { pspUnreachable } : {}),
     ...(rmp ? { rmp } : {}),
     ...(memEncrypt ? { memEncrypt } : {}),
     kvm,

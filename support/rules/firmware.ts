@@ -112,7 +112,7 @@ export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefin
   const upd = f?.firmwareUpdate;
   if (api) found = { version: api, from: `${logLine(log, api)}${upd ? `; loaded at boot: ${upd.text.replace(/^.*?(SEV firmware update)/, '$1')}` : ''}` };
   const tools: ToolRun[] = [];
-  const gaveUp = found ? undefined : firstFailure(f?.statusFailed, f?.pspDead);
+  const gaveUp = found ? undefined : firstFailure(f?.statusFailed, f?.pspDead, f?.pspUnreachable);
   if (gaveUp) return failed(`the SEV firmware did not report its version: ${logLine(log, gaveUp)}`, 'the SEV firmware to answer PLATFORM_STATUS', 'enable SEV in the BIOS setup (SMEE / "SEV Control"), update the system BIOS / SEV firmware, then reboot');
   if (!found) {
     const s = await snphost();
@@ -151,7 +151,9 @@ export async function sevInit(log: KernelLog, tools: Fact<readonly ToolRun[]>): 
   if (f?.sevInitFailed) {
     return failed(`the ccp driver could not initialize SEV (${logLine(log, f.sevInitFailed)})${laterApi(log, f.sevInitFailed)}`, 'SEV INIT to succeed', 'look up the firmware error code of the line in the SEV API specification (AMD 55766, "Status Codes"); update the system BIOS / SEV firmware, check that SEV is enabled in the BIOS, then reboot');
   }
-  const gaveUp = firstFailure(f?.statusFailed, f?.pspDead);
+  // a PSP that cannot be read gives no SEV; on a host with several ccp devices another may answer (its API line)
+  const unreachable = f?.sevApi || f?.snpApi ? undefined : f?.pspUnreachable;
+  const gaveUp = firstFailure(f?.statusFailed, f?.pspDead, unreachable);
   if (gaveUp) {
     return failed(`the ccp driver gave up on the SEV firmware before or during INIT (${logLine(log, gaveUp)})`, 'the SEV firmware to answer PLATFORM_STATUS and INIT', 'enable SEV in the BIOS setup (SMEE / "SEV Control"), update the system BIOS / SEV firmware, then reboot; a PSP that timed out stays disabled until the next boot');
   }
@@ -186,7 +188,8 @@ export async function snpInit(log: KernelLog, tools: Fact<readonly ToolRun[]>): 
     return failed(`the ccp driver could not initialize SEV-SNP (${logLine(log, f.snpInitFailed)})${laterApi(log, f.snpInitFailed)}`, 'SNP_INIT to succeed', 'update the system BIOS to SEV firmware 1.51 or newer with SNP enabled (SNP Memory Coverage, SMEE), then reboot; see the error code in the line');
   }
   const rmpFailed = f?.rmp?.failure ? f.rmp : undefined;
-  const gaveUp = firstFailure(f?.statusFailed, f?.pspDead, rmpFailed);
+  const unreachable = f?.sevApi || f?.snpApi ? undefined : f?.pspUnreachable;
+  const gaveUp = firstFailure(f?.statusFailed, f?.pspDead, rmpFailed, unreachable);
   if (gaveUp) {
     const why = gaveUp === rmpFailed ? 'the kernel found no usable RMP table, so it does not enable SEV-SNP and SNP_INIT never runs' : 'the ccp driver gave up on the SEV firmware';
     return failed(`${why} (${logLine(log, gaveUp)})`, 'SNP_INIT to succeed', 'enable SEV-SNP in the BIOS (SEV-SNP Support, SNP Memory Coverage, SMEE), update the BIOS to SEV firmware 1.51 or newer, then reboot');

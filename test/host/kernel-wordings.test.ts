@@ -29,6 +29,12 @@ const shutdown: Check = (f) => {
 };
 
 const EXPECT: Record<string, Check> = {
+  'psp-enabled': nothing,
+  'tee-enabled': nothing,
+  'psp-no-access': (f) => expect(f.pspUnreachable?.lineNo).toBe(2),
+  'ccp-engine-enabled': nothing,
+  'ccp-engine-init-failed': nothing,
+  'ccp-engine-no-access': nothing,
   'ccp-api': api(false, 1, 55, 21),
   'ccp-snp-api': api(true, 1, 55, 21),
   'ccp-status-failed-v416': fails('statusFailed'),
@@ -127,7 +133,7 @@ describe('lines the table does not know', () => {
         'ccp 0000:47:00.1: SEV: something new went wrong, error 0x5',
         'kvm_amd: SEV-SNP requires a newer firmware',
         'SEV-SNP: unable to do a new thing',
-        'ccp 0000:47:00.1: psp enabled',
+        'ccp 0000:47:00.1: enabling device (0000 -> 0002)',
         'kvm_amd: Nested Virtualization enabled',
         'usb 1-1: device descriptor read/64, error -71',
       ].join('\n'),

@@ -64,7 +64,7 @@ describe('parseKernelLog, properties', () => {
     fc.assert(
       fc.property(fc.constantFrom(...failures), fc.array(fc.constantFrom(...WORDINGS.filter((w) => w.outcome === 'success').map((w) => w.sample)), { maxLength: 6 }), (w, after) => {
         const f = parseKernelLog([w.sample, ...after].join('\n'));
-        const failed = [f.sevInitFailed, f.snpInitFailed, f.statusFailed, f.pspDead, f.sevEsFailed, f.rmp?.failure ? f.rmp : undefined].filter(Boolean);
+        const failed = [f.sevInitFailed, f.snpInitFailed, f.statusFailed, f.pspDead, f.sevEsFailed, f.pspUnreachable, f.rmp?.failure ? f.rmp : undefined].filter(Boolean);
         expect(failed.map((l) => l?.lineNo)).toContain(1);
       }),
       RUNS,

@@ -72,6 +72,14 @@ describe('rule: a failed step is never cancelled by a later success line of anot
     expect(r.status === 'failed' && r.found).toContain('dmesg line 1: "SEV-SNP: Memory reserved for the RMP table does not cover full system RAM');
   });
 
+  it('an unreachable PSP fails sev-init when no device logged an API line; the CCP engine\'s own "unable to access" line decides nothing', async () => {
+    const psp = `${CCP}psp: unable to access the device: you might be running a broken BIOS.`;
+    expect((await fw.sevInit(logOf(psp), never)).status).toBe('failed');
+    expect((await fw.sevInit(logOf(psp, 'ccp 0000:47:00.1: SEV API:1.55 build:21'), never)).status).toBe('passed');
+    const engine = `${CCP}ccp: unable to access the device: you might be running a broken BIOS.`;
+    expect((await fw.sevInit(logOf(engine, `${CCP}ccp initialization failed`, 'ccp 0000:47:00.1: SEV API:1.55 build:21'), never)).status).toBe('passed');
+  });
+
   it('the TMR line fails sev-es-init even when INIT and the API line succeed', async () => {
     const v = await fw.sevEsInit(logOf(`${CCP}SEV: TMR allocation failed, SEV-ES support unavailable`, `${CCP}SEV API:1.55 build:21`), never);
     expect(v.status).toBe('failed');
