@@ -105,6 +105,8 @@ export interface KernelLogFacts {
 }
 
 const BANNER = /\bLinux version \d/;
+/** a kvm_amd line about SEV (the only ones rule (b) considers) */
+const KVM_SEV_TOPIC = /\b(?:SEV|SNP|ASIDs?|RMP|VMSA|PSP|ciphertext|memory encryption)/i;
 // CSI sequences (colour, erase) as `dmesg --color=always` prints them
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
@@ -169,7 +171,9 @@ export function parseKernelLog(text: string): KernelLogFacts {
     if (!hit) continue;
     const at: LogLine = { lineNo: i + 1, text: trimmed };
     if (!hit.wording) {
-      if (hit.source !== 'mem_encrypt' && FAILURE_WORDS.test(hit.body)) unknownFailures.push({ ...at, source: hit.source });
+      // kvm_amd logs much that is not SEV (AVIC, vNMI, "PMU virtualization is disabled"): only its SEV lines count
+      const aboutSev = hit.source !== 'kvm_amd' || KVM_SEV_TOPIC.test(hit.body);
+      if (hit.source !== 'mem_encrypt' && aboutSev && FAILURE_WORDS.test(hit.body)) unknownFailures.push({ ...at, source: hit.source });
       continue;
     }
     const { wording: w, m } = hit;

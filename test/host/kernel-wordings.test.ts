@@ -135,6 +135,7 @@ describe('lines the table does not know', () => {
         'SEV-SNP: unable to do a new thing',
         'ccp 0000:47:00.1: enabling device (0000 -> 0002)',
         'kvm_amd: Nested Virtualization enabled',
+        'kvm_amd: PMU virtualization is disabled',
         'usb 1-1: device descriptor read/64, error -71',
       ].join('\n'),
     );
