@@ -1,33 +1,25 @@
 /**
  * The SEV facts the kernel logs at boot, from the text of `journalctl -k -b`, `dmesg` or
- * /var/log/kern.log (pure: text in, facts out). Only whole, well-formed lines count: a pattern is
- * anchored at the line's end (a closing parenthesis or bracket, or the last number), so a truncated
- * line is not a fact, and anything else on a line (timestamps, host names, garbage) is ignored.
+ * /var/log/kern.log (pure: text in, facts out). The wordings are the table in
+ * kernel-log-wordings.ts (every wording that shipped, with its kernels and commits; rendered in
+ * docs/kernel-wordings.md). A line counts when its whole message, after the prefix the kernel gave
+ * it ("ccp 0000:47:00.1: ", "kvm_amd: ", "SEV-SNP: ", or none for the memory-encryption banner),
+ * is one of the table's wordings: a truncated line is not a fact, and anything before the prefix
+ * (timestamps, host names, syslog fields) is ignored. ANSI colour codes (`dmesg --color=always`)
+ * are dropped first.
  *
- * Wordings, by source (each quoted from the file named; kernel commits as blamed in torvalds/linux):
- * - ccp (drivers/crypto/ccp/psp-dev.c since v4.16, then sev-dev.c): `dev_info(…, "SEV API:%d.%d
- *   build:%d\n", …)`; at torvalds/linux 0410c612 sev-dev.c sev_pci_init prints
- *   `"SEV%s API:%d.%d build:%d\n"` with "-SNP" when SNP is initialized; later kernels print
- *   `SEV API:` at the end of __sev_platform_init_locked and `SEV-SNP API:` at the end of
- *   __sev_snp_init_locked (sev-dev.c at torvalds/linux e606073b).
- * - ccp, firmware hot-load (sev-dev.c sev_pci_init / sev_update_firmware, torvalds/linux
- *   e606073b): `"SEV firmware updated from %d.%d.%d to %d.%d.%d\n"`.
- * - ccp INIT failures (sev-dev.c): `"SEV: failed to INIT error %#x, rc %d\n"` (0410c612),
- *   `"SEV: failed to INIT rc %d, error %#x\n"` and `"SEV-SNP: failed to INIT rc %d, error %#x\n"`
- *   (e606073b).
- * - kvm_amd, three wordings (pr_fmt "kvm_amd: "):
- *   v4.16–v5.10 arch/x86/kvm/svm.c sev_hardware_setup: `"SEV supported\n"`;
- *   v5.11–v6.4 arch/x86/kvm/svm/sev.c: `"SEV supported: %u ASIDs\n"`, `"SEV-ES supported: %u
- *   ASIDs\n"` (replaced by commit 6d1bc9754b04, 2023-05-22, "enhance info printk's in SEV init");
- *   v6.5+: `"SEV %s (ASIDs %u - %u)\n"`, `"SEV-ES %s (ASIDs %u - %u)\n"` with enabled/disabled,
- *   "unusable" added by commit 0aa6b90ef9d7 (2024-01-31), `"SEV-SNP %s (ASIDs %u - %u)\n"` with
- *   SNP support (arch/x86/kvm/svm/sev.c at torvalds/linux 0097f9df).
- * - RMP (arch/x86/virt/svm/sev.c, pr_fmt "SEV-SNP: "): `"RMP table physical range [0x%016llx -
- *   0x%016llx]\n"` and `"Memory for the RMP table has not been reserved by BIOS\n"`.
+ * Failures are kept apart from successes: a failure line of a step (status, INIT, SEV-ES TMR,
+ * SNP_INIT, RMP, PSP timeout) is recorded whatever success line of another step follows it (an
+ * AMDESE snp-host kernel, and mainline v6.11–v6.13, log "SEV: failed to INIT …" and then
+ * "SEV API:…"), and the rules (support/rules/firmware.ts, host-cpu.ts) let it decide.
+ * A ccp / kvm_amd / SEV-SNP line the table does not know and that reads like a failure
+ * (FAILURE_WORDS) is kept in `unknownFailures`, for the rules to stay undecided on it.
+ *
  * Boot boundary: `Linux version …` is the first line every boot logs (init/main.c
  * start_kernel → linux_banner); kern.log holds several boots, only the lines after the last banner
  * are read.
  */
+import { FAILURE_WORDS, PREFIX, WORDINGS, type Step, type Wording, type WordingSource } from './kernel-log-wordings.js';
 
 export type KvmFeature = 'SEV' | 'SEV-ES' | 'SEV-SNP';
 export type KvmState = 'enabled' | 'disabled' | 'unusable';
@@ -35,8 +27,16 @@ export type KvmState = 'enabled' | 'disabled' | 'unusable';
 export interface LogLine {
   /** 1-based line number in the source text */
   readonly lineNo: number;
-  /** the line as logged, trimmed */
+  /** the line as logged, trimmed (colour codes removed) */
   readonly text: string;
+}
+
+/** A line the wording table knows. */
+export interface KnownLine extends LogLine {
+  /** the table row (kernel-log-wordings.ts WORDINGS[].id) */
+  readonly wording: string;
+  readonly step: Step;
+  readonly outcome: 'success' | 'failure' | 'info';
 }
 
 export interface ApiVersion extends LogLine {
@@ -50,12 +50,24 @@ export interface KvmLine extends LogLine {
   /** [first, last] ASID, when the wording gives the range */
   readonly asids?: readonly [number, number];
   /** which kernel wording the line has (for messages) */
-  readonly wording: 'v6.5+' | 'v5.11-v6.4' | 'v4.16-v5.10';
+  readonly wording: 'v6.5+' | 'v5.11-v6.4' | 'v4.16-v5.10' | 'AMDESE snp-host';
 }
 
 export interface RmpLine extends LogLine {
-  /** undefined when the log says BIOS reserved no RMP table */
+  /** the range the kernel found; undefined when the line is an RMP failure */
   readonly range?: { readonly base: bigint; readonly end: bigint };
+  /** the failure's table row (rmp-not-reserved, rmp-not-cover, rmp-map-failed, rmp-config-invalid) */
+  readonly failure?: string;
+}
+
+export interface MemEncryptLine extends LogLine {
+  readonly vendor: 'AMD' | 'Intel';
+  /** SME, SEV, SEV-ES, SEV-SNP as the banner lists them */
+  readonly features: readonly string[];
+}
+
+export interface UnknownLine extends LogLine {
+  readonly source: WordingSource;
 }
 
 export interface KernelLogFacts {
@@ -63,12 +75,27 @@ export interface KernelLogFacts {
   readonly sevApi?: ApiVersion;
   /** the last `SEV-SNP API:x.y build:z` line of the boot */
   readonly snpApi?: ApiVersion;
-  readonly firmwareUpdate?: LogLine & { readonly from: string; readonly to: string };
-  /** `SEV: failed to INIT …` / `SEV-SNP: failed to INIT …` (the last of each) */
+  /** `SEV firmware updated from a to b` (from/to) or `SEV firmware update successful` */
+  readonly firmwareUpdate?: LogLine & { readonly from?: string; readonly to?: string };
+  /** INIT / INIT_EX / DF_FLUSH failures (the last); never cancelled by a later API line */
   readonly sevInitFailed?: LogLine;
+  /** SNP_INIT(_EX) / SNP_DF_FLUSH failures and "SEV-SNP support requires firmware …" */
   readonly snpInitFailed?: LogLine;
+  /** PLATFORM_STATUS failed, or no SEV device at all (ccp gave up on SEV) */
+  readonly statusFailed?: LogLine;
+  /** `sev command … timed out, disabling PSP`: every later SEV command fails this boot */
+  readonly pspDead?: LogLine;
+  /** `SEV: TMR allocation failed, SEV-ES support unavailable` */
+  readonly sevEsFailed?: LogLine;
   readonly kvm: Partial<Record<KvmFeature, KvmLine>>;
+  /** the RMP range, or the first RMP failure (a failure is never replaced by a range) */
   readonly rmp?: RmpLine;
+  /** the memory-encryption banner */
+  readonly memEncrypt?: MemEncryptLine;
+  /** every line the table knows, in order */
+  readonly known: readonly KnownLine[];
+  /** ccp / kvm_amd / SEV-SNP lines the table does not know that read like a failure */
+  readonly unknownFailures: readonly UnknownLine[];
   /** lines of the last boot that were read */
   readonly lines: number;
   /** whether a boot banner was seen (the lines read start at it) */
@@ -76,14 +103,34 @@ export interface KernelLogFacts {
 }
 
 const BANNER = /\bLinux version \d/;
-const API = /\bccp \S+: SEV(-SNP)? API:(\d{1,3})\.(\d{1,3}) build:(\d{1,5})\s*$/;
-const FW_UPDATE = /\bccp \S+: SEV firmware updated from (\d+\.\d+\.\d+) to (\d+\.\d+\.\d+)\s*$/;
-const INIT_FAILED = /\bccp \S+: (SEV|SEV-SNP): failed to INIT (?:error 0x[0-9a-f]+, rc -?\d+|rc -?\d+, error 0x[0-9a-f]+)\s*$/;
-const KVM_NEW = /\bkvm_amd: (SEV|SEV-ES|SEV-SNP) (enabled|disabled|unusable) \(ASIDs (\d+) - (\d+)\)\s*$/;
-const KVM_MID = /\bkvm_amd: (SEV|SEV-ES) supported: (\d+) ASIDs\s*$/;
-const KVM_OLD = /\bkvm_amd: SEV supported\s*$/;
-const RMP_RANGE = /\bSEV-SNP: RMP table physical range \[0x([0-9a-f]{16}) - 0x([0-9a-f]{16})\]\s*$/;
-const RMP_NONE = /\bSEV-SNP: Memory for the RMP table has not been reserved by BIOS\s*$/;
+// CSI sequences (colour, erase) as `dmesg --color=always` prints them
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+const SOURCES: readonly WordingSource[] = ['ccp', 'kvm_amd', 'SEV-SNP', 'mem_encrypt'];
+const BY_SOURCE = new Map<WordingSource, readonly Wording[]>(SOURCES.map((s) => [s, WORDINGS.filter((w) => w.source === s)]));
+
+const KVM_WORDING: Record<string, KvmLine['wording']> = {
+  'kvm-sev-supported-v416': 'v4.16-v5.10',
+  'kvm-sev-supported-asids': 'v5.11-v6.4',
+  'kvm-sev-es-supported-asids': 'v5.11-v6.4',
+  'kvm-sev-es-snp-supported-amdese': 'AMDESE snp-host',
+};
+
+/** The table row a line's message is, with its match; undefined when none is. */
+export function matchWording(line: string): { wording: Wording; m: RegExpExecArray; source: WordingSource } | { wording?: undefined; source: WordingSource; body: string } | undefined {
+  const clean = line.replace(ANSI, '');
+  for (const source of SOURCES) {
+    const p = PREFIX[source].exec(clean);
+    if (!p) continue;
+    const body = (p[1] as string).trim();
+    for (const w of BY_SOURCE.get(source) ?? []) {
+      const m = w.re.exec(body);
+      if (m) return { wording: w, m, source };
+    }
+    return { source, body };
+  }
+  return undefined;
+}
 
 export function parseKernelLog(text: string): KernelLogFacts {
   const all = text.split(/\r?\n/);
@@ -100,35 +147,64 @@ export function parseKernelLog(text: string): KernelLogFacts {
   let firmwareUpdate: KernelLogFacts['firmwareUpdate'];
   let sevInitFailed: LogLine | undefined;
   let snpInitFailed: LogLine | undefined;
+  let statusFailed: LogLine | undefined;
+  let pspDead: LogLine | undefined;
+  let sevEsFailed: LogLine | undefined;
   let rmp: RmpLine | undefined;
+  let memEncrypt: MemEncryptLine | undefined;
   const kvm: Partial<Record<KvmFeature, KvmLine>> = {};
+  const known: KnownLine[] = [];
+  const unknownFailures: UnknownLine[] = [];
   let lines = 0;
   for (let i = start; i < all.length; i++) {
-    const raw = all[i] as string;
+    const raw = (all[i] as string).replace(ANSI, '');
+    const trimmed = raw.trim();
     // journalctl's own markers ("-- No entries --", "-- Boot <id> --") are not kernel lines
-    if (raw.trim() === '' || /^-- .* --$/.test(raw.trim())) continue;
+    if (trimmed === '' || /^-- .* --$/.test(trimmed)) continue;
     lines++;
-    const at = { lineNo: i + 1, text: raw.trim() };
-    let m: RegExpExecArray | null;
-    if ((m = API.exec(raw))) {
-      const v = { ...at, major: Number(m[2]), minor: Number(m[3]), build: Number(m[4]) };
-      if (m[1]) snpApi = v;
-      else sevApi = v;
-    } else if ((m = FW_UPDATE.exec(raw))) {
-      firmwareUpdate = { ...at, from: m[1] as string, to: m[2] as string };
-    } else if ((m = INIT_FAILED.exec(raw))) {
-      if (m[1] === 'SEV-SNP') snpInitFailed = at;
-      else sevInitFailed = at;
-    } else if ((m = KVM_NEW.exec(raw))) {
-      kvm[m[1] as KvmFeature] = { ...at, state: m[2] as KvmState, asids: [Number(m[3]), Number(m[4])], wording: 'v6.5+' };
-    } else if ((m = KVM_MID.exec(raw))) {
-      kvm[m[1] as KvmFeature] = { ...at, state: 'enabled', wording: 'v5.11-v6.4' };
-    } else if (KVM_OLD.test(raw)) {
-      kvm.SEV = { ...at, state: 'enabled', wording: 'v4.16-v5.10' };
-    } else if ((m = RMP_RANGE.exec(raw))) {
-      rmp = { ...at, range: { base: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`) } };
-    } else if (RMP_NONE.test(raw)) {
-      rmp = at;
+    const hit = matchWording(raw);
+    if (!hit) continue;
+    const at: LogLine = { lineNo: i + 1, text: trimmed };
+    if (!hit.wording) {
+      if (hit.source !== 'mem_encrypt' && FAILURE_WORDS.test(hit.body)) unknownFailures.push({ ...at, source: hit.source });
+      continue;
+    }
+    const { wording: w, m } = hit;
+    known.push({ ...at, wording: w.id, step: w.step, outcome: w.outcome });
+    const f = w.fact(m);
+    switch (f.kind) {
+      case 'api': {
+        const v = { ...at, major: f.major, minor: f.minor, build: f.build };
+        if (f.snp) snpApi = v;
+        else sevApi = v;
+        break;
+      }
+      case 'fw-update':
+        firmwareUpdate = { ...at, ...(f.from !== undefined ? { from: f.from } : {}), ...(f.to !== undefined ? { to: f.to } : {}) };
+        break;
+      case 'failed':
+        if (f.step === 'sev-init') sevInitFailed = at;
+        else if (f.step === 'snp-init') snpInitFailed = at;
+        else if (f.step === 'status') statusFailed = at;
+        else if (f.step === 'psp') pspDead = at;
+        else if (f.step === 'sev-es') sevEsFailed = at;
+        else if (f.step === 'rmp' && !rmp?.failure) rmp = { ...at, failure: w.id };
+        break;
+      case 'kvm': {
+        const wording = KVM_WORDING[w.id] ?? 'v6.5+';
+        const line: KvmLine = { ...at, state: f.state, ...(f.asids ? { asids: f.asids } : {}), wording };
+        kvm[f.feature] = line;
+        if (f.also) kvm[f.also] = line;
+        break;
+      }
+      case 'rmp-range':
+        if (!rmp?.failure) rmp = { ...at, range: { base: f.base, end: f.end } };
+        break;
+      case 'memenc':
+        memEncrypt = { ...at, vendor: f.vendor, features: f.features };
+        break;
+      case 'info':
+        break;
     }
   }
   return {
@@ -137,14 +213,25 @@ export function parseKernelLog(text: string): KernelLogFacts {
     ...(firmwareUpdate ? { firmwareUpdate } : {}),
     ...(sevInitFailed ? { sevInitFailed } : {}),
     ...(snpInitFailed ? { snpInitFailed } : {}),
+    ...(statusFailed ? { statusFailed } : {}),
+    ...(pspDead ? { pspDead } : {}),
+    ...(sevEsFailed ? { sevEsFailed } : {}),
     ...(rmp ? { rmp } : {}),
+    ...(memEncrypt ? { memEncrypt } : {}),
     kvm,
+    known,
+    unknownFailures,
     lines,
     bootBanner,
   };
 }
 
-/** Whether the log holds any of the SEV lines above (an empty or unrelated log decides nothing). */
+/** Whether the log holds any SEV line, known or an unknown failure (an empty or unrelated log decides nothing). */
 export function hasSevLines(f: KernelLogFacts): boolean {
-  return !!(f.sevApi || f.snpApi || f.firmwareUpdate || f.sevInitFailed || f.snpInitFailed || f.rmp || Object.keys(f.kvm).length > 0);
+  return f.known.some((k) => k.step !== 'memenc') || f.unknownFailures.length > 0;
+}
+
+/** The unknown failure-like lines of the given sources (for the rules that must not pass on them). */
+export function unknownFailuresOf(f: KernelLogFacts | undefined, sources: readonly WordingSource[]): readonly UnknownLine[] {
+  return (f?.unknownFailures ?? []).filter((u) => sources.includes(u.source));
 }

@@ -7,7 +7,8 @@ import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js'
 import { optional, type Fact } from '../facts.js';
 import type { EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { Profile } from '../profile.js';
-import type { ApiVersion, LogLine } from '../parsers/kernel-log.js';
+import { unknownFailuresOf, type ApiVersion, type LogLine } from '../parsers/kernel-log.js';
+import type { WordingSource } from '../parsers/kernel-log-wordings.js';
 import { findTest, parseVersionMessage, type FirmwareVersion, type ToolFact, type ToolTest } from '../parsers/platform-tools.js';
 import type { AgreeFacts, KernelLog, ToolRun } from '../probes/host-firmware.js';
 
@@ -42,11 +43,38 @@ export function logLine(log: KernelLog, line: LogLine): string {
   return `${log.source} line ${line.lineNo}: "${line.text}"`;
 }
 
+/**
+ * Rule (issue 18): a line of ccp / kvm_amd / SEV-SNP that the wording table
+ * (support/parsers/kernel-log-wordings.ts) does not know and that reads like a failure keeps the
+ * checks that depend on it from passing on the log: they say undecided and quote the line.
+ */
+export function unknownFailureReason(log: KernelLog, sources: readonly WordingSource[], what: string): string | undefined {
+  const u = unknownFailuresOf(log.facts, sources);
+  if (u.length === 0) return undefined;
+  const quoted = u.slice(0, 3).map((l) => logLine(log, l)).join('; ');
+  return `${quoted}${u.length > 3 ? ` (and ${u.length - 3} more)` : ''}: ${u.length === 1 ? 'this line reads' : 'these lines read'} like a failure in a wording sevcheck's table does not know (docs/kernel-wordings.md), so the log cannot show ${what}`;
+}
+
+/** The first failure line, among those given, that the log has (a failed step is never cancelled by a later success line). */
+function firstFailure(...lines: (LogLine | undefined)[]): LogLine | undefined {
+  return lines.filter((l): l is LogLine => l !== undefined).sort((a, b) => a.lineNo - b.lineNo)[0];
+}
+
 /** Why neither the kernel log nor the tools decided, ending with what to install. */
 function noAnswer(log: KernelLog, what: string, tools: readonly ToolRun[], install: string): Verdict {
   const logPart = log.source ? `${log.source} has no line that decides ${what}` : `no kernel log with SEV lines (${log.tried.join('; ')})`;
   const toolParts = tools.map((t) => (t.absent ? `${t.tool} is not installed` : t.reason ?? `${t.command} reports no such test`));
   return undecided(`${logPart}; ${toolParts.join('; ')}; ${install}`);
+}
+
+function toolsSaid(tools: readonly ToolRun[]): string {
+  return tools.map((t) => (t.absent ? `${t.tool} is not installed` : t.reason ?? `${t.command} reports no such test`)).join('; ');
+}
+
+/** ", although line N reports …" when an API line follows the failure (it reports the status step, not INIT). */
+function laterApi(log: KernelLog, failure: LogLine): string {
+  const api = [log.facts?.sevApi, log.facts?.snpApi].find((a) => a && a.lineNo > failure.lineNo);
+  return api ? `; the later line ${api.lineNo} ("${api.text}") reports the firmware version PLATFORM_STATUS gave, not a successful INIT` : '';
 }
 
 /** A tool's test for `fact` that ran (PASS or FAIL), from the first tool that has one. */
@@ -82,8 +110,10 @@ export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefin
   const api: ApiVersion | undefined = f?.sevApi && f.snpApi ? (f.snpApi.lineNo > f.sevApi.lineNo ? f.snpApi : f.sevApi) : f?.snpApi ?? f?.sevApi;
   // ccp may load newer firmware at boot (/lib/firmware/amd/…): the API line after it is the running one; the update line is told too
   const upd = f?.firmwareUpdate;
-  if (api) found = { version: api, from: `${logLine(log, api)}${upd ? `; loaded at boot: ${upd.text.replace(/^.*?(SEV firmware updated)/, '$1')}` : ''}` };
+  if (api) found = { version: api, from: `${logLine(log, api)}${upd ? `; loaded at boot: ${upd.text.replace(/^.*?(SEV firmware update)/, '$1')}` : ''}` };
   const tools: ToolRun[] = [];
+  const gaveUp = found ? undefined : firstFailure(f?.statusFailed, f?.pspDead);
+  if (gaveUp) return failed(`the SEV firmware did not report its version: ${logLine(log, gaveUp)}`, 'the SEV firmware to answer PLATFORM_STATUS', 'enable SEV in the BIOS setup (SMEE / "SEV Control"), update the system BIOS / SEV firmware, then reboot');
   if (!found) {
     const s = await snphost();
     tools.push(s);
@@ -119,18 +149,29 @@ export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefin
 export async function sevInit(log: KernelLog, tools: Fact<readonly ToolRun[]>): Promise<Verdict> {
   const f = log.facts;
   if (f?.sevInitFailed) {
-    return failed(`the ccp driver could not initialize SEV (${logLine(log, f.sevInitFailed)})`, 'SEV INIT to succeed', 'look up the firmware error code of the line in the SEV API specification (AMD 55766, "Status Codes"); update the system BIOS / SEV firmware, check that SEV is enabled in the BIOS, then reboot');
+    return failed(`the ccp driver could not initialize SEV (${logLine(log, f.sevInitFailed)})${laterApi(log, f.sevInitFailed)}`, 'SEV INIT to succeed', 'look up the firmware error code of the line in the SEV API specification (AMD 55766, "Status Codes"); update the system BIOS / SEV firmware, check that SEV is enabled in the BIOS, then reboot');
   }
-  if (f?.sevApi) return passed(`the ccp driver initialized SEV firmware ${v(f.sevApi)} and logged no INIT failure this boot (${logLine(log, f.sevApi)})`);
+  const gaveUp = firstFailure(f?.statusFailed, f?.pspDead);
+  if (gaveUp) {
+    return failed(`the ccp driver gave up on the SEV firmware before or during INIT (${logLine(log, gaveUp)})`, 'the SEV firmware to answer PLATFORM_STATUS and INIT', 'enable SEV in the BIOS setup (SMEE / "SEV Control"), update the system BIOS / SEV firmware, then reboot; a PSP that timed out stays disabled until the next boot');
+  }
+  const unknown = unknownFailureReason(log, ['ccp', 'kvm_amd'], 'that SEV INIT succeeded');
+  if (f?.sevApi && !unknown) return passed(`the ccp driver initialized SEV firmware ${v(f.sevApi)} and logged no INIT failure this boot (${logLine(log, f.sevApi)})`);
   const runs = await tools();
   const a = toolAnswer(runs, 'fw.sev-init');
   if (a?.test.status === 'pass') return passed(`SEV platform initialized (${said(a)})`);
   if (a) return failed(`SEV platform not initialized (${said(a)})`, 'the SEV platform state INIT or WORKING', 'modprobe -r kvm_amd && modprobe kvm_amd sev=1 (kvm_amd initializes SEV when it loads); check `dmesg | grep -i sev` for the INIT error');
+  if (unknown) return undecided(`${unknown}; ${toolsSaid(runs)}; ${INSTALL_SNPHOST}`);
   return noAnswer(log, 'SEV initialization', runs, INSTALL_SNPHOST);
 }
 
 /** host.firmware.sev-es-init: PLATFORM_STATUS flags bit 8 (ENCRYPTED_STATE): only an ioctl tells. */
 export async function sevEsInit(log: KernelLog, tools: Fact<readonly ToolRun[]>): Promise<Verdict> {
+  const f = log.facts;
+  const esFail = firstFailure(f?.sevEsFailed, f?.sevInitFailed, f?.statusFailed, f?.pspDead);
+  if (esFail) {
+    return failed(`${esFail === f?.sevEsFailed ? 'INIT ran without the SEV-ES flag' : 'SEV INIT did not succeed, so its SEV-ES flag is not set'} (${logLine(log, esFail)})`, 'PLATFORM_STATUS flag ENCRYPTED_STATE set', esFail === f?.sevEsFailed ? 'free memory for the 1 MB (2 MB with SNP) SEV-ES TMR at boot (a kernel with less reserved memory pressure / CMA), then reboot' : 'fix host.firmware.sev-init first (the line says why INIT failed), then reboot');
+  }
   const runs = await tools();
   const a = toolAnswer(runs, 'fw.sev-es-init');
   if (a?.test.status === 'pass') return passed(`SEV firmware initialized with SEV-ES (${said(a)})`);
@@ -142,21 +183,29 @@ export async function sevEsInit(log: KernelLog, tools: Fact<readonly ToolRun[]>)
 export async function snpInit(log: KernelLog, tools: Fact<readonly ToolRun[]>): Promise<Verdict> {
   const f = log.facts;
   if (f?.snpInitFailed) {
-    return failed(`the ccp driver could not initialize SEV-SNP (${logLine(log, f.snpInitFailed)})`, 'SNP_INIT to succeed', 'update the system BIOS to SEV firmware 1.51 or newer with SNP enabled (SNP Memory Coverage, SMEE), then reboot; see the error code in the line');
+    return failed(`the ccp driver could not initialize SEV-SNP (${logLine(log, f.snpInitFailed)})${laterApi(log, f.snpInitFailed)}`, 'SNP_INIT to succeed', 'update the system BIOS to SEV firmware 1.51 or newer with SNP enabled (SNP Memory Coverage, SMEE), then reboot; see the error code in the line');
   }
-  if (f?.snpApi) return passed(`the ccp driver initialized SEV-SNP (${logLine(log, f.snpApi)})`);
+  const rmpFailed = f?.rmp?.failure ? f.rmp : undefined;
+  const gaveUp = firstFailure(f?.statusFailed, f?.pspDead, rmpFailed);
+  if (gaveUp) {
+    const why = gaveUp === rmpFailed ? 'the kernel found no usable RMP table, so it does not enable SEV-SNP and SNP_INIT never runs' : 'the ccp driver gave up on the SEV firmware';
+    return failed(`${why} (${logLine(log, gaveUp)})`, 'SNP_INIT to succeed', 'enable SEV-SNP in the BIOS (SEV-SNP Support, SNP Memory Coverage, SMEE), update the BIOS to SEV firmware 1.51 or newer, then reboot');
+  }
+  const unknown = unknownFailureReason(log, ['ccp', 'kvm_amd', 'SEV-SNP'], 'that SNP_INIT succeeded');
+  if (f?.snpApi && !unknown) return passed(`the ccp driver initialized SEV-SNP (${logLine(log, f.snpApi)})`);
   const runs = await tools();
   const a = toolAnswer(runs, 'snp.init');
   if (a?.test.status === 'pass') return passed(`SNP platform initialized (${said(a)})`);
   if (a) return failed(`SNP platform not initialized (${said(a)})`, 'SNP_PLATFORM_STATUS state INIT', 'modprobe -r kvm_amd && modprobe kvm_amd sev_snp=1 (Linux 6.11+), with SEV firmware 1.51+; reboot after a BIOS update');
+  if (unknown) return undecided(`${unknown}; ${toolsSaid(runs)}; ${INSTALL_SNPHOST}`);
   return noAnswer(log, 'SNP initialization', runs, INSTALL_SNPHOST);
 }
 
 /** host.snp.rmp-init: SNP_PLATFORM_STATUS IS_RMP_INIT; the log can only say there is no RMP at all. */
 export async function rmpInit(log: KernelLog, tools: Fact<readonly ToolRun[]>): Promise<Verdict> {
   const rmp = log.facts?.rmp;
-  if (rmp && !rmp.range) {
-    return failed(`no RMP table (${logLine(log, rmp)})`, 'an RMP table reserved by the BIOS and initialized by the SNP firmware', 'enable SNP in the BIOS (SEV-SNP Support, SNP Memory Coverage: Enabled) and reboot');
+  if (rmp?.failure) {
+    return failed(`no usable RMP table (${logLine(log, rmp)})`, 'an RMP table reserved by the BIOS and initialized by the SNP firmware', 'enable SNP in the BIOS (SEV-SNP Support, SNP Memory Coverage: Enabled) and reboot');
   }
   const runs = await tools();
   const a = toolAnswer(runs, 'snp.rmp-init');

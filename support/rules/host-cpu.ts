@@ -23,6 +23,7 @@ import type { StatInfo } from '../host/types.js';
 import { leafAbsence, type Feature } from './host.js';
 import { attempt, optional, type Fact } from '../facts.js';
 import type { KernelLog } from '../probes/host-firmware.js';
+import { unknownFailureReason } from './firmware.js';
 
 const CPUID_SRC = 'CPUID 0x8000001F';
 const FIX_NOT_AMD = 'SEV needs an AMD EPYC processor: run SEV guests on an AMD EPYC host';
@@ -231,10 +232,12 @@ async function rmpFromLog(msrReason: string, kernelLog: Fact<KernelLog> | undefi
   }
   const src = `${log.source} line ${line.lineNo}: "${line.text}"`;
   if (!line.range) {
-    return failed(`${src}: Memory for the RMP table has not been reserved by BIOS`, 'the BIOS reserves the RMP table (RMP_BASE/RMP_END set)', FIX_SNP_BIOS.replace(', and see host.snp.rmp', ''));
+    return failed(src, 'the BIOS reserves an RMP table covering memory (RMP_BASE/RMP_END set, base < end)', FIX_SNP_BIOS.replace(', and see host.snp.rmp', ''));
   }
   const { base, end } = line.range;
   if (base >= end) return failed(`${src}: RMP range base lies above its end`, 'RMP_BASE < RMP_END', 'update the BIOS; an RMP range whose base lies above its end is a BIOS defect');
+  const unknown = unknownFailureReason(log, ['SEV-SNP'], 'that the RMP table is usable');
+  if (unknown) return undecided(`${unknown} (the MSRs themselves: ${msrReason})`);
   return passed(`${src}: the kernel found the RMP table [${hex64(base)} - ${hex64(end)}], ${formatBytes(end - base + 1n)} (the MSRs themselves: ${msrReason})`);
 }
 

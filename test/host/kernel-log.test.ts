@@ -54,7 +54,7 @@ describe('parseKernelLog', () => {
         'Dec  1 kernel: [    0.0] Linux version 6.8.0',
         'Dec  1 kernel: [    3.4] ccp 0000:47:00.1: SEV API:1.49 build:3',
         'Dec  3 kernel: [    0.0] Linux version 6.11.0',
-        'Dec  3 kernel: [    3.4] ccp 0000:47:00.1: SEV: failed to INIT rc -5, error 0x3',
+        'Dec  3 kernel: [    3.4] ccp 0000:47:00.1: SEV: INIT failed 0x3, rc -5',
       ].join('\n'),
     );
     expect(f.sevApi).toBeUndefined();
