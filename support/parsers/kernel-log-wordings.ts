@@ -546,7 +546,7 @@ export const WORDINGS: readonly Wording[] = [
   // ---- kvm_amd (pr_fmt "kvm_amd: ") ----
   {
     id: 'kvm-sev-supported-v416',
-    seen: 'arch/x86/kvm/svm.c sev_hardware_setup (v4.16–v5.6) and svm/sev.c (v5.7–v5.10)',
+    seen: 'arch/x86/kvm/svm.c sev_hardware_setup (a v5.x svm.c in the code index: printed after PLATFORM_STATUS answered, until the 2020 stable fix that dropped that query), svm/sev.c (v5.7–v5.10), and the SEV-ES patch replacing it with "SEV supported: %u ASIDs" (lore)',
     source: 'kvm_amd', step: 'kvm', outcome: 'success',
     format: '"SEV supported\\n"',
     re: /^SEV supported$/,
@@ -561,7 +561,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'kvm-sev-supported-asids',
-    seen: 'svm/sev.c before 6d1bc9754b04; pasted in coconut-svsm INSTALL.md',
+    seen: 'the SEV-ES host patch to svm/sev.c sev_hardware_setup (lore: pr_info("SEV supported: %u ASIDs\\n", max_sev_asid - min_sev_asid + 1)); pasted in coconut-svsm INSTALL.md',
     source: 'kvm_amd', step: 'kvm', outcome: 'success',
     format: '"SEV supported: %u ASIDs\\n"',
     re: /^SEV supported: (\d{1,6}) ASIDs$/,

@@ -1,19 +1,32 @@
 /**
- * The output of virtee's read-only platform tools (pure: text in, answers out).
+ * The output of virtee's read-only platform tools (pure: text in, answers out). Every released
+ * version's wording, from the repositories' history (tags and release commits read in the
+ * virtee/sevctl and virtee/snphost mirrors, December 2026; test/host/platform-tools.test.ts has
+ * a sample per version):
  *
- * - `snphost ok -o json` (virtee/snphost 56d5d7e src/ok/mod.rs, JSON renderer):
+ * - `sevctl ok` (src/ok.rs emit_result, unchanged from 0.2.0 (8a866b1) to 0.6.2 (8b47f3a)): one
+ *   line per test, `[ {:^4} ] {:width$}- {name}{": " + message}` where the status is PASS / FAIL /
+ *   SKIP coloured by the colorful crate, which writes its ANSI codes whether or not stdout is a
+ *   terminal; the codes are dropped before reading. sevctl 0.1.x had no `ok`.
+ * - `snphost ok` text (src/ok.rs, the same emit_result, 0.1.1 to 0.7.0): the same line shape;
+ *   test names "SEV INIT", "SEV-ES INIT", "SNP INIT", "RMP INIT", "SEV Firmware Version" in
+ *   0.3.0–0.5.0 (b8c3491), renamed "SEV initialized", "SEV-ES initialized", "SNP initialized",
+ *   "RMP table initialized", "SEV firmware version", with "Alias check" added, in 0.6.0
+ *   (f91631f, 5d4bb41, e9925f6). Some messages span lines (the firmware-minimum FAIL prints
+ *   "SEV firmware version needs to be at least 1.51, " and "current firmware version: X.Y" on the
+ *   next line; the TCB comparison prints both TCBs on following lines): a line that is not a test
+ *   line continues the previous test's message. The version PASS message is "Sev firmware
+ *   version: X.Y" in 0.3.0–0.5.0 and "X.Y" from 0.6.0.
+ * - `snphost ok -o json` (virtee/snphost 3d502af, 2026-06-05, after 0.7.0 — no released
+ *   version has it yet; 56d5d7e src/ok/mod.rs render_json):
  *   `{tests:[{name,status,category,description,message?,fix_hint?}], failures:[{name,hint}],
  *   skipped:[name], summary:{total,passed,failed,skipped}}`; the "Compare TCB values" test's message
  *   is an object `{match, platform_tcb_version:{microcode,snp,tee,boot_loader,fmc},
  *   reported_tcb_version:{…}}` (../shared/parity-sevctl-snphost.md).
- * - `sevctl ok` (virtee/sevctl 8b47f3a src/ok.rs): one line per test,
- *   `[ PASS|FAIL|SKIP ] <indent>- <name>[: <message>]`.
  * - `sevctl show version` (virtee/sevctl 8b47f3a src/main.rs, `show version`): the firmware's
  *   `<major>.<minor>.<build>`.
- * Test names changed between tool versions (snphost printed "SEV INIT" / "SEV Firmware Version"
- * before "SEV initialized" / "SEV firmware version"), so names are compared case-insensitively
- * against the aliases in TOOL_TESTS. Anything else is an unknown format: the caller says so and
- * decides nothing from it.
+ * Test names are compared case-insensitively against the aliases in TOOL_TESTS. Anything else is
+ * an unknown format: the caller says so and decides nothing from it.
  */
 export type ToolName = 'snphost' | 'sevctl';
 export type ToolStatus = 'pass' | 'fail' | 'skip';
@@ -55,7 +68,7 @@ export const TOOL_TESTS = {
   'fw.sev-es-init': ['sev-es initialized', 'sev-es init'],
   'snp.init': ['snp initialized', 'snp init'],
   'snp.rmp': ['rmp table addresses', 'reading rmp table', 'read rmp tables'],
-  'snp.rmp-init': ['rmp table initialized'],
+  'snp.rmp-init': ['rmp table initialized', 'rmp init'],
   'snp.alias-check': ['alias check'],
   'snp.tcb': ['compare tcb values', 'comparing tcb values'],
   'kvm.secure-tsc': ['(optional feature) secure tsc'],
@@ -95,7 +108,7 @@ export function parseSnphostOkJson(stdout: string): ToolParse {
   try {
     doc = JSON.parse(stdout);
   } catch {
-    return { ok: false, reason: 'snphost ok -o json did not print JSON (a snphost older than 0.7 has no -o json)' };
+    return { ok: false, reason: 'snphost ok -o json did not print JSON (no released snphost, 0.1.1 to 0.7.0, has -o json)' };
   }
   const tests = (doc as { tests?: unknown } | null)?.tests;
   if (!Array.isArray(tests)) return { ok: false, reason: 'snphost ok -o json printed JSON without a "tests" list (unknown format)' };
@@ -123,32 +136,62 @@ export function parseSnphostOkJson(stdout: string): ToolParse {
   return { ok: true, tests: out };
 }
 
-const SEVCTL_LINE = /^\[\s*(PASS|FAIL|SKIP)\s*\]\s*-\s*(.+?)\s*$/;
+// CSI sequences (the colorful crate's colours)
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+const OK_LINE = /^\[\s*(PASS|FAIL|SKIP)\s*\]\s*-\s*(.+?)\s*$/;
 
-export function parseSevctlOk(stdout: string): ToolParse {
-  const out: ToolTest[] = [];
-  for (const line of stdout.split(/\r?\n/)) {
-    const m = SEVCTL_LINE.exec(line.trim());
-    if (!m) continue;
+/** Text with the terminal colour codes the tools print removed. */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+/** `sevctl ok` / `snphost ok` text: `[ PASS ] - name[: message]` lines, a message continuing on the lines after. */
+export function parseOkText(stdout: string, tool: ToolName): ToolParse {
+  const out: Array<{ name: string; status: ToolStatus; message?: string }> = [];
+  for (const raw of stripAnsi(stdout).split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const m = OK_LINE.exec(line);
+    if (!m) {
+      // a message that spans lines (snphost's firmware-minimum FAIL, its TCB comparison)
+      const last = out[out.length - 1];
+      if (last && !line.startsWith('[')) last.message = last.message === undefined ? line : `${last.message} ${line}`;
+      continue;
+    }
     const rest = m[2] as string;
     // the name is the longest known name the line starts with; "Page flush MSR: ENABLED" and the
     // other names with a colon in them stay whole when unknown
     const lower = rest.toLowerCase();
     let name = rest;
     let message: string | undefined;
+    let best = -1;
     for (const names of Object.values(TOOL_TESTS) as readonly (readonly string[])[]) {
       for (const n of names) {
-        if (lower === n) name = rest;
-        else if (lower.startsWith(`${n}: `)) {
+        if (lower === n && n.length > best) {
+          name = rest;
+          message = undefined;
+          best = n.length;
+        } else if (lower.startsWith(`${n}: `) && n.length > best) {
           name = rest.slice(0, n.length);
           message = rest.slice(n.length + 2);
+          best = n.length;
         }
       }
     }
-    out.push({ tool: 'sevctl', name, status: (m[1] as string).toLowerCase() as ToolStatus, ...(message !== undefined ? { message } : {}) });
+    out.push({ name, status: (m[1] as string).toLowerCase() as ToolStatus, ...(message !== undefined ? { message } : {}) });
   }
-  if (out.length === 0) return { ok: false, reason: 'sevctl ok printed no "[ PASS|FAIL|SKIP ] - <test>" line (unknown format)' };
-  return { ok: true, tests: out };
+  if (out.length === 0) return { ok: false, reason: `${tool} ok printed no "[ PASS|FAIL|SKIP ] - <test>" line (unknown format)` };
+  return { ok: true, tests: out.map((t) => ({ tool, name: t.name, status: t.status, ...(t.message !== undefined ? { message: t.message.trim() } : {}) })) };
+}
+
+export function parseSevctlOk(stdout: string): ToolParse {
+  return parseOkText(stdout, 'sevctl');
+}
+
+/** `snphost ok` text, every released version (0.1.1–0.7.0 have no -o json). */
+export function parseSnphostOkText(stdout: string): ToolParse {
+  return parseOkText(stdout, 'snphost');
 }
 
 export interface FirmwareVersion {
@@ -163,8 +206,8 @@ export function parseSevctlVersion(stdout: string): FirmwareVersion | undefined 
   return m ? { major: Number(m[1]), minor: Number(m[2]), build: Number(m[3]) } : undefined;
 }
 
-/** snphost's "SEV firmware version" PASS message is `<major>.<minor>` (src/ok/mod.rs). */
+/** snphost's "SEV firmware version" PASS message: `<major>.<minor>` (0.6.0+), `Sev firmware version: <major>.<minor>` (0.3.0–0.5.0). */
 export function parseVersionMessage(message: string | undefined): FirmwareVersion | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})$/.exec((message ?? '').trim());
+  const m = /^(?:Sev firmware version: )?(\d{1,3})\.(\d{1,3})$/.exec((message ?? '').trim());
   return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
 }

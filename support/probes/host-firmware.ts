@@ -23,6 +23,7 @@ import {
   parseSevctlOk,
   parseSevctlVersion,
   parseSnphostOkJson,
+  parseSnphostOkText,
   type FirmwareVersion,
   type ToolName,
   type ToolTest,
@@ -43,6 +44,7 @@ export const KERN_LOG_FILE = '/var/log/kern.log';
  */
 export const TOOL_COMMANDS = {
   snphostOk: ['snphost', 'ok', '-o', 'json'],
+  snphostOkText: ['snphost', 'ok'],
   snphostTcb: ['snphost', 'show', 'tcb'],
   sevctlOk: ['sevctl', 'ok'],
   sevctlVersion: ['sevctl', 'show', 'version'],
@@ -72,9 +74,11 @@ export interface ToolRun {
   readonly tests?: readonly ToolTest[];
   /** why the output gives no answer (not recorded, timed out, unknown format, failed) */
   readonly reason?: string;
+  /** the command timed out (it is not run again in another form) */
+  readonly timedOut?: boolean;
 }
 
-type Outcome = { ok: true; r: RunResult } | { ok: false; absent: boolean; reason: string };
+type Outcome = { ok: true; r: RunResult } | { ok: false; absent: boolean; reason: string; timedOut?: boolean };
 
 export class FirmwareProbe {
   private readonly memo = new Memo();
@@ -87,7 +91,7 @@ export class FirmwareProbe {
       if (r.exitCode === 127) return { ok: false, absent: true, reason: `${cmd}: not installed (exit 127)` };
       return { ok: true, r };
     } catch (e) {
-      if (e instanceof CommandTimedOut) return { ok: false, absent: false, reason: `${cmd}: timed out after ${timeoutMs / 1000} s` };
+      if (e instanceof CommandTimedOut) return { ok: false, absent: false, reason: `${cmd}: timed out after ${timeoutMs / 1000} s`, timedOut: true };
       if (isHostError(e) && e.code !== 'NOT_RUNNING') return { ok: false, absent: false, reason: `${cmd}: ${e.message}` };
       throw e;
     }
@@ -134,9 +138,20 @@ export class FirmwareProbe {
     });
   }
 
-  /** `snphost ok -o json`: exit 0 (all passed) and 1 (some failed) both print the JSON report. */
+  /**
+   * `snphost ok -o json`: exit 0 (all passed) and 1 (some failed) both print the JSON report. No
+   * released snphost (0.1.1–0.7.0) has -o json (it came after 0.7.0, virtee/snphost 3d502af): when
+   * the run prints no JSON, `snphost ok`'s text is read instead (the same `[ PASS ] - name`
+   * lines as sevctl). A run that timed out is not repeated (a wedged PSP hangs both).
+   */
   snphost(): Promise<ToolRun> {
-    return this.memo.once('snphost', () => this.toolRun('snphost', TOOL_COMMANDS.snphostOk, parseSnphostOkJson, true));
+    return this.memo.once('snphost', async () => {
+      const json = await this.toolRun('snphost', TOOL_COMMANDS.snphostOk, parseSnphostOkJson, true);
+      if (json.absent || json.tests || json.timedOut) return json;
+      const text = await this.toolRun('snphost', TOOL_COMMANDS.snphostOkText, parseSnphostOkText, true);
+      if (text.tests || text.absent) return text;
+      return { ...text, reason: `${json.reason}; ${text.reason}` };
+    });
   }
 
   /** `sevctl ok`: the tree of PASS/FAIL/SKIP lines (exit 1 when one failed). */
@@ -153,7 +168,7 @@ export class FirmwareProbe {
   ): Promise<ToolRun> {
     const command = argv.join(' ');
     const o = await this.exec(argv, TOOL_TIMEOUT_MS);
-    if (!o.ok) return { tool, command, absent: o.absent, reason: o.reason };
+    if (!o.ok) return { tool, command, absent: o.absent, reason: o.reason, ...(o.timedOut ? { timedOut: true } : {}) };
     const p = parse(o.r.stdout);
     if (!p.ok) {
       const err = withStderr && firstLine(o.r.stderr) ? `: ${firstLine(o.r.stderr)}` : '';

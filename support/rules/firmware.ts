@@ -241,7 +241,7 @@ export async function tcb(log: KernelLog, tools: Fact<readonly ToolRun[]>): Prom
     if (match) return passed(both);
     return failed(both, 'the reported TCB equal to the platform TCB (guests attest with the reported one)', 'sudo snphost commit (commits the installed firmware TCB; irreversible: no rollback below it), or set the reported TCB with snphost config set');
   }
-  if (a) return undecided(`${said(a)} gives no TCB comparison; ${INSTALL_SNPHOST} (0.7+, with -o json)`);
+  if (a) return undecided(`${said(a)} gives no TCB values sevcheck can compare (snphost's text prints them in a layout that changed between versions); ${INSTALL_SNPHOST} (a build with ok -o json, after 0.7.0)`);
   return noAnswer(log, 'the TCB comparison (only SNP_PLATFORM_STATUS answers it)', runs, INSTALL_SNPHOST);
 }
 

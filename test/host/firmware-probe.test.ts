@@ -86,6 +86,21 @@ describe('platform tools', () => {
     const q = await new FirmwareProbe(host({ 'snphost ok -o json': { exitCode: 1, stdout: json } })).snphost();
     expect(q.tests?.[0]).toMatchObject({ name: 'Alias check', status: 'fail' });
   });
+
+  it('a released snphost (no -o json, clap exits 2) is read from `snphost ok` text; both failing says both', async () => {
+    const clap = { exitCode: 2, stderr: "error: unexpected argument '-o' found\n" };
+    const text = '[ \u001b[38;5;2mPASS\u001b[0m ] - SEV initialized\n[ \u001b[38;5;1mFAIL\u001b[0m ] - SNP initialized\n';
+    const h = host({ 'snphost ok -o json': clap, 'snphost ok': { exitCode: 1, stdout: text } });
+    const t = await new FirmwareProbe(h).snphost();
+    expect(t).toMatchObject({ command: 'snphost ok', absent: false });
+    expect(t.tests?.map((x) => `${x.name}=${x.status}`)).toEqual(['SEV initialized=pass', 'SNP initialized=fail']);
+    const both = await new FirmwareProbe(host({ 'snphost ok -o json': clap, 'snphost ok': { exitCode: 1, stderr: 'Error: unable to open /dev/sev\n' } })).snphost();
+    expect(both.reason).toMatch(/no released snphost.*-o json.*unexpected argument.*snphost ok printed no/);
+    // a timed-out JSON run is not repeated as text
+    const hung = host({ 'snphost ok -o json': new CommandTimedOut('x: command timed out after 20 s: snphost ok -o json') });
+    await new FirmwareProbe(hung).snphost();
+    expect(hung.ran.map((a) => a.join(' '))).toEqual(['snphost ok -o json']);
+  });
 });
 
 describe('record → replay', () => {
