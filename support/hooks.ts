@@ -28,9 +28,10 @@ AfterAll(async function (this: { parameters: SevWorldParameters }) {
   if (ownsTarget(this.parameters.run)) await releaseRun(this.parameters.run);
 });
 
-Before(function (this: SevWorld, { pickle }) {
+Before(async function (this: SevWorld, { pickle }) {
   const tags = pickle.tags.map((t) => t.name);
   this.checkId = tags.map((t) => CHECK_TAG.exec(t)?.[1]).find((id) => id !== undefined);
+  this.covers = this.host.kind === 'fixture' ? (await this.host.describe()).covers : undefined;
   const needed = requiredProfile(tags);
   if (!covers(this.profile, needed)) {
     this.record(skipped(`profile ${this.profile} does not require ${needed === 'sev-snp' ? 'SEV-SNP' : 'SEV-ES'} (run with --profile ${needed})`));

@@ -1,5 +1,5 @@
 import { World, setDefaultTimeout, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
-import { HarnessError, HostError, type Host } from './host/types.js';
+import { HarnessError, HostError, coversCheck, type Host } from './host/types.js';
 import { runContext, type Probes, type RunContext } from './run-context.js';
 import { skipped, undecided, type Verdict } from './verdict.js';
 import { VERDICT_MEDIA_TYPE } from './report/results.js';
@@ -32,6 +32,8 @@ export class SevWorld extends World<SevWorldParameters> {
   readonly ctx: RunContext;
   checkId: string | undefined;
   verdict: Verdict | undefined;
+  /** the fixture's host.json "covers" (hooks.ts reads it before the scenario); undefined = everything */
+  covers: readonly string[] | undefined;
 
   constructor(options: IWorldOptions<SevWorldParameters>) {
     super(options);
@@ -71,6 +73,11 @@ export class SevWorld extends World<SevWorldParameters> {
   /** Record the verdict once (a scenario has one check) and map it onto cucumber's statuses. */
   record(verdict: Verdict): StepOutcome {
     if (this.verdict) throw new Error(`harness defect: scenario for ${this.checkId ?? '(no check id)'} decided twice`);
+    // a fixture that recorded only some layers: a check outside them that could not decide gets
+    // one reason, the same for all of them, instead of each naming the file it missed
+    if (verdict.status === 'undecided' && this.checkId && !coversCheck(this.covers, this.checkId)) {
+      verdict = undecided(`not recorded in this fixture (host.json "covers": ${(this.covers ?? []).join(', ')})`);
+    }
     this.verdict = verdict;
     // the whole verdict: status, message and its fields (found/expected/fix, reason), which
     // report/results.ts copies into results.json for every writer to read

@@ -35,7 +35,9 @@ import { parseGetfacl } from '../parsers/getfacl.js';
 import { formatParseError } from '../parsers/parse-result.js';
 
 const FILE_TYPES: readonly FileType[] = ['file', 'dir', 'char', 'block', 'link', 'fifo', 'socket'];
-const HOST_KEYS = ['name', 'description', 'recordedAt', 'source', 'kernel', 'distro', 'profile', 'system'];
+const HOST_KEYS = ['name', 'description', 'recordedAt', 'source', 'kernel', 'distro', 'profile', 'system', 'covers'];
+/** host.json "covers": check ids or their prefixes (a layer "caps", a group "host.firmware"), lower-case words joined by dots or dashes */
+const COVERS_ENTRY = /^[a-z0-9-]+(\.[a-z0-9-]+)*$/;
 const ERROR_CODES: readonly HostErrorCode[] = ['ENOENT', 'EACCES', 'ENOTDIR', 'EISDIR', 'EIO', 'NOT_RECORDED', 'UNSUPPORTED', 'NOT_RUNNING'];
 
 interface StatEntry {
@@ -168,7 +170,18 @@ export class FixtureHost implements Host {
       kernel: str('kernel'),
       distro: str('distro'),
       profile: str('profile'),
+      covers: this.covers(o.covers),
     };
+  }
+
+  /** host.json "covers": what the fixture recorded, as check ids or prefixes of them (docs/fixture-format.md). */
+  private covers(v: unknown): readonly string[] | undefined {
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.length === 0) this.bad('host.json', 'covers', 'must be a non-empty array of check ids or id prefixes');
+    return (v as unknown[]).map((e, i) => {
+      if (typeof e !== 'string' || !COVERS_ENTRY.test(e)) this.bad('host.json', `covers[${i}]`, 'must be a check id or id prefix such as "host.firmware"');
+      return e as string;
+    });
   }
 
   private loadStats(raw: unknown): void {
@@ -368,6 +381,15 @@ export class FixtureHost implements Host {
     }
   }
 
+  /**
+   * A path the fixture does not hold: absent from the host, or, in a fixture whose host.json
+   * "covers" says it recorded only some checks' reads, not recorded (a thread that pasted dmesg
+   * says nothing about /dev/sev).
+   */
+  private absent(p: string): HostError {
+    return this.description.covers ? hostError('NOT_RECORDED', p) : hostError('ENOENT', p);
+  }
+
   async describe(): Promise<HostDescription> {
     return this.description;
   }
@@ -380,7 +402,7 @@ export class FixtureHost implements Host {
     if (local?.kind === 'file') return readFileSync(this.mirror(p));
     if (local?.kind === 'dir') throw hostError('EISDIR', p);
     const st = this.stats.get(p);
-    if (st === undefined) throw hostError('ENOENT', p);
+    if (st === undefined) throw this.absent(p);
     if (st.type === 'dir') throw hostError('EISDIR', p);
     throw hostError('NOT_RECORDED', p, 'metadata recorded, content not');
   }
@@ -392,7 +414,7 @@ export class FixtureHost implements Host {
     const st = this.stats.get(p);
     if (st) return { path: p, type: st.type, mode: st.mode, uid: st.uid, gid: st.gid, selinux: st.selinux };
     const local = this.local(p);
-    if (local === undefined) throw hostError('ENOENT', p);
+    if (local === undefined) throw this.absent(p);
     // fixture-format.md: a path under files/ with no entry is a regular file, 0644, root:root.
     return local.kind === 'dir'
       ? { path: p, type: 'dir', mode: 0o755, uid: 0, gid: 0 }
@@ -429,7 +451,7 @@ export class FixtureHost implements Host {
         known = true;
       }
     }
-    if (!known) throw hostError('ENOENT', p);
+    if (!known) throw this.absent(p);
     return [...names].sort();
   }
 

@@ -103,6 +103,17 @@ export interface HostDescription {
   readonly distro?: string | undefined;
   /** sevcheck extension: the profile this fixture's expected.json was written for */
   readonly profile?: string | undefined;
+  /**
+   * sevcheck extension (fixtures): the checks the fixture recorded what they read for, as check
+   * ids or id prefixes ("host.firmware", "caps"); absent = all. A check outside them that cannot
+   * decide is undecided "not recorded in this fixture", one reason for all of them (world.ts).
+   */
+  readonly covers?: readonly string[] | undefined;
+}
+
+/** Whether a check id is within a fixture's "covers" list (an entry is the id or a prefix of it ending at a dot). */
+export function coversCheck(covers: readonly string[] | undefined, id: string): boolean {
+  return covers === undefined || covers.some((c) => id === c || id.startsWith(`${c}.`));
 }
 
 /**

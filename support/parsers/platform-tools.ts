@@ -84,14 +84,20 @@ export function findTest(tests: readonly ToolTest[], fact: ToolFact): ToolTest |
 
 const STATUS: Record<string, ToolStatus> = { pass: 'pass', passed: 'pass', fail: 'fail', failed: 'fail', skip: 'skip', skipped: 'skip' };
 
+/**
+ * A TCB as snphost prints it: numbers, or (virtee/snphost 56d5d7e src/ok/mod.rs parse_tcb_message,
+ * which splits sev's `TcbVersion` Display text "Microcode:   213" / "FMC:         None" into
+ * `json!(value)` of the text) decimal strings, with "None" for a CPU without an FMC field.
+ */
 function tcbOf(v: unknown): TcbVersion | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const o = v as Record<string, unknown>;
   const out: Record<string, number | null> = {};
   for (const k of ['microcode', 'snp', 'tee', 'boot_loader', 'fmc']) {
-    const x = o[k];
+    const raw = o[k];
+    const x = typeof raw === 'string' && /^\d{1,3}$/.test(raw) ? Number(raw) : raw;
     if (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 255) out[k] = x;
-    else if (x === null && k === 'fmc') out[k] = null;
+    else if ((x === null || x === 'None') && k === 'fmc') out[k] = null;
     else if (x !== undefined) return undefined;
   }
   return Object.keys(out).length > 0 ? (out as TcbVersion) : undefined;

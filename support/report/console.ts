@@ -126,7 +126,13 @@ export function closingLines(r: ConsoleRun & { readonly checks: readonly Console
   }
   if (o.details && undecided.length) {
     lines.push('', o.paint('undecided', `undecided (${undecided.length}), full reasons in the reports:`));
-    for (const c of undecided) lines.push(`  ${printable(c.id)}: ${printable(brief(reasonOf(c), REASON_MAX))}`);
+    // checks with the very same reason (a fixture's "not recorded in this fixture") say it once
+    const byReason = new Map<string, string[]>();
+    for (const c of undecided) byReason.set(reasonOf(c), [...(byReason.get(reasonOf(c)) ?? []), c.id]);
+    for (const [reason, ids] of byReason) {
+      const who = ids.length === 1 ? printable(ids[0] as string) : `${ids.length} checks (${brief(ids.map(printable).join(', '), REASON_MAX)})`;
+      lines.push(`  ${who}: ${printable(brief(reason, REASON_MAX))}`);
+    }
   }
   const n: Record<Status, number> = { passed: 0, failed: 0, undecided: 0, skipped: 0 };
   for (const c of r.checks) n[c.status]++;

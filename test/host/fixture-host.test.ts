@@ -65,6 +65,35 @@ describe('fixture host: format semantics', () => {
   });
 });
 
+describe('fixture host: host.json "covers" (a fixture that recorded only some checks\' reads)', () => {
+  const partial = fixture({
+    'host.json': JSON.stringify({ name: 'pasted', covers: ['host.firmware', 'host.kvm-amd.sev'] }),
+    'files/sys/module/kvm_amd/parameters/sev': 'N\n',
+  });
+
+  it('reads what it holds; a path it does not hold is NOT_RECORDED, not "no such file"', async () => {
+    const h = new FixtureHost(partial);
+    expect((await h.describe()).covers).toEqual(['host.firmware', 'host.kvm-amd.sev']);
+    expect((await h.readFile('/sys/module/kvm_amd/parameters/sev')).toString()).toBe('N\n');
+    await expect(h.readFile('/sys/module/kvm_amd/parameters/sev_es')).rejects.toMatchObject({ code: 'NOT_RECORDED' });
+    await expect(h.stat('/dev/sev')).rejects.toMatchObject({ code: 'NOT_RECORDED' });
+    await expect(h.listDir('/etc/modprobe.d')).rejects.toMatchObject({ code: 'NOT_RECORDED' });
+    expect(await h.listDir('/sys/module/kvm_amd/parameters')).toEqual(['sev']);
+  });
+
+  it('without "covers" the same paths do not exist (ENOENT)', async () => {
+    const h = new FixtureHost(fixture({ 'host.json': JSON.stringify({ name: 'whole' }) }));
+    expect((await h.describe()).covers).toBeUndefined();
+    await expect(h.stat('/dev/sev')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('an entry that is not a check id or prefix, or an empty list, is one line naming the key', () => {
+    expect(harness(() => new FixtureHost(fixture({ 'host.json': JSON.stringify({ name: 'x', covers: [] }) })))).toMatch(/host\.json: key "covers": must be a non-empty array/);
+    expect(harness(() => new FixtureHost(fixture({ 'host.json': JSON.stringify({ name: 'x', covers: ['host.firmware', 'Host Firmware'] }) })))).toMatch(/host\.json: key "covers\[1\]": must be a check id or id prefix/);
+    expect(harness(() => new FixtureHost(fixture({ 'host.json': JSON.stringify({ name: 'x', covers: 'host' }) })))).toMatch(/key "covers"/);
+  });
+});
+
 describe('fixture host: malformed input is one line naming file and key', () => {
   it.each([
     [{ 'host.json': '{"name": ' }, /host.json: malformed JSON/],

@@ -19,6 +19,17 @@ describe('snphost ok -o json', () => {
     expect(findTest(p.tests, 'snp.tcb')?.tcb).toMatchObject({ match: false, reported: { snp: 21 } });
   });
 
+  it('reads the TCB as snphost 56d5d7e prints it: decimal strings, FMC "None" (parse_tcb_message)', () => {
+    const tcb = { boot_loader: '4', fmc: 'None', microcode: '213', snp: '22', tee: '0' };
+    const doc = { tests: [{ category: 'compliance', name: 'Comparing TCB values', status: 'pass', message: { match: true, platform_tcb_version: tcb, reported_tcb_version: { ...tcb, snp: '21' } } }] };
+    const r = parseSnphostOkJson(JSON.stringify(doc));
+    expect(r.ok && r.tests[0]?.tcb).toEqual({ match: true, platform: { microcode: 213, snp: 22, tee: 0, boot_loader: 4, fmc: null }, reported: { microcode: 213, snp: 21, tee: 0, boot_loader: 4, fmc: null } });
+    // not a number: an unknown format, never a TCB
+    const bad = { ...doc, tests: [{ ...doc.tests[0], message: { match: true, platform_tcb_version: { ...tcb, snp: '2x' }, reported_tcb_version: tcb } }] };
+    expect(parseSnphostOkJson(JSON.stringify(bad)).ok).toBe(false);
+    expect(parseSnphostOkJson(JSON.stringify({ tests: [{ ...doc.tests[0], message: { match: true, platform_tcb_version: { ...tcb, snp: '256' }, reported_tcb_version: tcb } }] })).ok).toBe(false);
+  });
+
   it('knows the older test names (SEV INIT, SEV Firmware Version)', () => {
     const p = parseSnphostOkJson(JSON.stringify({ tests: [{ name: 'SEV INIT', status: 'fail' }, { name: 'SEV Firmware Version', status: 'pass', message: '1.51' }] }));
     expect(p.ok && findTest(p.tests, 'fw.sev-init')?.status).toBe('fail');

@@ -89,6 +89,12 @@ describe('lines', () => {
     expect(closingLines({ ...RUN, checks: [f] }, { paint: plain, details: true }).slice(2, 6)).toEqual(['  f  title of f', '    found     a', '    expected  b', '    fix       c']);
   });
 
+  it('undecided checks with the very same reason (a partial fixture\'s "not recorded") are listed once, with their ids', () => {
+    const u = (id: string, reason: string): ConsoleCheck => ({ id, status: 'undecided', scenario: id, message: `undecided: ${reason}`, reason });
+    const NR = 'not recorded in this fixture (host.json "covers": host.firmware)';
+    const lines = closingLines({ ...RUN, checks: [u('caps.a', NR), u('host.firmware.version', 'no SEV API line'), u('device.b', NR)] }, { paint: plain, details: true });
+    expect(lines.slice(1, 4)).toEqual(['undecided (3), full reasons in the reports:', `  2 checks (caps.a, device.b): ${NR}`, '  host.firmware.version: no SEV API line']);
+  });
   it('the verdict: COMPLIANT, COMPLIANT SO FAR, NOT COMPLIANT (also for undecided with --fail-on-undecided), none after a harness error', () => {
     const last = (checks: ConsoleCheck[], o: object = {}): string | undefined => closingLines({ ...RUN, checks }, { paint: plain, details: false, ...o }).at(-1);
     expect(last([check('passed', 'a'), check('skipped', 'b')])).toBe('COMPLIANT for profile sev: 1 passed, 0 failed, 0 undecided, 1 skipped');
