@@ -128,7 +128,7 @@ async function ansibleList(program: string, file: string): Promise<string> {
  */
 export function loadResults(file: string, dir: string): IngestedResults {
   const label = file;
-  const doc = readUserJson(file, { kind: 'results.json', label, inside: dir });
+  const doc = readUserJson(file, { kind: 'results', label, inside: dir });
   try {
     return resultsFromJson(doc);
   } catch (e) {
@@ -215,7 +215,7 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
   if (o.compare !== undefined) {
     const file = join(o.compare, FLEET_WRITERS['json']?.file ?? 'fleet.json');
     const label = `--compare ${file}`;
-    const doc = readUserJson(file, { kind: 'fleet.json', label, inside: o.compare });
+    const doc = readUserJson(file, { kind: 'fleet', label, inside: o.compare });
     const problem = schemaCheck('fleet', doc);
     if (problem !== undefined) throw new InputError(label, `not a fleet.json: ${problem}`);
     previous = { fleet: doc as FleetResults, dir: o.compare };

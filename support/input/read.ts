@@ -28,8 +28,10 @@ const MiB = 1024 * 1024;
 export const READ_CAPS = {
   inventory: 16 * MiB,
   waivers: 16 * MiB,
-  'results.json': 32 * MiB,
-  'fleet.json': 256 * MiB,
+  /** a results.json of `sevcheck run` */
+  results: 32 * MiB,
+  /** a fleet.json of `sevcheck fleet` */
+  fleet: 256 * MiB,
   /** a file of a fixture host (host.json, recorded command output, files) */
   fixture: 64 * MiB,
   /** a file read from a root file system (rootfs:DIR) */
