@@ -305,7 +305,7 @@ export class RootfsHost implements Host {
       const st = await fh.stat();
       if (st.isDirectory()) throw hostError('EISDIR', path);
       if (!st.isFile()) throw hostError('EIO', path, 'not a regular file in the image');
-      if (st.size > READ_CAPS.image) throw hostError('EIO', path, `${mib(st.size)} in the image, more than the ${mib(READ_CAPS.image)} sevcheck reads of one file: not read`);
+      if (st.size > READ_CAPS.image) throw hostError('EIO', path, `${st.size} bytes in the image, more than the ${mib(READ_CAPS.image)} sevcheck reads of one file: not read`);
       const data = await fh.readFile();
       if (data.length > READ_CAPS.image) throw hostError('EIO', path, `grew past ${mib(READ_CAPS.image)} while it was read: not read`);
       return data;

@@ -121,7 +121,7 @@ export function readUserBytes(file: string, o: ReadOptions): Buffer {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new InputError(label, `is ${fileKind(st)}, not a regular file: refused`);
-    if (st.size > cap) throw new InputError(label, `is ${mib(st.size)}, more than the ${mib(cap)} a ${o.kind} file may have: refused`);
+    if (st.size > cap) throw new InputError(label, `is ${st.size} bytes, more than the ${mib(cap)} a ${o.kind} file may have: refused`);
     // read at most cap + 1 bytes whatever fstat said (a file may grow while it is read)
     const chunks: Buffer[] = [];
     let total = 0;

@@ -23,8 +23,14 @@ const ORDER: Record<Status, number> = { failed: 0, undecided: 1, passed: 2, skip
  */
 export const md = (s: string): string => printable(flat(s)).replace(/[\\`*_[\]<>|~&!#]/g, '\\$&');
 
-/** Line breaks as spaces (see md). */
-const flat = (s: string): string => String(s).replace(/\r\n|[\r\n\u0085\u2028\u2029]/g, ' ');
+/**
+ * Line breaks as spaces (see md); the noncharacters U+FFFE/U+FFFF and a lone UTF-16 surrogate
+ * (which has no UTF-8 form at all) as `\u{…}` escapes.
+ */
+const flat = (s: string): string =>
+  String(s)
+    .replace(/\r\n|[\r\n\u0085\u2028\u2029]/g, ' ')
+    .replace(/[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 
 /**
  * Text as an inline code span (a check id, a profile): one line, a backtick becomes `'`, `|` is

@@ -8,7 +8,7 @@
  * .ci/run), where that is a failure.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -279,6 +279,16 @@ describe('rootfs host: commands run in the image under bwrap', () => {
     expect(r.stdout.split('\n')[0]).toBe(SANDBOX_HOSTNAME);
     expect(r.stdout).toMatch(/exit [1-9]/); // ENOSPC at the cap
   }, 30_000);
+});
+
+describe('rootfs host: an image file too large to be what it claims is not read', () => {
+  it('a 1.9 GB /boot/config-* (sparse, made here) is a HostError naming the file and the cap: the check undecided, no 2 GB string', async () => {
+    put('boot/config-6.1.0-hostile', '');
+    truncateSync(join(img, 'boot/config-6.1.0-hostile'), 1_900_000_000);
+    const e = await err(h().readFile('/boot/config-6.1.0-hostile'));
+    expect(e.code).toBe('EIO');
+    expect(e.message).toMatch(/^\/boot\/config-6\.1\.0-hostile: .*1900000000 bytes in the image, more than the 64 MiB sevcheck reads of one file: not read/);
+  });
 });
 
 describe('rootfs host: NOT_RUNNING survives a recording', () => {
