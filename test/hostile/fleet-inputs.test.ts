@@ -243,3 +243,27 @@ describe('report writers escape what a results.json holds', () => {
     expect(statSync(join(out, 'index.html')).size).toBeGreaterThan(0);
   }, 30_000);
 });
+
+describe('fixture host files are user-supplied files too', () => {
+  it('a link out of the fixture and a FIFO under files/: one line naming the file, exit 2, no hang, no secret', async () => {
+    const { sevcheck, fixtureDir, oneLine } = await import('../helpers.js');
+    const base = tmp();
+    const secret = join(base, 'shadow');
+    writeFileSync(secret, `${SECRET}\n`);
+    const linked = fixtureDir('sevcheck-hostile-fx', { 'files/etc/os-release.real': 'ID=debian\n' });
+    mkdirSync(join(linked, 'files/sys/module/kvm_amd/parameters'), { recursive: true });
+    symlinkSync(secret, join(linked, 'files/sys/module/kvm_amd/parameters/sev'));
+    let r = await sevcheck(['run', '--host', `fixture:${linked}`, '--tags', '@check:host.kvm-amd.sev', '--out', join(base, 'o1')]);
+    oneLine(r, /files\/sys\/module\/kvm_amd\/parameters\/sev: is a symbolic link that leads outside .*files: refused/);
+    expect(r.stdout + r.stderr).not.toContain('CANARY-SECRET');
+    const fifo = fixtureDir('sevcheck-hostile-fx', {});
+    mkdirSync(join(fifo, 'files/sys/module/kvm_amd/parameters'), { recursive: true });
+    execFileSync('mkfifo', [join(fifo, 'files/sys/module/kvm_amd/parameters/sev')]);
+    r = await sevcheck(['run', '--host', `fixture:${fifo}`, '--tags', '@check:host.kvm-amd.sev', '--out', join(base, 'o2')], {}, 30_000);
+    oneLine(r, /files\/sys\/module\/kvm_amd\/parameters\/sev: is a FIFO \(named pipe\), not a regular file: refused/);
+    const json = fixtureDir('sevcheck-hostile-fx', { 'cpuid.json': `${SECRET}` });
+    r = await sevcheck(['run', '--host', `fixture:${json}`, '--out', join(base, 'o3')]);
+    oneLine(r, /cpuid\.json: malformed JSON: is not valid JSON/);
+    expect(r.stderr).not.toContain('CANARY-SECRET');
+  }, 90_000);
+});
