@@ -190,7 +190,7 @@ export function ansibleEntries(listJson: string, file: string): FleetEntry[] {
   return names.map((name) => {
     const where = `host ${name}`;
     const bad = hostNameProblem(name);
-    if (bad) throw new InputError(file, `a host name ${bad}`);
+    if (bad) throw new InputError(file, `an Ansible host name ${bad}`);
     const vars = isMap(hostvars[name]) ? hostvars[name] : {};
     const host = vars['ansible_host'] ?? name;
     const user = vars['ansible_user'];
