@@ -10,7 +10,7 @@
  * option error, before anything runs.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,9 +20,13 @@ import { HarnessError } from '../host/types.js';
 import type { SshOptions } from '../host/ssh-host.js';
 import type { AmdCertOptions } from '../host/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
-import type { CheckResult, Results } from '../report/results.js';
+import type { Results } from '../report/results.js';
+import { readUserJson, readUserText, type ReadKind } from '../input/read.js';
+import { resultsFromJson, type IngestedResults } from '../input/results.js';
+import { schemaCheck } from '../input/schema.js';
+import { hostNameProblem } from '../input/names.js';
 import { printable } from '../report/printable.js';
-import { ansibleEntries, NAME, parseInventory, type FleetEntry } from '../fleet/inventory.js';
+import { ansibleEntries, parseInventory, type FleetEntry } from '../fleet/inventory.js';
 import { applyWaivers, counts, parseWaivers } from '../fleet/waivers.js';
 import { compareFleets, fleetExitCode } from '../fleet/compare.js';
 import { runPool } from '../fleet/pool.js';
@@ -85,7 +89,7 @@ const ANSIBLE_TIMEOUT_MS = 60_000;
 interface Plan {
   readonly entries: FleetEntry[];
   /** --from-results: the results read per host directory (or why not) */
-  readonly fromResults?: Map<string, { results?: Results; error?: string; target: string }> | undefined;
+  readonly fromResults?: Map<string, { results?: Results; error?: string; target: string; warnings?: string[] }> | undefined;
   readonly waivers: Waiver[];
   readonly previous?: { fleet: FleetResults; dir: string } | undefined;
   readonly jobs: number;
@@ -98,14 +102,9 @@ const need = (v: string | undefined, option: string, re: RegExp, what: string): 
   return v;
 };
 
-function readText(file: string, option: string): string {
-  try {
-    if (statSync(file).isDirectory()) throw new InputError(`${option} ${file}`, 'is a directory, not a file');
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`${option} ${file}`, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`);
-  }
+/** A file named by an option, read under the rules for user-supplied files (support/input/read.ts). */
+function readText(file: string, option: string, kind: ReadKind): string {
+  return readUserText(file, { kind, label: `${option} ${file}` });
 }
 
 /** `ansible-inventory -i FILE --list` (argv, a timeout; ansible-core's own inventory parsing). */
@@ -122,26 +121,33 @@ async function ansibleList(program: string, file: string): Promise<string> {
   });
 }
 
-/** A results.json as `sevcheck run` writes it (docs/results.md); anything else is why not. */
-export function readResults(text: string): Results {
-  const r = JSON.parse(text) as Partial<Results>;
-  if (typeof r !== 'object' || r === null) throw new Error('not a JSON object');
-  for (const k of ['host', 'target', 'profile', 'startedAt'] as const) if (typeof r[k] !== 'string') throw new Error(`"${k}" missing or not a string`);
-  if (!Array.isArray(r.checks)) throw new Error('"checks" missing or not a list');
-  r.checks.forEach((c: Partial<CheckResult>, i) => {
-    if (typeof c?.id !== 'string' || !['passed', 'failed', 'undecided', 'skipped'].includes(String(c.status)) || typeof c.message !== 'string') {
-      throw new Error(`checks[${i}]: not a check {id, status, scenario, feature, message}`);
-    }
-  });
-  return r as Results;
+/**
+ * A results.json as `sevcheck run` writes it (docs/results.md), read from DIR/<host>/ (a regular
+ * file, size-capped, inside DIR) and checked against its schema; anything else is why not, in one
+ * line that names the file and the field and never quotes the file.
+ */
+export function loadResults(file: string, dir: string): IngestedResults {
+  const label = file;
+  const doc = readUserJson(file, { kind: 'results', label, inside: dir });
+  try {
+    return resultsFromJson(doc);
+  } catch (e) {
+    throw new InputError(label, (e as Error).message);
+  }
 }
+
+/** The largest --host-timeout: Node's timers hold at most 2^31-1 ms (a longer one fires at once). */
+export const MAX_HOST_TIMEOUT_S = (2 ** 31 - 1) / 1000;
 
 async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
   const sources = [o.inventory, o.ansibleInventory, o.fromResults].filter((s) => s !== undefined);
   if (sources.length !== 1) throw new InputError('fleet', 'give exactly one of --inventory FILE, --ansible-inventory FILE, --from-results DIR');
   need(o.jobs, '--jobs', /^[1-9][0-9]{0,3}$/, 'a number of hosts at once (1..9999)');
-  need(o.hostTimeout, '--host-timeout', /^[0-9]+(\.[0-9]+)?$/, 'a number of seconds');
-  if (o.hostTimeout !== undefined && Number(o.hostTimeout) <= 0) throw new InputError('--host-timeout', 'must be more than 0 seconds');
+  need(o.hostTimeout, '--host-timeout', /^[0-9]{1,12}(\.[0-9]{1,3})?$/, 'a number of seconds (at most 3 decimals)');
+  if (o.hostTimeout !== undefined && Number(o.hostTimeout) < 0.001) throw new InputError('--host-timeout', 'must be at least 0.001 seconds');
+  if (o.hostTimeout !== undefined && Number(o.hostTimeout) > MAX_HOST_TIMEOUT_S) {
+    throw new InputError('--host-timeout', `must be at most ${MAX_HOST_TIMEOUT_S} seconds (about 24.8 days; Node's timers hold 2^31-1 ms)`);
+  }
   if (o.failOn === 'new' && o.compare === undefined) throw new InputError('--fail-on new', 'needs --compare PREV (new since which run?)');
   let hostFilter: ((tags: readonly string[]) => boolean) | undefined;
   if (o.tags !== undefined && o.tags.trim() !== '') {
@@ -166,9 +172,9 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
 
   let entries: FleetEntry[];
   let fromResults: Plan['fromResults'];
-  if (o.inventory !== undefined) entries = parseInventory(readText(o.inventory, '--inventory'), o.inventory);
+  if (o.inventory !== undefined) entries = parseInventory(readText(o.inventory, '--inventory', 'inventory'), o.inventory);
   else if (o.ansibleInventory !== undefined) {
-    readText(o.ansibleInventory, '--ansible-inventory');
+    readText(o.ansibleInventory, '--ansible-inventory', 'inventory');
     entries = ansibleEntries(await ansibleList(ctx.ansibleInventory ?? 'ansible-inventory', o.ansibleInventory), o.ansibleInventory);
   } else {
     const dir = o.fromResults as string;
@@ -176,16 +182,25 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
     fromResults = new Map();
     entries = [];
     for (const name of readdirSync(dir).sort()) {
-      if (!statSync(join(dir, name)).isDirectory()) continue;
-      if (!NAME.test(name)) throw new InputError(`--from-results ${dir}`, `${name}: a host directory name is [A-Za-z0-9._-]+`);
-      const file = join(dir, name, RESULTS_FILE);
-      let got: { results?: Results; error?: string; target: string };
+      let isDir = false;
       try {
-        const results = readResults(readFileSync(file, 'utf8'));
-        got = { results, target: results.target };
+        isDir = statSync(join(dir, name)).isDirectory();
+      } catch {
+        isDir = false; // a dangling link is no host directory
+      }
+      if (!isDir) continue;
+      const bad = hostNameProblem(name);
+      if (bad) throw new InputError(`--from-results ${dir}`, `a host directory ${bad}`);
+      const file = join(dir, name, RESULTS_FILE);
+      let got: { results?: Results; error?: string; target: string; warnings?: string[] };
+      try {
+        const { results, ignored } = loadResults(file, dir);
+        const warnings = ignored.map((f) => `${file}: ${f} ignored (waivers come only from --waivers)`);
+        got = { results, target: results.target, warnings };
       } catch (e) {
-        const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${RESULTS_FILE}` : `corrupt ${RESULTS_FILE}: ${(e as Error).message.split('\n')[0]}`;
-        got = { error: `${file}: ${why}`, target: `results:${file}` };
+        if (!(e instanceof InputError)) throw e;
+        // one host's file is that host's `error`; the rest of the fleet is reported
+        got = { error: `${file}: ${e.problem === 'no such file' ? `no ${RESULTS_FILE}` : `corrupt ${RESULTS_FILE}: ${e.problem}`}`, target: `results:${file}` };
       }
       fromResults.set(name, got);
       entries.push({ name, target: got.target, profile: got.results?.profile, tags: [] });
@@ -195,18 +210,15 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
   if (hostFilter) entries = entries.filter((e) => hostFilter(e.tags));
   if (!entries.length) throw new InputError('--tags', `"${o.tags}" selects no host`);
 
-  const waivers = o.waivers !== undefined ? parseWaivers(readText(o.waivers, '--waivers'), o.waivers) : [];
+  const waivers = o.waivers !== undefined ? parseWaivers(readText(o.waivers, '--waivers', 'waivers'), o.waivers) : [];
   let previous: Plan['previous'];
   if (o.compare !== undefined) {
     const file = join(o.compare, FLEET_WRITERS['json']?.file ?? 'fleet.json');
-    const text = readText(file, '--compare');
-    try {
-      const fleet = JSON.parse(text) as FleetResults;
-      if (!Array.isArray(fleet.hosts) || fleet.hosts.some((h) => typeof h?.name !== 'string' || !Array.isArray(h.checks))) throw new Error('"hosts" is not a list of {name, checks}');
-      previous = { fleet, dir: o.compare };
-    } catch (e) {
-      throw new InputError(`--compare ${file}`, `not a fleet.json: ${(e as Error).message.split('\n')[0]}`);
-    }
+    const label = `--compare ${file}`;
+    const doc = readUserJson(file, { kind: 'fleet', label, inside: o.compare });
+    const problem = schemaCheck('fleet', doc);
+    if (problem !== undefined) throw new InputError(label, `not a fleet.json: ${problem}`);
+    previous = { fleet: doc as FleetResults, dir: o.compare };
   }
   const allFixtures = entries.every((e) => !e.target.startsWith('ssh://'));
   const jobs = o.jobs !== undefined ? Number(o.jobs) : allFixtures ? availableParallelism() : SSH_JOBS;
@@ -305,7 +317,7 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
           for (const w of HOST_WRITERS) await writeFile(join(dir, w.file), w.write(r));
         }
         const exitCode = r ? (r.checks.some((c) => c.status === 'failed') ? 1 : 0) : 2;
-        finished({ name: e.name, exitCode, results: r, error: got?.error, durationMs: r?.durationMs ?? 0, phases: { open: 0, suite: 0, collect: 0, write: 0 }, warnings: [] });
+        finished({ name: e.name, exitCode, results: r, error: got?.error, durationMs: r?.durationMs ?? 0, phases: { open: 0, suite: 0, collect: 0, write: 0 }, warnings: got?.warnings ?? [] });
       }
     } else {
       const minFirmware = o.minFirmware !== undefined ? parseMinFirmware(o.minFirmware) : undefined;

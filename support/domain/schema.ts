@@ -19,6 +19,60 @@ export interface SchemaOptions {
   readonly schemaDir?: string | undefined;
   readonly xmllint?: string | undefined;
   readonly timeoutMs?: number | undefined;
+  /**
+   * The schemas are untrusted (an image's, a fixture's): xmllint runs under bubblewrap with no
+   * network and nothing of the file system but the schema directory and xmllint's own program
+   * files (sandboxArgs). The value is the bwrap program ('bwrap' on PATH).
+   */
+  readonly sandbox?: string | undefined;
+}
+
+/**
+ * The bwrap(1) arguments for xmllint over an untrusted schema directory (issue 19: an image's
+ * domain.rng whose externalRef / include named http://127.0.0.1:PORT/x or /etc/shadow made the
+ * controller fetch the URL and open the file). In the sandbox: a fresh empty root; `dir`
+ * read-only at its own path (so xmllint's messages name the same files); the xmllint binary and
+ * the shared objects ldd lists for it, read-only at their paths; every namespace unshared (no
+ * network at all), a clean environment, killed with sevcheck. No /etc, no /home, no /proc: a
+ * reference to any other file fails as "not found". xmllint gets --nonet as well.
+ */
+export function sandboxArgs(dir: string, programFiles: readonly string[]): string[] {
+  const binds = programFiles.flatMap((f) => ['--ro-bind', f, f]);
+  return [
+    ...binds,
+    '--ro-bind', dir, dir,
+    '--remount-ro', '/',
+    '--unshare-all',
+    '--die-with-parent',
+    '--new-session',
+    '--clearenv',
+    '--setenv', 'LC_ALL', 'C',
+    '--chdir', dir,
+  ];
+}
+
+let xmllintFiles: Promise<string[] | string> | undefined;
+
+/** The xmllint program and the shared objects it loads (ldd), or why they cannot be found. */
+function programFiles(xmllint: string): Promise<string[] | string> {
+  return (xmllintFiles ??= (async () => {
+    const which = await execa('sh', ['-c', 'command -v "$1"', 'sh', xmllint], { reject: false, timeout: 10_000, stdin: 'ignore' });
+    const bin = String(which.stdout ?? '').trim();
+    if (which.exitCode !== 0 || !bin.startsWith('/')) return `${xmllint} not found (install libxml2-utils)`;
+    const ldd = await execa('ldd', [bin], { reject: false, timeout: 10_000, stdin: 'ignore', env: { LC_ALL: 'C' } });
+    if (ldd.exitCode !== 0) return `ldd ${bin} failed: the files xmllint needs in its sandbox are unknown`;
+    const libs = [...String(ldd.stdout).matchAll(/(\/\S+) \(0x/g)].map((m) => m[1] as string);
+    return [bin, ...new Set(libs)];
+  })());
+}
+
+/** The command that runs xmllint with `args`: directly, or in the sandbox over `dir`. */
+async function xmllintCommand(opts: SchemaOptions, dir: string, args: readonly string[]): Promise<{ file: string; argv: string[] } | { error: string }> {
+  const xmllint = opts.xmllint ?? 'xmllint';
+  if (opts.sandbox === undefined) return { file: xmllint, argv: ['--nonet', ...args] };
+  const files = await programFiles(xmllint);
+  if (typeof files === 'string') return { error: files };
+  return { file: opts.sandbox, argv: [...sandboxArgs(dir, files), '--', files[0] as string, '--nonet', ...args] };
 }
 
 export interface SchemaError {
@@ -64,7 +118,7 @@ export async function validateDomainText(text: string, label: string, opts: Sche
   if (!existsSync(rng)) {
     return { status: 'unavailable', reason: `libvirt schema ${rng} not found on the machine sevcheck runs on (install libvirt-clients)` };
   }
-  const res = await execa(opts.xmllint ?? 'xmllint', ['--noout', '--relaxng', rng, '-'], {
+  const res = await execa(opts.xmllint ?? 'xmllint', ['--nonet', '--noout', '--relaxng', rng, '-'], {
     reject: false,
     timeout: opts.timeoutMs ?? DEFAULT_XMLLINT_TIMEOUT_MS,
     input: text,
@@ -119,15 +173,24 @@ export async function schemaInfo(opts: SchemaOptions = {}): Promise<SchemaInfo> 
 }
 
 async function runBatch(files: readonly string[], rng: string, opts: SchemaOptions): Promise<Map<string, SchemaOutcome>> {
-  const argv = ['--noout', '--relaxng', rng, ...files.map((f) => (f.startsWith('-') ? `./${f}` : f))];
-  const res = await execa(opts.xmllint ?? 'xmllint', argv, {
+  const out = new Map<string, SchemaOutcome>();
+  const cmd = await xmllintCommand(opts, opts.schemaDir ?? DEFAULT_SCHEMA_DIR, ['--noout', '--relaxng', rng, ...files.map((f) => (f.startsWith('-') ? `./${f}` : f))]);
+  if ('error' in cmd) {
+    for (const f of files) out.set(f, { status: 'unavailable', reason: cmd.error });
+    return out;
+  }
+  const res = await execa(cmd.file, cmd.argv, {
     reject: false,
     timeout: opts.timeoutMs ?? DEFAULT_XMLLINT_TIMEOUT_MS,
     stdin: 'ignore',
     env: { LC_ALL: 'C' },
     extendEnv: true,
   });
-  const out = new Map<string, SchemaOutcome>();
+  if (opts.sandbox !== undefined && (res.code === 'ENOENT' || /^bwrap: /m.test(String(res.stderr ?? '')))) {
+    const why = res.code === 'ENOENT' ? `${opts.sandbox} not found (install bubblewrap)` : String(res.stderr).trim().split('\n')[0];
+    for (const f of files) out.set(f, { status: 'unavailable', reason: `the image's schemas are only compiled in a sandbox, and it could not start: ${why}` });
+    return out;
+  }
   if (res.timedOut || res.failed && res.exitCode === undefined) {
     const reason = res.timedOut
       ? `xmllint timed out after ${opts.timeoutMs ?? DEFAULT_XMLLINT_TIMEOUT_MS} ms`

@@ -11,6 +11,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { InputError } from '../errors.js';
+import { hostNameProblem } from '../input/names.js';
+import { schemaCheck } from '../input/schema.js';
 
 /** One host to check. */
 export interface FleetEntry {
@@ -22,6 +24,7 @@ export interface FleetEntry {
   readonly tags: readonly string[];
 }
 
+/** A tag: letters, digits, '.', '_', '-'. */
 export const NAME = /^[A-Za-z0-9._-]+$/;
 export const PROFILES = ['sev', 'sev-es', 'sev-snp'] as const;
 const HOST_KEYS = ['name', 'target', 'profile', 'tags'] as const;
@@ -36,7 +39,14 @@ export function parseYaml(text: string, file: string): unknown {
     const at = lineCounter.linePos(err.pos[0]);
     throw new InputError(file, `${at ? `line ${at.line}, column ${at.col}: ` : ''}${err.message.split('\n')[0]}`);
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // eemeli/yaml refuses a "billion laughs" alias bomb with a ReferenceError ("Excessive alias
+    // count indicates a resource exhaustion attack"): bad input, not a defect of sevcheck
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) throw new InputError(file, 'too many YAML aliases (more than 100 expansions): refused as a resource exhaustion attack');
+    throw new InputError(file, `cannot be read as YAML: ${e instanceof Error ? e.message.split('\n')[0] : 'unknown error'}`);
+  }
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -106,6 +116,8 @@ function profileOf(v: unknown, file: string, where: string): string | undefined 
 export function parseInventory(text: string, file: string): FleetEntry[] {
   const doc = parseYaml(text, file);
   if (!isMap(doc)) throw new InputError(file, 'must be a mapping with "hosts:" (a list of {name, target, profile, tags})');
+  const problem = schemaCheck('inventory', doc);
+  if (problem !== undefined) throw new InputError(file, problem);
   onlyKeys(doc, TOP_KEYS, file, '');
   const defaults = doc['defaults'] ?? {};
   if (!isMap(defaults)) throw new InputError(file, 'defaults: must be a mapping of host keys');
@@ -120,7 +132,8 @@ export function parseInventory(text: string, file: string): FleetEntry[] {
     onlyKeys(h, HOST_KEYS, file, where);
     const v = { ...defaults, ...h };
     const name = str(typeof v['name'] === 'number' ? String(v['name']) : v['name'], file, `${where}.name`);
-    if (!NAME.test(name)) throw new InputError(file, `${where}.name: "${name}" is not [A-Za-z0-9._-]+`);
+    const bad = hostNameProblem(name);
+    if (bad) throw new InputError(file, `${where}.name: ${bad}`);
     const prev = seen.get(name);
     if (prev !== undefined) throw new InputError(file, `${where}.name: duplicate host name "${name}" (also hosts[${prev}])`);
     seen.set(name, i);
@@ -176,7 +189,8 @@ export function ansibleEntries(listJson: string, file: string): FleetEntry[] {
   if (names.length === 0) throw new InputError(file, 'the Ansible inventory has no hosts');
   return names.map((name) => {
     const where = `host ${name}`;
-    if (!NAME.test(name)) throw new InputError(file, `${where}: host name is not [A-Za-z0-9._-]+`);
+    const bad = hostNameProblem(name);
+    if (bad) throw new InputError(file, `an Ansible host name ${bad}`);
     const vars = isMap(hostvars[name]) ? hostvars[name] : {};
     const host = vars['ansible_host'] ?? name;
     const user = vars['ansible_user'];

@@ -20,15 +20,9 @@
  * Pure: FleetResults in, text out.
  */
 import type { FleetCheck, FleetHost, FleetResults } from './types.js';
+import { xmlEscape, xmlSeconds } from '../report/xml.js';
 
-const esc = (s: string): string =>
-  s
-    // XML 1.0 §2.2 Char: most C0 controls are not allowed even as character references
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
+const esc = xmlEscape;
 
 /** The id a host-level error testcase carries (no check id has this first segment). */
 export const HOST_ERROR_CLASSNAME = 'sevcheck.host';
@@ -44,8 +38,9 @@ function statusLine(c: FleetCheck): string {
 }
 
 function suite(h: FleetHost, startedAt: string): string[] {
-  const props = `    <properties><property name="target" value="${esc(h.target)}"/><property name="profile" value="${esc(h.profile)}"/><property name="tags" value="${esc(h.tags.join(','))}"/><property name="exitCode" value="${h.exitCode}"/></properties>`;
-  const time = h.durationMs !== undefined ? ` time="${(h.durationMs / 1000).toFixed(3)}"` : '';
+  const props = `    <properties><property name="target" value="${esc(h.target)}"/><property name="profile" value="${esc(h.profile)}"/><property name="tags" value="${esc(h.tags.join(','))}"/><property name="exitCode" value="${esc(String(h.exitCode))}"/></properties>`;
+  const secs = xmlSeconds(h.durationMs);
+  const time = secs !== undefined ? ` time="${secs}"` : '';
   if (h.error !== undefined) {
     return [
       `  <testsuite name="${esc(h.name)}" tests="1" failures="0" errors="1" skipped="0" timestamp="${esc(startedAt)}"${time}>`,
@@ -77,7 +72,7 @@ export function fleetJunitXml(fleet: FleetResults): string {
   const tests = checked.length + errors;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="sevcheck fleet" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${tests - errors - failures - passed}" time="${(fleet.durationMs / 1000).toFixed(3)}" timestamp="${esc(fleet.startedAt)}">`,
+    `<testsuites name="sevcheck fleet" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${tests - errors - failures - passed}" time="${xmlSeconds(fleet.durationMs) ?? '0.000'}" timestamp="${esc(fleet.startedAt)}">`,
     ...fleet.hosts.flatMap((h) => suite(h, fleet.startedAt)),
     '</testsuites>',
     '',

@@ -7,11 +7,11 @@
  *
  * Pure: FleetResults in, text out.
  */
-import { md } from '../report/summary.js';
+import { md, mdCode } from '../report/summary.js';
 import { fleetMatrix, fleetVerdict, rowTally } from './matrix.js';
 import type { FleetCheck, FleetResults, PerHost, Waiver } from './types.js';
 
-const code = (s: string): string => `\`${s.replace(/`/g, "'")}\``;
+const code = mdCode;
 
 /** Hosts as a list that stays one readable line: the first `max`, then how many more. */
 function hostList(names: readonly string[], max = 12): string {
@@ -20,7 +20,7 @@ function hostList(names: readonly string[], max = 12): string {
 }
 
 function waiverLine(w: Waiver): string {
-  return `- ${code(w.check)} on ${w.hosts !== undefined ? code(w.hosts) : 'every host'}, until ${w.expires}: ${md(w.reason)}`;
+  return `- ${code(w.check)} on ${w.hosts !== undefined ? code(w.hosts) : 'every host'}, until ${md(w.expires)}: ${md(w.reason)}`;
 }
 
 function perHost(title: string, p: PerHost): string[] {
@@ -45,7 +45,7 @@ export function fleetSummaryMarkdown(fleet: FleetResults, links: FleetSummaryLin
     '',
     `**${v.words}** — ${fleet.hosts.length} hosts: ${fleet.hosts.length - failingHosts - errors.length} without failures, ${failingHosts} failing, ${errors.length} could not be checked; ${waivedCells} waived failures.`,
     '',
-    `Started ${fleet.startedAt}, ${(fleet.durationMs / 1000).toFixed(1)} s${fleet.complete ? '' : ', **interrupted: only the hosts that finished are listed**'}.${links.page ? ` The host × check matrix is [${md(links.page)}](${links.page}).` : ''}`,
+    `Started ${md(fleet.startedAt)}, ${Number.isFinite(fleet.durationMs) ? (fleet.durationMs / 1000).toFixed(1) : '?'} s${fleet.complete ? '' : ', **interrupted: only the hosts that finished are listed**'}.${links.page ? ` The host × check matrix is [${md(links.page)}](${links.page}).` : ''}`,
     '',
     '## Hosts',
     '',
@@ -104,7 +104,7 @@ export function fleetSummaryMarkdown(fleet: FleetResults, links: FleetSummaryLin
         if (!e.hosts.includes(host)) e.hosts.push(host);
         byWaiver.set(key, e);
       }
-      for (const e of byWaiver.values()) out.push(`- ${code(e.id)} on ${hostList(e.hosts)}, until ${e.expires}: ${md(e.reason)}`);
+      for (const e of byWaiver.values()) out.push(`- ${code(e.id)} on ${hostList(e.hosts)}, until ${md(e.expires)}: ${md(e.reason)}`);
       out.push('');
     }
     if (expired.length) out.push(`Expired — no longer applied, renew or fix (${expired.length}):`, '', ...expired.map(waiverLine), '');

@@ -5,6 +5,7 @@
  * matches no failed check is listed as stale. Pure: the date comes from the caller.
  */
 import { InputError } from '../errors.js';
+import { schemaCheck } from '../input/schema.js';
 import { parseYaml } from './inventory.js';
 import type { FleetHost, Waiver, WaiverReport } from './types.js';
 
@@ -23,6 +24,8 @@ export function parseWaivers(text: string, file: string): Waiver[] {
   const doc = parseYaml(text, file);
   if (doc === null || doc === undefined) return [];
   if (!Array.isArray(doc)) throw new InputError(file, 'must be a list of {check, hosts, reason, expires}');
+  const problem = schemaCheck('waivers', doc);
+  if (problem !== undefined) throw new InputError(file, problem);
   return doc.map((w, i) => {
     const where = `[${i}]`;
     if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new InputError(file, `${where}: must be a mapping {check, hosts, reason, expires}`);

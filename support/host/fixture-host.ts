@@ -15,6 +15,8 @@
  * Per-CPU entries must name CPUs of the fixture's CPU list, files/sys/devices/system/cpu/online.
  */
 import { readFileSync, statSync, readdirSync, existsSync } from 'node:fs';
+import { parseJsonText, readUserBytes, readUserText } from '../input/read.js';
+import { InputError } from '../errors.js';
 import { join, posix, resolve } from 'node:path';
 import {
   HarnessError,
@@ -134,9 +136,11 @@ export class FixtureHost implements Host {
       return undefined;
     }
     try {
-      return JSON.parse(readFileSync(p, 'utf8'));
+      // a regular file inside the fixture, size-capped; a syntax error says where, never quotes the file
+      return parseJsonText(readUserText(p, { kind: 'fixture', inside: this.dir }), p);
     } catch (e) {
-      throw new HarnessError(`${p}: malformed JSON: ${(e as Error).message}`);
+      if (e instanceof InputError) throw new HarnessError(`${p}: malformed JSON: ${e.problem}`);
+      throw e;
     }
   }
 
@@ -399,7 +403,16 @@ export class FixtureHost implements Host {
     const rec = this.recordedError('readFile', p);
     if (rec) throw rec;
     const local = this.local(p);
-    if (local?.kind === 'file') return readFileSync(this.mirror(p));
+    if (local?.kind === 'file') {
+      // a regular file that stays inside files/ (a link out of the fixture, a FIFO or a huge
+      // file is a malformed fixture: one line, exit 2), size-capped
+      try {
+        return readUserBytes(this.mirror(p), { kind: 'fixture', inside: join(this.dir, 'files') });
+      } catch (e) {
+        if (e instanceof InputError) throw new HarnessError(e.message);
+        throw e;
+      }
+    }
     if (local?.kind === 'dir') throw hostError('EISDIR', p);
     const st = this.stats.get(p);
     if (st === undefined) throw this.absent(p);

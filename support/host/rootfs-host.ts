@@ -7,9 +7,16 @@
  *   kernel clamps it at a chroot's / (fs/namei.c follow_dotdot: ".." of the process root is the
  *   root itself), and more than MAX_SYMLINKS links is ELOOP. Nothing outside DIR is ever opened.
  * - Commands run inside the image with bubblewrap (Debian package bubblewrap, bwrap(1)): DIR bound
- *   read-only as /, a fresh /proc, a minimal /dev, a tmpfs /tmp, every namespace unshared (no
- *   network), killed with sevcheck (--die-with-parent), a clean environment, argv only, a timeout.
- *   So the image's own binaries answer (its QEMU, its sesearch).
+ *   read-only as /, a fresh /proc, a minimal /dev, a size-capped tmpfs /tmp, every namespace
+ *   unshared (no network; its own host name), killed with sevcheck (--die-with-parent), a clean
+ *   environment, argv only. So the image's own binaries answer (its QEMU, its sesearch).
+ * - An image command is untrusted code: at its timeout its whole process group gets SIGTERM, then
+ *   SIGKILL after KILL_GRACE_MS (and bwrap's death takes the sandbox's PID namespace with it);
+ *   output past RUN_MAX_OUTPUT is cut off the same way. Either is a HostError, so the facts the
+ *   command was to give are undecided and the run goes on to its report (issue 19: a sesearch
+ *   that ignored SIGTERM ended the whole run with exit 2 and no report).
+ * - Files larger than READ_CAPS.image are not read (HostError, so undecided): a 1.9 GB
+ *   /boot/config-* is no kernel config, and must not take the controller's memory.
  * - What only a running kernel or hardware answers (CPUID, QMP, /proc, /sys, /dev, /run) throws
  *   notRunning(): world.decide makes such a check *skipped* "not a running system".
  */
@@ -33,6 +40,7 @@ import { fileType, fromErrno, hostError } from './errno.js';
 import { prettyName } from '../parsers/os-release.js';
 import { runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
+import { mib, READ_CAPS } from '../input/read.js';
 
 /**
  * Linux include/linux/namei.h (torvalds/linux v6.12, commit adc218676eef): `#define MAXSYMLINKS 40`,
@@ -87,6 +95,15 @@ export interface TopEntry {
   readonly link?: string | undefined;
 }
 
+/** The host name image commands see (their own UTS namespace: never the controller's name). */
+export const SANDBOX_HOSTNAME = 'sevcheck-image';
+/** The size of the sandbox's tmpfs /tmp (bwrap --size, bubblewrap >= 0.8.0). */
+export const SANDBOX_TMP_BYTES = 64 * 1024 * 1024;
+/** After a timeout's SIGTERM, how long an image command has before SIGKILL. */
+export const KILL_GRACE_MS = 2_000;
+/** stdout and stderr of one image command, each, at most (a flood is cut off and the command killed). */
+export const RUN_MAX_OUTPUT = 16 * 1024 * 1024;
+
 /** Top-level names the sandbox makes itself (fresh /proc, minimal /dev, tmpfs /tmp) or leaves out (/sys, /run). */
 const SANDBOX_OWN = new Set(['proc', 'dev', 'tmp', 'sys', 'run']);
 
@@ -109,9 +126,10 @@ export function bwrapArgs(dir: string, entries: readonly TopEntry[]): string[] {
     ...binds,
     '--proc', '/proc',
     '--dev', '/dev',
-    '--tmpfs', '/tmp',
+    '--size', String(SANDBOX_TMP_BYTES), '--tmpfs', '/tmp',
     '--remount-ro', '/',
     '--unshare-all',
+    '--hostname', SANDBOX_HOSTNAME,
     '--die-with-parent',
     '--new-session',
     '--clearenv',
@@ -119,6 +137,16 @@ export function bwrapArgs(dir: string, entries: readonly TopEntry[]): string[] {
     '--setenv', 'LANG', 'C.UTF-8',
     '--chdir', '/',
   ];
+}
+
+/** Signal a detached command's whole process group; it may be gone already. */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* ESRCH: the group has ended */
+  }
 }
 
 /** `path` normalised inside the image (absolute, no ".", ".." clamped at /). */
@@ -277,7 +305,10 @@ export class RootfsHost implements Host {
       const st = await fh.stat();
       if (st.isDirectory()) throw hostError('EISDIR', path);
       if (!st.isFile()) throw hostError('EIO', path, 'not a regular file in the image');
-      return await fh.readFile();
+      if (st.size > READ_CAPS.image) throw hostError('EIO', path, `${st.size} bytes in the image, more than the ${mib(READ_CAPS.image)} sevcheck reads of one file: not read`);
+      const data = await fh.readFile();
+      if (data.length > READ_CAPS.image) throw hostError('EIO', path, `grew past ${mib(READ_CAPS.image)} while it was read: not read`);
+      return data;
     } catch (e) {
       if (e instanceof HostError) throw e;
       throw fromErrno(e, path);
@@ -325,16 +356,40 @@ export class RootfsHost implements Host {
     const needs = needsRunningSystem(argv);
     if (needs) throw notRunning(`${argv.join(' ')} (asks ${needs})`);
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const r = await execa(this.bwrap, [...bwrapArgs(this.root, await this.topEntries()), '--', ...argv], {
+    const child = execa(this.bwrap, [...bwrapArgs(this.root, await this.topEntries()), '--', ...argv], {
       reject: false,
-      timeout,
       stdin: 'ignore',
       stripFinalNewline: false,
+      // its own process group, so that a timeout reaches everything it started
+      detached: true,
+      maxBuffer: RUN_MAX_OUTPUT,
       // bwrap itself is found on sevcheck's PATH; the command gets only --setenv's PATH and LANG
       env: { PATH: process.env.PATH ?? IMAGE_PATH },
       extendEnv: false,
     });
-    if (r.code === 'ENOENT' && !r.timedOut) throw new HarnessError(`${this.target}: bwrap not found (install bubblewrap)`);
+    let timedOut = false;
+    let kill: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid, 'SIGTERM');
+      kill = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    }, timeout);
+    let r;
+    try {
+      r = await child;
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(kill);
+    }
+    const cmd = argv.join(' ');
+    if (timedOut) {
+      throw new HostError('EIO', cmd, `${this.target}: ${cmd}: timed out after ${timeout / 1000} s; killed with its process group`);
+    }
+    if (r.isMaxBuffer) {
+      killGroup(child.pid, 'SIGKILL');
+      throw new HostError('EIO', cmd, `${this.target}: ${cmd}: printed more than ${mib(RUN_MAX_OUTPUT)}; killed with its process group`);
+    }
+    if (r.code === 'ENOENT') throw new HarnessError(`${this.target}: bwrap not found (install bubblewrap)`);
     const res = runResultFromExeca(this.target, argv, r, timeout);
     // containers/bubblewrap bubblewrap.c main() (v0.8.0, Debian 12): `die_with_error ("execvp %s", argv[0])`, i.e.
     // "bwrap: execvp ARGV0: ERROR" and exit 1, when the command cannot be executed; a command killed by

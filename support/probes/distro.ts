@@ -204,7 +204,8 @@ export class DistroProbe {
         const docs = { sev: join(dir, 'template-sev.xml'), 'sev-snp': join(dir, 'template-sev-snp.xml') } as const;
         await writeFile(docs.sev, templateDomain('sev'));
         await writeFile(docs['sev-snp'], templateDomain('sev-snp'));
-        const outcomes = await validateDomainFiles([docs.sev, docs['sev-snp']], { schemaDir: dir });
+        // the image's schemas are untrusted: compiled in a sandbox with no network and nothing else visible
+        const outcomes = await validateDomainFiles([docs.sev, docs['sev-snp']], { schemaDir: dir, sandbox: 'bwrap' });
         const via = `xmllint --relaxng ${LIBVIRT_SCHEMA_DIR}/domain.rng from the image`;
         const fact = (t: 'sev' | 'sev-snp'): SchemaFact => {
           const o = outcomes.get(docs[t]) ?? { status: 'unavailable', reason: 'xmllint gave no result' };

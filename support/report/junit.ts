@@ -9,15 +9,9 @@
  * text comes from the check's fields (docs/results.md), never from splitting its message.
  */
 import type { CheckResult, Results } from './results.js';
+import { xmlEscape, xmlSeconds } from './xml.js';
 
-const esc = (s: string): string =>
-  s
-    // XML 1.0 forbids most control characters even when escaped
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
+const esc = xmlEscape;
 
 /** "<status>: <reason>" for undecided and skipped checks, "<status>: <message>" otherwise. */
 function statusLine(c: CheckResult): string {
@@ -36,7 +30,7 @@ export function junitXml(r: Results): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const n = (s: string): number => r.checks.filter((c) => c.status === s).length;
   out.push(
-    `<testsuites name="sevcheck ${esc(r.host)}" tests="${r.checks.length}" failures="${n('failed')}" skipped="${n('undecided') + n('skipped')}" time="${(r.durationMs / 1000).toFixed(3)}">`,
+    `<testsuites name="sevcheck ${esc(r.host)}" tests="${r.checks.length}" failures="${n('failed')}" skipped="${n('undecided') + n('skipped')}" time="${xmlSeconds(r.durationMs) ?? '0.000'}">`,
   );
   for (const [feature, checks] of byFeature) {
     const f = checks.filter((c) => c.status === 'failed').length;

@@ -3,18 +3,43 @@
  */
 import { counts, type CheckResult, type Results } from './results.js';
 import type { Status } from '../verdict.js';
+import { printable } from './printable.js';
 
 const ICON: Record<Status, string> = { passed: 'PASS', failed: 'FAIL', undecided: 'UNDECIDED', skipped: 'SKIP' };
 const ORDER: Record<Status, number> = { failed: 0, undecided: 1, passed: 2, skipped: 3 };
 
 /**
- * Text from a probed host (config lines, file names, command output) as Markdown that shows it
- * as written: every character CommonMark could read as markup is backslash-escaped (CommonMark
- * 0.31 §2.4: any ASCII punctuation may be), so `<memoryBacking>` stays text instead of vanishing
- * as an HTML tag, and `*`, `_`, `|` or a backtick in a value change nothing. `[` stays as it is
- * (`\x1b[2J` reads unchanged): a link or image needs a `]` as well, and that one is escaped. One line.
+ * Text from a probed host or an ingested file (config lines, file names, command output, a
+ * results.json's fields) as Markdown that shows it as written, on one line, with no structure of
+ * its own (issue 19: newlines and markup in a field became headings and raw HTML blocks):
+ * - every line break CommonMark knows (LF, CR, CRLF; §2.1), and U+2028/U+2029/U+0085 that other
+ *   renderers break on, becomes a space, so a field can never start a line (no heading, list,
+ *   block quote, fence, table row or HTML block);
+ * - other control and bidi characters are shown as `\xNN` escapes (report/printable.ts);
+ * - every character CommonMark could read as inline markup is backslash-escaped (CommonMark 0.31
+ *   §2.4: any ASCII punctuation may be), so `<memoryBacking>` stays text instead of vanishing as
+ *   an HTML tag, and `*`, `_`, `|` (a GFM table cell), a backtick, `[`/`]` (links), `!`, `#`, `&`
+ *   (entities) in a value change nothing.
  */
-export const md = (s: string): string => s.replace(/[\\`*_\]<>|~&]/g, '\\$&').replace(/\r?\n/g, ' ');
+export const md = (s: string): string => printable(flat(s)).replace(/[\\`*_[\]<>|~&!#]/g, '\\$&');
+
+/**
+ * Line breaks as spaces (see md); the noncharacters U+FFFE/U+FFFF and a lone UTF-16 surrogate
+ * (which has no UTF-8 form at all) as `\u{…}` escapes.
+ */
+const flat = (s: string): string =>
+  String(s)
+    .replace(/\r\n|[\r\n\u0085\u2028\u2029]/g, ' ')
+    .replace(/[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+
+/**
+ * Text as an inline code span (a check id, a profile): one line, a backtick becomes `'`, `|` is
+ * escaped for a GFM table cell (GFM §4.10: the pipe splits cells even inside a code span).
+ */
+export const mdCode = (s: string): string => `\`${printable(flat(s)).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+
+/** A number for a report: finite, else "?" (a hand-edited results.json may hold anything). */
+export const mdNumber = (n: unknown): string => (typeof n === 'number' && Number.isFinite(n) ? String(n) : '?');
 
 const statusWord = (s: Status): string => s; // one vocabulary: passed / failed / undecided / skipped
 
@@ -46,15 +71,15 @@ export function summaryMarkdown(r: Results, links: { page?: string | undefined; 
   const out = [
     `# sevcheck: ${md(r.host)}`,
     '',
-    `${verdict} for profile \`${r.profile}\` — ${countLine(r)}.`,
+    `${verdict} for profile ${mdCode(r.profile)} — ${countLine(r)}.`,
     '',
-    `Target ${md(r.target)}, started ${r.startedAt}, ${r.durationMs} ms.${see.length ? ` Beside this file, ${see.join('; ')}.` : ''}`,
+    `Target ${md(r.target)}, started ${md(r.startedAt)}, ${mdNumber(r.durationMs)} ms.${see.length ? ` Beside this file, ${see.join('; ')}.` : ''}`,
     '',
   ];
   if (failures.length) {
     out.push(`## Failed (${failures.length})`, '');
     for (const c of failures) {
-      out.push(`### \`${c.id}\` — ${md(c.scenario)}`, '');
+      out.push(`### ${mdCode(c.id)} — ${md(c.scenario)}`, '');
       if (c.found !== undefined && c.expected !== undefined && c.fix !== undefined) {
         out.push(`- **found:** ${md(c.found)}`, `- **expected:** ${md(c.expected)}`, `- **fix:** ${md(c.fix)}`, '');
       } else out.push(`- ${md(c.message)}`, ''); // a harness-error entry has only its message
@@ -65,7 +90,7 @@ export function summaryMarkdown(r: Results, links: { page?: string | undefined; 
     '',
     '| Check | Result | Scenario | Details |',
     '|---|---|---|---|',
-    ...rows.map((c) => `| \`${c.id}\` | ${statusWord(c.status)} | ${md(c.scenario)} | ${md(details(c))} |`),
+    ...rows.map((c) => `| ${mdCode(c.id)} | ${md(statusWord(c.status))} | ${md(c.scenario)} | ${md(details(c))} |`),
     '',
   );
   return out.join('\n');

@@ -59,10 +59,11 @@ hosts:
     ['a target that is not a target', 'hosts:\n  - {name: a, target: local}\n  - {name: b, target: epyc-b}\n', 'inv.yaml: hosts[1].target: epyc-b: not a target; use local, ssh://[user@]host[:port], fixture:DIR or rootfs:DIR'],
     ['an ssh target with a path', 'hosts:\n  - {name: a, target: "ssh://root@h/x"}\n', 'inv.yaml: hosts[0].target: ssh://root@h/x: not a valid ssh://[user@]host[:port] address'],
     ['a fixture dir that does not exist', 'hosts:\n  - {name: a, target: "fixture:hosts/nope"}\n', `inv.yaml: hosts[0].target: fixture:hosts/nope: directory ${resolve(ROOT, 'fixtures/hosts/nope')} does not exist`],
-    ['a bad name', 'hosts:\n  - {name: "a b", target: local}\n', 'inv.yaml: hosts[0].name: "a b" is not [A-Za-z0-9._-]+'],
+    ['a bad name', 'hosts:\n  - {name: "a b", target: local}\n', 'inv.yaml: hosts[0].name: is not a host name (a host name is labels of letters, digits, "_" and "-" (not first or last) separated by dots'],
     ['a missing target', 'hosts:\n  - {name: a}\n', 'inv.yaml: hosts[0].target: must be a non-empty string (missing)'],
     ['a bad profile', 'hosts:\n  - {name: a, target: local, profile: snp}\n', 'inv.yaml: hosts[0].profile: must be one of sev, sev-es, sev-snp'],
-    ['no hosts', 'defaults: {}\n', 'inv.yaml: hosts: must be a non-empty list'],
+    ['no hosts', 'defaults: {}\n', 'inv.yaml: hosts: missing'],
+    ['an empty host list', 'hosts: []\n', 'inv.yaml: hosts: must have at least 1 entry'],
     ['not YAML', 'hosts: [\n', 'inv.yaml: line 2, column 1:'],
   ])('refuses %s, naming file and entry', (_what, text, message) => {
     expect(bad(() => parseInventory(text, INV))).toContain(message.replace('inv.yaml', INV));

@@ -8,11 +8,11 @@
  * .ci/run), where that is a failure.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_SYMLINKS, RootfsHost } from '../../support/host/rootfs-host.js';
+import { KILL_GRACE_MS, MAX_SYMLINKS, RootfsHost, SANDBOX_HOSTNAME, SANDBOX_TMP_BYTES } from '../../support/host/rootfs-host.js';
 import { RecordingHost } from '../../support/host/recording-host.js';
 import { FixtureHost } from '../../support/host/fixture-host.js';
 import { SelinuxProbe } from '../../support/probes/selinux.js';
@@ -247,11 +247,47 @@ describe('rootfs host: commands run in the image under bwrap', () => {
     expect(await h().run(['/etc/os-release'])).toMatchObject({ exitCode: 126, stderr: '/etc/os-release: Permission denied\n' });
   });
 
-  it('a command that outlives its timeout is a harness error naming the target and command', async (ctx) => {
+  it('a command that outlives its timeout is killed with its process group (SIGTERM ignored: SIGKILL after the grace): a HostError, so its facts are undecided', async (ctx) => {
     if (noSandbox) return ctx.skip(noSandbox);
-    const e = await h().run(['sleep', '5'], { timeoutMs: 300 }).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(HarnessError);
-    expect((e as Error).message).toBe(`rootfs:${img}: command timed out after 0.3 s: sleep 5`);
+    const token = `hung-${process.pid}-${Date.now()}`;
+    // a child that ignores SIGTERM, in the background, and a parent that ignores it too
+    const t0 = performance.now();
+    const e = await h().run(['sh', '-c', `trap '' TERM; sh -c "trap '' TERM; : ${token}; while :; do sleep 0.1; done" & while :; do sleep 0.1; done`], { timeoutMs: 300 }).catch((x: unknown) => x);
+    const took = performance.now() - t0;
+    expect(e).toBeInstanceOf(HostError);
+    expect(e).not.toBeInstanceOf(HarnessError);
+    expect((e as Error).message).toMatch(new RegExp(`^rootfs:${img}: sh -c .*: timed out after 0\\.3 s; killed with its process group$`));
+    expect(took).toBeLessThan(300 + KILL_GRACE_MS + 5_000);
+    // nothing of it is left on the machine
+    await new Promise((r) => setTimeout(r, 300));
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(token);
+  }, 30_000);
+
+  it('a command that floods its output is cut off and killed (a HostError, never the controller\'s memory)', async (ctx) => {
+    if (noSandbox) return ctx.skip(noSandbox);
+    copyBinary('/usr/bin/yes');
+    const e = await h().run(['/usr/bin/yes', 'flood'], { timeoutMs: 20_000 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(HostError);
+    expect((e as Error).message).toMatch(/\/usr\/bin\/yes flood: printed more than 16 MiB; killed with its process group$/);
+  }, 30_000);
+
+  it('image commands get their own host name and a size-capped /tmp', async (ctx) => {
+    if (noSandbox) return ctx.skip(noSandbox);
+    copyBinary('/usr/bin/hostname');
+    copyBinary('/usr/bin/head');
+    const r = await h().run(['sh', '-c', `hostname; head -c ${SANDBOX_TMP_BYTES + 1024 * 1024} /dev/zero > /tmp/big 2>/dev/null; echo "exit $?"`]);
+    expect(r.stdout.split('\n')[0]).toBe(SANDBOX_HOSTNAME);
+    expect(r.stdout).toMatch(/exit [1-9]/); // ENOSPC at the cap
+  }, 30_000);
+});
+
+describe('rootfs host: an image file too large to be what it claims is not read', () => {
+  it('a 1.9 GB /boot/config-* (sparse, made here) is a HostError naming the file and the cap: the check undecided, no 2 GB string', async () => {
+    put('boot/config-6.1.0-hostile', '');
+    truncateSync(join(img, 'boot/config-6.1.0-hostile'), 1_900_000_000);
+    const e = await err(h().readFile('/boot/config-6.1.0-hostile'));
+    expect(e.code).toBe('EIO');
+    expect(e.message).toMatch(/^\/boot\/config-6\.1\.0-hostile: .*1900000000 bytes in the image, more than the 64 MiB sevcheck reads of one file: not read/);
   });
 });
 

@@ -68,7 +68,7 @@ describe('reports', () => {
     expect(at('- **fix:** x \\| y')).toBeGreaterThan(at('### `host.kvm-amd.sev` — KVM has SEV'));
     expect(at('- **fix:** x \\| y')).toBeLessThan(at('## All checks'));
     // host text keeps its <...>: escaped for Markdown, never dropped as an HTML tag
-    expect(md).toContain('- **found:** "N" \\& \\<odd\\>\u0001');
+    expect(md).toContain('- **found:** "N" \\& \\<odd\\>\\\\x01');
     expect(md).toContain('- **expected:** "Y"');
     expect(md).toContain('[report.html](report.html)');
     expect(md).toContain('[cucumber.html](cucumber.html)');
