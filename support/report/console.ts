@@ -206,13 +206,13 @@ export function closingLines(r: ConsoleRun & { readonly checks: readonly Console
   section(
     o.paint('failed', `${plural(f.causes.length, 'cause')} of ${plural(t.failed, 'failed check')}${failedUnder ? ` (${failedUnder} failing because of another)` : ''}, one fix each:`),
     f.causes.map((c) => causeBlock(c, o)),
-    (left) => `  … ${plural(left, 'more cause')}: ${idList(f.causes.slice(-left).map((c) => c.check.id), false)} (report.html, or --verbose)`,
+    (left) => `  … ${plural(left, 'more cause')}: ${idList(f.causes.slice(-left).map((c) => c.check.id), false)} (the reports have them all, and --verbose)`,
   );
   const grouped = f.undecided.reduce((n, g) => n + g.checks.length, 0);
   section(
     o.paint('undecided', `${plural(grouped, 'undecided check')}${grouped < t.undecided ? ` (and ${t.undecided - grouped} under a cause)` : ''}, by reason:`),
     f.undecided.map((g) => undecidedBlock(g, o)),
-    (left) => `  … ${plural(left, 'more reason')} (report.html, or --verbose)`,
+    (left) => `  … ${plural(left, 'more reason')} (the reports have them all, and --verbose)`,
   );
   return [...body, ...end];
 }
