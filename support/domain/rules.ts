@@ -1,6 +1,6 @@
 /**
  * SEV rules over a libvirt domain model: one pure function per `domain.*` check id of the check
- * catalog, ../shared/checks.md (domain.schema-valid lives in schema.ts: it needs xmllint).
+ * catalog, docs/checks.md (domain.schema-valid lives in schema.ts: it needs xmllint).
  *
  * Main source: libvirt docs/kbase/launch_security_sev.rst ("VM Configuration": machine type,
  * boot loader, memory, virtio) and docs/formatdomain.rst "Launch Security". Policy bits: see

@@ -5,7 +5,7 @@
  *   `{tests:[{name,status,category,description,message?,fix_hint?}], failures:[{name,hint}],
  *   skipped:[name], summary:{total,passed,failed,skipped}}`; the "Compare TCB values" test's message
  *   is an object `{match, platform_tcb_version:{microcode,snp,tee,boot_loader,fmc},
- *   reported_tcb_version:{…}}` (../shared/parity-sevctl-snphost.md).
+ *   reported_tcb_version:{…}}` (docs/parity.md).
  * - `sevctl ok` (virtee/sevctl 8b47f3a src/ok.rs): one line per test,
  *   `[ PASS|FAIL|SKIP ] <indent>- <name>[: <message>]`.
  * - `sevctl show version` (virtee/sevctl 8b47f3a src/main.rs, `show version`): the firmware's

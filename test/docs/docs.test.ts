@@ -112,7 +112,7 @@ describe('README points to documentation the project has', () => {
     expect(named).toEqual(expect.arrayContaining(['docs/fixture-format.md', 'docs/results.md', 'docs/checks.md']));
     for (const d of named) expect(readdirSync(join(ROOT, 'docs')), d).toContain(d.slice('docs/'.length));
   });
-  it('names no file users do not get (DEVELOPERS.md, ../shared/*.md)', () => {
+  it('names no file users do not get (DEVELOPERS.md, the sibling shared/*.md)', () => {
     expect(readme).not.toMatch(/DEVELOPERS\.md|\.\.\/shared\/[\w-]+\.md/);
   });
 });
