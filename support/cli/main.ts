@@ -9,6 +9,7 @@ import { HarnessError } from '../host/types.js';
 import { printable, printableLines } from '../report/printable.js';
 import { tolerateClosedPipes } from './closed-pipe.js';
 import { REPORT_FILES, WRITERS } from '../report/writers.js';
+import { USAGE } from './usage.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -77,6 +78,9 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
     .addHelpText(
       'after',
       `
+Synopsis:
+${USAGE.split('\n').map((l) => `  ${l}`).join('\n')}
+
 More commands (each has --help):
 ${Object.entries(STANDALONE).map(([n, c]) => `  ${n.padEnd(16)} ${c.describe}`).join('\n')}
 
