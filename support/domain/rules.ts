@@ -44,6 +44,16 @@ export interface HostSevFacts {
    * otherwise its facts could not be read. `why` says which.
    */
   readonly unavailable?: { readonly sevAbsent: boolean; readonly why: string } | undefined;
+  /**
+   * The firmware images the host's QEMU firmware descriptors offer for SEV guests (parsers/
+   * firmware-descriptor.ts sevFirmware), so that a fix names a file that exists there; `source`
+   * says whose descriptors were read.
+   */
+  readonly firmware?: {
+    readonly sev?: { readonly image: string; readonly bios: boolean; readonly descriptor: string } | undefined;
+    readonly snp?: { readonly image: string; readonly bios: boolean; readonly descriptor: string } | undefined;
+    readonly source: string;
+  } | undefined;
 }
 
 /**
