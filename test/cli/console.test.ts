@@ -122,7 +122,7 @@ const text = lines;
 describe("README's sample output", () => {
   it('is what the command prints today (lines elided with "  ..." only)', async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const block = /## Sample output\n\n```\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    const block = /## Sample output\n[\s\S]*?```\n(\$ sevcheck[\s\S]*?)\n```/.exec(readme)?.[1];
     expect(block).toBeDefined();
     const [command, ...shown] = lines(block as string);
     expect(command).toBe('$ sevcheck run --host fixture:fixtures/hosts/modprobe-conflict');
