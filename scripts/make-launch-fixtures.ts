@@ -5,7 +5,7 @@
  * 0x04 || API || policy || launch digest || MNONCE), with test keys that exist only for these
  * fixtures. Real vectors are never copied: bundles name them as `vectors:REL`.
  *
- *   SEVCHECK_VECTORS=../shared/vectors node --import tsx scripts/make-launch-fixtures.ts
+ *   SEVCHECK_VECTORS=test/vectors node --import tsx scripts/make-launch-fixtures.ts
  */
 import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { hexToBytes, parseSnpReport } from '../support/sev/snp-report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'fixtures/launch');
-const VECTORS = resolve(process.env.SEVCHECK_VECTORS ?? join(ROOT, '../shared/vectors'));
+const VECTORS = resolve(process.env.SEVCHECK_VECTORS ?? join(ROOT, 'test/vectors'));
 const vec = (rel: string): Buffer => readFileSync(join(VECTORS, rel));
 
 /** Test-only keys and values, derived from labels so the fixtures are reproducible. */

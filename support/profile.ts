@@ -3,7 +3,7 @@ import { HarnessError } from './host/types.js';
 /**
  * What a host is expected to support. Profiles are cumulative: an SNP host is expected to run
  * SEV-ES and SEV guests too. A scenario tagged for a higher profile than the run's is skipped
- * (../shared/checks.md: "a check for a feature the profile does not require is skipped").
+ * (docs/checks.md: "a check for a feature the profile does not require is skipped").
  */
 export type Profile = 'sev' | 'sev-es' | 'sev-snp';
 export const PROFILES: readonly Profile[] = ['sev', 'sev-es', 'sev-snp'];

@@ -5,7 +5,8 @@ import { expect } from 'vitest';
 import { delimiter, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const SHARED = resolve(ROOT, '../shared');
+/** The upstream test vectors, in the repository (test/vectors/SOURCES: origin, commit, licence). */
+export const VECTORS = resolve(ROOT, 'test/vectors');
 
 /** The first executable `name` on PATH (as a shell finds it), or undefined. */
 export function which(name: string): string | undefined {

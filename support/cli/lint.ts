@@ -26,6 +26,7 @@ import { HostError, type Host } from '../host/types.js';
 import { HostProbe } from '../probes/host.js';
 import { leafAbsence } from '../rules/host.js';
 import { parseDomainCapabilities } from '../parsers/domcaps.js';
+import { effectiveDescriptorFiles, FIRMWARE_DESCRIPTOR_DIRS, parseFirmwareDescriptor, sevFirmware, type DescriptorFile } from '../parsers/firmware-descriptor.js';
 import { lintPveConfig, parsePveConfig } from '../domain/proxmox.js';
 import { lintQemuCmdline, parseQemuCmdline, QEMU_CMDLINE_MAX_BYTES } from '../domain/qemu-cmdline.js';
 import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
@@ -143,13 +144,65 @@ export async function hostFactsFrom(host: Host, spec: string): Promise<HostSevFa
   return f;
 }
 
-async function resolveHostFacts(v: Record<string, string | boolean | undefined>): Promise<HostSevFacts> {
+/**
+ * The QEMU firmware descriptors of a host (the ones libvirt reads, parsers/firmware-descriptor.ts)
+ * and the images they offer for SEV and SEV-SNP guests whose files exist there, so that a fix
+ * names a firmware file that host has. Descriptors it cannot read count as none.
+ */
+export async function firmwareFrom(host: Host, spec: string): Promise<NonNullable<HostSevFacts['firmware']>> {
+  const files: DescriptorFile[] = [];
+  for (const dir of FIRMWARE_DESCRIPTOR_DIRS) {
+    let names: string[] = [];
+    try {
+      names = await host.listDir(dir);
+    } catch (e) {
+      if (!(e instanceof HostError)) throw e;
+    }
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      try {
+        files.push({ dir, name, content: (await host.readFile(`${dir}/${name}`)).toString('utf8') });
+      } catch (e) {
+        if (!(e instanceof HostError)) throw e;
+      }
+    }
+  }
+  const parsed = [];
+  for (const f of effectiveDescriptorFiles(files).files) {
+    const d = parseFirmwareDescriptor(f.content, `${f.dir}/${f.name}`);
+    if (!d.ok || d.value.image === undefined) continue;
+    let imageExists = false;
+    try {
+      await host.stat(d.value.image);
+      imageExists = true;
+    } catch (e) {
+      if (!(e instanceof HostError)) throw e;
+    }
+    parsed.push({ descriptor: d.value, imageExists });
+  }
+  return { sev: sevFirmware(parsed, 'amd-sev'), snp: sevFirmware(parsed, 'amd-sev-snp'), source: spec };
+}
+
+/**
+ * The host facts the linters compare with: --host TARGET's (C-bit, firmware descriptors), or the
+ * ones given on the command line. `firmware`: also read the firmware descriptors, of --host or,
+ * without it, of this machine (read-only), so that a loader fix names a file that exists.
+ */
+async function resolveHostFacts(v: Record<string, string | boolean | undefined>, firmware = false): Promise<HostSevFacts> {
   const given = hostFacts(v);
   const spec = v['host'];
-  if (typeof spec !== 'string') return given;
+  if (typeof spec !== 'string') {
+    if (!firmware) return given;
+    const local = await openTarget('local');
+    try {
+      return { ...given, firmware: await firmwareFrom(local, 'this machine') };
+    } finally {
+      await local.close();
+    }
+  }
   const host = await openTarget(spec);
   try {
-    return await hostFactsFrom(host, spec);
+    const facts = await hostFactsFrom(host, spec);
+    return firmware ? { ...facts, firmware: await firmwareFrom(host, spec) } : facts;
   } finally {
     await host.close();
   }
@@ -359,7 +412,7 @@ export async function lintPveMain(argv: string[], out: Out): Promise<number> {
       out.stdout(USAGE_PVE + '\n');
       return 0;
     }
-    const host = await resolveHostFacts(a.values);
+    const host = await resolveHostFacts(a.values, true);
     const result = await lintSimple(
       a.files,
       (buf, f) => {
@@ -389,7 +442,7 @@ export async function lintQemuMain(argv: string[], out: Out): Promise<number> {
     }
     hostFacts(a.values); // validates the flag combination
     if (pid === undefined) {
-      const host = await resolveHostFacts(a.values);
+      const host = await resolveHostFacts(a.values, true);
       const result = await lintSimple(a.files, (buf, f) => ({ checks: lintQemuCmdline(parseQemuCmdline(buf, f), host) }), (f) => readInput(f, QEMU_CMDLINE_MAX_BYTES));
       return emit(result, a.values['format'] as string, out, host);
     }
@@ -406,7 +459,7 @@ export async function lintQemuMain(argv: string[], out: Out): Promise<number> {
         throw e;
       }
       if (buf.length === 0) throw new InputError(label, 'empty: the process is a kernel thread or a zombie, not a running QEMU');
-      const host = await hostFactsFrom(target, spec);
+      const host = { ...(await hostFactsFrom(target, spec)), firmware: await firmwareFrom(target, spec) };
       const result = await lintSimple([label], (b, f) => ({ checks: lintQemuCmdline(parseQemuCmdline(b, f), host) }), async () => buf);
       return emit(result, a.values['format'] as string, out, host);
     } finally {

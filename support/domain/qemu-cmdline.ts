@@ -391,13 +391,27 @@ export function qemuCheckMachine(q: QemuCmdline): Verdict {
   return failed(`-machine ${t} in ${q.source}`, 'a q35 machine type', '-machine q35,...');
 }
 
-export function qemuCheckLoader(q: QemuCmdline): Verdict {
+/**
+ * The firmware a fix names: the image the host's QEMU firmware descriptors offer for the feature
+ * (HostSevFacts.firmware), never a path from another distribution; without a descriptor that
+ * lists it, what to install instead.
+ */
+function firmwareFix(host: HostSevFacts, snp: boolean): string {
+  const f = snp ? host.firmware?.snp : host.firmware?.sev;
+  const from = host.firmware ? ` (${f ? `from ${f.descriptor}` : `no firmware descriptor of ${host.firmware.source} lists ${snp ? 'amd-sev-snp' : 'amd-sev'}`})` : '';
+  if (f) return snp || f.bios ? `-bios ${f.image}${from}` : `-drive if=pflash,format=raw,unit=0,readonly=on,file=${f.image}${from}`;
+  return snp
+    ? `-bios <an OVMF build for SEV-SNP: edk2 OvmfPkg/AmdSev, e.g. Fedora edk2-ovmf's OVMF.amdsev.fd>${from}`
+    : `-drive if=pflash,format=raw,unit=0,readonly=on,file=<an OVMF code image with SEV support (Debian/Ubuntu: apt-get install ovmf)>${from}`;
+}
+
+export function qemuCheckLoader(q: QemuCmdline, host: HostSevFacts = {}): Verdict {
   const o = sevObject(q);
   const snp = o?.qomType === 'sev-snp-guest';
   if (snp) {
-    if (q.pflash.length) return failed(`SEV-SNP guest with pflash firmware ${q.pflash.join(', ')} in ${q.source}`, 'OVMF via -bios (Proxmox qemu-server OVMF.pm refuses pflash for SNP)', '-bios /usr/share/OVMF/OVMF.amdsev.fd');
+    if (q.pflash.length) return failed(`SEV-SNP guest with pflash firmware ${q.pflash.join(', ')} in ${q.source}`, 'OVMF via -bios (Proxmox qemu-server OVMF.pm refuses pflash for SNP)', firmwareFix(host, true));
     if (q.bios && looksLikeOvmf(q.bios)) return passed(`-bios ${q.bios} (OVMF) for an SEV-SNP guest`);
-    return failed(`${q.bios ? `-bios ${q.bios}` : 'no -bios'} in ${q.source}`, 'an OVMF image via -bios for SNP', '-bios /usr/share/OVMF/OVMF.amdsev.fd');
+    return failed(`${q.bios ? `-bios ${q.bios}` : 'no -bios'} in ${q.source}`, 'an OVMF image via -bios for SNP', firmwareFix(host, true));
   }
   const code = q.pflash[0];
   if (code && looksLikeOvmf(code)) return passed(`pflash OVMF ${code}`);
@@ -406,7 +420,7 @@ export function qemuCheckLoader(q: QemuCmdline): Verdict {
   return failed(
     `${q.bios ? `-bios ${q.bios}` : 'no -bios and no pflash firmware (SeaBIOS)'} in ${q.source}`,
     'OVMF (UEFI): "SEV is only going to work with OVMF" (libvirt docs/kbase/launch_security_sev.rst)',
-    '-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd',
+    firmwareFix(host, false),
   );
 }
 
@@ -475,7 +489,7 @@ export function lintQemuCmdline(q: QemuCmdline, host: HostSevFacts = {}): Record
     'domain.policy.valid': qemuCheckPolicyValid(q, host),
     'domain.cbitpos.matches-host': qemuCheckCbitpos(q, host),
     'domain.machine.q35': qemuCheckMachine(q),
-    'domain.loader.ovmf': qemuCheckLoader(q),
+    'domain.loader.ovmf': qemuCheckLoader(q, host),
     'domain.virtio.iommu': qemuCheckVirtioIommu(q),
     'domain.memory.pinned': qemuCheckMemoryPinned(q),
     'domain.no-migration': qemuCheckNoMigration(q),

@@ -1,6 +1,6 @@
 /**
  * SEV rules over a libvirt domain model: one pure function per `domain.*` check id of the check
- * catalog, ../shared/checks.md (domain.schema-valid lives in schema.ts: it needs xmllint).
+ * catalog, docs/checks.md (domain.schema-valid lives in schema.ts: it needs xmllint).
  *
  * Main source: libvirt docs/kbase/launch_security_sev.rst ("VM Configuration": machine type,
  * boot loader, memory, virtio) and docs/formatdomain.rst "Launch Security". Policy bits: see
@@ -44,6 +44,16 @@ export interface HostSevFacts {
    * otherwise its facts could not be read. `why` says which.
    */
   readonly unavailable?: { readonly sevAbsent: boolean; readonly why: string } | undefined;
+  /**
+   * The firmware images the host's QEMU firmware descriptors offer for SEV guests (parsers/
+   * firmware-descriptor.ts sevFirmware), so that a fix names a file that exists there; `source`
+   * says whose descriptors were read.
+   */
+  readonly firmware?: {
+    readonly sev?: { readonly image: string; readonly bios: boolean; readonly descriptor: string } | undefined;
+    readonly snp?: { readonly image: string; readonly bios: boolean; readonly descriptor: string } | undefined;
+    readonly source: string;
+  } | undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * metrics.prom: the fleet run in the Prometheus text exposition format (version 0.0.4), for
- * node_exporter's textfile collector (README "Nightly runs").
+ * node_exporter's textfile collector (docs/nightly.md).
  *
  * Grammar: prometheus/docs content/docs/instrumenting/exposition_formats.md, "Text format
  * details": `# HELP name docstring` (backslash and line feed escaped as `\\` and `\n`), `# TYPE

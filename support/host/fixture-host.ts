@@ -1,5 +1,5 @@
 /**
- * A recorded or authored host: a directory in the format of ../shared/fixture-format.md.
+ * A recorded or authored host: a directory in the format of docs/fixture-format.md.
  * Everything but files/ is loaded and validated up front, so a malformed fixture stops the run
  * before any check (exit 2, one line naming the file and key).
  *

@@ -1,6 +1,6 @@
 /**
  * Wraps any host and remembers every read and its outcome, then writes them as a fixture host
- * (../shared/fixture-format.md plus the listings.json / errors.json extensions documented in
+ * (docs/fixture-format.md plus the listings.json / errors.json extensions documented in
  * fixture-host.ts). What is written is exactly what the probes read: a path that did not exist
  * is simply absent, as the format says.
  */

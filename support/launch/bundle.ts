@@ -323,7 +323,7 @@ function date(c: LoadContext, k: string, v: unknown): Date {
 function resolveRef(c: LoadContext, k: string, v: unknown): FileRef {
   const label = str(c, k, v);
   if (label.startsWith('vectors:')) {
-    if (!c.vectors) bad(c, k, `"${label}" needs the reference vectors: set ${VECTORS_ENV}=DIR or pass --vectors DIR (e.g. ../shared/vectors)`);
+    if (!c.vectors) bad(c, k, `"${label}" needs the reference vectors: set ${VECTORS_ENV}=DIR or pass --vectors DIR (e.g. test/vectors in a clone of sevcheck)`);
     return { label, path: resolve(c.vectors, label.slice('vectors:'.length)) };
   }
   return { label, path: isAbsolute(label) ? label : resolve(c.dir, label) };

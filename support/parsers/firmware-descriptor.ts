@@ -94,3 +94,22 @@ export function effectiveDescriptorFiles(files: readonly DescriptorFile[]): { fi
   }
   return { files: out, notes };
 }
+
+/**
+ * The firmware image libvirt would pick for an SEV guest of `feature` (amd-sev, amd-sev-es,
+ * amd-sev-snp): the first descriptor, in priority order, for x86_64 (or no target) that lists the
+ * feature and whose image exists — so that a fix names a file the host has, not a path from
+ * another distribution. `bios`: the image is loaded with -bios (mapping device memory), else it is
+ * a pflash code image.
+ */
+export function sevFirmware(
+  descriptors: ReadonlyArray<{ readonly descriptor: FirmwareDescriptor; readonly imageExists: boolean }>,
+  feature: 'amd-sev' | 'amd-sev-es' | 'amd-sev-snp',
+): { readonly image: string; readonly bios: boolean; readonly descriptor: string } | undefined {
+  for (const { descriptor: d, imageExists } of descriptors) {
+    if (!imageExists || d.image === undefined || !d.features.includes(feature)) continue;
+    if (d.architectures.length && !d.architectures.includes('x86_64')) continue;
+    return { image: d.image, bios: d.device === 'memory', descriptor: d.path };
+  }
+  return undefined;
+}

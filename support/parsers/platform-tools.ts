@@ -22,7 +22,7 @@
  *   `{tests:[{name,status,category,description,message?,fix_hint?}], failures:[{name,hint}],
  *   skipped:[name], summary:{total,passed,failed,skipped}}`; the "Compare TCB values" test's message
  *   is an object `{match, platform_tcb_version:{microcode,snp,tee,boot_loader,fmc},
- *   reported_tcb_version:{…}}` (../shared/parity-sevctl-snphost.md).
+ *   reported_tcb_version:{…}}` (docs/parity.md).
  * - `sevctl show version` (virtee/sevctl 8b47f3a src/main.rs, `show version`): the firmware's
  *   `<major>.<minor>.<build>`.
  * Test names are compared case-insensitively against the aliases in TOOL_TESTS. Anything else is

@@ -2,7 +2,7 @@
  * Firmware facts a running host gives without an ioctl: the kernel log of the current boot, and
  * virtee's platform tools where they are installed on the probed host (snphost, sevctl), run with
  * their read-only commands only (TOOL_COMMANDS). Facts from several sources
- * (../shared/design-next.md): the kernel log is tried as `journalctl -k -b`, then `dmesg`, then
+ * (the project's design notes): the kernel log is tried as `journalctl -k -b`, then `dmesg`, then
  * /var/log/kern.log; a source that is missing (exit 127 / ENOENT), not recorded, fails, times out
  * or has no SEV line moves on to the next, and the answer names the source used and what the others
  * said.

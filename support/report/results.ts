@@ -1,5 +1,5 @@
 /**
- * results.json (../shared/fixture-format.md, "Results") built from cucumber's message stream:
+ * results.json (docs/fixture-format.md, "Results") built from cucumber's message stream:
  * each scenario's verdict comes from the attachment the World wrote when it decided the check.
  * Works on a live run (onMessage) and on a saved messages.ndjson alike.
  */

@@ -11,7 +11,7 @@
  * Linux arch/x86/virt/svm/sev.c (the kernel sets SYSCFG SNPEn and VMPLEn itself in
  * __snp_enable() once the BIOS has reserved the RMP: snp_rmptable_init()); virtee/snphost
  * src/ok/mod.rs @56d5d7e and virtee/sevctl src/ok.rs @8b47f3a for the checks and hints they
- * share (../shared/parity-sevctl-snphost.md).
+ * share (docs/parity.md).
  */
 import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
 import { formatRegs, hex32, type CpuidRegs, type EncryptedMemoryCaps } from '../sev/cpuid.js';

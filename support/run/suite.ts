@@ -1,5 +1,5 @@
 /**
- * One run as a value (shared/design-next.md): the suite on one target with one profile, giving
+ * One run as a value (the project's design notes): the suite on one target with one profile, giving
  * back the verdicts (results.ts `Results`), the exit code `sevcheck run` would exit with and the
  * harness error, if any. It prints nothing, exits nothing and writes no file: `sevcheck run`
  * (cli/run.ts) is this plus the console and the report set, `sevcheck fleet` (cli/fleet.ts) calls

@@ -120,7 +120,7 @@ export interface LayerFacts {
 export interface Disagreement {
   /** the fact in question, e.g. "cbitpos", "reducedPhysBits", "maxGuests", "sev-supported" */
   readonly fact: string;
-  /** the catalog check this disagreement fails, when there is one (shared/checks.md) */
+  /** the catalog check this disagreement fails, when there is one (docs/checks.md) */
   readonly checkId?: string | undefined;
   readonly a: Reported<string | number | boolean>;
   readonly b: Reported<string | number | boolean>;

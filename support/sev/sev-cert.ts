@@ -6,7 +6,7 @@
  *
  * Byte layouts, usages, algorithm ids, the RSA-PSS parameters and the little-endian encodings
  * were cross-checked against github.com/virtee/sev (Apache-2.0) src/certs/sev/ at commit
- * 9cf2adbffa209cc5becf7ff89ffdf624e7278ced (the commit ../shared/vectors/virtee-sev/COMMIT
+ * 9cf2adbffa209cc5becf7ff89ffdf624e7278ced (the commit test/vectors/virtee-sev/COMMIT
  * names) — the code below is our own.
  *
  * Chain of trust (SEV API spec §"Platform certificates" / virtee sev src/certs/sev/chain.rs):

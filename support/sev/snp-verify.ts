@@ -26,7 +26,7 @@ import { SIG_ALGO_ECDSA_P384_SHA384, SNP_SIGNED_LENGTH, type SnpReport, type Tcb
 /**
  * SHA-256 of each generation's ARK SubjectPublicKeyInfo (DER), hex.
  * Computed from virtee/sev src/certs/snp/builtin/{milan,genoa,turin}/ark.pem (commit 9cf2adb,
- * the copies in ../shared/vectors/virtee-sev) and cross-checked against the ARKs in
+ * the copies in test/vectors/virtee-sev) and cross-checked against the ARKs in
  * google/go-sev-guest verify/trust/ask_ark_{milan,genoa,turin_vcek}.pem (commit af1c107): same keys.
  * Both projects take them from AMD KDS https://kdsintf.amd.com/vcek/v1/<Gen>/cert_chain.
  */

@@ -1,6 +1,6 @@
 /**
  * The one KDS client (support/host/kds-fetch.ts) and what the caps and launch layers take from it,
- * on real certificates (../shared/vectors/virtee-sev, read in place, never copied):
+ * on real certificates (test/vectors/virtee-sev, copied with their origin in test/vectors/SOURCES):
  * caps.pdh.chain-valid with AMD roots from --amd-certs and from a local HTTP server standing in
  * for AMD (fetch, pin, cache), the corrupted Naples ARK, the synthetic fixture chain; and the SNP
  * VCEK / ASK+ARK of the launch layer fetched by the same client into the same cache.
@@ -20,7 +20,7 @@ import { kdsVcekPath } from '../../support/sev/kds.js';
 import { createRunContext } from '../../support/run-context.js';
 import { ROOT, sevcheck } from '../helpers.js';
 
-const V = join(import.meta.dirname, '../../../shared/vectors/virtee-sev');
+const V = join(import.meta.dirname, '../vectors/virtee-sev');
 const BUILTIN = join(V, 'src/certs/sev/builtin');
 const read = (p: string): Buffer => readFileSync(join(V, p));
 const platform = (gen: 'naples' | 'rome') => ({

@@ -8,7 +8,7 @@ import { parseNodeSevInfo } from '../../support/parsers/nodesevinfo.js';
 import { parseQemuCertChain, parseQemuPdh, parseAmdCert, verifySevChain } from '../../support/sev/sev-cert.js';
 
 const F = join(import.meta.dirname, '../../fixtures/caps-samples');
-const V = join(import.meta.dirname, '../../../shared/vectors/virtee-sev');
+const V = join(import.meta.dirname, '../vectors/virtee-sev');
 const fixture = (n: string): string => readFileSync(join(F, n), 'utf8');
 
 async function inputError(p: Promise<unknown> | (() => unknown), problem: RegExp): Promise<InputError> {

@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, SHARED, sevcheck } from '../helpers.js';
+import { ROOT, VECTORS, sevcheck } from '../helpers.js';
 
-const FIX = join(SHARED, 'vectors/sev-snp-measure/tests/fixtures');
+const FIX = join(VECTORS, 'sev-snp-measure/tests/fixtures');
 
 describe('prebuilt measure bundle', () => {
   beforeAll(() => {

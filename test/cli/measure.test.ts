@@ -8,11 +8,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureMain } from '../../support/cli/measure.js';
 import { writeSynthImages } from '../sev/measure-fixtures.js';
-import { SHARED } from '../helpers.js';
+import { VECTORS as VECTOR_DIR } from '../helpers.js';
 import { DEBIAN_OVMF_SHA256, DEBIAN_PATHS, DEBIAN_VECTORS, VECTORS, type MeasureVector } from '../sev/measure-vectors.js';
 
 const run = promisify(execFile);
-const FIXTURES = resolve(SHARED, 'vectors/sev-snp-measure/tests/fixtures');
+const FIXTURES = resolve(VECTOR_DIR, 'sev-snp-measure/tests/fixtures');
 let synth = '';
 
 beforeAll(() => {

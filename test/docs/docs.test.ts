@@ -112,7 +112,18 @@ describe('README points to documentation the project has', () => {
     expect(named).toEqual(expect.arrayContaining(['docs/fixture-format.md', 'docs/results.md', 'docs/checks.md']));
     for (const d of named) expect(readdirSync(join(ROOT, 'docs')), d).toContain(d.slice('docs/'.length));
   });
-  it('names no file users do not get (DEVELOPERS.md, ../shared/*.md)', () => {
+  it('is a front page: at most 150 lines, with what it is, who it is for, first commands, one screenshot that exists, and where the docs are', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(150);
+    for (const h of ['## First commands', '## Sample output', '## Command line', '## Documentation']) expect(readme).toContain(h);
+    expect(readme).toMatch(/^\*\*For\*\* /m);
+    const images = [...readme.matchAll(/!\[[^\]]+\]\(([^)]+)\)/g)].map((m) => m[1]!);
+    expect(images).toHaveLength(1);
+    for (const i of images) expect(readdirSync(join(ROOT, 'docs')), i).toContain(i.slice('docs/'.length));
+    // every page in docs/ is listed
+    const pages = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md'));
+    for (const p of pages) expect(readme, p).toContain(`(docs/${p})`);
+  });
+  it('names no file users do not get (DEVELOPERS.md, the sibling shared/*.md)', () => {
     expect(readme).not.toMatch(/DEVELOPERS\.md|\.\.\/shared\/[\w-]+\.md/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The README's parity table (every check of sevctl ok and snphost ok → sevcheck id): each id it
+ * docs/parity.md's table (every check of sevctl ok and snphost ok → sevcheck id): each id it
  * names is a tagged scenario in features/, and no tool check of the inventory is missing.
  *
  * The table names the ids of issue 12 part 1 (branch hostcpu: host.cpu.amd, host.cpu.epyc,
@@ -22,8 +22,8 @@ function featureFiles(dir: string): string[] {
 const tagged = new Set(featureFiles(join(ROOT, 'features')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/@check:([a-z0-9.-]+)/g)].map((m) => m[1] as string)));
 
 function parityRows(): Array<{ tool: string; check: string; ids: string[] }> {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('### Parity with `sevctl ok` and `snphost ok`');
+  const readme = readFileSync(join(ROOT, 'docs/parity.md'), 'utf8');
+  const start = readme.indexOf('# Parity with `sevctl ok` and `snphost ok`');
   expect(start).toBeGreaterThan(-1);
   const next = readme.slice(start + 4).search(/\n#{2,3} /);
   const section = next === -1 ? readme.slice(start) : readme.slice(start, start + 4 + next);
@@ -36,10 +36,10 @@ function parityRows(): Array<{ tool: string; check: string; ids: string[] }> {
     });
 }
 
-describe('README parity table', () => {
+describe('docs/parity.md table', () => {
   const rows = parityRows();
 
-  it('has a row for every check of both tools (../shared/parity-sevctl-snphost.md: 19 sevctl, 31 snphost)', () => {
+  it('has a row for every check of both tools (docs/parity.md: 19 sevctl, 31 snphost)', () => {
     expect(rows.filter((r) => r.tool === 'sevctl')).toHaveLength(19);
     expect(rows.filter((r) => r.tool === 'snphost')).toHaveLength(31);
     for (const r of rows) expect(r.ids.length, `${r.tool} ${r.check}`).toBeGreaterThan(0);

@@ -1,17 +1,17 @@
 /**
  * Launch flows end to end: every bundle under fixtures/launch/<case>/ gives exactly the verdicts of
  * its expected.json when checked against the reference host (docs/launch.md). The bundles name the
- * real vectors as `vectors:...`, resolved against ../shared/vectors through SEVCHECK_VECTORS.
+ * real vectors as `vectors:...`, resolved against test/vectors through SEVCHECK_VECTORS.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, SHARED, sevcheck, byId, type JsonResults } from '../helpers.js';
+import { ROOT, VECTORS, sevcheck, byId, type JsonResults } from '../helpers.js';
 
 const CASES = join(ROOT, 'fixtures/launch');
 const cases = readdirSync(CASES).filter((c) => existsSync(join(CASES, c, 'expected.json')));
-const env = { SEVCHECK_VECTORS: join(SHARED, 'vectors') };
+const env = { SEVCHECK_VECTORS: VECTORS };
 /** Reports go to a directory of this run's own (parallel runs never share one). */
 const OUT = mkdtempSync(join(tmpdir(), 'sevcheck-launch-meta-'));
 const out = (name: string) => join(OUT, name);

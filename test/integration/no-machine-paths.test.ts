@@ -2,7 +2,7 @@
  * No path of the development machine in the project (issue 13 §3): tests, benchmarks, scripts,
  * docs and support code must run and read the same on any machine, so none of them may name the
  * workspace the project was developed in (/work/...), a local git mirror, or a home directory.
- * Vectors come from ../shared through test/helpers.ts SHARED; tools the benchmarks compare against
+ * Vectors come from test/vectors through test/helpers.ts VECTORS; tools the benchmarks compare against
  * come from an option or an environment variable.
  */
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, SHARED, sevcheck } from '../helpers.js';
+import { ROOT, VECTORS, sevcheck } from '../helpers.js';
 
 const REPORTS = ['results.json', 'cucumber.html', 'messages.ndjson', 'junit.xml', 'summary.md', 'report.html'];
 
@@ -25,7 +25,7 @@ describe('secrets never reach reports or console output', () => {
     };
     const out = mkdtempSync(join(tmpdir(), 'sevcheck-secrets-'));
     const r = await sevcheck(['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--launch', dir, '--tags', '@layer:launch', '--out', out], {
-      SEVCHECK_VECTORS: join(SHARED, 'vectors'),
+      SEVCHECK_VECTORS: VECTORS,
     });
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual([...REPORTS].sort());

@@ -17,9 +17,9 @@ import { parseOvmf } from '../../support/sev/ovmf.js';
 import { launchMeasureMac, sevEsLaunchDigest } from '../../support/sev/sev-measurement.js';
 import { CPU_SIGS, type VmsaModel } from '../../support/sev/vmsa.js';
 import { vmsaModelsFor } from '../../support/sev/vmsa-model.js';
-import { SHARED } from '../helpers.js';
+import { VECTORS } from '../helpers.js';
 
-const AMDSEV = join(SHARED, 'vectors/sev-snp-measure/tests/fixtures/ovmf_AmdSev_suffix.bin');
+const AMDSEV = join(VECTORS, 'sev-snp-measure/tests/fixtures/ovmf_AmdSev_suffix.bin');
 const ovmf = parseOvmf(readFileSync(AMDSEV), 'ovmf_AmdSev_suffix.bin');
 const TIK = Buffer.alloc(16, 0x11);
 const TEK = Buffer.alloc(16, 0x22);

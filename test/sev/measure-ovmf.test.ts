@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SHARED } from '../helpers.js';
+import { VECTORS } from '../helpers.js';
 import { InputError } from '../../support/errors.js';
 import { guidFromBytesLe, guidToBytesLe } from '../../support/sev/guid.js';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../../support/sev/ovmf.js';
 import { synthImage, u32le } from './measure-fixtures.js';
 
-const FIXTURES = `${SHARED}/vectors/sev-snp-measure/tests/fixtures`;
+const FIXTURES = `${VECTORS}/sev-snp-measure/tests/fixtures`;
 const load = (p: string) => parseOvmf(readFileSync(p), p);
 
 function inputError(fn: () => unknown): InputError {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SHARED } from '../helpers.js';
+import { VECTORS } from '../helpers.js';
 import { InputError } from '../../support/errors.js';
 import { parseOvmf } from '../../support/sev/ovmf.js';
 import { sevKernelHashes } from '../../support/sev/sev-hashes.js';
@@ -15,7 +15,7 @@ import {
 import { CPU_SIGS } from '../../support/sev/vmsa.js';
 import { LIBVIRT, PUBLISHED } from './measure-vectors.js';
 
-const FIXTURES = `${SHARED}/vectors/sev-snp-measure/tests/fixtures`;
+const FIXTURES = `${VECTORS}/sev-snp-measure/tests/fixtures`;
 const amdSev = parseOvmf(readFileSync(`${FIXTURES}/ovmf_AmdSev_suffix.bin`), 'ovmf_AmdSev_suffix.bin');
 const ovmfX64 = parseOvmf(readFileSync(`${FIXTURES}/ovmf_OvmfX64_suffix.bin`), 'ovmf_OvmfX64_suffix.bin');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED } from '../helpers.js';
+import { VECTORS as VECTOR_DIR } from '../helpers.js';
 import { InputError } from '../../support/errors.js';
 import { parseOvmf, SEV_ES_RESET_BLOCK_GUID } from '../../support/sev/ovmf.js';
 import { buildSevHashesTable, sevHashesPage, sevKernelHashes } from '../../support/sev/sev-hashes.js';
@@ -11,8 +11,8 @@ import { BSP_EIP, CPU_SIGS, buildSvsmVmsa, buildVmsa, cpuSig } from '../../suppo
 import { synthImage, synthImages, synthInitrd, synthKernel, SYNTH_CMDLINE, u32le } from './measure-fixtures.js';
 import { PUBLISHED, VECTORS } from './measure-vectors.js';
 
-/** Upstream sev-snp-measure tests/fixtures, from ../shared/vectors (COMMIT names the upstream commit). */
-const FIXTURES = join(SHARED, 'vectors/sev-snp-measure/tests/fixtures');
+/** Upstream sev-snp-measure tests/fixtures, from test/vectors (COMMIT names the upstream commit). */
+const FIXTURES = join(VECTOR_DIR, 'sev-snp-measure/tests/fixtures');
 const amdSev = parseOvmf(readFileSync(`${FIXTURES}/ovmf_AmdSev_suffix.bin`), 'ovmf_AmdSev_suffix.bin');
 const ovmfX64 = parseOvmf(readFileSync(`${FIXTURES}/ovmf_OvmfX64_suffix.bin`), 'ovmf_OvmfX64_suffix.bin');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -36,9 +36,9 @@ describe('SNP launch digest: sev-snp-measure tests/test_guest.py expectations', 
 
   it('snp:ovmf-hash of the AmdSev suffix (both vector copies: sev-snp-measure and virtee/sev tests/measurement)', () => {
     expect(hex(snpOvmfHash(amdSev))).toBe(PUBLISHED.ovmfHashAmdSev);
-    const virtee = join(SHARED, 'vectors/virtee-sev/tests/measurement/ovmf_AmdSev_suffix.bin');
+    const virtee = join(VECTOR_DIR, 'virtee-sev/tests/measurement/ovmf_AmdSev_suffix.bin');
     expect(hex(snpOvmfHash(parseOvmf(readFileSync(virtee), virtee)))).toBe(PUBLISHED.ovmfHashAmdSev);
-    const x64 = join(SHARED, 'vectors/virtee-sev/tests/measurement/ovmf_OvmfX64_suffix.bin');
+    const x64 = join(VECTOR_DIR, 'virtee-sev/tests/measurement/ovmf_OvmfX64_suffix.bin');
     const ld = snpLaunchDigest({ ovmf: parseOvmf(readFileSync(x64), x64), vcpus: 1, vcpuSig: EPYC_V4, guestFeatures: 0x1n });
     expect(hex(ld)).toBe(PUBLISHED.snpOvmfX64NoKernel0x1);
   });

@@ -4,7 +4,7 @@
  * Computed by running virtee/sev-snp-measure at commit 8f2b337e38bc83f87cd30f3253cdfe8e3e12cc3a
  * (version 0.0.13) as `python3 sev-snp-measure.py <args>` with Debian 12's python3 3.11 and
  * python3-cryptography 38.0.4, path tokens replaced by:
- *   {fixtures}     ../shared/vectors/sev-snp-measure/tests/fixtures (upstream's OVMF suffixes)
+ *   {fixtures}     test/vectors/sev-snp-measure/tests/fixtures (upstream's OVMF suffixes)
  *   {synth}        files written by test/sev/measure-fixtures.ts `writeSynthImages` (deterministic)
  *   {ovmf-fd}, {ovmf-code}, {ovmf-code-4m}
  *                  Debian 12 package ovmf 2022.11-6+deb12u2: /usr/share/ovmf/OVMF.fd,
@@ -230,7 +230,7 @@ export const PUBLISHED = {
   sevKernelAppend: '82a3ee5d537c3620628270c292ae30cb40c3c878666a7890ee7ef2a08fb535ff',
   sevKernelOnly: '77f613d7bbcdf12a73782ea9e88b0172aeda50d1a54201cb903594ff52846898',
   sevOvmfX64: 'b4c021e085fb83ceffe6571a3d357b4a98773c83c474e47f76c876708fe316da',
-  /** tests/fixtures/svsm_ovmf.fd + svsm.bin (../shared/vectors/sev-snp-measure/tests/fixtures), 4 and 2 vCPUs EPYC-v4, vars size 540672. */
+  /** tests/fixtures/svsm_ovmf.fd + svsm.bin (test/vectors/sev-snp-measure/tests/fixtures), 4 and 2 vCPUs EPYC-v4, vars size 540672. */
   svsm4: '27d154c27b7b359c935e250ec6fee72aa0ae8c1225e3b0e1cf46a9567e938066d7d6f94bbdc4a857818bdb79277a44b2',
   svsm2: '9b94745036aafddf4f7f8b00c7513abb5b7703178cb95aaa57928bd963d68d3bfcb715d6019b9167ee2517b11b0d9be7',
 } as const;

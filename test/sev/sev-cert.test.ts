@@ -19,7 +19,7 @@ import {
   type Generation,
 } from '../../support/sev/sev-cert.js';
 
-const V = join(import.meta.dirname, '../../../shared/vectors/virtee-sev');
+const V = join(import.meta.dirname, '../vectors/virtee-sev');
 const read = (p: string): Buffer => readFileSync(join(V, p));
 const GENS: Generation[] = ['naples', 'rome', 'milan', 'genoa', 'turin'];
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -1,5 +1,5 @@
 /**
- * Test helper: paths to, and loaders for, the real upstream vectors in ../shared/vectors/virtee-sev
+ * Test helper: paths to, and loaders for, the real upstream vectors in test/vectors/virtee-sev
  * (virtee/sev, see its COMMIT file). Read at test time; never copied into the project.
  */
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { hexToBytes } from '../../support/sev/snp-report.js';
 import { loadPemChain, loadSnpCert, type SnpCert } from '../../support/sev/snp-verify.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const virteeSev = path.resolve(repoRoot, '../shared/vectors/virtee-sev');
+export const virteeSev = path.resolve(repoRoot, 'test/vectors/virtee-sev');
 
 export function vectorPath(rel: string): string {
   return path.join(virteeSev, rel);
