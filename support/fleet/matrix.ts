@@ -93,3 +93,60 @@ export function fleetVerdict(m: Matrix): { status: 'failed' | 'undecided' | 'pas
   if (n.undecided > 0) return { status: 'undecided', words: `COMPLIANT SO FAR — ${n.undecided} undecided` };
   return { status: 'passed', words: 'COMPLIANT' };
 }
+
+/** A host's totals by check id (the worst of each id's scenarios; waived apart from failed): the numbers every fleet output states. */
+export const hostTotals = rowTally;
+
+/** A host's cells of one layer, tallied: what a collapsed layer shows. */
+export const layerTally = (m: Matrix, host: string, layer: string): Record<CellStatus, number> =>
+  tally(m.columns.filter((c) => c.layer === layer).map((c) => m.cell(host, c.id)));
+
+/** The worst status a set of tallied cells has (`passed` for none at all). */
+export function worstOf(n: Record<CellStatus, number>): CellStatus {
+  return CELL_STATUSES.find((s) => n[s] > 0) ?? 'passed';
+}
+
+/**
+ * Hosts in triage order: new failures first (most first), then hosts that could not be checked,
+ * then failing (most failures first), only waived, undecided, and last the clean ones; name order
+ * within each.
+ */
+export function triageOrder(m: Matrix, newFailures: Readonly<Record<string, readonly string[]>> = {}): FleetHost[] {
+  const key = (h: FleetHost): number[] => {
+    const n = rowTally(m, h.name);
+    const fresh = newFailures[h.name]?.length ?? 0;
+    const rank = fresh > 0 ? 0 : h.error !== undefined ? 1 : n.failed > 0 ? 2 : n.waived > 0 ? 3 : n.undecided > 0 ? 4 : 5;
+    return [rank, -fresh, -n.failed, -n.waived, -n.undecided];
+  };
+  const keys = new Map(m.hosts.map((h) => [h.name, key(h)]));
+  return [...m.hosts].sort((a, b) => {
+    const ka = keys.get(a.name)!;
+    const kb = keys.get(b.name)!;
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! - kb[i]!;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  });
+}
+
+/** One failing check over the fleet: on which hosts it fails (unwaived) and is waived. */
+export interface CheckOverFleet {
+  readonly id: string;
+  readonly layer: string;
+  readonly failed: readonly string[];
+  readonly waived: readonly string[];
+}
+
+/** Every check id failed or waived on some host, most hosts first: the page's "by check" view, summary.md's failures. */
+export function byCheck(m: Matrix): CheckOverFleet[] {
+  const out: CheckOverFleet[] = [];
+  for (const c of m.columns) {
+    const failed: string[] = [];
+    const waived: string[] = [];
+    for (const h of m.hosts) {
+      const s = m.cell(h.name, c.id)?.status;
+      if (s === 'failed') failed.push(h.name);
+      else if (s === 'waived') waived.push(h.name);
+    }
+    if (failed.length + waived.length > 0) out.push({ id: c.id, layer: c.layer, failed, waived });
+  }
+  return out.sort((a, b) => b.failed.length - a.failed.length || b.waived.length - a.waived.length);
+}

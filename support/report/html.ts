@@ -28,6 +28,8 @@ import type { CheckResult, HostInfo, Results } from './results.js';
 export type ReportCheck = CheckResult & {
   /** the evidence read: file:line, command, register */
   readonly source?: string | undefined;
+  /** in a fleet: the waiver that accepts this failure (support/fleet/waivers.ts) */
+  readonly waived?: { readonly reason: string; readonly expires: string } | undefined;
 };
 
 export type ReportHostInfo = HostInfo;
@@ -42,6 +44,13 @@ export interface ReportHtmlOptions {
   readonly command?: string;
   /** what the several entries of one check id are: "scenarios" (run), "files" (lint-domain) */
   readonly parts?: string;
+  /** a host's page in a fleet (support/fleet/host-writers.ts): the link back and the waivers that apply to the host */
+  readonly fleet?: {
+    /** the fleet page, relative to this one */
+    readonly page: string;
+    readonly startedAt: string;
+    readonly waivers: ReadonlyArray<{ readonly check: string; readonly hosts?: string | undefined; readonly reason: string; readonly expires: string }>;
+  } | undefined;
 }
 
 const ORDER: readonly Status[] = ['failed', 'undecided', 'passed', 'skipped'];
@@ -78,10 +87,15 @@ function groups(checks: readonly ReportCheck[]): Group[] {
   }));
 }
 
-function verdictLine(gs: readonly Group[]): { status: Status; words: string } {
-  const failed = gs.filter((g) => g.status === 'failed').length;
+/** A failed check every failed scenario of which a fleet waiver accepts. */
+const isWaived = (g: Group): boolean => g.status === 'failed' && g.scenarios.every((c) => c.status !== 'failed' || c.waived !== undefined);
+
+function verdictLine(gs: readonly Group[]): { status: Status | 'waived'; words: string } {
+  const failed = gs.filter((g) => g.status === 'failed' && !isWaived(g)).length;
+  const waived = gs.filter(isWaived).length;
   const undecided = gs.filter((g) => g.status === 'undecided').length;
   if (failed > 0) return { status: 'failed', words: 'NOT COMPLIANT' };
+  if (waived > 0) return { status: 'waived', words: `COMPLIANT WITH WAIVERS — ${waived} failed ${waived === 1 ? 'check' : 'checks'} waived${undecided ? `, ${undecided} undecided` : ''}` };
   if (undecided > 0) return { status: 'undecided', words: `COMPLIANT SO FAR — ${undecided} undecided` };
   return { status: 'passed', words: 'COMPLIANT' };
 }
@@ -146,7 +160,9 @@ function check(g: Group, parts: string): string {
     : g.scenarios
         .map((c) => `<div class="scenario ${c.status}"><span class="label ${c.status}">${c.status}</span><span class="name">${text(c.scenario)}</span>${details(c)}</div>`)
         .join('');
-  return `<article class="check ${g.status}${brief ? ' brief' : ''}" id="${text(g.id)}">${head}${body}</article>`;
+  const w = isWaived(g) ? g.scenarios.find((c) => c.waived)?.waived : undefined;
+  const waiver = w ? `<p class="waiver"><span class="label waived">waived</span>until ${text(w.expires)}: ${text(w.reason)}</p>` : '';
+  return `<article class="check ${g.status}${w ? ' waived' : ''}${brief ? ' brief' : ''}" id="${text(g.id)}">${head}${waiver}${body}</article>`;
 }
 
 function section(status: Status, gs: readonly Group[], parts: string): string {
@@ -157,6 +173,16 @@ function section(status: Status, gs: readonly Group[], parts: string): string {
     .map((layer) => `<h3 class="layer">${text(layer)}</h3>${mine.filter((g) => g.layer === layer).map((g) => check(g, parts)).join('')}`)
     .join('');
   return `<section class="status ${status}" id="${status}"><h2>${HEADING[status]} (${mine.length})</h2>${body}</section>`;
+}
+
+/** In a fleet: the link back to the fleet page, and the waivers that apply to this host. */
+function inFleet(f: NonNullable<ReportHtmlOptions['fleet']>): string {
+  const ws = f.waivers.map((w) => `<li><code>${text(w.check)}</code> until ${text(w.expires)}: ${text(w.reason)}${w.hosts !== undefined ? ` <span class="muted">(hosts ${text(w.hosts)})</span>` : ''}</li>`);
+  return (
+    `<div class="in-fleet"><p>Part of the fleet run of ${text(when(f.startedAt))}: <a href="${text(f.page)}">back to the fleet page</a>.` +
+    (ws.length ? ` Waivers that apply to this host (${ws.length}):</p><ul>${ws.join('')}</ul>` : ' No waiver applies to this host.</p>') +
+    '</div>'
+  );
 }
 
 /**
@@ -170,7 +196,8 @@ export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {})
   const gs = groups(results.checks);
   const v = verdictLine(gs);
   const n = (s: Status): number => gs.filter((g) => g.status === s).length;
-  const counts = ORDER.map((s) => `${n(s)} ${s}`).join(' · ');
+  const waivedN = gs.filter(isWaived).length;
+  const counts = ORDER.map((s) => (s === 'failed' && waivedN ? `${n(s) - waivedN} failed · ${waivedN} waived` : `${n(s)} ${s}`)).join(' · ');
   const toc = ORDER.filter((s) => n(s) > 0).map((s) => `<a href="#${s}">${HEADING[s]} (${n(s)})</a>`);
   const links = [
     ...(opts.links?.steps ? [`<a href="${text(opts.links.steps)}">${text(opts.links.steps)}: every scenario step by step</a>`] : []),
@@ -191,6 +218,7 @@ export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {})
     `<div class="verdict"><h1>${text(v.words)}</h1><span class="for">${results.profile ? `for profile <strong>${text(results.profile)}</strong> — ` : ''}host <strong class="host">${text(results.host)}</strong></span></div>`,
     `<p class="counts">${counts} <span class="unit">(checks)</span></p>`,
     `<dl class="identity">${identity(results)}</dl>`,
+    ...(opts.fleet ? [inFleet(opts.fleet)] : []),
     '</header>',
     `<nav class="toc">${[...toc, ...links].join('')}</nav>`,
     '<main>',

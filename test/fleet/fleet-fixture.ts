@@ -150,10 +150,13 @@ export function fleetOf(runs: readonly Results[]): FleetResults {
       new: withFailure[0] ? { [withFailure[0].name]: [firstId(withFailure[0])] } : {},
       fixed: { [hosts[0]!.name]: ['host.cpuid.sev'] },
       stillFailing: Object.fromEntries(withFailure.slice(1, 4).map((h) => [h.name, [firstId(h)]])),
+      waived: failing[0] ? { [failing[0].name]: [failing[0].checks.find((c) => c.status === 'failed')!.id] } : {},
       newHosts: [CRAFTED_HOST],
       missingHosts: ['epyc-retired-07'],
     },
     waivers: {
+      active: [{ check: 'host.kvm-amd.sev', hosts: 'epyc-a*', ...WAIVER }],
+      expiring: [{ check: 'host.sev.firmware-version', hosts: 'epyc-c*', reason: 'firmware 1.55 rollout (TICKET-4790)', expires: '2026-12-10' }],
       expired: [{ check: 'host.iommu.enabled', hosts: 'epyc-b*', reason: 'IOMMU firmware fix pending', expires: '2026-11-30' }],
       stale: [{ check: 'device.sev.qemu-access', reason: 'old libvirt packaging', expires: '2027-06-30' }],
     },
