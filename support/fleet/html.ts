@@ -2,9 +2,10 @@
  * index.html: the fleet on one self-contained page, for triage (issue 20, point 4). It opens on
  * what changed ("+N new failures, −N fixed, N newly waived, N expiring within 14 days since <last
  * run>"), then, side by side:
- *   - by check: each check id that fails (or is waived) somewhere, with how many hosts and which
- *     (each a link to that host's own page at that check), most hosts first, with the date it was
- *     first seen failing;
+ *   - by cause: each failed check that no other failure on that host explains (the cause graph,
+ *     report/findings.ts over rules/causes.ts), with how many hosts and which (each a link to that
+ *     host's own page at that check), what it explains there, most hosts first, with the date it
+ *     was first seen failing; then by check: every failing check id with its host counts;
  *   - the host × check matrix, hosts in triage order (new failures first, then hosts that could
  *     not be checked, then failing, waived, undecided, clean: matrix.ts triageOrder), each layer
  *     collapsed to one column of per-layer counts until opened (a click on the layer's name:
@@ -30,7 +31,7 @@ import { createHash } from 'node:crypto';
 import { text, when } from '../report/html.js';
 import { STYLESHEET } from '../report/style.js';
 import { headline, headlineWords } from './compare.js';
-import { byCheck, CELL_STATUSES, fleetMatrix, fleetVerdict, layerTally, rowTally, triageOrder, worstOf, type CellStatus, type Matrix } from './matrix.js';
+import { byCheck, causesOver, CELL_STATUSES, fleetMatrix, fleetVerdict, layerTally, rowTally, triageOrder, worstOf, type Causes, type CellStatus, type Matrix } from './matrix.js';
 import { EXPIRING_DAYS } from './waivers.js';
 import type { FleetHost, FleetResults, HistoryPoint, PerHost, Waiver } from './types.js';
 
@@ -98,7 +99,11 @@ aside.by-check code { font-weight: 600; }
 aside.by-check .n { float: right; font-weight: 700; color: var(--failed); }
 aside.by-check .only-waived .n { color: var(--waived); }
 aside.by-check .meta { display: block; color: var(--muted); font-size: 0.78rem; }
-aside.by-check p.hosts { margin: 0.2rem 0 0.1rem; overflow-wrap: anywhere; }
+aside.by-check p.hosts, aside.by-check p.explains { margin: 0.2rem 0 0.1rem; overflow-wrap: anywhere; }
+aside.by-check p.hint { margin: 0 0 0.4rem; color: var(--muted); font-size: 0.78rem; }
+aside.by-check details.by-check-all { margin-top: 0.6rem; }
+aside.by-check details.by-check-all > summary { font-weight: 600; }
+aside.by-check td.num { text-align: right; }
 .mw { overflow: auto; max-height: calc(100vh - 1rem); border: 1px solid var(--line); border-radius: 4px; }
 table.matrix { border-collapse: separate; border-spacing: 0; font-size: 0.78rem; }
 table.matrix th, table.matrix td { border-right: 1px solid var(--line); border-bottom: 1px solid var(--line); padding: 0; background: var(--paper); }
@@ -131,6 +136,7 @@ table.matrix tbody td.e { background: var(--error-bg); color: var(--error); }
 table.matrix tbody td.e::after { content: "!"; }
 table.matrix tbody td.a { background: var(--paper); color: var(--muted); }
 table.matrix tbody td.a::after { content: ""; }
+table.matrix tbody td.f.b { background: repeating-linear-gradient(135deg, var(--failed) 0 4px, #d9645c 4px 8px); }
 table.matrix tbody td.n { outline: 3px solid #000; outline-offset: -3px; }
 td.L.failed { --bg: var(--failed); --c: #fff; }
 td.L.waived { --bg: var(--waived-bg); --c: var(--waived); }
@@ -196,7 +202,7 @@ function layerCell(n: Record<CellStatus, number>, isError: boolean): string {
   return `<td class="L ${w}">${main}${more ? `<small>${more}</small>` : ''}</td>`;
 }
 
-function matrix(m: Matrix, fleet: FleetResults, order: readonly FleetHost[], opts: FleetHtmlOptions): string {
+function matrix(m: Matrix, fleet: FleetResults, order: readonly FleetHost[], causes: Causes, opts: FleetHtmlOptions): string {
   const newOn = new Map(Object.entries(fleet.changes?.new ?? {}).map(([h, ids]) => [h, new Set(ids)]));
   const spans: Array<{ first: number; last: number }> = [];
   let col = 3; // 1: host, 2: totals
@@ -220,6 +226,7 @@ function matrix(m: Matrix, fleet: FleetResults, order: readonly FleetHost[], opt
     const n = rowTally(m, h.name);
     const fresh = newOn.get(h.name);
     const seen = fleet.firstSeen?.[h.name] ?? {};
+    const why = causes.because.get(h.name);
     const link = h.error === undefined && opts.hostPage ? `<a href="${text(opts.hostPage(h.name))}">${text(h.name)}</a>` : text(h.name);
     const sub = `<small>${fresh?.size ? '<span class="newmark">new failure · </span>' : ''}${text(h.profile)}${h.tags.length ? ` · ${h.tags.map(text).join(', ')}` : ''}</small>`;
     const cls = ['r-' + (h.error !== undefined ? 'error' : worstOf(n) === 'skipped' ? 'passed' : worstOf(n)), ...(fresh?.size ? ['r-new'] : [])];
@@ -237,8 +244,10 @@ function matrix(m: Matrix, fleet: FleetResults, order: readonly FleetHost[], opt
               const isNew = fresh?.has(id) ?? false;
               const k = CLS[c.status] + (isNew ? ' n' : '');
               const since = seen[id];
-              const title = c.status === 'failed' || c.status === 'waived' ? ` title="${text(id)}: ${WORD[c.status]}${isNew ? ', new' : since && since !== fleet.startedAt ? ` since ${text(since.slice(0, 10))}` : ''}"` : '';
-              return k ? `<td class="${k}"${title}>` : '<td>';
+              const by = why?.get(id);
+              const title = c.status === 'failed' || c.status === 'waived' ? ` title="${text(id)}: ${WORD[c.status]}${isNew ? ', new' : since && since !== fleet.startedAt ? ` since ${text(since.slice(0, 10))}` : ''}${by ? ` because ${text(by.join(', '))}` : ''}"` : '';
+              // a failure another failure explains is shown lighter: fix the cause first
+              return k ? `<td class="${k}${by && c.status === 'failed' ? ' b' : ''}"${title}>` : '<td>';
             })
             .join('')
         );
@@ -265,29 +274,43 @@ function matrix(m: Matrix, fleet: FleetResults, order: readonly FleetHost[], opt
 /** How many host links a check's entry lists before "and N more" (the filter finds the rest). */
 const HOSTS_LISTED = 40;
 
-function byCheckView(m: Matrix, fleet: FleetResults, opts: FleetHtmlOptions): string {
+function byCauseView(m: Matrix, fleet: FleetResults, causes: Causes, opts: FleetHtmlOptions): string {
   const checks = byCheck(m);
   const newOn = new Map(Object.entries(fleet.changes?.new ?? {}).map(([h, ids]) => [h, new Set(ids)]));
-  if (checks.length === 0) return '<aside class="by-check" id="by-check"><h2>By check</h2><p>No check fails on any host.</p></aside>';
-  const items = checks.map((c) => {
-    const fresh = c.failed.filter((h) => newOn.get(h)?.has(c.id)).length;
-    const dates = [...c.failed, ...c.waived].map((h) => fleet.firstSeen?.[h]?.[c.id]).filter((d): d is string => d !== undefined).sort();
-    const first = dates[0] !== undefined && dates[0] !== fleet.startedAt ? `first seen ${text(dates[0].slice(0, 10))}` : '';
-    const link = (h: string): string => (opts.hostPage ? `<a href="${text(opts.hostPage(h))}#${text(c.id)}">${text(h)}</a>` : `<a href="#host-${text(h)}">${text(h)}</a>`);
-    const list = (hosts: readonly string[]): string => hosts.slice(0, HOSTS_LISTED).map(link).join(', ') + (hosts.length > HOSTS_LISTED ? ` and ${hosts.length - HOSTS_LISTED} more` : '');
-    const meta = [
-      `${c.failed.length} failing${fresh ? `, <span class="n-new">${fresh} new</span>` : ''}`,
-      ...(c.waived.length ? [`${c.waived.length} waived`] : []),
-      ...(first ? [first] : []),
+  if (checks.length === 0) return '<aside class="by-check" id="by-check"><h2>By cause</h2><p>No check fails on any host.</p></aside>';
+  const link = (h: string, id: string): string => (opts.hostPage ? `<a href="${text(opts.hostPage(h))}#${text(id)}">${text(h)}</a>` : `<a href="#host-${text(h)}">${text(h)}</a>`);
+  const list = (hosts: readonly string[], id: string): string => hosts.slice(0, HOSTS_LISTED).map((h) => link(h, id)).join(', ') + (hosts.length > HOSTS_LISTED ? ` and ${hosts.length - HOSTS_LISTED} more` : '');
+  const firstSeenOf = (id: string, hosts: readonly string[]): string => {
+    const dates = hosts.map((h) => fleet.firstSeen?.[h]?.[id]).filter((d): d is string => d !== undefined).sort();
+    return dates[0] !== undefined && dates[0] !== fleet.startedAt ? `first seen ${text(dates[0].slice(0, 10))}` : '';
+  };
+  const fresh = (id: string, hosts: readonly string[]): number => hosts.filter((h) => newOn.get(h)?.has(id)).length;
+  const meta = (id: string, failed: readonly string[], waived: readonly string[]): string =>
+    [
+      `${failed.length} failing${fresh(id, failed) ? `, <span class="n-new">${fresh(id, failed)} new</span>` : ''}`,
+      ...(waived.length ? [`${waived.length} waived`] : []),
+      ...(firstSeenOf(id, [...failed, ...waived]) ? [firstSeenOf(id, [...failed, ...waived])] : []),
     ].join(' · ');
+  const causeItems = causes.causes.map((c) => {
+    const explains = c.symptoms.length
+      ? `<p class="explains">explains ${c.symptoms.slice(0, 12).map((s) => `<code>${text(s.id)}</code> (${s.hosts.length})`).join(', ')}${c.symptoms.length > 12 ? ` and ${c.symptoms.length - 12} more` : ''}</p>`
+      : '';
     return (
-      `<li class="${c.failed.length ? 'failing' : 'only-waived'}"><details><summary><span class="n">${c.failed.length || c.waived.length}</span><code>${text(c.id)}</code><span class="meta">${meta}</span></summary>` +
-      (c.failed.length ? `<p class="hosts">failing on ${list(c.failed)}</p>` : '') +
-      (c.waived.length ? `<p class="hosts">waived on ${list(c.waived)}</p>` : '') +
+      `<li class="${c.failed.length ? 'failing' : 'only-waived'}"><details><summary><span class="n">${c.failed.length || c.waived.length}</span><code>${text(c.id)}</code><span class="meta">${meta(c.id, c.failed, c.waived)}${c.symptoms.length ? ` · explains ${c.symptoms.length}` : ''}</span></summary>` +
+      (c.failed.length ? `<p class="hosts">failing on ${list(c.failed, c.id)}</p>` : '') +
+      (c.waived.length ? `<p class="hosts">waived on ${list(c.waived, c.id)}</p>` : '') +
+      explains +
       '</details></li>'
     );
   });
-  return `<aside class="by-check" id="by-check"><h2>By check <small>(${checks.length} failing somewhere; hosts)</small></h2><ol>${items.join('')}</ol></aside>`;
+  const checkRows = checks.map((c) => `<tr><td><code>${text(c.id)}</code></td><td class="num">${c.failed.length}</td><td class="num">${c.waived.length || ''}</td></tr>`);
+  return (
+    `<aside class="by-check" id="by-check"><h2>By cause <small>(${causes.causes.length}; hosts)</small></h2>` +
+    '<p class="hint">Failures no other failure on the host explains, with what they explain there (fix these first).</p>' +
+    `<ol>${causeItems.join('')}</ol>` +
+    `<details class="by-check-all"><summary>By check: ${checks.length} checks fail somewhere</summary><table class="list"><thead><tr><th>check</th><th>failing</th><th>waived</th></tr></thead><tbody>${checkRows.join('')}</tbody></table></details>` +
+    '</aside>'
+  );
 }
 
 function filters(m: Matrix): string {
@@ -372,6 +395,7 @@ export function fleetHtml(fleet: FleetResults, opts: FleetHtmlOptions = {}): str
   const m = fleetMatrix(fleet);
   const v = fleetVerdict(m);
   const order = triageOrder(m, fleet.changes?.new);
+  const causes = causesOver(m);
   const failing = m.hosts.filter((h) => h.error === undefined && rowTally(m, h.name).failed > 0).length;
   const errored = m.hosts.filter((h) => h.error !== undefined).length;
   const all = m.hosts.filter((h) => h.error === undefined).map((h) => rowTally(m, h.name));
@@ -404,8 +428,8 @@ export function fleetHtml(fleet: FleetResults, opts: FleetHtmlOptions = {}): str
     `<p class="legend"><span>A cell is the worst verdict of the check's scenarios on that host:</span>${CELL_STATUSES.map((s) => `<span class="label ${s}">${WORD[s]}</span>`).join('')}<span>a black ring marks a new failure. A layer's name opens its checks. Hosts with new failures come first; a host's name opens its full report, with every finding and its fix.</span></p>`,
     filters(m),
     '<div class="triage">',
-    byCheckView(m, fleet, opts),
-    `<main id="matrix">${matrix(m, fleet, order, opts)}</main>`,
+    byCauseView(m, fleet, causes, opts),
+    `<main id="matrix">${matrix(m, fleet, order, causes, opts)}</main>`,
     '</div>',
     changes(fleet),
     waivers(fleet),

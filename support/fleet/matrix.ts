@@ -13,6 +13,7 @@
  */
 import { worst, type Status } from '../verdict.js';
 import type { FleetCheck, FleetHost, FleetResults } from './types.js';
+import { findings } from '../report/findings.js';
 
 export type CellStatus = Status | 'waived' | 'error';
 
@@ -149,4 +150,46 @@ export function byCheck(m: Matrix): CheckOverFleet[] {
     if (failed.length + waived.length > 0) out.push({ id: c.id, layer: c.layer, failed, waived });
   }
   return out.sort((a, b) => b.failed.length - a.failed.length || b.waived.length - a.waived.length);
+}
+
+/** A root cause over the fleet: a failed check no other failure on that host explains (report/findings.ts), and what it explains there. */
+export interface CauseOverFleet {
+  readonly id: string;
+  /** hosts where it is an unwaived root cause */
+  readonly failed: readonly string[];
+  /** hosts where it is a waived root cause */
+  readonly waived: readonly string[];
+  /** the checks it explains (failed or undecided because of it), with the hosts, most hosts first */
+  readonly symptoms: ReadonlyArray<{ readonly id: string; readonly hosts: readonly string[] }>;
+}
+
+export interface Causes {
+  /** root causes, most hosts first */
+  readonly causes: readonly CauseOverFleet[];
+  /** host → failed check id → the failed checks that explain it there (nearest first) */
+  readonly because: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+}
+
+/** The cause graph (report/findings.ts, rules/causes.ts) over every host: the page's "by cause" view and its cells' "because". */
+export function causesOver(m: Matrix): Causes {
+  const roots = new Map<string, { failed: string[]; waived: string[]; symptoms: Map<string, string[]> }>();
+  const because = new Map<string, Map<string, readonly string[]>>();
+  for (const h of m.hosts) {
+    if (h.error !== undefined) continue;
+    const f = findings(h.checks);
+    const mine = new Map<string, readonly string[]>();
+    for (const c of f.checks) if (c.because.length && c.status === 'failed') mine.set(c.id, c.because);
+    if (mine.size) because.set(h.name, mine);
+    for (const cause of f.causes) {
+      const id = cause.check.id;
+      const e = roots.get(id) ?? { failed: [], waived: [], symptoms: new Map<string, string[]>() };
+      (m.cell(h.name, id)?.status === 'waived' ? e.waived : e.failed).push(h.name);
+      for (const s of cause.symptoms) e.symptoms.set(s.id, [...(e.symptoms.get(s.id) ?? []), h.name]);
+      roots.set(id, e);
+    }
+  }
+  const causes = [...roots]
+    .map(([id, e]) => ({ id, failed: e.failed, waived: e.waived, symptoms: [...e.symptoms].map(([sid, hosts]) => ({ id: sid, hosts })).sort((a, b) => b.hosts.length - a.hosts.length) }))
+    .sort((a, b) => b.failed.length - a.failed.length || b.waived.length - a.waived.length || b.symptoms.length - a.symptoms.length);
+  return { causes, because };
 }
