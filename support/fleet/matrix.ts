@@ -68,7 +68,11 @@ export function fleetMatrix(fleet: Pick<FleetResults, 'hosts'>): Matrix {
       for (const c of columns) row.set(c.id, { status: 'error', scenarios: [] });
     } else {
       const by = new Map<string, FleetCheck[]>();
-      for (const c of h.checks) by.set(c.id, [...(by.get(c.id) ?? []), c]);
+      for (const c of h.checks) {
+        const list = by.get(c.id);
+        if (list) list.push(c);
+        else by.set(c.id, [c]);
+      }
       for (const [id, scenarios] of by) row.set(id, cellOf(scenarios));
     }
     cells.set(h.name, row);
@@ -174,9 +178,16 @@ export interface Causes {
 export function causesOver(m: Matrix): Causes {
   const roots = new Map<string, { failed: string[]; waived: string[]; symptoms: Map<string, string[]> }>();
   const because = new Map<string, Map<string, readonly string[]>>();
+  // hosts that fail alike have the same findings: computed once per distinct set of verdicts
+  const memo = new Map<string, ReturnType<typeof findings>>();
   for (const h of m.hosts) {
     if (h.error !== undefined) continue;
-    const f = findings(h.checks);
+    const key = h.checks.map((c) => `${c.id}\u0000${c.status}\u0000${c.status === 'failed' ? (c.fix ?? c.message) : ''}`).join('\u0001');
+    let f = memo.get(key);
+    if (!f) {
+      f = findings(h.checks);
+      memo.set(key, f);
+    }
     const mine = new Map<string, readonly string[]>();
     for (const c of f.checks) if (c.because.length && c.status === 'failed') mine.set(c.id, c.because);
     if (mine.size) because.set(h.name, mine);

@@ -72,7 +72,7 @@ beforeAll(async () => {
   fleet = withHistory(fleetOf(runs));
   page = join(work, 'index.html');
   writeFileSync(page, FLEET_WRITERS['html']!.write(fleet));
-}, 300_000);
+}, 900_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A copy of the page without its CSP, with a script that runs `probe` on load and writes its JSON result into the DOM. */
