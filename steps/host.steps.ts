@@ -28,7 +28,7 @@ Then('the kvm_amd module has {feature} enabled', function (this: SevWorld, featu
   const p = this.probes.host;
   const param = rules.kvmAmdParamName(feature);
   return this.decide(() =>
-    rules.kvmAmdParam(() => p.kvmAmdLoaded(), () => p.kvmAmdParam(param), feature, () => p.encryptedMemory()),
+    rules.kvmAmdParam(() => p.kvmAmdLoaded(), () => p.kvmAmdParam(param), feature, () => p.encryptedMemory(), async () => ({ directives: await p.modprobeOptions(), cmdline: await p.cmdline() })),
   );
 });
 

@@ -34,7 +34,7 @@ import { headline, headlineWords } from '../fleet/compare.js';
 import { VERSION } from '../version.js';
 import type { FleetHost, FleetResults, Waiver } from '../fleet/types.js';
 import { FLEET_WRITERS } from '../fleet/writers.js';
-import { WRITERS } from '../report/writers.js';
+import { WRITERS, withFindings } from '../report/writers.js';
 
 /** the file `sevcheck run` writes its results to (report/writers.ts), which --from-results reads */
 const RESULTS_FILE = WRITERS['json']?.file ?? '';
@@ -297,7 +297,8 @@ function toHost(e: FleetEntry, d: HostDone): FleetHost {
     ...(d.error ? { error: d.error } : {}),
     ...(r?.hostInfo ? { hostInfo: r.hostInfo } : {}),
     durationMs: Math.round(d.durationMs),
-    checks: d.error ? [] : (r?.checks ?? []),
+    // exactly what `sevcheck run --format json` gives for the host alone (its results.json's checks, with `because`)
+    checks: d.error || !r ? [] : (withFindings(r).checks as FleetHost['checks']),
   };
 }
 

@@ -91,7 +91,7 @@ Examples:
     );
 
   const FORMATS: Record<string, string> = {
-    text: "one line per check as it completes, then the failures with their fix, the totals, the report paths",
+    text: 'at most 40 lines: the causes of the failures with one fix each, the undecided checks by reason, the totals per layer, the verdict, the report paths (--verbose: every check)',
     pretty: "cucumber's pretty formatter: every scenario and step, for Gherkin readers",
     // every writer's name prints that report on stdout (report/writers.ts)
     ...Object.fromEntries(Object.entries(WRITERS).map(([name, w]) => [name, name === 'json' ? `${w.file} (docs/results.md)` : w.file])),
@@ -133,6 +133,7 @@ Examples:
       .command('run')
       .description('run the compliance suite against a host and write reports')
       .addOption(formatOption(['text', 'pretty', ...Object.keys(WRITERS)]))
+      .option('--verbose', 'text console: also one line per check as it completes, and nothing cut')
       .option('--out <dir>', `report directory (${REPORT_FILES.join(', ')})`, 'reports')
       .option('--fail-on-undecided', 'exit 1 when any check is undecided, not only when one failed'),
   ).action(async (o) => {
@@ -143,6 +144,7 @@ Examples:
         profile: o.profile,
         tags: o.tags,
         format: o.format,
+        verbose: Boolean(o.verbose),
         outDir: o.out,
         failOnUndecided: Boolean(o.failOnUndecided),
         ...runOptionValues(o),
@@ -161,7 +163,8 @@ Examples:
       .option('--force', 'replace a non-empty --out directory whole (never merged into it)')
       .option('--name <name>', 'host name for host.json (default: the directory name)')
       .option('--reports <dir>', 'where to write the reports of the recording run', 'reports')
-      .addOption(formatOption(['text', 'pretty'])),
+      .addOption(formatOption(['text', 'pretty']))
+      .option('--verbose', 'text console: also one line per check as it completes, and nothing cut'),
   ).action(async (o) => {
     const { runSuite } = await import('./run.js');
     const { basename, resolve } = await import('node:path');
@@ -171,6 +174,7 @@ Examples:
         profile: o.profile,
         tags: o.tags,
         format: o.format,
+        verbose: Boolean(o.verbose),
         outDir: o.reports,
         outOption: '--reports',
         recordTo: { dir: o.out, name: o.name ?? basename(resolve(o.out)), force: Boolean(o.force) },

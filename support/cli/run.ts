@@ -24,6 +24,8 @@ export interface SuiteOptions {
   readonly tags?: string | undefined;
   /** console output: sevcheck's own lines ('text'), cucumber's pretty formatter ('pretty'), or one report writer's name (report/writers.ts) printed on stdout */
   readonly format: string;
+  /** --verbose: the text console prints every check as it completes and cuts nothing */
+  readonly verbose?: boolean | undefined;
   readonly outDir: string;
   /** the option that named outDir, for messages (`--out` for run, `--reports` for record) */
   readonly outOption?: string;
@@ -96,8 +98,10 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     // cucumber's formatters write only the Gherkin page and the message stream
     const stage = reports;
     if (stage) for (const [formatter, file] of Object.entries(CUCUMBER_REPORTS)) format.push([formatter, resolve(stage.dir, file)]);
-    // the default console: one line per check as cucumber finishes it (support/report/console.ts)
-    const checkDone = opts.format === 'text' ? checkStream() : undefined;
+    // the default console: the header now, the closing block at the end; --verbose: one line per
+    // check as cucumber finishes it (support/report/console.ts)
+    const text = opts.format === 'text';
+    const checkDone = text && opts.verbose ? checkStream() : undefined;
     const outcome = await runOnce(
       {
         host: opts.host,
@@ -120,7 +124,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
         stderr: io.stderr,
         env: { ...process.env, FORCE_COLOR: colour ? '1' : '0' },
         started: (meta) => {
-          if (checkDone) io.stdout.write(`${headerLine(meta)}\n`);
+          if (text) io.stdout.write(`${headerLine(meta)}\n`);
         },
         envelope: (e) => {
           const c = checkDone?.(e);
@@ -153,7 +157,15 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     else {
       // the set as it was renamed into place (report files the writers add are listed too)
       const written = write && !harness ? { dir: opts.outDir, files: await readdir(opts.outDir).catch(() => []) } : undefined;
-      const closing = closingLines(results, { paint, details: opts.format === 'text', failOnUndecided: opts.failOnUndecided, harnessError: Boolean(harness), reports: written });
+      const closing = closingLines(results, {
+        paint,
+        details: text,
+        verbose: opts.verbose,
+        failOnUndecided: opts.failOnUndecided,
+        harnessError: Boolean(harness),
+        reports: written,
+        above: 1, // the header
+      });
       io.stdout.write(`${closing.join('\n')}\n`);
     }
     return { exitCode, results, error: harness };

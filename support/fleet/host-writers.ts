@@ -14,7 +14,7 @@
  * Pure.
  */
 import type { Results } from '../report/results.js';
-import { WRITERS } from '../report/writers.js';
+import { WRITERS, withFindings } from '../report/writers.js';
 import { reportHtml } from '../report/html.js';
 import { summaryMarkdown } from '../report/summary.js';
 import { printableJson } from '../report/printable.js';
@@ -47,7 +47,7 @@ export function hostReportSet(results: Results, fleet: FleetSide, host: Pick<Fle
   return Object.entries(WRITERS).map(([name, w]) => {
     if (name === 'html') return { file: w.file, text: reportHtml(marked, { links: { results: WRITERS['json']?.file }, fleet: inFleet }) };
     if (name === 'summary') return { file: w.file, text: summaryMarkdown(marked, { page: WRITERS['html']?.file }) };
-    if (name === 'json') return { file: w.file, text: `${printableJson(marked)}\n` };
+    if (name === 'json') return { file: w.file, text: `${printableJson(withFindings(marked))}\n` };
     if (name === 'junit') {
       const h: FleetHost = { ...host, checks, durationMs: results.durationMs };
       return { file: w.file, text: hostJunitXml(h, { startedAt: results.startedAt, page: inFleet.page, waivers }) };

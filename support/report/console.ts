@@ -1,8 +1,11 @@
 /**
- * sevcheck's own console output for `run` and `record` (`--format text`, the default): one line
- * per check as cucumber finishes it, then the failures once more with what was found, what was
- * expected and the fix, the undecided checks with their reason (briefly), the totals and the
- * report paths. Pure: envelopes and checks in, lines out; support/cli/run.ts writes them.
+ * sevcheck's own console output for `run` and `record` (`--format text`, the default), at most
+ * CONSOLE_MAX_LINES: the header, then the causes of the failures with what was found and one fix
+ * each (the checks failing because of them named under them), the undecided checks grouped by
+ * reason with one remedy, one line per layer with its totals, the verdict with the totals (checks,
+ * by id: report/findings.ts) and the report paths. `--verbose` adds one line per check as
+ * cucumber finishes it and cuts nothing. Pure: envelopes and checks in, lines out;
+ * support/cli/run.ts writes them.
  *
  * Colour only on a terminal, and never when NO_COLOR is set to a non-empty value
  * (https://no-color.org: "when present and not an empty string, prevents the addition of ANSI
@@ -13,6 +16,7 @@ import type { Envelope } from '@cucumber/messages';
 import type { Status } from '../verdict.js';
 import { VERDICT_MEDIA_TYPE, type CheckResult, type Results } from './results.js';
 import { printable } from './printable.js';
+import { checksLine, findings, STATUSES, undecidedHeadline, verdictOf, type Cause, type UndecidedGroup } from './findings.js';
 
 /** What the console reads of a check: results.ts CheckResult, the structured fields when present. */
 export type ConsoleCheck = Pick<CheckResult, 'id' | 'status' | 'scenario' | 'message' | 'found' | 'expected' | 'fix' | 'reason'>;
@@ -22,8 +26,6 @@ export type ConsoleRun = Pick<Results, 'host' | 'target' | 'profile'>;
 /** The one vocabulary: passed / failed / undecided / skipped. */
 const WIDTH = Math.max(...(['passed', 'failed', 'undecided', 'skipped'] as const).map((s) => s.length));
 const ID_WIDTH = 36;
-/** an undecided check's reason in the closing block is cut here: the reports have it whole */
-const REASON_MAX = 150;
 
 /** SGR colours (ECMA-48 §8.3.117): 31 red, 32 green, 33 yellow, 2 faint; 1 bold; 0 reset. */
 const SGR: Record<Status | 'bold', string> = { passed: '32', failed: '31', undecided: '33', skipped: '2', bold: '1' };
@@ -88,67 +90,129 @@ export function checkStream(): (e: Envelope) => ConsoleCheck | undefined {
   };
 }
 
-const ORDER: Record<Status, number> = { failed: 0, undecided: 1, passed: 2, skipped: 3 };
+/** The default console fits one screen: header, closing block and all (issue 20). */
+export const CONSOLE_MAX_LINES = 40;
+/** ids listed on one line before "… +N" */
+const IDS_MAX = 5;
+/** an undecided group's own reason (no class matched) is cut here: the reports have it whole */
+const REASON_MAX = 150;
 
-/** the verdict's reason field; a check without one (results written before the field existed) shows its message less the "undecided: " support/verdict.ts puts first */
-const reasonOf = (c: ConsoleCheck): string => c.reason ?? c.message.replace(/^undecided: /, '');
 const brief = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max - 1).trimEnd()}…`);
+
+/** "a, b, c, … +4" */
+function idList(ids: readonly string[], all: boolean): string {
+  const shown = all ? ids : ids.slice(0, IDS_MAX);
+  return shown.map(printable).join(', ') + (ids.length > shown.length ? `, … +${ids.length - shown.length}` : '');
+}
 
 export interface Closing {
   readonly paint: Paint;
-  /** the failures and undecided checks again, with their fix or reason (the default console) */
+  /** the causes with their fix, the undecided reasons and the layers (the default console); false: the verdict and report paths only */
   readonly details: boolean;
+  /** --verbose: nothing cut (every symptom, every undecided group, every id) */
+  readonly verbose?: boolean | undefined;
   /** --fail-on-undecided: an undecided check makes the run not compliant */
   readonly failOnUndecided?: boolean | undefined;
   /** the run ended in a harness or input error: no verdict for the profile */
   readonly harnessError?: boolean | undefined;
   /** where the report set went (as the user named it) and its files; absent when none was written */
   readonly reports?: { readonly dir: string; readonly files: readonly string[] } | undefined;
+  /** lines already printed above the block (the header): the default console stays within CONSOLE_MAX_LINES */
+  readonly above?: number | undefined;
 }
 
 /** Report files in the order a person would open them; others follow alphabetically. */
 const REPORT_ORDER = READING_ORDER;
 
-/** The closing block: failures with their fix, undecided with their reason, totals, report paths. */
-export function closingLines(r: ConsoleRun & { readonly checks: readonly ConsoleCheck[] }, o: Closing): string[] {
-  const lines: string[] = [];
-  const sorted = [...r.checks].sort((a, b) => ORDER[a.status] - ORDER[b.status]);
-  const failures = sorted.filter((c) => c.status === 'failed');
-  const undecided = sorted.filter((c) => c.status === 'undecided');
-  if (o.details && failures.length) {
-    lines.push('', o.paint('failed', `failed (${failures.length}):`));
-    for (const c of failures) {
-      lines.push(`  ${o.paint('bold', printable(c.id))}  ${printable(c.scenario)}`);
-      if (c.found !== undefined && c.expected !== undefined && c.fix !== undefined) {
-        lines.push(`    found     ${printable(c.found)}`, `    expected  ${printable(c.expected)}`, `    fix       ${printable(c.fix)}`);
-      } else lines.push(`    ${printable(c.message)}`);
+/** A cause: the check, what was found, its one fix, what fails (or is undecided) because of it. */
+function causeBlock(c: Cause<ConsoleCheck>, o: Closing): string[] {
+  const lines = [`  ${o.paint('bold', printable(c.check.id))}  ${printable(c.check.lead.scenario)}`];
+  if (c.found !== undefined) lines.push(`    found     ${printable(c.found)}`);
+  lines.push(`    fix       ${printable(c.fix)}`);
+  if (o.verbose) {
+    for (const s of c.symptoms) {
+      const why = s.sameFixAs !== undefined ? `same fix as ${s.sameFixAs}` : `because ${s.because.join(', ')}`;
+      lines.push(`    ${o.paint(s.status, s.status.padEnd(WIDTH))}  ${printable(s.id)} (${printable(why)})`);
+    }
+  } else {
+    for (const status of ['failed', 'undecided'] as const) {
+      const ids = c.symptoms.filter((s) => s.status === status).map((s) => s.id);
+      if (ids.length) lines.push(`    ${o.paint(status, `${status} because of it`)} (${ids.length}): ${idList(ids, false)}`);
     }
   }
-  if (o.details && undecided.length) {
-    lines.push('', o.paint('undecided', `undecided (${undecided.length}), full reasons in the reports:`));
-    for (const c of undecided) lines.push(`  ${printable(c.id)}: ${printable(brief(reasonOf(c), REASON_MAX))}`);
-  }
-  const n: Record<Status, number> = { passed: 0, failed: 0, undecided: 0, skipped: 0 };
-  for (const c of r.checks) n[c.status]++;
-  const totals = `${n.passed} passed, ${n.failed} failed, ${n.undecided} undecided, ${n.skipped} skipped`;
+  return lines;
+}
+
+function undecidedBlock(g: UndecidedGroup<ConsoleCheck>, o: Closing): string[] {
+  const ids = idList(g.checks.map((c) => c.id), Boolean(o.verbose));
+  if (g.remedy === undefined) return [`  ${printable(o.verbose ? undecidedHeadline(g) : brief(undecidedHeadline(g), REASON_MAX))}`, `    ${ids}`];
+  return [`  ${printable(undecidedHeadline(g))}: ${ids}`, `    → ${printable(g.remedy)}`];
+}
+
+/**
+ * The closing block: the causes (one fix each, the checks failing because of them under them),
+ * the undecided checks grouped by reason with one remedy, one line per layer with its totals,
+ * the verdict with the totals (by check id: report/findings.ts), the report paths. Without
+ * --verbose it is cut to fit CONSOLE_MAX_LINES with the header: what is left out is counted and
+ * is in the reports.
+ */
+export function closingLines(r: ConsoleRun & { readonly checks: readonly ConsoleCheck[] }, o: Closing): string[] {
+  const f = findings(r.checks);
+  const t = f.totals;
   const profile = `for profile ${printable(r.profile)}`;
-  lines.push(
-    '',
-    o.harnessError
-      ? `no verdict (harness error): ${totals}`
-      : n.failed
-        ? `${o.paint('failed', 'NOT COMPLIANT')} ${profile}: ${totals}`
-        : n.undecided && o.failOnUndecided
-          ? `${o.paint('failed', 'NOT COMPLIANT')} ${profile} (--fail-on-undecided): ${totals}`
-          : n.undecided
-            ? `${o.paint('undecided', 'COMPLIANT SO FAR')} ${profile}: ${totals}`
-            : `${o.paint('passed', 'COMPLIANT')} ${profile}: ${totals}`,
-  );
+  const counts = checksLine(t);
+  const v = verdictOf(t, o.failOnUndecided);
+  const verdict = o.harnessError
+    ? `no verdict (harness error): ${counts}`
+    : `${o.paint(v.status, v.words)} ${profile}${v.words === 'NOT COMPLIANT' && t.failed === 0 ? ' (--fail-on-undecided)' : ''}: ${counts}`;
+  const tail: string[] = [];
   if (o.reports) {
-    const rank = (f: string): number => (REPORT_ORDER.includes(f) ? REPORT_ORDER.indexOf(f) : REPORT_ORDER.length);
+    const rank = (x: string): number => (REPORT_ORDER.includes(x) ? REPORT_ORDER.indexOf(x) : REPORT_ORDER.length);
     const files = [...o.reports.files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     const dir = printable(o.reports.dir).replace(/\/*$/, '/');
-    lines.push(files.length ? `reports: ${dir} (${files.map(printable).join(', ')})` : `reports: ${dir}`);
+    tail.push(files.length ? `reports: ${dir} (${files.map(printable).join(', ')})` : `reports: ${dir}`);
   }
-  return lines;
+  if (!o.details) return ['', verdict, ...tail];
+
+  const width = Math.max(...f.layers.map((l) => l.layer.length));
+  const digits = Math.max(...f.layers.map((l) => String(STATUSES.reduce((n, st) => n + l.totals[st], 0)).length));
+  const layers = f.layers.map((l) => `  ${printable(l.layer).padEnd(width)}  ${checksLine(l.totals).padStart(checksLine(l.totals).length + digits - String(STATUSES.reduce((n, st) => n + l.totals[st], 0)).length)}`);
+  const end = ['', ...layers, '', verdict, ...tail];
+  let room = o.verbose ? Infinity : CONSOLE_MAX_LINES - (o.above ?? 1) - end.length;
+  const body: string[] = [];
+  /** a section: its heading and blocks, as many blocks as fit; a last line counts the rest */
+  const section = (heading: string, blocks: string[][], rest: (left: number) => string): void => {
+    if (blocks.length === 0 || room < 3) {
+      if (blocks.length && room >= 1) {
+        body.push(rest(blocks.length));
+        room -= 1;
+      }
+      return;
+    }
+    const out = ['', heading];
+    let i = 0;
+    for (; i < blocks.length; i++) {
+      const b = blocks[i]!;
+      const needMore = i < blocks.length - 1 ? 1 : 0; // keep a line for "… N more"
+      if (out.length + b.length + needMore > room) break;
+      out.push(...b);
+    }
+    if (i < blocks.length) out.push(rest(blocks.length - i));
+    body.push(...out);
+    room -= out.length;
+  };
+  const failedUnder = f.causes.reduce((n, c) => n + c.symptoms.filter((s) => s.status === 'failed').length, 0);
+  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+  section(
+    o.paint('failed', `${plural(f.causes.length, 'cause')} of ${plural(t.failed, 'failed check')}${failedUnder ? ` (${failedUnder} failing because of another)` : ''}, one fix each:`),
+    f.causes.map((c) => causeBlock(c, o)),
+    (left) => `  … ${plural(left, 'more cause')}: ${idList(f.causes.slice(-left).map((c) => c.check.id), false)} (the reports have them all, and --verbose)`,
+  );
+  const grouped = f.undecided.reduce((n, g) => n + g.checks.length, 0);
+  section(
+    o.paint('undecided', `${plural(grouped, 'undecided check')}${grouped < t.undecided ? ` (and ${t.undecided - grouped} under a cause)` : ''}, by reason:`),
+    f.undecided.map((g) => undecidedBlock(g, o)),
+    (left) => `  … ${plural(left, 'more reason')} (the reports have them all, and --verbose)`,
+  );
+  return [...body, ...end];
 }

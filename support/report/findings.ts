@@ -58,7 +58,7 @@ export interface Cause<S extends FindingScenario = FindingScenario> {
   readonly fix: string;
   /** what it was found to be, with the source (file:line) where the rule gave one */
   readonly found?: string | undefined;
-  /** the failed and undecided checks shown under it, in run order (transitively: a symptom's symptoms too) */
+  /** the failed, then the undecided checks shown under it, in run order (transitively: a symptom's symptoms too) */
   readonly symptoms: readonly CheckFinding<S>[];
 }
 
@@ -89,6 +89,13 @@ export interface Findings<S extends FindingScenario = FindingScenario> {
   readonly causes: readonly Cause<S>[];
   /** undecided checks no failure explains, grouped by reason, the largest group first */
   readonly undecided: readonly UndecidedGroup<S>[];
+}
+
+/** "9 checks need the kernel log", "1 check needs the MSRs", "2 undecided: <reason>": a group's headline in every output. */
+export function undecidedHeadline(g: Pick<UndecidedGroup, 'need' | 'remedy' | 'checks'>): string {
+  const n = g.checks.length;
+  if (g.remedy === undefined) return `${n} undecided: ${g.need}`;
+  return `${n} ${n === 1 ? 'check' : 'checks'} ${n === 1 ? g.need.replace(/^need /, 'needs ') : g.need}`;
 }
 
 export function emptyTotals(): Totals {
@@ -217,7 +224,7 @@ export function findings<S extends FindingScenario>(scenarios: readonly S[], rul
         check,
         fix: fixOf(check.lead),
         found: check.lead.found,
-        symptoms: checks.filter((c) => c.root === r),
+        symptoms: checks.filter((c) => c.root === r).sort((a, b) => RANK[b.status] - RANK[a.status]),
       };
     });
 

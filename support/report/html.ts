@@ -18,6 +18,7 @@ import { printable } from './printable.js';
 import { STYLESHEET } from './style.js';
 import type { Status } from '../verdict.js';
 import type { CheckResult, HostInfo, Results } from './results.js';
+import { checksLine, findings, STATUSES, undecidedHeadline, verdictOf, type Cause, type CheckFinding, type Findings, type UndecidedGroup } from './findings.js';
 
 /**
  * What the page reads of a check. `found` / `expected` / `fix` / `reason` / `source` are the
@@ -53,8 +54,7 @@ export interface ReportHtmlOptions {
   } | undefined;
 }
 
-const ORDER: readonly Status[] = ['failed', 'undecided', 'passed', 'skipped'];
-const RANK: Record<Status, number> = { failed: 3, undecided: 2, passed: 1, skipped: 0 };
+const ORDER: readonly Status[] = STATUSES;
 const HEADING: Record<Status, string> = { failed: 'Failed', undecided: 'Undecided', passed: 'Passed', skipped: 'Skipped' };
 
 /**
@@ -67,37 +67,20 @@ export function text(s: string): string {
   return printable(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** One check id: its scenarios (several for outlines / machine types) and their worst status. */
-interface Group {
-  readonly id: string;
-  readonly layer: string;
-  readonly status: Status;
-  readonly scenarios: readonly ReportCheck[];
-}
+/** One check id: its scenarios (several for outlines / machine types), their worst status, its causes (report/findings.ts). */
+type Group = CheckFinding<ReportCheck>;
 
-function groups(checks: readonly ReportCheck[]): Group[] {
-  const by = new Map<string, ReportCheck[]>();
-  for (const c of checks) by.set(c.id, [...(by.get(c.id) ?? []), c]);
-  return [...by].map(([id, scenarios]) => ({
-    id,
-    layer: id.split('.')[0] ?? id,
-    status: scenarios.reduce<Status>((w, c) => (RANK[c.status] > RANK[w] ? c.status : w), 'skipped'),
-    // inside a check too, the worst first (stable: otherwise in the order they ran)
-    scenarios: [...scenarios].sort((a, b) => RANK[b.status] - RANK[a.status]),
-  }));
-}
-
-/** A failed check every failed scenario of which a fleet waiver accepts. */
+/** In a fleet: a failed check every failed scenario of which a waiver accepts (support/fleet/waivers.ts). */
 const isWaived = (g: Group): boolean => g.status === 'failed' && g.scenarios.every((c) => c.status !== 'failed' || c.waived !== undefined);
 
-function verdictLine(gs: readonly Group[]): { status: Status | 'waived'; words: string } {
-  const failed = gs.filter((g) => g.status === 'failed' && !isWaived(g)).length;
-  const waived = gs.filter(isWaived).length;
-  const undecided = gs.filter((g) => g.status === 'undecided').length;
-  if (failed > 0) return { status: 'failed', words: 'NOT COMPLIANT' };
-  if (waived > 0) return { status: 'waived', words: `COMPLIANT WITH WAIVERS — ${waived} failed ${waived === 1 ? 'check' : 'checks'} waived${undecided ? `, ${undecided} undecided` : ''}` };
-  if (undecided > 0) return { status: 'undecided', words: `COMPLIANT SO FAR — ${undecided} undecided` };
-  return { status: 'passed', words: 'COMPLIANT' };
+function verdictLine(f: Findings<ReportCheck>): { status: Status | 'waived'; words: string } {
+  const waived = f.checks.filter(isWaived).length;
+  if (waived > 0 && f.totals.failed === waived) {
+    const u = f.totals.undecided;
+    return { status: 'waived', words: `COMPLIANT WITH WAIVERS — ${waived} failed ${waived === 1 ? 'check' : 'checks'} waived${u ? `, ${u} undecided` : ''}` };
+  }
+  const v = verdictOf(f.totals);
+  return { status: v.status, words: v.words === 'COMPLIANT SO FAR' ? `COMPLIANT SO FAR — ${f.totals.undecided} undecided` : v.words };
 }
 
 /** An ISO timestamp as the pages show it ("2026-12-03 01:00:00 UTC"); the text itself when it is not one. */
@@ -145,7 +128,14 @@ function details(c: ReportCheck): string {
   return `<dl class="fields">${rows.join('')}</dl>`;
 }
 
-function check(g: Group, parts: string): string {
+/** "because host.modprobe.sev", linking to it (a symptom's line) */
+function becauseLine(g: Group): string {
+  if (g.sameFixAs !== undefined) return `<p class="because">same fix as <a href="#${text(g.sameFixAs)}">${text(g.sameFixAs)}</a></p>`;
+  if (!g.because.length) return '';
+  return `<p class="because">because ${g.because.map((b) => `<a href="#${text(b)}">${text(b)}</a>`).join(', ')}</p>`;
+}
+
+function check(g: Group, parts: string, symptom = false): string {
   const brief = g.status === 'passed' || g.status === 'skipped';
   const single = g.scenarios.length === 1 ? g.scenarios[0] : undefined;
   // the feature file, when every entry has the same one (lint-domain's entries are different files)
@@ -162,10 +152,48 @@ function check(g: Group, parts: string): string {
         .join('');
   const w = isWaived(g) ? g.scenarios.find((c) => c.waived)?.waived : undefined;
   const waiver = w ? `<p class="waiver"><span class="label waived">waived</span>until ${text(w.expires)}: ${text(w.reason)}</p>` : '';
-  return `<article class="check ${g.status}${w ? ' waived' : ''}${brief ? ' brief' : ''}" id="${text(g.id)}">${head}${waiver}${body}</article>`;
+  return `<article class="check ${g.status}${w ? ' waived' : ''}${brief ? ' brief' : ''}${symptom ? ' symptom' : ''}" id="${text(g.id)}">${head}${waiver}${becauseLine(g)}${body}</article>`;
+}
+
+/** Failed: each cause with its fix, the checks failing (or undecided) because of it under it. */
+function causesSection(f: Findings<ReportCheck>, parts: string): string {
+  if (f.causes.length === 0) return '';
+  const under = (c: Cause<ReportCheck>): string => {
+    if (!c.symptoms.length) return '';
+    const failed = c.symptoms.filter((s) => s.status === 'failed');
+    const undecided = c.symptoms.filter((s) => s.status === 'undecided');
+    const list = (gs: readonly Group[]): string => gs.map((g) => `<a href="#${text(g.id)}">${text(g.id)}</a>`).join(', ');
+    return (
+      `<div class="symptoms">` +
+      (failed.length ? `<p><span class="label failed">failed</span>because of it (${failed.length}): ${list(failed)}</p>` : '') +
+      (undecided.length ? `<p><span class="label undecided">undecided</span>because of it (${undecided.length}): ${list(undecided)}</p>` : '') +
+      failed.map((g) => check(g, parts, true)).join('') +
+      `</div>`
+    );
+  };
+  const body = f.causes.map((c) => `<div class="cause">${check(c.check, parts)}${under(c)}</div>`).join('');
+  const symptoms = f.causes.reduce((n, c) => n + c.symptoms.filter((s) => s.status === 'failed').length, 0);
+  const head = `Failed (${f.totals.failed})${f.causes.length < f.totals.failed ? ` — ${f.causes.length} cause${f.causes.length === 1 ? '' : 's'}, ${symptoms} failing because of ${f.causes.length === 1 ? 'it' : 'them'}` : ''}`;
+  return `<section class="status failed" id="failed"><h2>${head}</h2>${body}</section>`;
+}
+
+/** Undecided: grouped by reason with one remedy; those a failure explains, under it in Failed, are listed last with their cause. */
+function undecidedSection(f: Findings<ReportCheck>, parts: string): string {
+  if (f.totals.undecided === 0) return '';
+  const group = (g: UndecidedGroup<ReportCheck>): string =>
+    `<div class="reason-group"><h3 class="reason">${text(undecidedHeadline(g))}</h3>` +
+    (g.remedy !== undefined ? `<p class="remedy"><span class="what">to decide them:</span> ${text(g.remedy)}</p>` : '') +
+    g.checks.map((c) => check(c, parts)).join('') +
+    '</div>';
+  const explained = f.checks.filter((c) => c.status === 'undecided' && c.root !== undefined);
+  const tail = explained.length
+    ? `<div class="reason-group"><h3 class="reason">${explained.length} because of a failure above</h3>${explained.map((c) => check(c, parts, true)).join('')}</div>`
+    : '';
+  return `<section class="status undecided" id="undecided"><h2>Undecided (${f.totals.undecided})</h2>${f.undecided.map(group).join('')}${tail}</section>`;
 }
 
 function section(status: Status, gs: readonly Group[], parts: string): string {
+  if (status === 'failed' || status === 'undecided') return '';
   const mine = gs.filter((g) => g.status === status);
   if (mine.length === 0) return '';
   const layers = [...new Set(mine.map((g) => g.layer))];
@@ -193,11 +221,13 @@ function inFleet(f: NonNullable<ReportHtmlOptions['fleet']>): string {
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {}): string {
-  const gs = groups(results.checks);
-  const v = verdictLine(gs);
-  const n = (s: Status): number => gs.filter((g) => g.status === s).length;
-  const waivedN = gs.filter(isWaived).length;
-  const counts = ORDER.map((s) => (s === 'failed' && waivedN ? `${n(s) - waivedN} failed · ${waivedN} waived` : `${n(s)} ${s}`)).join(' · ');
+  const f = findings(results.checks);
+  const gs = f.checks;
+  const v = verdictLine(f);
+  const n = (s: Status): number => f.totals[s];
+  // in a fleet, waived failures are counted apart (the fleet page's numbers)
+  const waivedN = f.checks.filter(isWaived).length;
+  const counts = waivedN ? checksLine(f.totals).replace(`${f.totals.failed} failed`, `${f.totals.failed - waivedN} failed, ${waivedN} waived`) : checksLine(f.totals);
   const toc = ORDER.filter((s) => n(s) > 0).map((s) => `<a href="#${s}">${HEADING[s]} (${n(s)})</a>`);
   const links = [
     ...(opts.links?.steps ? [`<a href="${text(opts.links.steps)}">${text(opts.links.steps)}: every scenario step by step</a>`] : []),
@@ -216,12 +246,14 @@ export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {})
     '<body>',
     `<header class="banner ${v.status}">`,
     `<div class="verdict"><h1>${text(v.words)}</h1><span class="for">${results.profile ? `for profile <strong>${text(results.profile)}</strong> — ` : ''}host <strong class="host">${text(results.host)}</strong></span></div>`,
-    `<p class="counts">${counts} <span class="unit">(checks)</span></p>`,
+    `<p class="counts">${counts}</p>`,
     `<dl class="identity">${identity(results)}</dl>`,
     ...(opts.fleet ? [inFleet(opts.fleet)] : []),
     '</header>',
     `<nav class="toc">${[...toc, ...links].join('')}</nav>`,
     '<main>',
+    causesSection(f, opts.parts ?? 'scenarios'),
+    undecidedSection(f, opts.parts ?? 'scenarios'),
     ...ORDER.map((s) => section(s, gs, opts.parts ?? 'scenarios')),
     '</main>',
     `<footer>Written by ${text(opts.command ?? 'sevcheck run')} from its verdicts (${links.join(', ')}). A check with several ${text(opts.parts ?? 'scenarios')} has the verdict of its worst: failed, then undecided, passed, skipped.</footer>`,

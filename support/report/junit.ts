@@ -1,14 +1,19 @@
 /**
  * junit.xml from sevcheck's own results rather than cucumber's JUnit formatter: cucumber reports
  * a pending step (our "undecided") as a <failure/> with no message, which turns CI red for a check
- * that could not be asked and hides why. Here:
- *   failed    → <failure message="found …; expected …; fix: …"> with found / expected / fix on lines of their own
+ * that could not be asked and hides why. The unit is the check, as in every other output
+ * (report/findings.ts): one <testcase> per check id with the worst status of its scenarios, one
+ * <testsuite> per layer, classname = check id, name = its title. Here:
+ *   failed    → <failure message="found …; expected …; fix: …"> with found / expected / fix on
+ *               lines of their own, per failed scenario; a check failing because of another says
+ *               so first ("because host.modprobe.sev")
  *   undecided → <skipped message="undecided: <reason>"> (CI stays green, the reason is shown)
  *   skipped   → <skipped message="skipped: <reason>">
- * One <testsuite> per feature file, one <testcase> per scenario, classname = check id. Every
- * text comes from the check's fields (docs/results.md), never from splitting its message.
+ * <system-out> lists every scenario with its status. Every text comes from the check's fields
+ * (docs/results.md), never from splitting its message.
  */
 import type { CheckResult, Results } from './results.js';
+import { findings, type CheckFinding } from './findings.js';
 
 const esc = (s: string): string =>
   s
@@ -19,7 +24,7 @@ const esc = (s: string): string =>
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
 
-/** "<status>: <reason>" for undecided and skipped checks, "<status>: <message>" otherwise. */
+/** "<status>: <reason>" for undecided and skipped scenarios, "<status>: <message>" otherwise. */
 function statusLine(c: CheckResult): string {
   return `${c.status}: ${(c.status === 'undecided' || c.status === 'skipped') && c.reason !== undefined ? c.reason : c.message}`;
 }
@@ -30,26 +35,42 @@ function failureText(c: CheckResult): string {
   return `found: ${c.found}\nexpected: ${c.expected}\nfix: ${c.fix}`;
 }
 
+function because(g: CheckFinding<CheckResult>): string {
+  if (g.sameFixAs !== undefined) return `same fix as ${g.sameFixAs}: `;
+  return g.because.length ? `because ${g.because.join(', ')}: ` : '';
+}
+
+function testcase(g: CheckFinding<CheckResult>): string[] {
+  const lead = g.lead;
+  const several = g.scenarios.length > 1;
+  const out = [`    <testcase classname="${esc(g.id)}" name="${esc(lead.scenario)}${several ? ` (worst of ${g.scenarios.length} scenarios)` : ''}">`];
+  if (g.status === 'failed') {
+    const failing = g.scenarios.filter((c) => c.status === 'failed');
+    const body = failing.map((c) => (several ? `${c.scenario}:\n${failureText(c)}` : failureText(c))).join('\n\n');
+    out.push(`      <failure type="${esc(g.id)}" message="${esc(because(g) + lead.message)}">${esc(because(g) + body)}</failure>`);
+  } else if (g.status !== 'passed') out.push(`      <skipped message="${esc(because(g) + statusLine(lead))}"/>`);
+  const all = g.scenarios.map((c) => (several ? `${c.scenario}: ${statusLine(c)}` : statusLine(c)));
+  out.push(`      <system-out>${esc(all.join('\n'))}</system-out>`);
+  out.push('    </testcase>');
+  return out;
+}
+
 export function junitXml(r: Results): string {
-  const byFeature = new Map<string, Results['checks']>();
-  for (const c of r.checks) byFeature.set(c.feature, [...(byFeature.get(c.feature) ?? []), c]);
+  const f = findings(r.checks);
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  const n = (s: string): number => r.checks.filter((c) => c.status === s).length;
+  const t = f.totals;
+  const all = t.failed + t.undecided + t.passed + t.skipped;
   out.push(
-    `<testsuites name="sevcheck ${esc(r.host)}" tests="${r.checks.length}" failures="${n('failed')}" skipped="${n('undecided') + n('skipped')}" time="${(r.durationMs / 1000).toFixed(3)}">`,
+    `<testsuites name="sevcheck ${esc(r.host)}" tests="${all}" failures="${t.failed}" skipped="${t.undecided + t.skipped}" time="${(r.durationMs / 1000).toFixed(3)}">`,
   );
-  for (const [feature, checks] of byFeature) {
-    const f = checks.filter((c) => c.status === 'failed').length;
-    const s = checks.filter((c) => c.status === 'undecided' || c.status === 'skipped').length;
-    out.push(`  <testsuite name="${esc(feature)}" tests="${checks.length}" failures="${f}" errors="0" skipped="${s}" timestamp="${esc(r.startedAt)}">`);
+  for (const layer of f.layers) {
+    const checks = f.checks.filter((c) => c.layer === layer.layer);
+    const lt = layer.totals;
+    out.push(
+      `  <testsuite name="${esc(layer.layer)}" tests="${checks.length}" failures="${lt.failed}" errors="0" skipped="${lt.undecided + lt.skipped}" timestamp="${esc(r.startedAt)}">`,
+    );
     out.push(`    <properties><property name="host" value="${esc(r.host)}"/><property name="target" value="${esc(r.target)}"/><property name="profile" value="${esc(r.profile)}"/></properties>`);
-    for (const c of checks) {
-      out.push(`    <testcase classname="${esc(c.id)}" name="${esc(c.scenario)}">`);
-      if (c.status === 'failed') out.push(`      <failure type="${esc(c.id)}" message="${esc(c.message)}">${esc(failureText(c))}</failure>`);
-      else if (c.status !== 'passed') out.push(`      <skipped message="${esc(statusLine(c))}"/>`);
-      out.push(`      <system-out>${esc(statusLine(c))}</system-out>`);
-      out.push('    </testcase>');
-    }
+    for (const g of checks) out.push(...testcase(g));
     out.push('  </testsuite>');
   }
   out.push('</testsuites>', '');

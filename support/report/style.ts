@@ -81,6 +81,16 @@ dl.fields dd.fix code { display: block; background: var(--tint); border: 1px sol
 .check.brief h4 { font-size: 0.92rem; }
 .check.brief p, .check.brief .scenario { font-size: 0.85rem; color: var(--muted); margin-top: 0.1rem; }
 
+/* causes lead: a cause, then what fails because of it, indented under it */
+.cause { margin-bottom: 0.6rem; }
+.symptoms { margin: -0.2rem 0 0 1.5rem; padding-left: 0.6rem; border-left: 2px dotted var(--line); font-size: 0.92rem; }
+.symptoms p { margin: 0.15rem 0; }
+.because { font-size: 0.88rem; color: var(--muted); }
+.check.symptom { border-left-style: dotted; }
+h3.reason { font-size: 0.95rem; margin: 0.7rem 0 0.2rem; }
+p.remedy { margin: 0 0 0.35rem; font-size: 0.92rem; }
+p.remedy .what { font-weight: 700; color: var(--muted); text-transform: uppercase; font-size: 0.78rem; letter-spacing: 0.04em; }
+
 footer { margin-top: 2rem; font-size: 0.85rem; color: var(--muted); border-top: 1px solid var(--line); padding-top: 0.5rem; }
 
 @media (max-width: 700px) {

@@ -1,10 +1,10 @@
 /**
  * summary.md: a table to paste into a release ticket (the console is support/report/console.ts).
  */
-import { counts, type CheckResult, type Results } from './results.js';
+import type { CheckResult, Results } from './results.js';
+import { checksLine, findings, totals, totalsLine, undecidedHeadline, verdictOf, type CheckFinding } from './findings.js';
 import type { Status } from '../verdict.js';
 
-const ICON: Record<Status, string> = { passed: 'PASS', failed: 'FAIL', undecided: 'UNDECIDED', skipped: 'SKIP' };
 const ORDER: Record<Status, number> = { failed: 0, undecided: 1, passed: 2, skipped: 3 };
 
 /**
@@ -16,56 +16,77 @@ const ORDER: Record<Status, number> = { failed: 0, undecided: 1, passed: 2, skip
  */
 export const md = (s: string): string => s.replace(/[\\`*_\]<>|~&]/g, '\\$&').replace(/\r?\n/g, ' ');
 
-const statusWord = (s: Status): string => s; // one vocabulary: passed / failed / undecided / skipped
-
-/** What a table row says beside the status: the reason of an undecided or skipped check, else the message. */
-function details(c: CheckResult): string {
-  if ((c.status === 'undecided' || c.status === 'skipped') && c.reason !== undefined) return c.reason;
-  return c.message;
+/** What a table row says beside the status: the reason of an undecided or skipped check, else the message; a symptom names its cause first. */
+function details(g: CheckFinding<CheckResult>): string {
+  const c = g.lead;
+  const text = (c.status === 'undecided' || c.status === 'skipped') && c.reason !== undefined ? c.reason : c.message;
+  const why = g.sameFixAs !== undefined ? `same fix as ${g.sameFixAs}: ` : g.because.length ? `because ${g.because.join(', ')}: ` : '';
+  return why + text;
 }
 
+/** "2 failed, 17 undecided, 13 passed, 42 skipped" by check id (report/findings.ts): the words every output uses. */
 export function countLine(results: Pick<Results, 'checks'>): string {
-  const n = counts(results);
-  return `${n.passed} passed, ${n.failed} failed, ${n.undecided} undecided, ${n.skipped} skipped`;
+  return totalsLine(totals(results.checks));
 }
+
+const code = (s: string): string => `\`${s.replace(/`/g, "'")}\``;
 
 /**
- * summary.md, for a release ticket: the verdict line, then every failure with what was found,
- * what was expected and the fix, then the table of every check (failed, undecided, passed,
- * skipped), and where the full report is.
+ * summary.md, for a release ticket: the verdict line with the totals (checks), then the causes of
+ * the failures with what was found and one fix each (the checks failing because of them under
+ * them), the undecided checks grouped by reason with one remedy, then the table of every check
+ * (failed, undecided, passed, skipped; one row per check id), and where the full report is.
  */
 export function summaryMarkdown(r: Results, links: { page?: string | undefined; steps?: string | undefined } = {}): string {
-  const rows = [...r.checks].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.id.localeCompare(b.id));
-  const n = counts(r);
-  const verdict = n.failed > 0 ? '**NOT COMPLIANT**' : n.undecided > 0 ? `**COMPLIANT SO FAR — ${n.undecided} undecided**` : '**COMPLIANT**';
+  const f = findings(r.checks);
+  const rows = [...f.checks].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.id.localeCompare(b.id));
+  const v = verdictOf(f.totals);
+  const verdict = v.words === 'COMPLIANT SO FAR' ? `**COMPLIANT SO FAR — ${f.totals.undecided} undecided**` : `**${v.words}**`;
   const see = [
     links.page ? `the full report is [${md(links.page)}](${links.page})` : undefined,
     links.steps ? `every step is in [${md(links.steps)}](${links.steps})` : undefined,
   ].filter((x) => x !== undefined);
-  const failures = rows.filter((c) => c.status === 'failed');
   const out = [
     `# sevcheck: ${md(r.host)}`,
     '',
-    `${verdict} for profile \`${r.profile}\` — ${countLine(r)}.`,
+    `${verdict} for profile \`${r.profile}\` — ${checksLine(f.totals)}.`,
     '',
     `Target ${md(r.target)}, started ${r.startedAt}, ${r.durationMs} ms.${see.length ? ` Beside this file, ${see.join('; ')}.` : ''}`,
     '',
   ];
-  if (failures.length) {
-    out.push(`## Failed (${failures.length})`, '');
-    for (const c of failures) {
-      out.push(`### \`${c.id}\` — ${md(c.scenario)}`, '');
-      if (c.found !== undefined && c.expected !== undefined && c.fix !== undefined) {
-        out.push(`- **found:** ${md(c.found)}`, `- **expected:** ${md(c.expected)}`, `- **fix:** ${md(c.fix)}`, '');
-      } else out.push(`- ${md(c.message)}`, ''); // a harness-error entry has only its message
+  if (f.causes.length) {
+    const under = f.causes.reduce((n, c) => n + c.symptoms.filter((s) => s.status === 'failed').length, 0);
+    out.push(`## Causes (${f.causes.length} of ${f.totals.failed} failed checks${under ? `; ${under} fail because of another` : ''})`, '');
+    for (const c of f.causes) {
+      out.push(`### ${code(c.check.id)} — ${md(c.check.lead.scenario)}`, '');
+      const l = c.check.lead;
+      if (l.found !== undefined && l.expected !== undefined && l.fix !== undefined) {
+        out.push(`- **found:** ${md(l.found)}`, `- **expected:** ${md(l.expected)}`, `- **fix:** ${md(l.fix)}`);
+      } else out.push(`- ${md(l.message)}`); // a harness-error entry has only its message
+      for (const s of c.symptoms) {
+        const why = s.sameFixAs !== undefined ? `same fix as ${code(s.sameFixAs)}` : `because ${s.because.map(code).join(', ')}`;
+        out.push(`- ${s.status} because of it: ${code(s.id)} — ${md(s.lead.scenario)} (${why})`);
+      }
+      out.push('');
     }
+  }
+  if (f.undecided.length) {
+    const grouped = f.undecided.reduce((n, g) => n + g.checks.length, 0);
+    out.push(`## Undecided (${grouped} checks by reason${grouped < f.totals.undecided ? `; ${f.totals.undecided - grouped} more under a cause above` : ''})`, '');
+    for (const g of f.undecided) {
+      out.push(`- **${md(undecidedHeadline(g))}:** ${g.checks.map((c) => code(c.id)).join(', ')}${g.remedy !== undefined ? ` — ${md(g.remedy)}` : ''}`);
+    }
+    out.push('');
   }
   out.push(
     '## All checks',
     '',
     '| Check | Result | Scenario | Details |',
     '|---|---|---|---|',
-    ...rows.map((c) => `| \`${c.id}\` | ${statusWord(c.status)} | ${md(c.scenario)} | ${md(details(c))} |`),
+    ...rows.map((g) => {
+      const more = g.scenarios.length > 1 ? ` (worst of ${g.scenarios.length}: ${g.scenarios.map((c) => c.status).join(', ')})` : '';
+      return `| ${code(g.id)} | ${g.status} | ${md(g.lead.scenario)}${more} | ${md(details(g))} |`;
+    }),
     '',
   );
   return out.join('\n');

@@ -12,6 +12,30 @@ import type { Results } from './results.js';
 import { summaryMarkdown } from './summary.js';
 import { junitXml } from './junit.js';
 import { reportHtml } from './html.js';
+import { findings } from './findings.js';
+
+/**
+ * results.json: the run's verdicts, with what every other report states beside them
+ * (report/findings.ts, docs/results.md): `totals` by check id, `causes` (each failed check no
+ * other explains, its fix and the checks failing or undecided because of it), `undecided` (the
+ * rest grouped by reason with one remedy), and on each scenario of a check a cause explains, its
+ * `because`. A reader that knows only `checks` reads it as before.
+ */
+export function withFindings(r: Results): Results & Record<string, unknown> {
+  const { checks, ...head } = r;
+  const f = findings(checks);
+  const byId = new Map(f.checks.map((c) => [c.id, c]));
+  return {
+    ...head,
+    totals: { unit: 'check', checks: f.checks.length, ...f.totals },
+    causes: f.causes.map((c) => ({ id: c.check.id, fix: c.fix, explains: c.symptoms.map((s) => s.id) })),
+    undecided: f.undecided.map((g) => ({ need: g.need, ...(g.remedy !== undefined ? { remedy: g.remedy } : {}), checks: g.checks.map((c) => c.id) })),
+    checks: checks.map((c) => {
+      const g = byId.get(c.id);
+      return g?.root !== undefined && c.status !== 'passed' && c.status !== 'skipped' ? { ...c, because: g.because } : c;
+    }),
+  };
+}
 
 export interface Writer {
   /** the file's name in the report set */
@@ -22,7 +46,7 @@ export interface Writer {
 export const WRITERS: Record<string, Writer> = {
   // sevcheck's own page first: the console names the report set's files in this order
   html: { file: 'report.html', write: (r) => reportHtml(r, { links: { steps: CUCUMBER_REPORTS['html'], results: WRITERS['json']?.file } }) },
-  json: { file: 'results.json', write: (r) => `${printableJson(r)}\n` },
+  json: { file: 'results.json', write: (r) => `${printableJson(withFindings(r))}\n` },
   summary: { file: 'summary.md', write: (r) => summaryMarkdown(r, reportLinks()) },
   junit: { file: 'junit.xml', write: junitXml },
 };

@@ -154,18 +154,58 @@ export function esAsids(caps: EncryptedMemoryCaps): Verdict {
   );
 }
 
+/** What is persisted for kvm_amd (modprobe.d directives in kmod's order, the kernel command line). */
+export interface PersistedKvmAmd {
+  readonly directives: readonly ModprobeDirective[];
+  readonly cmdline: KernelCmdline;
+}
+
+/** The file the persist fix names: the libvirt docs' /etc/modprobe.d/sev.conf. */
+const SEV_CONF = '/etc/modprobe.d/sev.conf';
+
+/**
+ * How to persist `params` (e.g. sev=1 sev_es=1) given what is already persisted: never "write
+ * sev.conf" when a file already sets the value (host.modprobe.sev's modprobe-conflict: sev.conf:1
+ * says sev=1, zz-kvm-tuning.conf:2 turns it off again), and never `>` over a sev.conf that exists.
+ * `needed` are the parameters the feature needs (sev, and sev_es / sev_snp on top).
+ */
+export function persistFix(needed: readonly string[], persisted: PersistedKvmAmd | undefined, fallback: string): { fix: string; persisted: boolean } {
+  if (!persisted) return { fix: fallback, persisted: false };
+  const settings = moduleParams(persisted.directives, 'kvm_amd', persisted.cmdline).filter((p) => needed.includes(p.name));
+  const off = settings.filter((p) => paramSetBool(p.value) !== true);
+  if (off.length) {
+    const where = [...new Set(off.map((p) => p.where))].join(' and ');
+    const names = [...new Set(off.map((p) => p.name))].map((n) => `${n}=1`).join(' ');
+    return { fix: `change ${where} to ${names} (see host.modprobe.sev)`, persisted: true };
+  }
+  const on = new Set(settings.map((p) => p.name));
+  const missing = needed.filter((n) => !on.has(n));
+  if (missing.length === 0) {
+    const where = [...new Set(settings.map((p) => p.where))].join(' and ');
+    return { fix: `${where} already ${settings.length > 1 ? 'set' : 'sets'} ${needed.map((n) => `${n}=1`).join(' ')}: the module was loaded without it`, persisted: true };
+  }
+  const line = `options kvm_amd ${missing.map((n) => `${n}=1`).join(' ')}`;
+  const files = new Set(persisted.directives.map((d) => d.file));
+  if (files.has(SEV_CONF)) return { fix: `add the line "${line}" to ${SEV_CONF}`, persisted: false };
+  return { fix: missing.length === needed.length ? fallback : `echo "${line}" > ${SEV_CONF}`, persisted: false };
+}
+
 /** host.kvm-amd.sev / sev-es / sev-snp */
 export async function kvmAmdParam(
   loaded: Fact<boolean>,
   param: Fact<ModuleParam | undefined>,
   feature: Feature,
   cpuid: Fact<EncryptedMemoryCaps>,
+  persisted?: Fact<PersistedKvmAmd>,
 ): Promise<Verdict> {
   const f = FEATURE[feature];
-  const persist =
+  const needed = feature === 'sev' ? ['sev'] : ['sev', f.param];
+  const fallback =
     feature === 'sev'
-      ? 'echo "options kvm_amd sev=1" > /etc/modprobe.d/sev.conf (or add "mem_encrypt=on kvm_amd.sev=1" to GRUB_CMDLINE_LINUX and run update-grub / grub2-mkconfig)'
-      : `echo "options kvm_amd sev=1 ${f.param}=1" > /etc/modprobe.d/sev.conf`;
+      ? `echo "options kvm_amd sev=1" > ${SEV_CONF} (or add "mem_encrypt=on kvm_amd.sev=1" to GRUB_CMDLINE_LINUX and run update-grub / grub2-mkconfig)`
+      : `echo "options kvm_amd sev=1 ${f.param}=1" > ${SEV_CONF}`;
+  const known = persisted ? await optional(persisted) : undefined;
+  const persist = persistFix(needed, known, fallback).fix;
   const reload = 'then reload the module (modprobe -r kvm_amd && modprobe kvm_amd, with no VM running) or reboot';
   if (!(await loaded())) {
     // on a CPU without AMD's leaf (e.g. Intel) kvm_amd cannot load at all: say so, not "modprobe"

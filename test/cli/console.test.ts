@@ -1,7 +1,8 @@
 /**
- * The console of `sevcheck run` / `record` as a person sees it (issue 14 §2): sevcheck's own
- * lines by default — one per check, the failures once more with their fix, the totals and the
- * report paths — short enough for one screen; `--format pretty` is cucumber's pretty formatter;
+ * The console of `sevcheck run` / `record` as a person sees it (issues 14 §2, 20 §2-3): sevcheck's
+ * own lines by default — the causes with one fix each, the undecided checks by reason, one line
+ * per layer, the totals by check id and the report paths — at most 40 lines; `--verbose` adds a
+ * line per check; `--format pretty` is cucumber's pretty formatter;
  * colour only on a terminal and never with NO_COLOR.
  */
 import { execFile } from 'node:child_process';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, sevcheck, type CliResult, type JsonResults } from '../helpers.js';
+import { CONSOLE_MAX_LINES } from '../../support/report/console.js';
 
 const out = (): string => mkdtempSync(join(tmpdir(), 'sevcheck-console-'));
 const REF = 'fixture:fixtures/hosts/reference-milan';
@@ -37,64 +39,85 @@ const lines = (s: string): string[] => s.replace(/\n$/, '').split('\n');
 const count = (text: string, part: string): number => text.split(part).length - 1;
 
 describe('sevcheck run: the default console', () => {
-  it('npm start: one line per check, in under 110 lines, ending with the verdict, totals and report paths', async () => {
+  it('npm start: the header, the undecided checks by reason, one line per layer, the verdict with the totals by check id, the report paths; at most 40 lines', async () => {
     const dir = out();
     const r = await sevcheck(['run', '--host', REF, '--out', dir]);
     expect(r.code).toBe(0);
-    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as JsonResults;
-    expect(results.checks.length).toBe(88);
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as JsonResults & { totals: Record<string, number> };
     const text = lines(r.stdout);
-    expect(text.length).toBeLessThanOrEqual(110);
+    expect(text.length).toBeLessThanOrEqual(CONSOLE_MAX_LINES);
     expect(text[0]).toBe('sevcheck: reference-milan (fixture:fixtures/hosts/reference-milan), profile sev-snp');
-    // one line per check (scenario), in the one vocabulary, with its id and title
-    const checkLines = text.filter((l) => /^ {2}(passed|failed|undecided|skipped) +\S+ +\S/.test(l));
-    expect(checkLines).toHaveLength(results.checks.length);
-    for (const c of results.checks) expect(checkLines, c.id).toContainEqual(expect.stringMatching(new RegExp(`^  ${c.status} +${c.id.replace(/\./g, '\\.')} +${escapeRe(c.scenario)}$`)));
-    // the undecided check again with its reason; nothing of cucumber's own output
-    expect(r.stdout).toMatch(/^undecided \(15\)/m);
-    expect(r.stdout).toMatch(/^ {2}caps\.pdh\.chain-valid: the platform part of the chain/m);
+    // no line per check without --verbose; nothing of cucumber's own output
+    expect(text.filter((l) => /^ {2}(passed|failed|undecided|skipped) +\S+ +\S/.test(l))).toEqual([]);
     expect(r.stdout).not.toMatch(/Scenario:|✔|\d+ scenarios|Warnings:|Pending/);
+    // the undecided checks grouped by reason, each group with one remedy
+    const t = results.totals;
+    expect(r.stdout).toMatch(new RegExp(`^${t.undecided} undecided checks, by reason:$`, 'm'));
+    expect(r.stdout).toMatch(/^ {2}\d+ checks need the kernel log: host\.firmware\.version, .*\n {4}→ run as root/m);
+    // every layer once, with its totals
+    const layers = [...new Set(results.checks.map((c) => c.id.split('.')[0]))];
+    for (const l of layers) expect(text.filter((x) => new RegExp(`^ {2}${l} +\\d+ checks: \\d+ failed, `).test(x)), l).toHaveLength(1);
     expect(text.slice(-2)).toEqual([
-      'COMPLIANT SO FAR for profile sev-snp: 48 passed, 0 failed, 15 undecided, 25 skipped',
+      `COMPLIANT SO FAR for profile sev-snp: ${t.checks} checks: 0 failed, ${t.undecided} undecided, ${t.passed} passed, ${t.skipped} skipped`,
       // the report set as written (report.html first once the report set has it)
       expect.stringMatching(new RegExp(`^reports: ${escapeRe(dir)}/ \\((report\\.html, )?summary\\.md, cucumber\\.html, results\\.json, junit\\.xml, messages\\.ndjson\\)$`)),
     ]);
   });
 
-  it('a failing host: each failure twice at most (its line and the closing block, with the fix), never three times', async () => {
+  it('modprobe-conflict: the cause first with the file:line that is wrong and its one fix; host.kvm-amd.sev under it, without a fix of its own', async () => {
     const dir = out();
     const r = await sevcheck(['run', '--host', FAILING, '--out', dir]);
     expect(r.code).toBe(1);
-    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as JsonResults;
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as JsonResults & { totals: Record<string, number> };
     const failures = results.checks.filter((c) => c.status === 'failed');
     expect(failures.map((c) => c.id).sort()).toEqual(['host.kvm-amd.sev', 'host.modprobe.sev']);
-    for (const c of failures) {
-      // the check's line as it completed, and its entry in the closing block
-      expect(lines(r.stdout).filter((l) => new RegExp(`^ {2}(failed +)?${c.id.replace(/\./g, '\\.')} `).test(l)), c.id).toHaveLength(2);
-      // what was found, expected and the fix: once each (the closing block prints the verdict's fields)
-      for (const part of [c.found, c.expected, c.fix]) expect(count(r.stdout, part as string), `${c.id}: ${part}`).toBe(1);
-    }
-    expect(r.stdout).toMatch(/^failed \(2\):\n {2}host\.kvm-amd\.sev {2}KVM's AMD module has SEV enabled\n {4}found {5}\/sys\/module\/kvm_amd\/parameters\/sev reads "N"\n {4}expected {2}"Y" or "1"\n {4}fix {7}/m);
-    // every undecided check with its reason, briefly (one line each)
-    const undecided = results.checks.filter((c) => c.status === 'undecided');
-    expect(r.stdout).toContain(`undecided (${undecided.length}), full reasons in the reports:`);
-    for (const c of undecided) {
-      const line = lines(r.stdout).find((l) => l.startsWith(`  ${c.id}: `) && c.message.startsWith(`undecided: ${l.slice(c.id.length + 4).replace(/…$/, '')}`));
-      expect(line, c.message).toBeDefined();
-      expect((line as string).length).toBeLessThanOrEqual(4 + c.id.length + 150);
-    }
-    expect(lines(r.stdout).at(-2)).toBe('NOT COMPLIANT for profile sev: 13 passed, 2 failed, 18 undecided, 55 skipped');
+    const cause = failures.find((c) => c.id === 'host.modprobe.sev')!;
+    expect(r.stdout).toContain(
+      [
+        '1 cause of 2 failed checks (1 failing because of another), one fix each:',
+        '  host.modprobe.sev  No persisted module option turns SEV off',
+        `    found     ${cause.found}`,
+        `    fix       ${cause.fix}`,
+        '    failed because of it (1): host.kvm-amd.sev',
+      ].join('\n'),
+    );
+    expect(cause.fix).toMatch(/zz-kvm-tuning\.conf:2/);
+    // the symptom's fix is not printed, and no fix rewrites sev.conf, which already says sev=1
+    const symptom = failures.find((c) => c.id === 'host.kvm-amd.sev')!;
+    expect(r.stdout).not.toContain(symptom.fix as string);
+    expect(r.stdout).not.toMatch(/> \/etc\/modprobe\.d\/sev\.conf/);
+    expect(JSON.stringify(results)).not.toMatch(/> \/etc\/modprobe\.d\/sev\.conf/);
+    // each reason once, however many checks it holds
+    const reasons = text(r.stdout).filter((l) => l.startsWith('    → '));
+    expect(new Set(reasons).size).toBe(reasons.length);
+    const t = results.totals;
+    expect(lines(r.stdout).at(-2)).toBe(`NOT COMPLIANT for profile sev: ${t.checks} checks: 2 failed, ${t.undecided} undecided, ${t.passed} passed, ${t.skipped} skipped`);
+  });
+
+  it('--verbose: one line per check as it completes, and the same closing block uncut', async () => {
+    const dir = out();
+    const r = await sevcheck(['run', '--verbose', '--host', FAILING, '--out', dir]);
+    expect(r.code).toBe(1);
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as JsonResults;
+    const checkLines = lines(r.stdout).filter((l) => /^ {2}(passed|failed|undecided|skipped) +\S+ +\S/.test(l));
+    expect(checkLines).toHaveLength(results.checks.length);
+    for (const c of results.checks) expect(checkLines, c.id).toContainEqual(expect.stringMatching(new RegExp(`^  ${c.status} +${c.id.replace(/\./g, '\\.')} +${escapeRe(c.scenario)}$`)));
+    // every symptom on a line of its own, with its cause
+    expect(r.stdout).toMatch(/^ {4}failed +host\.kvm-amd\.sev \(because host\.modprobe\.sev\)$/m);
   });
 
   it('record has the same console', async () => {
     const fixture = join(out(), 'rec');
     const r = await sevcheck(['record', '--host', REF, '--tags', '@layer:host', '--out', fixture, '--reports', out()]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ {2}passed +host\.cpuid\.sev +CPUID reports SEV$/m);
-    expect(r.stdout).toMatch(/^COMPLIANT SO FAR for profile sev-snp: 24 passed, 0 failed, 14 undecided, 0 skipped$/m);
+    expect(lines(r.stdout).length).toBeLessThanOrEqual(CONSOLE_MAX_LINES + 1); // + "recorded ... into ..."
+    expect(r.stdout).toMatch(/^COMPLIANT SO FAR for profile sev-snp: \d+ checks: 0 failed, \d+ undecided, \d+ passed, 0 skipped$/m);
+    expect(r.stdout).toMatch(/^ {2}host +\d+ checks: /m);
     expect(r.stdout).not.toMatch(/Scenario:/);
   });
 });
+
+const text = lines;
 
 describe("README's sample output", () => {
   it('is what the command prints today (lines elided with "  ..." only)', async () => {
@@ -131,14 +154,15 @@ describe('colour', () => {
     const args = ['run', '--host', FAILING, '--out', out()];
     const coloured = await onTerminal(args, { NO_COLOR: undefined });
     expect(coloured.code).toBe(1);
-    expect(coloured.stdout).toContain('  \x1b[31mfailed   \x1b[0m  host.kvm-amd.sev');
+    expect(coloured.stdout).toContain('  \x1b[1mhost.modprobe.sev\x1b[0m  ');
+    expect(coloured.stdout).toContain('\x1b[31mfailed because of it\x1b[0m (1): host.kvm-amd.sev');
     expect(coloured.stdout).toContain('\x1b[31mNOT COMPLIANT\x1b[0m for profile sev');
     // no-color.org: "when present and not an empty string"
     expect((await onTerminal(args, { NO_COLOR: '' })).stdout).toMatch(SGR);
     for (const value of ['1', 'true', '0']) {
       const plain = await onTerminal(args, { NO_COLOR: value });
       expect(plain.code).toBe(1);
-      expect(plain.stdout).toMatch(/^ {2}failed +host\.kvm-amd\.sev/m);
+      expect(plain.stdout).toMatch(/^ {4}failed because of it \(1\): host\.kvm-amd\.sev$/m);
       expect(plain.stdout, `NO_COLOR=${value}`).not.toMatch(ESC);
     }
   });
@@ -162,11 +186,12 @@ describe('--format pretty', () => {
     expect(r.stdout).toMatch(/^ {4}Then the kvm_amd module has SEV enabled\n {4}✖ failed\n {6}found \/sys\/module\/kvm_amd\/parameters\/sev reads "N"/m);
     expect(r.stdout).toMatch(/^88 scenarios \(2 failed, 18 pending, 55 skipped, 13 passed\)$/m);
     expect(lines(r.stdout).slice(-2)).toEqual([
-      'NOT COMPLIANT for profile sev: 13 passed, 2 failed, 18 undecided, 55 skipped',
+      expect.stringMatching(/^NOT COMPLIANT for profile sev: \d+ checks: 2 failed, \d+ undecided, \d+ passed, \d+ skipped$/),
       expect.stringMatching(new RegExp(`^reports: ${escapeRe(dir)}/ \\(`)),
     ]);
     // sevcheck's one-line-per-check list is the default's, not pretty's
     expect(r.stdout).not.toMatch(/^ {2}failed +host\.kvm-amd\.sev/m);
+    expect(r.stdout).not.toMatch(/cause/);
   });
 
   it('--format json is results.json alone, as before', async () => {
@@ -178,7 +203,8 @@ describe('--format pretty', () => {
   it('--help names the formats', async () => {
     for (const cmd of ['run', 'record']) {
       const r = await sevcheck([cmd, '--help']);
-      expect(r.stdout.replace(/\s+/g, ' '), cmd).toMatch(/--format <format> console output: text = one line per check .* pretty = cucumber's pretty formatter/);
+      expect(r.stdout.replace(/\s+/g, ' '), cmd).toMatch(/--format <format> console output: text = at most 40 lines: the causes of the failures .* pretty = cucumber's pretty formatter/);
+      expect(r.stdout.replace(/\s+/g, ' '), cmd).toMatch(/--verbose text console: also one line per check as it completes/);
     }
     expect((await sevcheck(['run', '--help'])).stdout.replace(/\s+/g, ' ')).toMatch(/choices: "text", "pretty", "html", "json", "summary", "junit", default: "text"/);
     expect((await sevcheck(['record', '--help'])).stdout.replace(/\s+/g, ' ')).toMatch(/choices: "text", "pretty", default: "text"/);

@@ -20,14 +20,18 @@ describe('sevcheck CLI', () => {
     expect(r.code).toBe(0);
     const expected = JSON.parse(readFileSync(join(ref, 'expected.json'), 'utf8')) as Record<string, string>;
     expect(Object.values(expected)).not.toContain('failed');
-    expect(r.stdout).toMatch(/^COMPLIANT( SO FAR)? for profile sev-snp: \d+ passed, 0 failed, \d+ undecided, \d+ skipped$/m);
-    expect(r.stdout).toMatch(/^ {2}passed +host\.kvm-amd\.sev-snp /m);
+    expect(r.stdout).toMatch(/^COMPLIANT( SO FAR)? for profile sev-snp: \d+ checks: 0 failed, \d+ undecided, \d+ passed, \d+ skipped$/m);
+    // the layers with their totals; every check (by id) with --verbose
+    expect(r.stdout).toMatch(/^ {2}host +\d+ checks: 0 failed, /m);
+    const verbose = await sevcheck(['run', '--verbose', '--host', 'fixture:fixtures/hosts/reference-milan', '--out', out]);
+    expect(verbose.stdout).toMatch(/^ {2}passed +host\.kvm-amd\.sev-snp /m);
     for (const f of ['results.json', 'summary.md', 'junit.xml', 'report.html', 'cucumber.html', 'messages.ndjson']) expect(existsSync(join(out, f))).toBe(true);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.host).toBe('reference-milan');
     expect(results.checks.find((c: { id: string }) => c.id === 'host.cpuid.sev')).toMatchObject({ id: expect.stringMatching(/^host\./), status: 'passed', feature: expect.stringMatching(/^features\/host\//) });
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/\*\*(COMPLIANT|COMPLIANT SO FAR — \d+ undecided)\*\* for profile `sev-snp`/);
-    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(new RegExp(`<testsuite[^>]*tests="${results.checks.length}"`));
+    // one testcase per check id
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(new RegExp(`<testsuites[^>]*tests="${new Set(results.checks.map((c: { id: string }) => c.id)).size}"`));
   });
 
   it('--format json prints results.json and nothing else on stdout', async () => {

@@ -1,11 +1,16 @@
 /**
  * Verdicts need evidence: every fixture host's expected.json must be exactly what the suite
- * produces on it (every check id, no more, no less), through the real CLI.
+ * produces on it (every check id, no more, no less), through the real CLI. The same runs show the
+ * default console fits CONSOLE_MAX_LINES on every bundled host, and that every report states the
+ * totals computed from results.json (one count: test/report/one-count.ts).
  */
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, sevcheck, byId, type JsonResults } from '../helpers.js';
+import { CONSOLE_MAX_LINES } from '../../support/report/console.js';
+import { expectOneCount } from '../report/one-count.js';
 
 const HOSTS = join(ROOT, 'fixtures/hosts');
 const hosts = readdirSync(HOSTS).filter((h) => existsSync(join(HOSTS, h, 'expected.json')));
@@ -18,9 +23,13 @@ describe('meta-test: fixture hosts give exactly their expected verdicts', () => 
 
   it.each(hosts)('%s', async (host) => {
     const expected = JSON.parse(readFileSync(join(HOSTS, host, 'expected.json'), 'utf8')) as Record<string, string>;
-    const r = await sevcheck(['run', '--host', `fixture:fixtures/hosts/${host}`, '--format', 'json', '--out', join('/tmp', `sevcheck-meta-${host}`)]);
+    const out = mkdtempSync(join(tmpdir(), `sevcheck-meta-${host}-`));
+    const r = await sevcheck(['run', '--host', `fixture:fixtures/hosts/${host}`, '--out', out]);
     expect(r.stderr).toBe('');
-    const results = JSON.parse(r.stdout) as JsonResults;
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as JsonResults;
+    // the default console fits one screen, and every output states the same totals
+    expect(r.stdout.replace(/\n$/, '').split('\n').length, r.stdout).toBeLessThanOrEqual(CONSOLE_MAX_LINES);
+    await expectOneCount(out, r.stdout);
     expect(byId(results)).toEqual(expected);
     const anyFailed = Object.values(expected).includes('failed');
     expect(r.code).toBe(anyFailed ? 1 : 0);

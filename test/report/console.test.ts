@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Envelope } from '@cucumber/messages';
 import { describe, expect, it } from 'vitest';
-import { checkLine, checkStream, closingLines, headerLine, painter, useColour, type ConsoleCheck } from '../../support/report/console.js';
+import { checkLine, checkStream, closingLines, CONSOLE_MAX_LINES, headerLine, painter, useColour, type ConsoleCheck } from '../../support/report/console.js';
 import { collectResults, VERDICT_MEDIA_TYPE } from '../../support/report/results.js';
 import { sevcheck } from '../helpers.js';
 
@@ -62,41 +62,73 @@ describe('lines', () => {
     expect(headerLine({ host: 'h\u001b[2J', target: 't', profile: 'sev' })).toBe('sevcheck: h\\x1b[2J (t), profile sev');
   });
 
-  it('the closing block: failures with their message, undecided with a brief reason, the verdict with totals, the report paths', () => {
-    const long = `undecided: ${'r'.repeat(300)}`;
-    const checks = [check('passed', 'p'), check('undecided', 'u', long), check('failed', 'f', 'found a; expected b; fix: c'), check('skipped', 's')];
+  it('the closing block: causes with found and one fix, what fails because of them, undecided by reason, one line per layer, the verdict with totals by check id, the report paths', () => {
+    const checks: ConsoleCheck[] = [
+      check('passed', 'host.cpu.amd'),
+      { ...check('failed', 'host.modprobe.sev', 'found a; expected b; fix: c'), found: 'a at /etc/modprobe.d/x.conf:2', expected: 'b', fix: 'change /etc/modprobe.d/x.conf:2' },
+      { ...check('failed', 'host.kvm-amd.sev', 'found n; expected y; fix: echo'), found: 'n', expected: 'y', fix: 'echo' },
+      { ...check('undecided', 'host.firmware.version'), reason: 'no kernel log with SEV lines (journalctl: not recorded in this fixture)' },
+      { ...check('undecided', 'host.snp.init'), reason: 'no kernel log with SEV lines (journalctl: not recorded in this fixture)' },
+      { ...check('undecided', 'device.x'), reason: 'r'.repeat(300) },
+      check('skipped', 'device.s'),
+      check('skipped', 'device.s'),
+    ];
     const lines = closingLines({ ...RUN, checks }, { paint: plain, details: true, reports: { dir: 'reports', files: ['results.json', 'zz.txt', 'summary.md', 'report.html'] } });
     expect(lines).toEqual([
       '',
-      'failed (1):',
-      '  f  title of f',
-      '    found a; expected b; fix: c',
+      '1 cause of 2 failed checks (1 failing because of another), one fix each:',
+      '  host.modprobe.sev  title of host.modprobe.sev',
+      '    found     a at /etc/modprobe.d/x.conf:2',
+      '    fix       change /etc/modprobe.d/x.conf:2',
+      '    failed because of it (1): host.kvm-amd.sev',
       '',
-      'undecided (1), full reasons in the reports:',
-      `  u: ${'r'.repeat(149)}…`,
+      '3 undecided checks, by reason:',
+      '  2 checks need the kernel log: host.firmware.version, host.snp.init',
+      expect.stringMatching(/^ {4}→ run as root/),
+      `  1 undecided: ${'r'.repeat(136)}…`,
+      '    device.x',
       '',
-      'NOT COMPLIANT for profile sev: 1 passed, 1 failed, 1 undecided, 1 skipped',
+      '  host    5 checks: 2 failed, 2 undecided, 1 passed, 0 skipped',
+      '  device  2 checks: 0 failed, 1 undecided, 0 passed, 1 skipped',
+      '',
+      // 8 scenarios, 7 check ids: device.s counts once
+      'NOT COMPLIANT for profile sev: 7 checks: 2 failed, 3 undecided, 1 passed, 1 skipped',
       'reports: reports/ (report.html, summary.md, results.json, zz.txt)',
     ]);
+    // the symptom's own fix is not printed: the cause's is the one to apply
+    expect(lines.join('\n')).not.toContain('echo');
+  });
+
+  it('the default block fits CONSOLE_MAX_LINES with the header, whatever the run; what is cut is counted; --verbose cuts nothing', () => {
+    const checks: ConsoleCheck[] = [];
+    for (let i = 0; i < 30; i++) checks.push({ ...check('failed', `l${i % 9}.c${i}`), found: `f${i}`, expected: 'e', fix: `fix ${i}` });
+    for (let i = 0; i < 30; i++) checks.push({ ...check('undecided', `u${i % 5}.c${i}`), reason: `reason ${i}` });
+    const short = closingLines({ ...RUN, checks }, { paint: plain, details: true, reports: { dir: 'r', files: [] }, above: 1 });
+    expect(short.length + 1).toBeLessThanOrEqual(CONSOLE_MAX_LINES);
+    expect(short).toContainEqual(expect.stringMatching(/^ {2}… \d+ more causes: .* \(the reports have them all, and --verbose\)$/));
+    expect(short.at(-2)).toBe('NOT COMPLIANT for profile sev: 60 checks: 30 failed, 30 undecided, 0 passed, 0 skipped');
+    const long = closingLines({ ...RUN, checks }, { paint: plain, details: true, verbose: true });
+    for (let i = 0; i < 30; i++) expect(long).toContain(`    fix       fix ${i}`);
+    for (let i = 0; i < 30; i++) expect(long).toContain(`  1 undecided: reason ${i}`);
   });
 
   it('the report directory alone when its listing could not be read', () => {
     expect(closingLines({ ...RUN, checks: [] }, { paint: plain, details: true, reports: { dir: 'out//', files: [] } }).at(-1)).toBe('reports: out/');
   });
 
-  it("a failure's found / expected / fix fields, when the verdict has them, each on a line", () => {
-    const f: ConsoleCheck = { ...check('failed', 'f', 'found a; expected b; fix: c'), found: 'a', expected: 'b', fix: 'c' };
-    expect(closingLines({ ...RUN, checks: [f] }, { paint: plain, details: true }).slice(2, 6)).toEqual(['  f  title of f', '    found     a', '    expected  b', '    fix       c']);
+  it('a cause without found / expected / fix fields (a harness-error entry) shows its message as the fix', () => {
+    const f = check('failed', 'f', 'harness error: no verdict');
+    expect(closingLines({ ...RUN, checks: [f] }, { paint: plain, details: true }).slice(1, 4)).toEqual(['1 cause of 1 failed check, one fix each:', '  f  title of f', '    fix       harness error: no verdict']);
   });
 
   it('the verdict: COMPLIANT, COMPLIANT SO FAR, NOT COMPLIANT (also for undecided with --fail-on-undecided), none after a harness error', () => {
     const last = (checks: ConsoleCheck[], o: object = {}): string | undefined => closingLines({ ...RUN, checks }, { paint: plain, details: false, ...o }).at(-1);
-    expect(last([check('passed', 'a'), check('skipped', 'b')])).toBe('COMPLIANT for profile sev: 1 passed, 0 failed, 0 undecided, 1 skipped');
-    expect(last([check('passed', 'a'), check('undecided', 'b')])).toBe('COMPLIANT SO FAR for profile sev: 1 passed, 0 failed, 1 undecided, 0 skipped');
-    expect(last([check('undecided', 'b')], { failOnUndecided: true })).toBe('NOT COMPLIANT for profile sev (--fail-on-undecided): 0 passed, 0 failed, 1 undecided, 0 skipped');
-    expect(last([check('failed', 'b')], { harnessError: true })).toBe('no verdict (harness error): 0 passed, 1 failed, 0 undecided, 0 skipped');
+    expect(last([check('passed', 'a'), check('skipped', 'b')])).toBe('COMPLIANT for profile sev: 2 checks: 0 failed, 0 undecided, 1 passed, 1 skipped');
+    expect(last([check('passed', 'a'), check('undecided', 'b')])).toBe('COMPLIANT SO FAR for profile sev: 2 checks: 0 failed, 1 undecided, 1 passed, 0 skipped');
+    expect(last([check('undecided', 'b')], { failOnUndecided: true })).toBe('NOT COMPLIANT for profile sev (--fail-on-undecided): 1 check: 0 failed, 1 undecided, 0 passed, 0 skipped');
+    expect(last([check('failed', 'b')], { harnessError: true })).toBe('no verdict (harness error): 1 check: 1 failed, 0 undecided, 0 passed, 0 skipped');
     // without details (--format pretty: cucumber printed the messages), only the verdict line
-    expect(closingLines({ ...RUN, checks: [check('failed', 'b', 'found x')] }, { paint: plain, details: false })).toEqual(['', 'NOT COMPLIANT for profile sev: 0 passed, 1 failed, 0 undecided, 0 skipped']);
+    expect(closingLines({ ...RUN, checks: [check('failed', 'b', 'found x')] }, { paint: plain, details: false })).toEqual(['', 'NOT COMPLIANT for profile sev: 1 check: 1 failed, 0 undecided, 0 passed, 0 skipped']);
   });
 });
 

@@ -21,7 +21,7 @@ const c = (id: string, status: ReportCheck['status'], message: string, more: Par
 const idsInOrder = (html: string): string[] => [...html.matchAll(/<article class="check [^"]*" id="([^"]*)"/g)].map((m) => m[1]!);
 
 describe('reportHtml', () => {
-  it('failed first, then undecided, passed, skipped; grouped by layer inside each; one element per check id', () => {
+  it('failed first (each cause, then what fails because of it), then undecided (by reason), passed, skipped (by layer); one element per check id', () => {
     const html = reportHtml({
       ...base,
       checks: [
@@ -35,16 +35,16 @@ describe('reportHtml', () => {
       ],
     });
     expect(idsInOrder(html)).toEqual([
-      // failed: layer host first (first seen), then device
-      'host.kvm-amd.sev', 'host.modprobe.sev', 'device.memlock',
+      // failed: the causes in run order, host.kvm-amd.sev under host.modprobe.sev (rules/causes.ts)
+      'device.memlock', 'host.modprobe.sev', 'host.kvm-amd.sev',
       'caps.cache.fresh',
       'host.cpu.sev-flag',
       'device.sev.exists',
     ]);
     // a check with several scenarios is one element, with the worst verdict, listing each scenario
     expect(html.match(/id="host\.kvm-amd\.sev"/g)).toHaveLength(1);
-    expect(html).toMatch(/<article class="check failed" id="host\.kvm-amd\.sev">.*2 scenarios.*label failed.*label skipped/s);
-    expect(html.indexOf('<h2>Failed (3)</h2>')).toBeLessThan(html.indexOf('<h2>Undecided (1)</h2>'));
+    expect(html).toMatch(/<article class="check failed symptom" id="host\.kvm-amd\.sev">.*2 scenarios.*<p class="because">because <a href="#host\.modprobe\.sev">host\.modprobe\.sev<\/a><\/p>.*label failed.*label skipped/s);
+    expect(html.indexOf('<h2>Failed (3) — 2 causes, 1 failing because of them</h2>')).toBeLessThan(html.indexOf('<h2>Undecided (1)</h2>'));
     expect(html.indexOf('<h2>Passed (1)</h2>')).toBeLessThan(html.indexOf('<h2>Skipped (1)</h2>'));
     expect(html).toContain('<h3 class="layer">host</h3>');
     expect(html).toContain('href="#host.kvm-amd.sev"');
@@ -56,7 +56,7 @@ describe('reportHtml', () => {
     expect(banner([c('a.y', 'undecided', 'u'), c('a.y', 'undecided', 'u2'), c('a.z', 'undecided', 'u'), c('a.p', 'passed', 'p')])).toBe('undecided COMPLIANT SO FAR — 2 undecided');
     expect(banner([c('a.p', 'passed', 'p'), c('a.s', 'skipped', 's')])).toBe('passed COMPLIANT');
     const html = reportHtml({ ...base, checks: [c('a.p', 'passed', 'p'), c('a.p', 'skipped', 's'), c('a.s', 'skipped', 's')] });
-    expect(html).toContain('<p class="counts">0 failed · 0 undecided · 1 passed · 1 skipped');
+    expect(html).toContain('<p class="counts">2 checks: 0 failed, 0 undecided, 1 passed, 1 skipped</p>');
     expect(html).toMatch(/for profile <strong>sev-snp<\/strong>/);
   });
 

@@ -24,9 +24,14 @@ const results: Results = {
 };
 
 describe('reports', () => {
-  it('junit.xml: failures carry the message, undecided is a skip with its reason, and the XML is well-formed', () => {
+  it('junit.xml: one testcase per check id (worst of its scenarios), one testsuite per layer; failures carry the message, undecided is a skip with its reason; well-formed', () => {
     const xml = junitXml(results);
-    expect(xml).toMatch(/<testsuites name="sevcheck epyc&lt;1&gt;" tests="4" failures="1" skipped="2"/);
+    // 4 scenarios, 3 check ids: host.cpuid.sev is undecided (its worst)
+    expect(xml).toMatch(/<testsuites name="sevcheck epyc&lt;1&gt;" tests="3" failures="1" skipped="1"/);
+    expect(xml.match(/<testcase /g)).toHaveLength(3);
+    expect(xml).toMatch(/<testsuite name="host" tests="3" failures="1" errors="0" skipped="1"/);
+    expect(xml).toContain('<testcase classname="host.cpuid.sev" name="CPUID (worst of 2 scenarios)">');
+    expect(xml).toContain('<system-out>CPUID: undecided: /dev/cpu/0/cpuid: permission denied\nCPUID ES: skipped: profile sev</system-out>');
     expect(xml).toMatch(/<failure type="host.kvm-amd.sev" message="found &quot;N&quot; &amp; &lt;odd&gt;\uFFFD; expected/);
     expect(xml).toMatch(/<skipped message="undecided: \/dev\/cpu\/0\/cpuid: permission denied"\/>/);
     expect(xml).not.toMatch(/undecided: undecided:/);
@@ -37,11 +42,13 @@ describe('reports', () => {
 
   it('summary.md: worst first, pipes escaped, a verdict line a person can paste', () => {
     const md = summaryMarkdown(results);
-    expect(md).toMatch(/\*\*NOT COMPLIANT\*\* for profile `sev` — 1 passed, 1 failed, 1 undecided, 1 skipped\./);
+    expect(md).toMatch(/\*\*NOT COMPLIANT\*\* for profile `sev` — 3 checks: 1 failed, 1 undecided, 1 passed, 0 skipped\./);
+    // one row per check id, worst first
     const rows = md.split('\n').filter((l) => l.startsWith('| `'));
-    expect(rows.map((r) => r.split('|')[2]?.trim())).toEqual(['failed', 'undecided', 'passed', 'skipped']);
+    expect(rows.map((r) => r.split('|')[2]?.trim())).toEqual(['failed', 'undecided', 'passed']);
+    expect(md).toContain('| `host.cpuid.sev` | undecided | CPUID (worst of 2: undecided, skipped) |');
     expect(md).toContain('fix: x \\| y');
-    expect(countLine(results)).toBe('1 passed, 1 failed, 1 undecided, 1 skipped');
+    expect(countLine(results)).toBe('1 failed, 1 undecided, 1 passed, 0 skipped');
   });
 
   it('junit.xml reads the fields: a failure shows found / expected / fix on their own lines, a skip its reason', () => {
@@ -63,8 +70,9 @@ describe('reports', () => {
   it('summary.md leads with the failures and their fixes, then the table, and names the pages beside it', () => {
     const md = summaryMarkdown(results, { page: 'report.html', steps: 'cucumber.html' });
     const at = (s: string): number => md.indexOf(s);
-    expect(at('## Failed (1)')).toBeGreaterThan(0);
-    expect(at('## Failed (1)')).toBeLessThan(at('## All checks'));
+    expect(at('## Causes (1 of 1 failed checks)')).toBeGreaterThan(0);
+    expect(at('## Causes (1 of 1 failed checks)')).toBeLessThan(at('## Undecided'));
+    expect(at('## Undecided')).toBeLessThan(at('## All checks'));
     expect(at('- **fix:** x \\| y')).toBeGreaterThan(at('### `host.kvm-amd.sev` — KVM has SEV'));
     expect(at('- **fix:** x \\| y')).toBeLessThan(at('## All checks'));
     // host text keeps its <...>: escaped for Markdown, never dropped as an HTML tag
@@ -73,10 +81,10 @@ describe('reports', () => {
     expect(md).toContain('[report.html](report.html)');
     expect(md).toContain('[cucumber.html](cucumber.html)');
     // undecided and skipped rows give the reason, the Result column the status word
-    expect(md).toContain('| `host.cpuid.sev` | undecided | CPUID | /dev/cpu/0/cpuid: permission denied |');
+    expect(md).toContain('| `host.cpuid.sev` | undecided | CPUID (worst of 2: undecided, skipped) | /dev/cpu/0/cpuid: permission denied |');
     expect(summaryMarkdown(results, { steps: 'cucumber.html' })).not.toContain('report.html');
     const clean = summaryMarkdown({ ...results, checks: results.checks.filter((c) => c.status !== 'failed') });
-    expect(clean).not.toContain('## Failed');
+    expect(clean).not.toContain('## Causes');
     expect(clean).toContain('**COMPLIANT SO FAR — 1 undecided** for profile `sev`');
   });
 
