@@ -230,7 +230,7 @@ describe.skipIf(skip)('index.html in headless Chromium', () => {
     expect(await shown('', 'rack-b', '')).toEqual(order.filter((h) => fleet.hosts.find((x) => x.name === h)!.tags.includes('rack-b')));
     const top = byCheck(m)[0]!;
     expect(await shown('', '', top.id)).toEqual(order.filter((h) => top.failed.includes(h) || top.waived.includes(h)));
-  });
+  }, 300_000);
 
   it('screenshot of a 20-host page (1400×900)', async () => {
     // 18 real hosts, the crafted one and the one that could not be checked
