@@ -401,7 +401,7 @@ export function fleetHtml(fleet: FleetResults, opts: FleetHtmlOptions = {}): str
   const all = m.hosts.filter((h) => h.error === undefined).map((h) => rowTally(m, h.name));
   const sum = (s: CellStatus): number => all.reduce((a, n) => a + n[s], 0);
   const toc = [
-    '<a href="#by-check">By check</a>',
+    '<a href="#by-check">By cause</a>',
     '<a href="#matrix">Matrix</a>',
     ...(fleet.changes ? ['<a href="#changes">Changes</a>'] : []),
     ...(fleet.waivers ? ['<a href="#waivers">Waivers</a>'] : []),
