@@ -26,15 +26,19 @@ import { resultsFromJson, type IngestedResults } from '../input/results.js';
 import { schemaCheck } from '../input/schema.js';
 import { hostNameProblem } from '../input/names.js';
 import { printable } from '../report/printable.js';
-import { ansibleEntries, parseInventory, type FleetEntry } from '../fleet/inventory.js';
-import { applyWaivers, counts, parseWaivers } from '../fleet/waivers.js';
+import { ansibleEntries, NAME, parseInventory, type FleetEntry } from '../fleet/inventory.js';
+import { applyWaivers, counts, EXPIRING_DAYS, parseWaivers } from '../fleet/waivers.js';
 import { compareFleets, fleetExitCode } from '../fleet/compare.js';
 import { runPool } from '../fleet/pool.js';
 import type { HostDone, HostJob } from '../fleet/host-run.js';
-import { HOST_WRITERS } from '../fleet/host-writers.js';
+import { hostReportSet, type FleetSide } from '../fleet/host-writers.js';
+import { completeRuns, DEFAULT_KEEP, firstSeen, keepRun, nextHistory, runName } from '../fleet/history.js';
+import { fleetMatrix, rowTally } from '../fleet/matrix.js';
+import { headline, headlineWords } from '../fleet/compare.js';
+import { VERSION } from '../version.js';
 import type { FleetHost, FleetResults, Waiver } from '../fleet/types.js';
 import { FLEET_WRITERS } from '../fleet/writers.js';
-import { WRITERS } from '../report/writers.js';
+import { WRITERS, withFindings } from '../report/writers.js';
 
 /** the file `sevcheck run` writes its results to (report/writers.ts), which --from-results reads */
 const RESULTS_FILE = WRITERS['json']?.file ?? '';
@@ -49,6 +53,10 @@ export interface FleetOptions {
   readonly out?: string | undefined;
   readonly waivers?: string | undefined;
   readonly compare?: string | undefined;
+  /** keep each complete run under this directory; compare with and carry the history of its newest */
+  readonly history?: string | undefined;
+  /** how many runs --history keeps */
+  readonly keep?: string | undefined;
   readonly failOn?: 'any' | 'new' | undefined;
   readonly hostTimeout?: string | undefined;
   readonly format?: 'pretty' | 'json' | undefined;
@@ -92,6 +100,8 @@ interface Plan {
   readonly fromResults?: Map<string, { results?: Results; error?: string; target: string; warnings?: string[] }> | undefined;
   readonly waivers: Waiver[];
   readonly previous?: { fleet: FleetResults; dir: string } | undefined;
+  /** --history: the directory, how many runs it keeps, and its newest complete run (the baseline of history and firstSeen) */
+  readonly history?: { dir: string; keep: number; last?: { fleet: FleetResults; dir: string } | undefined } | undefined;
   readonly jobs: number;
   readonly timeoutMs: number;
   readonly out: string;
@@ -211,29 +221,43 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
   if (!entries.length) throw new InputError('--tags', `"${o.tags}" selects no host`);
 
   const waivers = o.waivers !== undefined ? parseWaivers(readText(o.waivers, '--waivers', 'waivers'), o.waivers) : [];
-  let previous: Plan['previous'];
-  if (o.compare !== undefined) {
-    const file = join(o.compare, FLEET_WRITERS['json']?.file ?? 'fleet.json');
-    const label = `--compare ${file}`;
-    const doc = readUserJson(file, { kind: 'fleet', label, inside: o.compare });
-    const problem = schemaCheck('fleet', doc);
-    if (problem !== undefined) throw new InputError(label, `not a fleet.json: ${problem}`);
-    previous = { fleet: doc as FleetResults, dir: o.compare };
-  }
+  const history = o.history !== undefined ? historyPlan(o.history, o.keep) : undefined;
+  if (o.keep !== undefined && history === undefined) throw new InputError('--keep', 'needs --history DIR (keep runs where?)');
+  const previous: Plan['previous'] = o.compare !== undefined ? { fleet: readFleetJson(join(o.compare, FLEET_JSON), '--compare', o.compare), dir: o.compare } : history?.last;
   const allFixtures = entries.every((e) => !e.target.startsWith('ssh://'));
   const jobs = o.jobs !== undefined ? Number(o.jobs) : allFixtures ? availableParallelism() : SSH_JOBS;
   const timeoutMs = (o.hostTimeout !== undefined ? Number(o.hostTimeout) : DEFAULT_HOST_TIMEOUT_S) * 1000;
-  const out = o.out ?? join('reports', 'fleet', new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-'));
+  const out = o.out ?? join(history?.dir ?? join('reports', 'fleet'), runName(new Date().toISOString()));
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new InputError(`--out ${out}`, 'exists and is not a directory');
     const files = readdirSync(out);
     if (files.length && !files.includes('fleet.json')) throw new InputError(`--out ${out}`, 'is a non-empty directory that is not a fleet report (no fleet.json): refusing to replace it');
   }
-  return { entries, fromResults, waivers, previous, jobs, timeoutMs, out };
+  return { entries, fromResults, waivers, previous, history, jobs, timeoutMs, out };
+}
+
+const FLEET_JSON = FLEET_WRITERS['json']?.file ?? 'fleet.json';
+
+/** A previous run's fleet.json (--compare, --history), or one line saying why not. */
+function readFleetJson(file: string, option: string, inside: string): FleetResults {
+  const label = `${option} ${file}`;
+  const doc = readUserJson(file, { kind: 'fleet', label, inside });
+  const problem = schemaCheck('fleet', doc);
+  if (problem !== undefined) throw new InputError(label, `not a fleet.json: ${problem}`);
+  return doc as FleetResults;
+}
+
+/** --history DIR [--keep N]: the directory (created when the run is kept) and its newest complete run. */
+function historyPlan(dir: string, keep: string | undefined): NonNullable<Plan['history']> {
+  need(keep, '--keep', /^[1-9][0-9]{0,4}$/, 'a number of runs (1..99999)');
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InputError(`--history ${dir}`, 'exists and is not a directory');
+  const runs = completeRuns(dir);
+  const newest = runs[runs.length - 1];
+  return { dir, keep: keep !== undefined ? Number(keep) : DEFAULT_KEEP, last: newest ? { fleet: readFleetJson(join(newest, FLEET_JSON), '--history', dir), dir: newest } : undefined };
 }
 
 /** The progress on stderr: a live line on a terminal, else one line per finished host. */
-function progress(io: FleetIo, total: number): { start(name: string): void; done(d: HostDone, h: FleetHost): void; end(): void } {
+function progress(io: FleetIo, total: number, waive: (h: FleetHost) => FleetHost): { start(name: string): void; done(d: HostDone, h: FleetHost): void; end(): void } {
   const t0 = performance.now();
   const running = new Map<string, number>();
   let n = 0;
@@ -254,12 +278,15 @@ function progress(io: FleetIo, total: number): { start(name: string): void; done
     done: (d, h) => {
       running.delete(d.name);
       n++;
+      // the host's numbers by check id, waivers applied: what its pages and the FAILED line say
+      const w = waive(h);
+      const t = h.error ? undefined : rowTally(fleetMatrix({ hosts: [w] }), w.name);
       if (h.error) errors++;
-      else if (h.checks.some(counts)) failed++;
+      else if (t && t.failed > 0) failed++;
       if (tty) live();
       else {
-        const c = h.checks.filter((x) => x.status === 'failed').length;
-        const what = h.error ? `error: ${h.error}` : c ? `${c} failed` : 'no failure';
+        const parts = t ? [...(t.failed ? [`${t.failed} failed`] : []), ...(t.waived ? [`${t.waived} waived`] : [])] : [];
+        const what = h.error ? `error: ${h.error}` : parts.length ? parts.join(', ') : 'no failure';
         io.stderr.write(`sevcheck: fleet: [${n}/${total}] ${printable(h.name)}: ${printable(what)} (${secs(d.durationMs)})\n`);
       }
     },
@@ -282,7 +309,8 @@ function toHost(e: FleetEntry, d: HostDone): FleetHost {
     ...(d.error ? { error: d.error } : {}),
     ...(r?.hostInfo ? { hostInfo: r.hostInfo } : {}),
     durationMs: Math.round(d.durationMs),
-    checks: d.error ? [] : (r?.checks ?? []),
+    // exactly what `sevcheck run --format json` gives for the host alone (its results.json's checks, with `because`)
+    checks: d.error || !r ? [] : (withFindings(r).checks as FleetHost['checks']),
   };
 }
 
@@ -295,7 +323,10 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
     const byName = new Map(p.entries.map((e) => [e.name, e]));
-    const prog = progress(io, p.entries.length);
+    const today = ctx.today ?? new Date().toISOString().slice(0, 10);
+    // what each host's own report set carries of the fleet: the waivers that apply, the link back
+    const side: FleetSide = { page: FLEET_WRITERS['html']?.file ?? 'index.html', startedAt, waivers: p.waivers, today };
+    const prog = progress(io, p.entries.length, (h) => applyWaivers([h], p.waivers, today).hosts[0] as FleetHost);
     const hosts: FleetHost[] = [];
     const timings: Array<Pick<HostDone, 'name' | 'durationMs' | 'phases'>> = [];
     const finished = (d: HostDone): void => {
@@ -314,7 +345,8 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
         const dir = join(stage.dir, 'hosts', e.name);
         if (r) {
           await mkdir(dir, { recursive: true });
-          for (const w of HOST_WRITERS) await writeFile(join(dir, w.file), w.write(r));
+          const exit = r.checks.some((c) => c.status === 'failed') ? 1 : 0;
+          for (const f of hostReportSet(r, side, { name: e.name, target: e.target, profile: r.profile, tags: e.tags, exitCode: exit })) await writeFile(join(dir, f.file), f.text);
         }
         const exitCode = r ? (r.checks.some((c) => c.status === 'failed') ? 1 : 0) : 2;
         finished({ name: e.name, exitCode, results: r, error: got?.error, durationMs: r?.durationMs ?? 0, phases: { open: 0, suite: 0, collect: 0, write: 0 }, warnings: got?.warnings ?? [] });
@@ -326,6 +358,8 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
         target: e.target,
         profile: e.profile,
         reportDir: join(stage?.dir as string, 'hosts', e.name),
+        fleet: side,
+        hostTags: e.tags,
         timeoutMs: p.timeoutMs,
         tags: o.checks,
         failOnUndecided: o.failOnUndecided,
@@ -345,7 +379,6 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
     // inventory order, whatever order they finished in
     const order = new Map(p.entries.map((e, i) => [e.name, i]));
     hosts.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
-    const today = ctx.today ?? new Date().toISOString().slice(0, 10);
     const waived = applyWaivers(hosts, p.waivers, today);
     const changes = p.previous ? compareFleets(p.previous.fleet, resolve(p.previous.dir), waived.hosts) : undefined;
     const fleet: FleetResults = {
@@ -355,6 +388,10 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
       hosts: waived.hosts,
       ...(changes ? { changes } : {}),
       ...(p.waivers.length ? { waivers: waived.report } : {}),
+      ...(p.history ? { history: nextHistory(p.history.last?.fleet, waived.hosts, p.history.keep) } : {}),
+      // since when each failure fails: carried over from the run compared with
+      ...(p.previous ? { firstSeen: firstSeen(p.previous.fleet, waived.hosts, startedAt) } : {}),
+      version: VERSION,
     };
     for (const w of Object.values(FLEET_WRITERS)) await writeFile(join(stage.dir, w.file), w.write(fleet));
     // where each host's time went (open / suite / collect / write, ms), for the benchmark
@@ -363,6 +400,11 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
     if (timingsFile) await writeFile(timingsFile, `${JSON.stringify({ peakRss, hosts: timings })}\n`);
     await commitStage(stage);
     stage = undefined;
+    // --history: a complete run is kept (an interrupted one is never a baseline), the oldest beyond --keep go
+    if (p.history && complete) {
+      await mkdir(p.history.dir, { recursive: true });
+      keepRun(p.out, p.history.dir, startedAt, p.history.keep);
+    }
     const exitCode = complete ? fleetExitCode(fleet.hosts, o.failOn ?? 'any', changes) : 1;
     if (o.format === 'json') io.stdout.write(FLEET_WRITERS['json']?.write(fleet) ?? '');
     else io.stdout.write(consoleSummary(fleet, p.out, exitCode, peakRss));
@@ -397,11 +439,11 @@ export function consoleSummary(f: FleetResults, out: string, exitCode: number, p
   const errors = f.hosts.filter((h) => h.error).length;
   lines.push('');
   lines.push(`${f.complete ? '' : 'INTERRUPTED: '}${f.hosts.length} hosts in ${secs(f.durationMs)}: ${f.hosts.length - bad - errors} without unwaived failures, ${bad} failing, ${errors} errors${peakRss ? ` (peak memory ${Math.round(peakRss / 2 ** 20)} MiB)` : ''}`);
-  if (f.changes) {
-    const n = (x: Readonly<Record<string, readonly string[]>>): number => Object.values(x).reduce((a, b) => a + b.length, 0);
-    lines.push(`since ${f.changes.against.startedAt}: ${n(f.changes.new)} new failures, ${n(f.changes.fixed)} fixed, ${n(f.changes.stillFailing)} still failing; ${f.changes.newHosts.length} new hosts, ${f.changes.missingHosts.length} missing`);
-    for (const [host, ids] of Object.entries(f.changes.new)) lines.push(`  new on ${host}: ${ids.join(', ')}`);
-  }
+  // the page's headline, in the same words
+  const n = (x: Readonly<Record<string, readonly string[]>>): number => Object.values(x).reduce((a, b) => a + b.length, 0);
+  lines.push(`${headlineWords(headline(f))}${f.changes ? `; ${n(f.changes.stillFailing)} still failing; ${f.changes.newHosts.length} new hosts, ${f.changes.missingHosts.length} missing` : ''}`);
+  for (const [host, ids] of Object.entries(f.changes?.new ?? {})) lines.push(`  new on ${host}: ${ids.join(', ')}`);
+  for (const w of f.waivers?.expiring ?? []) lines.push(`expiring waiver (within ${EXPIRING_DAYS} days): ${w.check}${w.hosts ? ` on ${w.hosts}` : ''}, expires ${w.expires}: ${w.reason}`);
   for (const w of f.waivers?.expired ?? []) lines.push(`expired waiver (no longer applied): ${w.check}${w.hosts ? ` on ${w.hosts}` : ''}, expired ${w.expires}: ${w.reason}`);
   for (const w of f.waivers?.stale ?? []) lines.push(`stale waiver (matches no failure): ${w.check}${w.hosts ? ` on ${w.hosts}` : ''}: ${w.reason}`);
   lines.push(`reports: ${out}/ (${[...Object.values(FLEET_WRITERS).map((w) => w.file), 'hosts/<name>/'].join(', ')})`);

@@ -10,6 +10,7 @@ import { printable, printableLines } from '../report/printable.js';
 import { tolerateClosedPipes } from './closed-pipe.js';
 import { REPORT_FILES, WRITERS } from '../report/writers.js';
 import { USAGE } from './usage.js';
+import { VERSION } from '../version.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -67,7 +68,7 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
   let exitCode = 0;
   const program = new Command('sevcheck')
     .description('Declarative test and compliance harness for AMD SEV virtualization stacks')
-    .version('0.1.0')
+    .version(VERSION)
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: errOut,
@@ -206,6 +207,8 @@ Examples:
       .option('--out <dir>', 'fleet report directory (default reports/fleet/<UTC timestamp>/)')
       .option('--waivers <file>', 'waivers YAML: accepted failures with a reason and an expiry date')
       .option('--compare <dir>', 'a previous fleet --out directory: report what changed since')
+      .option('--history <dir>', 'keep each complete run under DIR (the last --keep), compare with the newest, and give fleet.json each host\'s history')
+      .option('--keep <n>', 'runs --history keeps (default 60)')
       .addOption(new Option('--fail-on <which>', 'exit 1 on any unwaived failure, or only on new ones (needs --compare)').choices(['any', 'new']).default('any'))
       .option('--host-timeout <seconds>', 'a host taking longer is an error, the others go on (default 600)')
       .addOption(new Option('--format <format>', 'console output: pretty = hosts with failures and the totals; json = fleet.json on stdout').choices(['pretty', 'json']).default('pretty'))
@@ -231,6 +234,8 @@ Examples:
             out: o.out,
             waivers: o.waivers,
             compare: o.compare,
+            history: o.history,
+            keep: o.keep,
             failOn: o.failOn,
             hostTimeout: o.hostTimeout,
             format: o.format,

@@ -2,12 +2,13 @@
  * One fleet host, run where the pool put it (a worker thread, or this thread): the suite as a
  * value (support/run/suite.ts) with the host timeout, then the host's own report set written
  * into hosts/<name>/ of the staged fleet directory with the same writers `sevcheck run` uses
- * (report/writers.ts WRITERS). Never throws: whatever goes wrong is the host's `error`.
+ * (report/writers.ts WRITERS), carrying the host's waivers and a link back to the fleet page
+ * (fleet/host-writers.ts). Never throws: whatever goes wrong is the host's `error`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Results } from '../report/results.js';
-import { HOST_WRITERS } from './host-writers.js';
+import { hostReportSet, type FleetSide } from './host-writers.js';
 import { runOnce, type LoadedSuite, type OneRunOptions } from '../run/suite.js';
 
 /** One host of a fleet: its run options as `runOnce` takes them (the host is `target`; a fleet never records or counts reads). */
@@ -17,6 +18,10 @@ export interface HostJob extends Omit<OneRunOptions, 'host' | 'record' | 'count'
   /** where the host's report set goes; absent: none written */
   readonly reportDir?: string | undefined;
   readonly timeoutMs: number;
+  /** what the host's report set carries of the fleet (its waivers, the link back) */
+  readonly fleet: FleetSide;
+  /** the host's inventory tags (`tags` is run's scenario selection) */
+  readonly hostTags: readonly string[];
 }
 
 export interface HostDone {
@@ -60,7 +65,8 @@ export async function runHost(job: HostJob, suite: LoadedSuite): Promise<HostDon
     if (job.reportDir && r.results && !r.error) {
       await mkdir(job.reportDir, { recursive: true });
       const results = r.results;
-      await Promise.all(HOST_WRITERS.map((w) => writeFile(join(job.reportDir as string, w.file), w.write(results))));
+      const set = hostReportSet(results, job.fleet, { name: job.name, target: job.target, profile: results.profile, tags: job.hostTags, exitCode: r.exitCode });
+      await Promise.all(set.map((f) => writeFile(join(job.reportDir as string, f.file), f.text)));
     }
     const write = performance.now() - t1;
     return {

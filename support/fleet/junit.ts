@@ -1,7 +1,7 @@
 /**
- * The fleet's junit.xml: one <testsuite> per host (name = host name), one <testcase> per scenario
- * (classname = check id, name = scenario), the same mapping as a single run's junit.xml
- * (support/report/junit.ts), so a CI dashboard reads both alike:
+ * The fleet's junit.xml: one <testsuite> per host (name = host name), one <testcase> per check id
+ * (classname = check id, name = its scenario, or the worst of them with how many there are: issue
+ * 20's one unit, the check, so `tests` and `failures` are the host's numbers on every page):
  *   failed          → <failure message="found …; expected …; fix: …"> with found / expected / fix on lines of their own
  *   failed + waived → <skipped message="waived until YYYY-MM-DD: <reason>; failed: <message>">:
  *                     a waived failure does not count for the exit code (issue 10), so it must not
@@ -11,6 +11,10 @@
  *   a host that could not be checked (FleetHost.error) → its suite has one testcase,
  *                     classname "sevcheck.host", name "host could be checked", with <error message="<why>">
  *                     (JUnit's <error> = the test could not run, as opposed to <failure>), errors="1"
+ * A check's several scenarios are all in its <system-out>, one line each. Each suite's properties
+ * carry the host's target, profile, tags and exit code, the fleet page (`fleet`) and every waiver
+ * that applies to the host (`waiver`). A host's own junit.xml in a fleet (hosts/<name>/junit.xml) is
+ * its suite of this file (hostJunitXml), with the fleet page relative to it.
  * Every text comes from the check's fields, never from splitting its message.
  *
  * Schema followed: the de-facto JUnit XML of Ant's XMLJUnitResultFormatter as Jenkins' junit
@@ -19,7 +23,8 @@
  *
  * Pure: FleetResults in, text out.
  */
-import type { FleetCheck, FleetHost, FleetResults } from './types.js';
+import { fleetMatrix, type CellStatus } from './matrix.js';
+import type { FleetCheck, FleetHost, FleetResults, Waiver } from './types.js';
 import { xmlEscape, xmlSeconds } from '../report/xml.js';
 
 const esc = xmlEscape;
@@ -37,44 +42,105 @@ function statusLine(c: FleetCheck): string {
   return `${c.status}: ${(c.status === 'undecided' || c.status === 'skipped') && c.reason !== undefined ? c.reason : c.message}`;
 }
 
-function suite(h: FleetHost, startedAt: string): string[] {
-  const props = `    <properties><property name="target" value="${esc(h.target)}"/><property name="profile" value="${esc(h.profile)}"/><property name="tags" value="${esc(h.tags.join(','))}"/><property name="exitCode" value="${esc(String(h.exitCode))}"/></properties>`;
+/** How a suite links back and which waivers it names. */
+export interface SuiteContext {
+  readonly startedAt: string;
+  /** the fleet page, relative to the file */
+  readonly page?: string | undefined;
+  /** the waivers that apply to the host */
+  readonly waivers?: readonly Waiver[] | undefined;
+}
+
+const waiverText = (w: Waiver): string => `${w.check} on ${w.hosts ?? '*'} until ${w.expires}: ${w.reason}`;
+
+/** One host's suite, and its numbers (tests = its check ids). */
+function suite(h: FleetHost, cells: ReadonlyMap<string, { status: CellStatus; scenarios: readonly FleetCheck[] }>, ctx: SuiteContext): { lines: string[]; tests: number; failures: number; skipped: number; errors: number } {
+  const props = [
+    `<property name="target" value="${esc(h.target)}"/>`,
+    `<property name="profile" value="${esc(h.profile)}"/>`,
+    `<property name="tags" value="${esc(h.tags.join(','))}"/>`,
+    `<property name="exitCode" value="${esc(String(h.exitCode))}"/>`,
+    ...(ctx.page !== undefined ? [`<property name="fleet" value="${esc(ctx.page)}"/>`] : []),
+    ...(ctx.waivers ?? []).map((w) => `<property name="waiver" value="${esc(waiverText(w))}"/>`),
+  ];
+  const propLine = `    <properties>${props.join('')}</properties>`;
   const secs = xmlSeconds(h.durationMs);
   const time = secs !== undefined ? ` time="${secs}"` : '';
   if (h.error !== undefined) {
-    return [
-      `  <testsuite name="${esc(h.name)}" tests="1" failures="0" errors="1" skipped="0" timestamp="${esc(startedAt)}"${time}>`,
-      props,
-      `    <testcase classname="${HOST_ERROR_CLASSNAME}" name="host could be checked">`,
-      `      <error message="${esc(h.error)}">${esc(h.error)}</error>`,
-      '    </testcase>',
-      '  </testsuite>',
-    ];
+    return {
+      lines: [
+        `  <testsuite name="${esc(h.name)}" tests="1" failures="0" errors="1" skipped="0" timestamp="${esc(ctx.startedAt)}"${time}>`,
+        propLine,
+        `    <testcase classname="${HOST_ERROR_CLASSNAME}" name="host could be checked">`,
+        `      <error message="${esc(h.error)}">${esc(h.error)}</error>`,
+        '    </testcase>',
+        '  </testsuite>',
+      ],
+      tests: 1,
+      failures: 0,
+      skipped: 0,
+      errors: 1,
+    };
   }
-  const failures = h.checks.filter((c) => c.status === 'failed' && !c.waived).length;
-  const skippedN = h.checks.length - failures - h.checks.filter((c) => c.status === 'passed').length;
-  const out = [`  <testsuite name="${esc(h.name)}" tests="${h.checks.length}" failures="${failures}" errors="0" skipped="${skippedN}" timestamp="${esc(startedAt)}"${time}>`, props];
-  for (const c of h.checks) {
-    out.push(`    <testcase classname="${esc(c.id)}" name="${esc(c.scenario)}">`);
-    if (c.status === 'failed' && !c.waived) out.push(`      <failure type="${esc(c.id)}" message="${esc(c.message)}">${esc(failureText(c))}</failure>`);
-    else if (c.status !== 'passed') out.push(`      <skipped message="${esc(statusLine(c))}"/>`);
-    out.push(`      <system-out>${esc(statusLine(c))}</system-out>`, '    </testcase>');
+  const ids = [...cells.keys()];
+  let failures = 0;
+  let skipped = 0;
+  const body: string[] = [];
+  for (const id of ids) {
+    const cell = cells.get(id)!;
+    const worst = cell.scenarios[0]!;
+    const name = cell.scenarios.length === 1 ? worst.scenario : `${worst.scenario} (and ${cell.scenarios.length - 1} more ${cell.scenarios.length === 2 ? 'scenario' : 'scenarios'})`;
+    body.push(`    <testcase classname="${esc(id)}" name="${esc(name)}">`);
+    if (cell.status === 'failed') {
+      failures++;
+      const f = cell.scenarios.find((c) => c.status === 'failed' && !c.waived)!;
+      body.push(`      <failure type="${esc(id)}" message="${esc(f.message)}">${esc(failureText(f))}</failure>`);
+    } else if (cell.status !== 'passed') {
+      skipped++;
+      body.push(`      <skipped message="${esc(statusLine(worst))}"/>`);
+    }
+    body.push(`      <system-out>${esc(cell.scenarios.map((c) => (cell.scenarios.length > 1 ? `${c.scenario}: ${statusLine(c)}` : statusLine(c))).join('\n'))}</system-out>`, '    </testcase>');
   }
-  out.push('  </testsuite>');
-  return out;
+  return {
+    lines: [`  <testsuite name="${esc(h.name)}" tests="${ids.length}" failures="${failures}" errors="0" skipped="${skipped}" timestamp="${esc(ctx.startedAt)}"${time}>`, propLine, ...body, '  </testsuite>'],
+    tests: ids.length,
+    failures,
+    skipped,
+    errors: 0,
+  };
 }
 
-export function fleetJunitXml(fleet: FleetResults): string {
-  const errors = fleet.hosts.filter((h) => h.error !== undefined).length;
-  const checked = fleet.hosts.filter((h) => h.error === undefined).flatMap((h) => h.checks);
-  const failures = checked.filter((c) => c.status === 'failed' && !c.waived).length;
-  const passed = checked.filter((c) => c.status === 'passed').length;
-  const tests = checked.length + errors;
+function cellsOf(h: FleetHost): Map<string, { status: CellStatus; scenarios: readonly FleetCheck[] }> {
+  const m = fleetMatrix({ hosts: [h] });
+  return new Map(m.columns.map((c) => [c.id, m.cell(h.name, c.id)!]));
+}
+
+function document(name: string, suites: ReturnType<typeof suite>[], durationMs: number, startedAt: string): string {
+  const n = (k: 'tests' | 'failures' | 'skipped' | 'errors'): number => suites.reduce((a, s) => a + s[k], 0);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="sevcheck fleet" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${tests - errors - failures - passed}" time="${xmlSeconds(fleet.durationMs) ?? '0.000'}" timestamp="${esc(fleet.startedAt)}">`,
-    ...fleet.hosts.flatMap((h) => suite(h, fleet.startedAt)),
+    `<testsuites name="${esc(name)}" tests="${n('tests')}" failures="${n('failures')}" errors="${n('errors')}" skipped="${n('skipped')}" time="${xmlSeconds(durationMs) ?? '0.000'}" timestamp="${esc(startedAt)}">`,
+    ...suites.flatMap((s) => s.lines),
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+export interface FleetJunitOptions {
+  /** the fleet page (index.html) relative to junit.xml, named in each suite's `fleet` property */
+  readonly page?: string | undefined;
+  /** the waivers that apply to a host */
+  readonly waiversFor?: ((host: string) => readonly Waiver[]) | undefined;
+}
+
+export function fleetJunitXml(fleet: FleetResults, opts: FleetJunitOptions = {}): string {
+  const suites = fleet.hosts.map((h) =>
+    suite(h, cellsOf(h), { startedAt: fleet.startedAt, page: opts.page !== undefined ? `${opts.page}#host-${h.name}` : undefined, waivers: opts.waiversFor?.(h.name) }),
+  );
+  return document('sevcheck fleet', suites, fleet.durationMs, fleet.startedAt);
+}
+
+/** A host's own junit.xml in a fleet: its suite of the fleet's file, linking back to the fleet page. */
+export function hostJunitXml(h: FleetHost, ctx: SuiteContext): string {
+  return document(`sevcheck ${h.name}`, [suite(h, cellsOf(h), ctx)], h.durationMs ?? 0, ctx.startedAt);
 }

@@ -13,6 +13,7 @@
  */
 import { worst, type Status } from '../verdict.js';
 import type { FleetCheck, FleetHost, FleetResults } from './types.js';
+import { findings } from '../report/findings.js';
 
 export type CellStatus = Status | 'waived' | 'error';
 
@@ -67,7 +68,11 @@ export function fleetMatrix(fleet: Pick<FleetResults, 'hosts'>): Matrix {
       for (const c of columns) row.set(c.id, { status: 'error', scenarios: [] });
     } else {
       const by = new Map<string, FleetCheck[]>();
-      for (const c of h.checks) by.set(c.id, [...(by.get(c.id) ?? []), c]);
+      for (const c of h.checks) {
+        const list = by.get(c.id);
+        if (list) list.push(c);
+        else by.set(c.id, [c]);
+      }
       for (const [id, scenarios] of by) row.set(id, cellOf(scenarios));
     }
     cells.set(h.name, row);
@@ -92,4 +97,110 @@ export function fleetVerdict(m: Matrix): { status: 'failed' | 'undecided' | 'pas
   if (n.failed > 0 || errors > 0) return { status: 'failed', words: 'NOT COMPLIANT' };
   if (n.undecided > 0) return { status: 'undecided', words: `COMPLIANT SO FAR — ${n.undecided} undecided` };
   return { status: 'passed', words: 'COMPLIANT' };
+}
+
+/** A host's totals by check id (the worst of each id's scenarios; waived apart from failed): the numbers every fleet output states. */
+export const hostTotals = rowTally;
+
+/** A host's cells of one layer, tallied: what a collapsed layer shows. */
+export const layerTally = (m: Matrix, host: string, layer: string): Record<CellStatus, number> =>
+  tally(m.columns.filter((c) => c.layer === layer).map((c) => m.cell(host, c.id)));
+
+/** The worst status a set of tallied cells has (`passed` for none at all). */
+export function worstOf(n: Record<CellStatus, number>): CellStatus {
+  return CELL_STATUSES.find((s) => n[s] > 0) ?? 'passed';
+}
+
+/**
+ * Hosts in triage order: new failures first (most first), then hosts that could not be checked,
+ * then failing (most failures first), only waived, undecided, and last the clean ones; name order
+ * within each.
+ */
+export function triageOrder(m: Matrix, newFailures: Readonly<Record<string, readonly string[]>> = {}): FleetHost[] {
+  const key = (h: FleetHost): number[] => {
+    const n = rowTally(m, h.name);
+    const fresh = newFailures[h.name]?.length ?? 0;
+    const rank = fresh > 0 ? 0 : h.error !== undefined ? 1 : n.failed > 0 ? 2 : n.waived > 0 ? 3 : n.undecided > 0 ? 4 : 5;
+    return [rank, -fresh, -n.failed, -n.waived, -n.undecided];
+  };
+  const keys = new Map(m.hosts.map((h) => [h.name, key(h)]));
+  return [...m.hosts].sort((a, b) => {
+    const ka = keys.get(a.name)!;
+    const kb = keys.get(b.name)!;
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! - kb[i]!;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  });
+}
+
+/** One failing check over the fleet: on which hosts it fails (unwaived) and is waived. */
+export interface CheckOverFleet {
+  readonly id: string;
+  readonly layer: string;
+  readonly failed: readonly string[];
+  readonly waived: readonly string[];
+}
+
+/** Every check id failed or waived on some host, most hosts first: the page's "by check" view, summary.md's failures. */
+export function byCheck(m: Matrix): CheckOverFleet[] {
+  const out: CheckOverFleet[] = [];
+  for (const c of m.columns) {
+    const failed: string[] = [];
+    const waived: string[] = [];
+    for (const h of m.hosts) {
+      const s = m.cell(h.name, c.id)?.status;
+      if (s === 'failed') failed.push(h.name);
+      else if (s === 'waived') waived.push(h.name);
+    }
+    if (failed.length + waived.length > 0) out.push({ id: c.id, layer: c.layer, failed, waived });
+  }
+  return out.sort((a, b) => b.failed.length - a.failed.length || b.waived.length - a.waived.length);
+}
+
+/** A root cause over the fleet: a failed check no other failure on that host explains (report/findings.ts), and what it explains there. */
+export interface CauseOverFleet {
+  readonly id: string;
+  /** hosts where it is an unwaived root cause */
+  readonly failed: readonly string[];
+  /** hosts where it is a waived root cause */
+  readonly waived: readonly string[];
+  /** the checks it explains (failed or undecided because of it), with the hosts, most hosts first */
+  readonly symptoms: ReadonlyArray<{ readonly id: string; readonly hosts: readonly string[] }>;
+}
+
+export interface Causes {
+  /** root causes, most hosts first */
+  readonly causes: readonly CauseOverFleet[];
+  /** host → failed check id → the failed checks that explain it there (nearest first) */
+  readonly because: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+}
+
+/** The cause graph (report/findings.ts, rules/causes.ts) over every host: the page's "by cause" view and its cells' "because". */
+export function causesOver(m: Matrix): Causes {
+  const roots = new Map<string, { failed: string[]; waived: string[]; symptoms: Map<string, string[]> }>();
+  const because = new Map<string, Map<string, readonly string[]>>();
+  // hosts that fail alike have the same findings: computed once per distinct set of verdicts
+  const memo = new Map<string, ReturnType<typeof findings>>();
+  for (const h of m.hosts) {
+    if (h.error !== undefined) continue;
+    const key = h.checks.map((c) => `${c.id}\u0000${c.status}\u0000${c.status === 'failed' ? (c.fix ?? c.message) : ''}`).join('\u0001');
+    let f = memo.get(key);
+    if (!f) {
+      f = findings(h.checks);
+      memo.set(key, f);
+    }
+    const mine = new Map<string, readonly string[]>();
+    for (const c of f.checks) if (c.because.length && c.status === 'failed') mine.set(c.id, c.because);
+    if (mine.size) because.set(h.name, mine);
+    for (const cause of f.causes) {
+      const id = cause.check.id;
+      const e = roots.get(id) ?? { failed: [], waived: [], symptoms: new Map<string, string[]>() };
+      (m.cell(h.name, id)?.status === 'waived' ? e.waived : e.failed).push(h.name);
+      for (const s of cause.symptoms) e.symptoms.set(s.id, [...(e.symptoms.get(s.id) ?? []), h.name]);
+      roots.set(id, e);
+    }
+  }
+  const causes = [...roots]
+    .map(([id, e]) => ({ id, failed: e.failed, waived: e.waived, symptoms: [...e.symptoms].map(([sid, hosts]) => ({ id: sid, hosts })).sort((a, b) => b.hosts.length - a.hosts.length) }))
+    .sort((a, b) => b.failed.length - a.failed.length || b.waived.length - a.waived.length || b.symptoms.length - a.symptoms.length);
+  return { causes, because };
 }

@@ -7,20 +7,29 @@
  * name gauge`, then `name{label="value",…} number`; a label value escapes backslash, double quote
  * and line feed (`\\`, `\"`, `\n`); lines end in `\n`, the last one too.
  *
- * `sevcheck_check_status{host,check,status}` is written as a state set: for every host × check
- * cell one series per status (passed, failed, waived, undecided, skipped, error), 1 for the cell's
- * status and 0 for the others. That is OpenMetrics' StateSet (OpenMetrics 1.0 specification,
- * "StateSet": one sample per state, 1 for the current one) and how kube-state-metrics exposes
- * `kube_pod_status_phase{phase}`: a status change is a value change of existing series (no series
- * vanishes and turns stale between scrapes), `sevcheck_check_status{status="failed"} == 1` selects
- * the failing cells, `sum by (status) (sevcheck_check_status)` counts them, and `changes(…[1d])`
- * sees a flip. The price is 6 series per cell (300 hosts × 60 checks: 108 000 series, measured
- * in test/fleet/report-writers.test.ts). A host with an `error` has every check id of the run at
- * status `error`; a cell a host has no entry for (a --tags filter) has no series.
+ * Series (issue 20: ≤ 10 per host + 1 per failing check, so 1,000 hosts stay a few thousand
+ * series, not one per host × check × status):
+ *   sevcheck_host_checks{host,status}       per host, its checks by id per status (failed, waived,
+ *                                           undecided, passed, skipped): the numbers of its pages;
+ *                                           5 series per host, a host that could not be checked has none
+ *   sevcheck_host_up{host}                  1 checked, 0 could not be checked
+ *   sevcheck_host_duration_seconds{host}    how long the host took
+ *   sevcheck_check_failed{host,check,waived} one series per failing check id of a host, value 1;
+ *                                           waived="true" for a waived one. A check that passes has
+ *                                           no series: `sevcheck_check_failed{waived="false"}` lists
+ *                                           what fails, `count by (check) (...)` on how many hosts
+ *   sevcheck_waiver_expiry_timestamp_seconds{check,hosts}  per live waiver, when it stops applying
+ *                                           (the end of its `expires` day, UTC): alert on `- time() < 14 * 86400`
+ *   sevcheck_build_info{version}            1, the sevcheck version that wrote the file
+ *   and the run: duration, last-run timestamp, complete.
+ * 7 series per host; a failing check's series vanishes when it is fixed (Prometheus marks it
+ * stale), which is why the per-host totals are there: they never vanish.
  *
  * Pure: FleetResults in, text out.
  */
-import { CELL_STATUSES, fleetMatrix } from './matrix.js';
+import { fleetMatrix, rowTally } from './matrix.js';
+import { expiryTimestamp } from './waivers.js';
+import { VERSION } from '../version.js';
 import type { FleetResults } from './types.js';
 
 /** Label value escaping (exposition_formats.md, "Text format details"). */
@@ -46,30 +55,45 @@ function family(name: string, doc: string, samples: readonly string[]): string[]
   return [`# HELP ${name} ${help(doc)}`, `# TYPE ${name} gauge`, ...samples];
 }
 
+/** The order of sevcheck_host_checks' status label (the page's words). */
+export const HOST_CHECK_STATUSES = ['failed', 'waived', 'undecided', 'passed', 'skipped'] as const;
+
 export function metricsProm(fleet: FleetResults): string {
   const m = fleetMatrix(fleet);
-  const status: string[] = [];
+  const totals: string[] = [];
+  const failing: string[] = [];
   for (const h of m.hosts) {
+    if (h.error !== undefined) continue;
+    const n = rowTally(m, h.name);
+    for (const s of HOST_CHECK_STATUSES) totals.push(`sevcheck_host_checks${labels({ host: h.name, status: s })} ${n[s]}`);
     for (const c of m.columns) {
-      const cell = m.cell(h.name, c.id);
-      if (!cell) continue;
-      const head = `sevcheck_check_status{host="${labelValue(h.name)}",check="${labelValue(c.id)}",status="`;
-      for (const s of CELL_STATUSES) status.push(`${head}${s}"} ${cell.status === s ? 1 : 0}`);
+      const s = m.cell(h.name, c.id)?.status;
+      if (s === 'failed' || s === 'waived') failing.push(`sevcheck_check_failed${labels({ host: h.name, check: c.id, waived: s === 'waived' ? 'true' : 'false' })} 1`);
     }
   }
+  const w = fleet.waivers;
+  const live = [...(w?.active ?? []), ...(w?.stale ?? [])];
   const started = Date.parse(fleet.startedAt);
   const finished = (started + fleet.durationMs) / 1000;
   return [
-    ...family(
-      'sevcheck_check_status',
-      'sevcheck verdict of one check on one host: 1 for its status (passed, failed, waived, undecided, skipped, error), 0 for the others.',
-      status,
-    ),
+    ...family('sevcheck_host_checks', 'Checks of a host by status in the last sevcheck fleet run, one per check id (the worst of its scenarios), as its report pages count them.', totals),
     ...family(
       'sevcheck_host_up',
       'Whether sevcheck could check the host in the last fleet run (1) or not (0: unreachable, timeout, corrupt results; see index.html).',
       m.hosts.map((h) => `sevcheck_host_up${labels({ host: h.name })} ${h.error === undefined ? 1 : 0}`),
     ),
+    ...family(
+      'sevcheck_host_duration_seconds',
+      'How long the host took in the last sevcheck fleet run.',
+      m.hosts.filter((h) => h.durationMs !== undefined).map((h) => `sevcheck_host_duration_seconds${labels({ host: h.name })} ${num((h.durationMs ?? 0) / 1000)}`),
+    ),
+    ...family('sevcheck_check_failed', 'A check failing on a host in the last sevcheck fleet run (1); waived="true" when a waiver accepts it. Passing checks have no series.', failing),
+    ...family(
+      'sevcheck_waiver_expiry_timestamp_seconds',
+      'When a live sevcheck waiver stops applying (the end of its expires day, UTC), in seconds since the Unix epoch.',
+      live.map((x) => `sevcheck_waiver_expiry_timestamp_seconds${labels({ check: x.check, hosts: x.hosts ?? '*' })} ${num(expiryTimestamp(x.expires))}`),
+    ),
+    ...family('sevcheck_build_info', 'The sevcheck version that wrote this file (value 1).', [`sevcheck_build_info${labels({ version: fleet.version ?? VERSION })} 1`]),
     ...family('sevcheck_run_duration_seconds', 'Wall-clock duration of the last sevcheck fleet run.', [`sevcheck_run_duration_seconds ${num(fleet.durationMs / 1000)}`]),
     ...family('sevcheck_last_run_timestamp_seconds', 'When the last sevcheck fleet run finished, in seconds since the Unix epoch.', [
       `sevcheck_last_run_timestamp_seconds ${num(finished)}`,

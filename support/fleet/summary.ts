@@ -9,6 +9,7 @@
  */
 import { md, mdCode } from '../report/summary.js';
 import { fleetMatrix, fleetVerdict, rowTally } from './matrix.js';
+import { headline, headlineWords } from './compare.js';
 import type { FleetCheck, FleetResults, PerHost, Waiver } from './types.js';
 
 const code = mdCode;
@@ -44,6 +45,8 @@ export function fleetSummaryMarkdown(fleet: FleetResults, links: FleetSummaryLin
     '# sevcheck fleet',
     '',
     `**${v.words}** — ${fleet.hosts.length} hosts: ${fleet.hosts.length - failingHosts - errors.length} without failures, ${failingHosts} failing, ${errors.length} could not be checked; ${waivedCells} waived failures.`,
+    '',
+    `**${md(headlineWords(headline(fleet)))}**`,
     '',
     `Started ${md(fleet.startedAt)}, ${Number.isFinite(fleet.durationMs) ? (fleet.durationMs / 1000).toFixed(1) : '?'} s${fleet.complete ? '' : ', **interrupted: only the hosts that finished are listed**'}.${links.page ? ` The host × check matrix is [${md(links.page)}](${links.page}).` : ''}`,
     '',
@@ -118,6 +121,7 @@ export function fleetSummaryMarkdown(fleet: FleetResults, links: FleetSummaryLin
       '',
       ...perHost('new failures', ch.new),
       ...perHost('fixed', ch.fixed),
+      ...perHost('newly waived', ch.waived ?? {}),
       ...perHost('still failing', ch.stillFailing),
       `- new hosts: ${ch.newHosts.length ? hostList(ch.newHosts, 50) : 'none'}`,
       `- missing hosts: ${ch.missingHosts.length ? hostList(ch.missingHosts, 50) : 'none'}`,

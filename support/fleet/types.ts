@@ -46,13 +46,20 @@ export interface FleetChanges {
   /** the run compared with (its directory and startedAt) */
   readonly against: { readonly dir: string; readonly startedAt: string };
   readonly new: PerHost;
+  /** failing (unwaived) in PREV, not failed now */
   readonly fixed: PerHost;
+  /** waived now and not waived in PREV (a failure waived tonight is here, not in `fixed`) */
+  readonly waived: PerHost;
   readonly stillFailing: PerHost;
   readonly newHosts: readonly string[];
   readonly missingHosts: readonly string[];
 }
 
 export interface WaiverReport {
+  /** live waivers (not expired) that accepted at least one failure */
+  readonly active: readonly Waiver[];
+  /** live waivers, applied or not, whose `expires` is within EXPIRING_DAYS days of the run */
+  readonly expiring: readonly Waiver[];
   /** waivers whose date has passed: they no longer apply */
   readonly expired: readonly Waiver[];
   /** waivers that matched no failed check on any host */
@@ -68,4 +75,34 @@ export interface FleetResults {
   readonly hosts: readonly FleetHost[];
   readonly changes?: FleetChanges | undefined;
   readonly waivers?: WaiverReport | undefined;
+  /** `--history DIR`: per host, the totals of the kept runs before this one, oldest first */
+  readonly history?: Readonly<Record<string, readonly HistoryPoint[]>> | undefined;
+  /**
+   * When each failed (or waived) check id of a host was first seen failing, as the startedAt of
+   * that run: carried over from the previous run (`--compare` / `--history`) while it keeps failing
+   */
+  readonly firstSeen?: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined;
+  /** the sevcheck version that wrote it */
+  readonly version?: string | undefined;
+}
+
+/** One earlier run of a host in `history`: its totals by check id (the same numbers as its pages). */
+export interface HistoryPoint {
+  readonly startedAt: string;
+  /** unwaived failed check ids */
+  readonly failed: number;
+  readonly undecided: number;
+  readonly waived: number;
+  /** the host could not be checked in that run */
+  readonly error?: true | undefined;
+}
+
+/** What the fleet adds to a host's own report set (hosts/<name>/): the link back and its waivers. */
+export interface HostInFleet {
+  /** the fleet page, relative to the host's report set, at the host's row */
+  readonly page: string;
+  /** when the fleet run started */
+  readonly startedAt: string;
+  /** the waivers that apply to this host (live, its name matches), whether or not a check failed */
+  readonly waivers: readonly Waiver[];
 }

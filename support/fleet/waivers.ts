@@ -7,7 +7,7 @@
 import { InputError } from '../errors.js';
 import { schemaCheck } from '../input/schema.js';
 import { parseYaml } from './inventory.js';
-import type { FleetHost, Waiver, WaiverReport } from './types.js';
+import type { FleetHost, WaivedMark, Waiver, WaiverReport } from './types.js';
 
 const KEYS = ['check', 'hosts', 'reason', 'expires'] as const;
 const CHECK_ID = /^[a-z0-9][a-z0-9._-]*$/;
@@ -75,24 +75,53 @@ export function globRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/** How far ahead a waiver counts as expiring (index.html's headline, fleet.json `waivers.expiring`). */
+export const EXPIRING_DAYS = 14;
+
+/** `day` (YYYY-MM-DD) plus `n` days, YYYY-MM-DD. */
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** When a waiver stops applying: the end of its `expires` day (inclusive), UTC, seconds since the epoch. */
+export const expiryTimestamp = (expires: string): number => Date.parse(`${expires}T00:00:00Z`) / 1000 + 86_400;
+
+/** The live waivers (not expired on `today`) whose host glob matches `host`: what a host's own reports carry in a fleet. */
+export function waiversFor(host: string, waivers: readonly Waiver[], today: string): Waiver[] {
+  return waivers.filter((w) => w.expires >= today && globRegExp(w.hosts ?? '*').test(host));
+}
+
+/** One host's checks with the first matching live waiver attached to each failed one. */
+export function waiveChecks<C extends { id: string; status: string }>(host: string, checks: readonly C[], waivers: readonly Waiver[], today: string, used?: Set<Waiver>): Array<C & { waived?: WaivedMark }> {
+  const live = waiversFor(host, waivers, today);
+  return checks.map((c) => {
+    if (c.status !== 'failed') return c;
+    const w = live.find((l) => l.check === c.id);
+    if (!w) return c;
+    used?.add(w);
+    return { ...c, waived: { reason: w.reason, expires: w.expires } };
+  });
+}
+
 /**
  * Attach waivers to failed checks. `today` is YYYY-MM-DD (UTC); a waiver applies through its
  * `expires` day inclusive.
  */
 export function applyWaivers(hosts: readonly FleetHost[], waivers: readonly Waiver[], today: string): { hosts: FleetHost[]; report: WaiverReport } {
   const expired = waivers.filter((w) => w.expires < today);
-  const live = waivers.filter((w) => w.expires >= today).map((w) => ({ w, re: globRegExp(w.hosts ?? '*'), used: false }));
-  const out = hosts.map((h) => {
-    const checks = h.checks.map((c) => {
-      if (c.status !== 'failed') return c;
-      const m = live.find((l) => l.w.check === c.id && l.re.test(h.name));
-      if (!m) return c;
-      m.used = true;
-      return { ...c, waived: { reason: m.w.reason, expires: m.w.expires } };
-    });
-    return { ...h, checks };
-  });
-  return { hosts: out, report: { expired, stale: live.filter((l) => !l.used).map((l) => l.w) } };
+  const live = waivers.filter((w) => w.expires >= today);
+  const used = new Set<Waiver>();
+  const out = hosts.map((h) => ({ ...h, checks: waiveChecks(h.name, h.checks, live, today, used) }));
+  const soon = addDays(today, EXPIRING_DAYS);
+  return {
+    hosts: out,
+    report: {
+      active: live.filter((w) => used.has(w)),
+      expiring: live.filter((w) => w.expires <= soon),
+      expired,
+      stale: live.filter((w) => !used.has(w)),
+    },
+  };
 }
 
 /** A failed check that counts for the exit code: not waived. */

@@ -29,6 +29,8 @@ import { checksLine, findings, STATUSES, undecidedHeadline, verdictOf, type Caus
 export type ReportCheck = CheckResult & {
   /** the evidence read: file:line, command, register */
   readonly source?: string | undefined;
+  /** in a fleet: the waiver that accepts this failure (support/fleet/waivers.ts) */
+  readonly waived?: { readonly reason: string; readonly expires: string } | undefined;
 };
 
 export type ReportHostInfo = HostInfo;
@@ -43,6 +45,13 @@ export interface ReportHtmlOptions {
   readonly command?: string;
   /** what the several entries of one check id are: "scenarios" (run), "files" (lint-domain) */
   readonly parts?: string;
+  /** a host's page in a fleet (support/fleet/host-writers.ts): the link back and the waivers that apply to the host */
+  readonly fleet?: {
+    /** the fleet page, relative to this one */
+    readonly page: string;
+    readonly startedAt: string;
+    readonly waivers: ReadonlyArray<{ readonly check: string; readonly hosts?: string | undefined; readonly reason: string; readonly expires: string }>;
+  } | undefined;
 }
 
 const ORDER: readonly Status[] = STATUSES;
@@ -61,7 +70,15 @@ export function text(s: string): string {
 /** One check id: its scenarios (several for outlines / machine types), their worst status, its causes (report/findings.ts). */
 type Group = CheckFinding<ReportCheck>;
 
-function verdictLine(f: Findings<ReportCheck>): { status: Status; words: string } {
+/** In a fleet: a failed check every failed scenario of which a waiver accepts (support/fleet/waivers.ts). */
+const isWaived = (g: Group): boolean => g.status === 'failed' && g.scenarios.every((c) => c.status !== 'failed' || c.waived !== undefined);
+
+function verdictLine(f: Findings<ReportCheck>): { status: Status | 'waived'; words: string } {
+  const waived = f.checks.filter(isWaived).length;
+  if (waived > 0 && f.totals.failed === waived) {
+    const u = f.totals.undecided;
+    return { status: 'waived', words: `COMPLIANT WITH WAIVERS — ${waived} failed ${waived === 1 ? 'check' : 'checks'} waived${u ? `, ${u} undecided` : ''}` };
+  }
   const v = verdictOf(f.totals);
   return { status: v.status, words: v.words === 'COMPLIANT SO FAR' ? `COMPLIANT SO FAR — ${f.totals.undecided} undecided` : v.words };
 }
@@ -133,7 +150,9 @@ function check(g: Group, parts: string, symptom = false): string {
     : g.scenarios
         .map((c) => `<div class="scenario ${c.status}"><span class="label ${c.status}">${c.status}</span><span class="name">${text(c.scenario)}</span>${details(c)}</div>`)
         .join('');
-  return `<article class="check ${g.status}${brief ? ' brief' : ''}${symptom ? ' symptom' : ''}" id="${text(g.id)}">${head}${becauseLine(g)}${body}</article>`;
+  const w = isWaived(g) ? g.scenarios.find((c) => c.waived)?.waived : undefined;
+  const waiver = w ? `<p class="waiver"><span class="label waived">waived</span>until ${text(w.expires)}: ${text(w.reason)}</p>` : '';
+  return `<article class="check ${g.status}${w ? ' waived' : ''}${brief ? ' brief' : ''}${symptom ? ' symptom' : ''}" id="${text(g.id)}">${head}${waiver}${becauseLine(g)}${body}</article>`;
 }
 
 /** Failed: each cause with its fix, the checks failing (or undecided) because of it under it. */
@@ -184,6 +203,16 @@ function section(status: Status, gs: readonly Group[], parts: string): string {
   return `<section class="status ${status}" id="${status}"><h2>${HEADING[status]} (${mine.length})</h2>${body}</section>`;
 }
 
+/** In a fleet: the link back to the fleet page, and the waivers that apply to this host. */
+function inFleet(f: NonNullable<ReportHtmlOptions['fleet']>): string {
+  const ws = f.waivers.map((w) => `<li><code>${text(w.check)}</code> until ${text(w.expires)}: ${text(w.reason)}${w.hosts !== undefined ? ` <span class="muted">(hosts ${text(w.hosts)})</span>` : ''}</li>`);
+  return (
+    `<div class="in-fleet"><p>Part of the fleet run of ${text(when(f.startedAt))}: <a href="${text(f.page)}">back to the fleet page</a>.` +
+    (ws.length ? ` Waivers that apply to this host (${ws.length}):</p><ul>${ws.join('')}</ul>` : ' No waiver applies to this host.</p>') +
+    '</div>'
+  );
+}
+
 /**
  * The page loads nothing and runs nothing: inline styles only (W3C CSP Level 3, 6.1.1
  * default-src / 6.1.12 style-src 'unsafe-inline'; there is no script-src, so default-src 'none'
@@ -196,7 +225,9 @@ export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {})
   const gs = f.checks;
   const v = verdictLine(f);
   const n = (s: Status): number => f.totals[s];
-  const counts = checksLine(f.totals);
+  // in a fleet, waived failures are counted apart (the fleet page's numbers)
+  const waivedN = f.checks.filter(isWaived).length;
+  const counts = waivedN ? checksLine(f.totals).replace(`${f.totals.failed} failed`, `${f.totals.failed - waivedN} failed, ${waivedN} waived`) : checksLine(f.totals);
   const toc = ORDER.filter((s) => n(s) > 0).map((s) => `<a href="#${s}">${HEADING[s]} (${n(s)})</a>`);
   const links = [
     ...(opts.links?.steps ? [`<a href="${text(opts.links.steps)}">${text(opts.links.steps)}: every scenario step by step</a>`] : []),
@@ -217,6 +248,7 @@ export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {})
     `<div class="verdict"><h1>${text(v.words)}</h1><span class="for">${results.profile ? `for profile <strong>${text(results.profile)}</strong> — ` : ''}host <strong class="host">${text(results.host)}</strong></span></div>`,
     `<p class="counts">${counts}</p>`,
     `<dl class="identity">${identity(results)}</dl>`,
+    ...(opts.fleet ? [inFleet(opts.fleet)] : []),
     '</header>',
     `<nav class="toc">${[...toc, ...links].join('')}</nav>`,
     '<main>',

@@ -1,6 +1,6 @@
 /**
  * The stylesheet of sevcheck's HTML pages: report.html (support/report/html.ts) and the fleet
- * page (support/fleet/html.ts: STYLESHEET + FLEET_RULES) that links each host's row to it. One string, inlined into each page's <style>: the
+ * page (support/fleet/html.ts: STYLESHEET + FLEET_CSS) that links each host's row to it. One string, inlined into each page's <style>: the
  * pages load nothing (no fonts, no scripts, no images), so they read the same offline, from a CI
  * artifact or from a file:// URL, and print without the web.
  *
@@ -26,6 +26,12 @@ h1, h2, h3, h4 { margin: 0; line-height: 1.25; }
 .banner.failed { --c: var(--failed); --bg: var(--failed-bg); }
 .banner.undecided { --c: var(--undecided); --bg: var(--undecided-bg); }
 .banner.passed { --c: var(--passed); --bg: var(--passed-bg); }
+.banner.waived { --c: var(--waived); --bg: var(--waived-bg); }
+.banner .in-fleet { margin: 0.4rem 0 0; font-size: 0.9rem; }
+.banner .in-fleet p, .banner .in-fleet ul { margin: 0.1rem 0; }
+.check.waived { --c: var(--waived); }
+.check .waiver { margin: 0.2rem 0 0; color: var(--waived); }
+.label.waived { --lc: var(--waived); --lbg: var(--waived-bg); }
 .banner .verdict { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.25rem 1rem; }
 .banner h1 { font-size: 1.6rem; color: var(--c); letter-spacing: 0.02em; }
 .banner .for { font-size: 1.05rem; }
@@ -103,69 +109,4 @@ footer { margin-top: 2rem; font-size: 0.85rem; color: var(--muted); border-top: 
   a { color: inherit; text-decoration: none; }
   footer a[href]::after { content: " (" attr(href) ")"; }
 }
-`;
-
-/**
- * The fleet page's own rules, on top of STYLESHEET: the host × check matrix (sticky header rows and
- * host column inside a scrolling box, so 300 hosts × 60 checks stay readable), its cells (colour
- * and the status word), the pop-out of a cell's <details>, and the two fleet-only statuses
- * (waived, error).
- */
-export const FLEET_RULES = `
-body.fleet { max-width: none; }
-.label.waived, .banner.waived { --lc: var(--waived); --lbg: var(--waived-bg); --c: var(--waived); --bg: var(--waived-bg); }
-.label.error { --lc: var(--error); --lbg: var(--error-bg); }
-.legend .label.failed { --lc: #ffffff; --lbg: var(--failed); }
-.legend { display: flex; flex-wrap: wrap; gap: 0.25rem 0.5rem; align-items: center; font-size: 0.85rem; margin: 0.5rem 0; }
-form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; align-items: center; margin: 0.5rem 0; font-size: 0.9rem; }
-form.filters label { display: flex; gap: 0.35rem; align-items: center; font-weight: 600; }
-.matrix-wrap { overflow: auto; max-height: calc(100vh - 1rem); border: 1px solid var(--line); border-radius: 4px; }
-table.matrix { border-collapse: separate; border-spacing: 0; font-size: 0.8rem; }
-table.matrix th, table.matrix td { border-right: 1px solid var(--line); border-bottom: 1px solid var(--line); padding: 0; background: var(--paper); }
-table.matrix thead th { position: sticky; z-index: 2; background: var(--tint); }
-table.matrix thead tr.layers th { top: 0; height: 1.7rem; padding: 0 0.4rem; text-transform: uppercase; letter-spacing: 0.06em; font-size: 0.72rem; color: var(--muted); text-align: left; border-left: 2px solid var(--muted); }
-table.matrix thead tr.checks th { top: 1.7rem; vertical-align: bottom; padding: 0.3rem 0; }
-table.matrix thead tr.checks th.col { width: 4.6rem; min-width: 4.6rem; }
-table.matrix th.col span { writing-mode: vertical-rl; transform: rotate(180deg); display: inline-block; max-height: 12rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-family: var(--mono); font-weight: 500; font-size: 0.72rem; margin: 0 auto; }
-table.matrix th.col { text-align: center; }
-table.matrix .first-of-layer { border-left: 2px solid var(--muted); }
-table.matrix th.host, table.matrix th.corner { position: sticky; left: 0; z-index: 1; text-align: left; padding: 0.15rem 0.5rem; min-width: 11rem; max-width: 16rem; font-weight: 600; overflow-wrap: anywhere; }
-table.matrix thead th.corner { z-index: 3; top: 0; vertical-align: bottom; }
-table.matrix th.host .profile { display: block; font-weight: 400; color: var(--muted); font-size: 0.72rem; }
-table.matrix td.totals, table.matrix th.totals { padding: 0.15rem 0.4rem; font-size: 0.72rem; min-width: 7.5rem; white-space: nowrap; }
-table.matrix td.totals span { display: block; }
-table.matrix td.cell { width: 4.6rem; min-width: 4.6rem; height: 1.6rem; text-align: center; background: var(--bg); position: relative; }
-td.cell.passed { --bg: var(--passed-bg); --c: var(--passed); }
-/* a failure is the one cell a reader must not miss among many: solid, not a tint */
-td.cell.failed { --bg: var(--failed); --c: #ffffff; }
-td.cell.waived { --bg: var(--waived-bg); --c: var(--waived); }
-td.cell.undecided { --bg: var(--undecided-bg); --c: var(--undecided); }
-td.cell.skipped { --bg: var(--skipped-bg); --c: var(--skipped); }
-td.cell.error { --bg: var(--error-bg); --c: var(--error); }
-td.cell.absent { --bg: var(--paper); --c: var(--muted); }
-td.cell .word { color: var(--c); font-weight: 700; font-size: 0.7rem; letter-spacing: 0.02em; }
-td.cell.failed .word, td.cell.error .word { text-transform: uppercase; }
-td.cell .new { display: block; font-size: 0.6rem; font-weight: 700; color: var(--c); text-transform: uppercase; }
-td.cell details > summary { list-style: none; cursor: pointer; padding: 0.2rem 0.1rem; }
-td.cell details > summary::-webkit-details-marker { display: none; }
-td.cell details[open] > summary { outline: 2px solid #0a58ca; outline-offset: -2px; }
-td.cell .pop { position: absolute; z-index: 4; top: 100%; left: 0; width: 30rem; max-width: 80vw; text-align: left; background: var(--paper); color: var(--ink); border: 1px solid var(--line); border-left: 4px solid var(--c); border-radius: 4px; padding: 0.4rem 0.6rem; box-shadow: 0 4px 14px rgba(0,0,0,0.18); font-size: 0.85rem; }
-td.cell .pop h4 { font-size: 0.85rem; font-family: var(--mono); }
-td.cell .pop .scenario { border-top: 1px dashed var(--line); margin-top: 0.3rem; padding-top: 0.3rem; }
-table.matrix tfoot th, table.matrix tfoot td { font-size: 0.68rem; padding: 0.15rem 0.2rem; vertical-align: top; text-align: center; background: var(--tint); }
-table.matrix tfoot td span { display: block; }
-.n-failed, .n-error { color: var(--failed); font-weight: 700; }
-.n-waived { color: var(--waived); }
-.n-undecided { color: var(--undecided); }
-.n-ok { color: var(--passed); }
-table.matrix[data-status="passed"] td.cell:not(.passed), table.matrix[data-status="failed"] td.cell:not(.failed),
-table.matrix[data-status="waived"] td.cell:not(.waived), table.matrix[data-status="undecided"] td.cell:not(.undecided),
-table.matrix[data-status="skipped"] td.cell:not(.skipped), table.matrix[data-status="error"] td.cell:not(.error) { opacity: 0.2; }
-section.fleet { margin-top: 1.5rem; }
-section.fleet h3 { font-size: 1rem; margin: 0.9rem 0 0.3rem; }
-section.fleet > h2 { font-size: 1.2rem; border-bottom: 2px solid var(--line); padding-bottom: 0.2rem; margin-bottom: 0.4rem; }
-table.list { border-collapse: collapse; font-size: 0.88rem; }
-table.list th, table.list td { border: 1px solid var(--line); padding: 0.2rem 0.5rem; text-align: left; vertical-align: top; }
-table.list th { background: var(--tint); }
-@media print { .matrix-wrap { overflow: visible; max-height: none; } form.filters { display: none; } }
 `;

@@ -1,6 +1,7 @@
 /**
  * contrib/systemd: the nightly service and timer pass `systemd-analyze verify`, and the wrapper
- * the service runs (sevcheck-fleet-nightly) compares with last night's complete run, publishes
+ * the service runs (sevcheck-fleet-nightly) runs the fleet with --history over its reports
+ * directory (sevcheck compares with the last complete run and keeps the last 60), publishes
  * metrics.prom atomically and passes sevcheck's exit code through.
  *
  * `systemd-analyze verify` checks that ExecStart's binary exists: the units are copied into a
@@ -112,7 +113,7 @@ describe('sevcheck-fleet-nightly', () => {
     expect(first.code).toBe(0);
     const [night1] = readdirSync(reports).filter((d) => /^\d/.test(d));
     expect(night1).toMatch(/^\d{4}-\d\d-\d\dT\d{6}Z$/);
-    expect(calls()[0]).toBe(`fleet --inventory ${env.SEVCHECK_INVENTORY} --out ${join(reports, night1!)} --jobs 4`);
+    expect(calls()[0]).toBe(`fleet --history ${reports} --keep 60 --inventory ${env.SEVCHECK_INVENTORY} --out ${join(reports, night1!)} --jobs 4`);
     expect(readFileSync(join(textfile, 'sevcheck.prom'), 'utf8')).toBe('sevcheck_run_complete 1\n');
     expect(readdirSync(textfile)).toEqual(['sevcheck.prom']); // no temporary file left
     expect(readlinkSync(join(reports, 'latest'))).toBe(night1);
@@ -123,17 +124,17 @@ describe('sevcheck-fleet-nightly', () => {
     const second = await run([WRAPPER], { ...env, FAKE_EXIT: '1', FAKE_COMPLETE: 'false' });
     expect(second.code).toBe(1);
     const night2 = readdirSync(reports).filter((d) => /^\d/.test(d)).sort()[1]!;
-    expect(calls()[1]).toBe(`fleet --compare ${join(reports, night1!)} --waivers ${env.SEVCHECK_WAIVERS} --inventory ${env.SEVCHECK_INVENTORY} --out ${join(reports, night2)}`);
+    // sevcheck itself compares with the newest complete run under --history
+    expect(calls()[1]).toBe(`fleet --history ${reports} --keep 60 --waivers ${env.SEVCHECK_WAIVERS} --inventory ${env.SEVCHECK_INVENTORY} --out ${join(reports, night2)}`);
     expect(readlinkSync(join(reports, 'latest'))).toBe(night2);
 
-    // night 3: night 2 was interrupted, so the baseline is still night 1; an input error (exit 2)
-    // leaves the published metrics and `latest` as they were
+    // night 3: an input error (exit 2) leaves the published metrics and `latest` as they were
     writeFileSync(join(textfile, 'sevcheck.prom'), 'previous\n');
     await new Promise((r) => setTimeout(r, 1100));
     const third = await run([WRAPPER], { ...env, FAKE_EXIT: '2' });
     expect(third.code).toBe(2);
     expect(third.stderr).toContain('sevcheck: inventory.yaml:');
-    expect(calls()[2]).toContain(`--compare ${join(reports, night1!)} `);
+    expect(calls()[2]).toContain(`--history ${reports} --keep 60 `);
     expect(readFileSync(join(textfile, 'sevcheck.prom'), 'utf8')).toBe('previous\n');
     expect(readlinkSync(join(reports, 'latest'))).toBe(night2);
   });

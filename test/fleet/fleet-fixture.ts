@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, existsSync, rmSync, statSync, readFileSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, sevcheck } from '../helpers.js';
-import type { FleetCheck, FleetHost, FleetResults } from '../../support/fleet/types.js';
+import type { FleetCheck, FleetHost, FleetResults, HistoryPoint } from '../../support/fleet/types.js';
 import type { Results } from '../../support/report/results.js';
 
 const HOSTS = join(ROOT, 'fixtures/hosts');
@@ -150,14 +150,33 @@ export function fleetOf(runs: readonly Results[]): FleetResults {
       new: withFailure[0] ? { [withFailure[0].name]: [firstId(withFailure[0])] } : {},
       fixed: { [hosts[0]!.name]: ['host.cpuid.sev'] },
       stillFailing: Object.fromEntries(withFailure.slice(1, 4).map((h) => [h.name, [firstId(h)]])),
+      waived: failing[0] ? { [failing[0].name]: [failing[0].checks.find((c) => c.status === 'failed')!.id] } : {},
       newHosts: [CRAFTED_HOST],
       missingHosts: ['epyc-retired-07'],
     },
     waivers: {
+      active: [{ check: 'host.kvm-amd.sev', hosts: 'epyc-a*', ...WAIVER }],
+      expiring: [{ check: 'host.sev.firmware-version', hosts: 'epyc-c*', reason: 'firmware 1.55 rollout (TICKET-4790)', expires: '2026-12-10' }],
       expired: [{ check: 'host.iommu.enabled', hosts: 'epyc-b*', reason: 'IOMMU firmware fix pending', expires: '2026-11-30' }],
       stale: [{ check: 'device.sev.qemu-access', reason: 'old libvirt packaging', expires: '2027-06-30' }],
     },
   };
+}
+
+/**
+ * `fleet` with what --history adds: 30 earlier runs per host (failed counts that wander), and
+ * first-seen dates: every other failing check of a host failing since 2026-11-20, the rest new tonight.
+ */
+export function withHistory(fleet: FleetResults): FleetResults {
+  const day = (i: number): string => new Date(Date.parse(fleet.startedAt) - i * 86_400_000).toISOString();
+  const history: Record<string, HistoryPoint[]> = {};
+  const firstSeen: Record<string, Record<string, string>> = {};
+  fleet.hosts.forEach((h, i) => {
+    history[h.name] = Array.from({ length: 30 }, (_, k) => ({ startedAt: day(30 - k), failed: (i + k) % 4, undecided: 2, waived: k > 25 ? 1 : 0 }));
+    const ids = [...new Set(h.checks.filter((c) => c.status === 'failed').map((c) => c.id))];
+    if (ids.length) firstSeen[h.name] = Object.fromEntries(ids.map((id, k) => [id, k % 2 ? fleet.startedAt : '2026-11-20T02:14:00.000Z']));
+  });
+  return { ...fleet, history, firstSeen };
 }
 
 /**

@@ -77,6 +77,14 @@ describe('sevcheck fleet over every bundled fixture host plus local', () => {
     // not a TTY: one progress line per finished host
     expect(c.err().split('\n').filter((l) => l.startsWith('sevcheck: fleet: ['))).toHaveLength(names.length + 1);
     expect(c.out()).toMatch(/^\d+ hosts in [\d.]+ s: /m);
+    // the progress line and the FAILED line count the same checks (by id): "6 failed" where FAILED listed 5 no more
+    for (const h of fleet.hosts) {
+      const progressLine = c.err().split('\n').find((l) => l.startsWith('sevcheck: fleet: [') && l.includes(`] ${h.name}: `))!;
+      const failedLine = c.out().split('\n').find((l) => l.startsWith(`FAILED ${h.name}: `));
+      const ids = failedLine ? failedLine.slice(`FAILED ${h.name}: `.length).split(', ') : [];
+      expect(progressLine, h.name).toContain(ids.length ? `: ${ids.length} failed (` : ': no failure (');
+      expect(ids.length, h.name).toBe(new Set(h.checks.filter((x) => x.status === 'failed').map((x) => x.id)).size);
+    }
   }, 600_000);
 
   it("gives each host exactly the checks `sevcheck run --format json` gives for it alone", async () => {
@@ -187,7 +195,33 @@ describe('waivers, --compare, --fail-on new through the command line', () => {
     const ch3 = readFleet(join(dir, 'night3')).changes;
     expect(ch3?.newHosts).toEqual(['no-sev-cpu']);
     expect(Object.keys(ch3?.new ?? {})).toEqual(['no-sev-cpu']);
-    expect(more.out).toMatch(/^since .*: \d+ new failures, 0 fixed, \d+ still failing; 1 new hosts, 0 missing$/m);
+    expect(more.out).toMatch(/^\+\d+ new failures, −0 fixed, 0 newly waived, 0 expiring within 14 days since \S+; \d+ still failing; 1 new hosts, 0 missing$/m);
+
+    // waived tonight: compare says waived, not fixed; the host's own report set carries the waiver
+    const tonight = join(dir, 'night4');
+    const r4 = await fleet(['--inventory', inv(['reference-milan', 'kvm-sev-off']), '--out', tonight, '--compare', first, '--waivers', waivers]);
+    expect(r4.code, r4.err).toBe(0);
+    const ch4 = readFleet(tonight).changes;
+    expect(ch4?.fixed).toEqual({});
+    expect(ch4?.waived).toEqual({ 'kvm-sev-off': [...new Set(failed)].sort() });
+    expect(r4.out).toMatch(new RegExp(`^\\+0 new failures, −0 fixed, ${new Set(failed).size} newly waived, 0 expiring within 14 days since `, 'm'));
+    const hostDir = join(tonight, 'hosts', 'kvm-sev-off');
+    const res = JSON.parse(readFileSync(join(hostDir, 'results.json'), 'utf8')) as { checks: Array<{ status: string; waived?: { reason: string } }>; fleet?: { page: string; waivers: Array<{ check: string }> } };
+    expect(res.fleet?.page).toBe('../../index.html#host-kvm-sev-off');
+    // the waivers that apply to the host: one per line of the waivers file matching it (not the expired one, not nobody-*)
+    expect(res.fleet?.waivers.map((x) => x.check).sort()).toEqual([...failed].sort());
+    expect(res.checks.filter((c) => c.status === 'failed').every((c) => c.waived?.reason === 'BIOS update scheduled')).toBe(true);
+    const page = readFileSync(join(hostDir, 'report.html'), 'utf8');
+    expect(page).toMatch(/<h1>COMPLIANT WITH WAIVERS — \d+ failed checks? waived/);
+    expect(page).toContain('<a href="../../index.html#host-kvm-sev-off">back to the fleet page</a>');
+    const junit = readFileSync(join(hostDir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('<property name="fleet" value="../../index.html#host-kvm-sev-off"/>');
+    expect(junit).toMatch(/<property name="waiver" value="[^"]+ on kvm-\* until 2999-12-31: BIOS update scheduled"\/>/);
+    expect(junit).toContain('failures="0"');
+    expect(junit).toContain('<skipped message="waived until 2999-12-31: BIOS update scheduled; failed: ');
+    // the host without a waiver links back too, and says none applies
+    const other = readFileSync(join(tonight, 'hosts', 'reference-milan', 'report.html'), 'utf8');
+    expect(other).toContain('back to the fleet page</a>. No waiver applies to this host.');
   }, 300_000);
 
   it.each([

@@ -175,6 +175,7 @@ describe('--compare and --fail-on new', () => {
       new: { a: ['x.three'], b: ['x.one'], c: ['x.four'] },
       fixed: { a: ['x.one'] },
       stillFailing: { a: ['x.two'] },
+      waived: {},
       newHosts: ['c'],
       missingHosts: ['gone'],
     });

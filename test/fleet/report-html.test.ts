@@ -1,15 +1,19 @@
 /**
- * index.html, the fleet matrix, seen as a person sees it: written from a FleetResults built from
- * real runs of 22 bundled fixture hosts plus a waived failure, a host that could not be checked,
- * a crafted host and changes (fleet-fixture.ts), rendered in Debian's headless Chromium
- * (`--dump-dom` for assertions, `--screenshot` of a 20-host matrix at 1400×900):
- * - every host row and every check column is on the page; a failed cell's found and fix are in
- *   its <details>; each error cell names why;
- * - the one inline script runs under the page's CSP (its hash is right: the filter form shows),
- *   filters rows by status and tag, and without JavaScript the page still has everything but the form;
- * - crafted markup in a check's scenario / found and a host name renders as text (no element,
- *   the title unchanged), with and without the CSP;
- * - the page size at 300 hosts × 60 checks (measured, bounded).
+ * index.html, the fleet's triage page, seen as a person sees it: written from a FleetResults built
+ * from real runs of 22 bundled fixture hosts plus a waived failure, a host that could not be
+ * checked, a crafted host, changes, history and first-seen dates (fleet-fixture.ts), rendered in
+ * Debian's headless Chromium (`--dump-dom` for assertions, copies with a probe script for what
+ * the layout does, `--screenshot` of a 20-host page at 1400×900, docs/fleet-matrix.png):
+ * - it opens on "+N new failures, −N fixed, N newly waived, N expiring within 14 days since <run>";
+ * - hosts in triage order (new failures first, then error, failing, waived, undecided, clean);
+ *   every host row and check column is there; each cell's class is its status;
+ * - the by-cause view names every failing check with its host count (the matrix's, by id);
+ * - the matrix fits 1,400 px with the layers collapsed; a layer opens with a click (no script);
+ *   the header row stays in view when the matrix scrolls;
+ * - the one inline script runs under the page's CSP and filters rows; without JavaScript the
+ *   page has everything but the filter form;
+ * - crafted markup in a check's scenario / found and a host name renders as text;
+ * - the page size at 1,000 hosts × 74 checks (≤ 2 MB).
  *
  * Needs the `chromium` package (.ci/run installs it). Without it the Chromium tests are skipped,
  * unless SEVCHECK_REQUIRE_CHROMIUM=1 (set by .ci/run), where its absence fails them.
@@ -23,10 +27,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEIGHT, WIDTH, headlessChromium, skipChromium } from '../chromium.js';
 import { FLEET_CSP, FLEET_SCRIPT, fleetHtml } from '../../support/fleet/html.js';
 import { FLEET_WRITERS, hostReportPage } from '../../support/fleet/writers.js';
-import { fleetMatrix } from '../../support/fleet/matrix.js';
+import { byCheck, fleetMatrix, rowTally, triageOrder } from '../../support/fleet/matrix.js';
+import { headline, headlineWords } from '../../support/fleet/compare.js';
+import { when } from '../../support/report/html.js';
 import type { FleetResults } from '../../support/fleet/types.js';
 import type { Results } from '../../support/report/results.js';
-import { CRAFTED_FOUND, CRAFTED_HOST, CRAFTED_MESSAGE, ERROR_HOST, ERROR_REASON, fixtureHosts, fleetOf, largeFleet, runFixturesShared } from './fleet-fixture.js';
+import { CRAFTED_FOUND, CRAFTED_HOST, CRAFTED_MESSAGE, ERROR_HOST, ERROR_REASON, fixtureHosts, fleetOf, largeFleet, runFixturesShared, withHistory } from './fleet-fixture.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sevcheck-fleet-html-'));
 const skip = skipChromium;
@@ -63,11 +69,22 @@ let fleet: FleetResults;
 let page: string;
 beforeAll(async () => {
   runs = await runFixturesShared(fixtureHosts().slice(0, 22));
-  fleet = fleetOf(runs);
+  fleet = withHistory(fleetOf(runs));
   page = join(work, 'index.html');
   writeFileSync(page, FLEET_WRITERS['html']!.write(fleet));
-}, 300_000);
+}, 900_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A copy of the page without its CSP, with a script that runs `probe` on load and writes its JSON result into the DOM. */
+async function probe(html: string, name: string, body: string): Promise<unknown> {
+  const copy = join(work, `${name}.html`);
+  const script = `<script>addEventListener('load',function(){var out=(function(){${body}})();document.documentElement.setAttribute('data-probe',JSON.stringify(out));});</script>`;
+  writeFileSync(copy, html.replace(CSP_META, '').replace('</body>', `${script}</body>`));
+  const d = await chromium(['--dump-dom', url(copy)]);
+  const at = /data-probe="([^"]*)"/.exec(d);
+  expect(at, `the probe of ${name} ran`).not.toBeNull();
+  return JSON.parse(decode(at![1]!));
+}
 
 describe('index.html, as text', () => {
   it('allows exactly its own script by hash; loads nothing', () => {
@@ -87,11 +104,11 @@ describe('index.html, as text', () => {
     expect(html).not.toContain(`href="${hostReportPage(ERROR_HOST)}"`);
   });
 
-  it('300 hosts × 60 checks: size measured and bounded', () => {
-    const big = fleetHtml(largeFleet(runs, 300, 60), { hostPage: hostReportPage });
-    const bytes = Buffer.byteLength(big);
-    console.log(`index.html at 300 hosts × 60 checks: ${(bytes / 1e6).toFixed(2)} MB (${Math.round(bytes / 18000)} bytes per cell)`);
-    expect(bytes).toBeLessThan(8e6);
+  it('1,000 hosts × 74 checks: at most 2 MB (details are on the host pages)', () => {
+    const big = withHistory(largeFleet(runs, 1000, 74));
+    const bytes = Buffer.byteLength(fleetHtml(big, { hostPage: hostReportPage }));
+    console.log(`index.html at 1,000 hosts × 74 checks with 30 runs of history: ${(bytes / 1e6).toFixed(2)} MB (${Math.round(bytes / 1000)} bytes per host)`);
+    expect(bytes).toBeLessThanOrEqual(2e6);
   });
 });
 
@@ -101,39 +118,71 @@ describe.skipIf(skip)('index.html in headless Chromium', () => {
     dom = await chromium(['--dump-dom', url(page)]);
   }, 150_000);
 
-  it('every host row and every check column is there, each once', () => {
-    const m = fleetMatrix(fleet);
-    expect(fleet.hosts.length).toBe(24);
-    expect(m.columns.length).toBeGreaterThan(40);
-    const rows = [...dom.matchAll(/<tr id="host-([^"]*)"/g)].map((x) => decode(x[1]!));
-    expect(rows).toEqual(fleet.hosts.map((h) => h.name));
-    const cols = [...dom.matchAll(/<th class="col[^"]*"[^>]*\bid="check-([^"]*)"/g)].map((x) => decode(x[1]!));
-    expect(cols).toEqual(m.columns.map((c) => c.id));
-    for (const h of fleet.hosts) expect([...row(dom, h.name).matchAll(/<td class="cell /g)].length, h.name).toBe(m.columns.length);
+  it('opens on the changes since the last run, in the words every output uses', () => {
+    const h = headline(fleet);
+    expect(h).toMatchObject({ new: 1, fixed: 1, waived: 1, expiring: 1 });
+    const words = headlineWords(h, when);
+    expect(words).toBe('+1 new failure, −1 fixed, 1 newly waived, 1 expiring within 14 days since 2026-12-02 02:14:09 UTC');
+    const header = dom.slice(dom.indexOf('<header'), dom.indexOf('</header>'));
+    const line = /<p class="headline">([\s\S]*?)<\/p>/.exec(header)?.[1] ?? '';
+    expect(decode(line.replace(/<[^>]*>/g, ''))).toBe(words);
+    // the headline comes first after the verdict, before the totals
+    expect(header.indexOf('class="headline"')).toBeLessThan(header.indexOf('hosts without failures'));
+    expect(header.indexOf('<h1>')).toBeLessThan(header.indexOf('class="headline"'));
   });
 
-  it("each cell says its status in words; a failed cell's found, expected and fix are in its <details>", () => {
+  it('hosts in triage order: new failures first, then could not be checked, failing, waived, undecided, clean; every column once', () => {
     const m = fleetMatrix(fleet);
-    let failedCells = 0;
-    for (const r of runs) {
-      const tr = row(dom, r.host);
-      const cells = [...tr.matchAll(/<td class="cell (\w+)[^"]*"[^>]*>([\s\S]*?)<\/td>/g)];
-      expect(cells.map((c) => c[1])).toEqual(m.columns.map((c) => m.cell(r.host, c.id)!.status));
-      for (const [, status, body] of cells) expect(visibleText(body!).trim().split(' ')[0]).toBe(status);
-      const host = fleet.hosts.find((h) => h.name === r.host)!;
-      for (const c of host.checks.filter((x) => x.status === 'failed')) {
-        const i = m.columns.findIndex((col) => col.id === c.id);
-        const text = visibleText(cells[i]![2]!);
-        expect(text).toMatch(/^ ?(failed|waived) /);
-        for (const part of [c.found, c.expected, c.fix]) expect(text, `${r.host} ${c.id}`).toContain(squash(part!));
-        failedCells++;
-      }
+    const rows = [...dom.matchAll(/<tr id="host-([^"]*)"/g)].map((x) => decode(x[1]!));
+    expect(rows).toEqual(triageOrder(m, fleet.changes?.new).map((h) => h.name));
+    expect(rows[0]).toBe(Object.keys(fleet.changes!.new)[0]);
+    expect(rows[1]).toBe(ERROR_HOST);
+    const rank = (name: string): number => {
+      const n = rowTally(m, name);
+      return name === rows[0] ? 0 : name === ERROR_HOST ? 1 : n.failed ? 2 : n.waived ? 3 : n.undecided ? 4 : 5;
+    };
+    expect(rows.map(rank)).toEqual([...rows.map(rank)].sort((a, b) => a - b));
+    const cols = [...dom.matchAll(/<th class="c"[^>]*\bid="check-([^"]*)"/g)].map((x) => decode(x[1]!));
+    expect(cols).toEqual(m.layers.flatMap((l) => m.columns.filter((c) => c.layer === l).map((c) => c.id)));
+    // each check cell's class is its status (passed: none)
+    const letter: Record<string, string> = { failed: 'f', waived: 'w', undecided: 'u', skipped: 's', error: 'e', passed: '' };
+    for (const h of fleet.hosts) {
+      const tr = row(dom, h.name);
+      const cells = [...tr.matchAll(/<td(?: class="([^"]*)")?[^>]*>/g)].map((x) => x[1] ?? '').filter((c) => c !== 't' && !c.startsWith('L '));
+      expect(cells.map((c) => c.split(' ')[0] ?? ''), h.name).toEqual(m.layers.flatMap((l) => m.columns.filter((c) => c.layer === l).map((c) => { const cell = m.cell(h.name, c.id); return cell ? letter[cell.status] : 'a'; })));
     }
-    expect(failedCells).toBeGreaterThan(20);
-    // the host that could not be checked: every cell `error`, each saying why
-    const down = row(dom, ERROR_HOST);
-    expect([...down.matchAll(/<td class="cell error/g)].length).toBe(m.columns.length);
-    expect(visibleText(down)).toContain(ERROR_REASON);
+  });
+
+  it('by cause and by check: every failing check with its host count, the same as the matrix', () => {
+    const m = fleetMatrix(fleet);
+    const aside = dom.slice(dom.indexOf('<aside'), dom.indexOf('</aside>'));
+    const table = [...aside.matchAll(/<tr><td><code>([^<]*)<\/code><\/td><td class="num">(\d+)<\/td><td class="num">(\d*)<\/td><\/tr>/g)].map((x) => [decode(x[1]!), Number(x[2]), Number(x[3] || 0)]);
+    expect(table).toEqual(byCheck(m).map((c) => [c.id, c.failed.length, c.waived.length]));
+    expect(table.length).toBeGreaterThan(10);
+    // causes lead: a check another failure explains on every host where it fails is not a cause
+    expect(visibleText(aside)).toMatch(/By cause \(\d+; hosts\)/);
+    expect(aside).toMatch(/explains <code>/);
+  });
+
+  it('fits 1,400 px with the layers collapsed; a layer opens with a click on its name, without script; the header row is sticky', async () => {
+    const html = readFileSync(page, 'utf8');
+    const got = (await probe(
+      html.replace(`<script>${FLEET_SCRIPT}</script>`, ''),
+      'layout',
+      `var t=document.querySelector('table.matrix'), w=document.querySelector('.mw');
+       var first=document.querySelector('th.c'), before=t.getBoundingClientRect().width, hidden=getComputedStyle(first).display;
+       var page=document.documentElement.scrollWidth;
+       document.querySelector('th.L label').click();
+       var shown=getComputedStyle(first).display, after=t.getBoundingClientRect().width;
+       w.scrollTop=400; var head=document.querySelector('thead th.host').getBoundingClientRect().top-w.getBoundingClientRect().top;
+       return {before:before, page:page, hidden:hidden, shown:shown, after:after, head:head};`,
+    )) as { before: number; page: number; hidden: string; shown: string; after: number; head: number };
+    expect(got.hidden).toBe('none');
+    expect(got.page).toBeLessThanOrEqual(WIDTH);
+    expect(got.before).toBeLessThan(WIDTH - 300); // the by-cause view beside it
+    expect(got.shown).toBe('table-cell');
+    expect(got.after).toBeGreaterThan(got.before);
+    expect(Math.abs(got.head)).toBeLessThan(2);
   });
 
   it('the script ran under the CSP: the filter form is shown, with every host counted', () => {
@@ -145,8 +194,7 @@ describe.skipIf(skip)('index.html in headless Chromium', () => {
     expect(dom).not.toMatch(/<img|<b>/i);
     expect(dom.split('<script')).toHaveLength(2); // the page's own, nothing else
     expect(dom).toMatch(/<title>sevcheck fleet: 24 hosts — NOT COMPLIANT<\/title>/);
-    const text = visibleText(dom);
-    for (const s of [CRAFTED_FOUND, CRAFTED_MESSAGE, CRAFTED_HOST]) expect(text).toContain(s);
+    expect(visibleText(dom)).toContain(CRAFTED_HOST);
   });
 
   it('escaping alone, without the CSP, runs nothing either', async () => {
@@ -158,37 +206,33 @@ describe.skipIf(skip)('index.html in headless Chromium', () => {
   });
 
   it('without JavaScript: everything but the filter form', async () => {
-    // as a browser with scripts off gets it: the page without its script (--dump-dom itself needs
-    // scripting on, so --blink-settings=scriptEnabled=false dumps nothing)
     const noJs = join(work, 'no-js.html');
     writeFileSync(noJs, readFileSync(page, 'utf8').replace(`<script>${FLEET_SCRIPT}</script>`, ''));
     const d = await chromium(['--dump-dom', url(noJs)]);
     expect(d).not.toContain('<script');
     expect(d).toMatch(/<form class="filters" id="filters" hidden="">/);
     expect([...d.matchAll(/<tr id="host-/g)].length).toBe(fleet.hosts.length);
-    expect(visibleText(d)).toContain(squash(CRAFTED_FOUND));
   });
 
-  it('filters: status `failed` keeps the hosts with a failed cell; a tag keeps that tag', async () => {
+  it('filters: failing hosts, hosts with a new failure, a tag, a failing check', async () => {
     const m = fleetMatrix(fleet);
-    // a copy of the page (without its CSP) that picks the filters and records what is shown
-    const pick = (status: string, tag: string): string =>
-      `<script>var f=document.getElementById('filters');f.elements.status.value=${JSON.stringify(status)};f.elements.tag.value=${JSON.stringify(tag)};f.dispatchEvent(new Event('change'));` +
-      `document.documentElement.setAttribute('data-shown',JSON.stringify([].filter.call(document.querySelector('table.matrix').tBodies[0].rows,function(r){return !r.hidden;}).map(function(r){return r.id.slice(5);})));</script>`;
-    const shown = async (status: string, tag: string): Promise<string[]> => {
-      const copy = join(work, `filter-${status}-${tag}.html`);
-      writeFileSync(copy, readFileSync(page, 'utf8').replace(CSP_META, '').replace('</body>', `${pick(status, tag)}</body>`));
-      const d = await chromium(['--dump-dom', url(copy)]);
-      const at = /data-shown="([^"]*)"/.exec(d);
-      expect(at, 'the filter script ran').not.toBeNull();
-      return JSON.parse(decode(at![1]!)) as string[];
-    };
-    const failing = fleet.hosts.filter((h) => m.columns.some((c) => m.cell(h.name, c.id)?.status === 'failed')).map((h) => h.name);
-    expect(await shown('failed', '')).toEqual(failing);
-    expect(await shown('', 'rack-b')).toEqual(fleet.hosts.filter((h) => h.tags.includes('rack-b')).map((h) => h.name));
-  });
+    const shown = async (status: string, tag: string, check: string): Promise<string[]> =>
+      (await probe(
+        readFileSync(page, 'utf8'),
+        `filter-${status}-${tag}-${check.replace(/[^a-z0-9]/gi, '_')}`,
+        `var f=document.getElementById('filters');f.elements.status.value=${JSON.stringify(status)};f.elements.tag.value=${JSON.stringify(tag)};f.elements.check.value=${JSON.stringify(check)};f.dispatchEvent(new Event('change'));
+         return [].filter.call(document.querySelector('table.matrix').tBodies[0].rows,function(r){return !r.hidden;}).map(function(r){return r.id.slice(5);});`,
+      )) as string[];
+    const order = triageOrder(m, fleet.changes?.new).map((h) => h.name);
+    const failing = order.filter((h) => rowTally(m, h).failed > 0);
+    expect(await shown('failed', '', '')).toEqual(failing);
+    expect(await shown('new', '', '')).toEqual(Object.keys(fleet.changes!.new));
+    expect(await shown('', 'rack-b', '')).toEqual(order.filter((h) => fleet.hosts.find((x) => x.name === h)!.tags.includes('rack-b')));
+    const top = byCheck(m)[0]!;
+    expect(await shown('', '', top.id)).toEqual(order.filter((h) => top.failed.includes(h) || top.waived.includes(h)));
+  }, 300_000);
 
-  it('screenshot of a 20-host matrix (1400×900)', async () => {
+  it('screenshot of a 20-host page (1400×900)', async () => {
     // 18 real hosts, the crafted one and the one that could not be checked
     const twenty: FleetResults = { ...fleet, hosts: [...fleet.hosts.slice(0, 18), ...fleet.hosts.slice(-2)] };
     const file = join(work, 'fleet-20.html');

@@ -3,8 +3,10 @@
  * written from a FleetResults built from real runs of 22 bundled fixture hosts plus a waived
  * failure, a host that could not be checked, a crafted host, changes and waiver lists
  * (fleet-fixture.ts), and checked by the tools that read them:
- * - metrics.prom by `promtool check metrics` (Debian's prometheus package), and parsed back;
- * - junit.xml by `xmllint --noout` (libxml2-utils): well-formed, one testsuite per host;
+ * - metrics.prom by `promtool check metrics` (Debian's prometheus package), and parsed back:
+ *   per-host totals by check id, one series per failing check, ≤ 10 series per host at 1,000 hosts;
+ * - junit.xml by `xmllint --noout` (libxml2-utils): well-formed, one testsuite per host, one
+ *   testcase per check id;
  * - summary.md by what a release ticket needs.
  * promtool and xmllint are installed by .ci/run; without them these checks are skipped, unless
  * SEVCHECK_REQUIRE_TOOLS=1 (set by .ci/run), where their absence fails them.
@@ -15,9 +17,13 @@ import { FLEET_WRITERS, hostReportPage } from '../../support/fleet/writers.js';
 import { metricsProm, labelValue } from '../../support/fleet/metrics.js';
 import { fleetJunitXml } from '../../support/fleet/junit.js';
 import { fleetSummaryMarkdown } from '../../support/fleet/summary.js';
-import { CELL_STATUSES, fleetMatrix } from '../../support/fleet/matrix.js';
+import { fleetMatrix, rowTally } from '../../support/fleet/matrix.js';
+import { totals as findingsTotals } from '../../support/report/findings.js';
+import { VERSION } from '../../support/version.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FleetResults } from '../../support/fleet/types.js';
-import { which } from '../helpers.js';
+import { ROOT, which } from '../helpers.js';
 import type { Results } from '../../support/report/results.js';
 import { CRAFTED_FOUND, CRAFTED_HOST, ERROR_HOST, ERROR_REASON, WAIVER, fixtureHosts, fleetOf, largeFleet, runFixturesShared } from './fleet-fixture.js';
 
@@ -44,7 +50,7 @@ beforeAll(async () => {
   expect(names.length).toBe(22);
   runs = await runFixturesShared(names);
   fleet = fleetOf(runs);
-}, 300_000);
+}, 900_000);
 
 /** `name{labels} value` lines of a family, parsed back (labels unescaped). */
 function samples(text: string, name: string): Array<{ labels: Record<string, string>; value: number }> {
@@ -76,29 +82,47 @@ describe('metrics.prom', () => {
     expect(r.code).toBe(0);
   });
 
-  it('one series per host × check × status: 1 for the cell status, 0 for the others; error host all `error`', () => {
+  it('per host: its checks by id per status (the numbers of its pages), up, duration; one series per failing or waived check only', () => {
     const text = metricsProm(fleet);
     const m = fleetMatrix(fleet);
-    const s = samples(text, 'sevcheck_check_status');
-    const cells = fleet.hosts.length * m.columns.length;
-    expect(s.length).toBe(cells * CELL_STATUSES.length);
-    const on = s.filter((x) => x.value === 1);
-    expect(on.length).toBe(cells);
-    for (const x of on) expect(x.labels['status']).toBe(m.cell(x.labels['host']!, x.labels['check']!)?.status);
-    expect(on.filter((x) => x.labels['host'] === ERROR_HOST).every((x) => x.labels['status'] === 'error')).toBe(true);
-    // a waived failure is status waived, not failed
-    expect(on.filter((x) => x.labels['status'] === 'waived').length).toBeGreaterThanOrEqual(2);
+    const totals = samples(text, 'sevcheck_host_checks');
+    for (const h of fleet.hosts) {
+      const mine = totals.filter((x) => x.labels['host'] === h.name);
+      if (h.error !== undefined) {
+        expect(mine, h.name).toEqual([]);
+        continue;
+      }
+      const n = rowTally(m, h.name);
+      expect(Object.fromEntries(mine.map((x) => [x.labels['status'], x.value])), h.name).toEqual({ failed: n.failed, waived: n.waived, undecided: n.undecided, passed: n.passed, skipped: n.skipped });
+      // the same totals as the host's own findings (report/findings.ts): one count everywhere
+      const t = findingsTotals(h.checks);
+      expect(n.failed + n.waived, h.name).toBe(t.failed);
+      expect([n.undecided, n.passed, n.skipped], h.name).toEqual([t.undecided, t.passed, t.skipped]);
+    }
+    const failing = samples(text, 'sevcheck_check_failed');
+    for (const x of failing) expect(x.value).toBe(1);
+    const expected = fleet.hosts.flatMap((h) => m.columns.filter((c) => ['failed', 'waived'].includes(m.cell(h.name, c.id)?.status ?? '')).map((c) => `${h.name} ${c.id} ${m.cell(h.name, c.id)!.status === 'waived'}`));
+    expect(failing.map((x) => `${x.labels['host']} ${x.labels['check']} ${x.labels['waived']}`).sort()).toEqual(expected.sort());
+    expect(failing.filter((x) => x.labels['waived'] === 'true').length).toBeGreaterThanOrEqual(2);
     // and the real runs' failures are there: every host's failed ids, waived or not
     for (const r of runs) {
       const failedIds = new Set(r.checks.filter((c) => c.status === 'failed').map((c) => c.id));
-      const shown = new Set(on.filter((x) => x.labels['host'] === r.host && ['failed', 'waived'].includes(x.labels['status']!)).map((x) => x.labels['check']));
-      expect(shown, r.host).toEqual(failedIds);
+      expect(new Set(failing.filter((x) => x.labels['host'] === r.host).map((x) => x.labels['check'])), r.host).toEqual(failedIds);
     }
     // HELP and TYPE before each family, once
-    for (const name of ['sevcheck_check_status', 'sevcheck_host_up', 'sevcheck_run_duration_seconds', 'sevcheck_last_run_timestamp_seconds']) {
+    for (const name of ['sevcheck_host_checks', 'sevcheck_host_up', 'sevcheck_check_failed', 'sevcheck_waiver_expiry_timestamp_seconds', 'sevcheck_build_info', 'sevcheck_run_duration_seconds', 'sevcheck_last_run_timestamp_seconds']) {
       expect(text.split(`# HELP ${name} `)).toHaveLength(2);
       expect(text.split(`# TYPE ${name} gauge\n`)).toHaveLength(2);
     }
+  });
+
+  it('waiver expiry (the end of its day, UTC) per live waiver, and the build info', () => {
+    const text = metricsProm(fleet);
+    const w = samples(text, 'sevcheck_waiver_expiry_timestamp_seconds');
+    const live = [...fleet.waivers!.active, ...fleet.waivers!.stale];
+    expect(w.map((x) => [x.labels['check'], x.labels['hosts'], x.value])).toEqual(live.map((l) => [l.check, l.hosts ?? '*', Date.parse(`${l.expires}T23:59:59Z`) / 1000 + 1]));
+    expect(samples(text, 'sevcheck_build_info')).toEqual([{ labels: { version: VERSION }, value: 1 }]);
+    expect(VERSION).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
   it('host_up, duration, last-run timestamp', () => {
@@ -122,14 +146,17 @@ describe('metrics.prom', () => {
     if (PROMTOOL) expect((await tool([PROMTOOL, 'check', 'metrics'], text)).code).toBe(0);
   });
 
-  it('300 hosts × 60 checks: size measured', () => {
-    const big = largeFleet(runs, 300, 60);
-    expect(fleetMatrix(big).columns.length).toBe(60);
+  it('1,000 hosts × 74 checks: at most 10 series per host + 1 per failing check, promtool-checked', async () => {
+    const big = largeFleet(runs, 1000, 74);
+    const m = fleetMatrix(big);
     const text = metricsProm(big);
-    const series = text.split('\n').filter((l) => l.startsWith('sevcheck_check_status{')).length;
-    expect(series).toBe(300 * 60 * CELL_STATUSES.length);
-    console.log(`metrics.prom at 300 hosts × 60 checks: ${series} status series, ${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB`);
-  });
+    const series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+    const failing = big.hosts.reduce((n, h) => n + m.columns.filter((c) => ['failed', 'waived'].includes(m.cell(h.name, c.id)?.status ?? '')).length, 0);
+    console.log(`metrics.prom at 1,000 hosts × 74 checks: ${series} series (${(series / 1000).toFixed(1)} per host; ${failing} failing host × check), ${(Buffer.byteLength(text) / 1e6).toFixed(2)} MB`);
+    expect(series).toBeLessThanOrEqual(10 * 1000 + failing + 10);
+    expect(series - failing).toBeLessThanOrEqual(7 * 1000 + 10);
+    if (PROMTOOL) expect((await tool([PROMTOOL, 'check', 'metrics'], text)).code).toBe(0);
+  }, 120_000);
 });
 
 describe('junit.xml', () => {
@@ -147,12 +174,19 @@ describe('junit.xml', () => {
     for (const r of runs) {
       const s = suites.find((x) => x[1] === r.host)!;
       const host = fleet.hosts.find((h) => h.name === r.host)!;
-      expect(Number(s[2]), r.host).toBe(r.checks.length);
-      expect(Number(s[3]), r.host).toBe(host.checks.filter((c) => c.status === 'failed' && !c.waived).length);
+      // one testcase per check id: the host's numbers on every page
+      const n = rowTally(fleetMatrix(fleet), r.host);
+      expect(Number(s[2]), r.host).toBe(new Set(r.checks.map((c) => c.id)).size);
+      expect(Number(s[3]), r.host).toBe(n.failed);
+      expect(Number(s[5]), r.host).toBe(n.waived + n.undecided + n.skipped);
+      expect(n.failed, r.host).toBe(new Set(host.checks.filter((c) => c.status === 'failed' && !c.waived).map((c) => c.id)).size);
     }
     const down = xml.slice(xml.indexOf(`<testsuite name="${ERROR_HOST}"`));
     expect(down.slice(0, down.indexOf('</testsuite>'))).toContain(`<error message="${ERROR_REASON}">`);
     expect(xml).toContain(`<skipped message="waived until ${WAIVER.expires}: ${WAIVER.reason}; failed: found `);
+    // each suite links back to the fleet page and names the waivers that apply to its host
+    const withLinks = fleetJunitXml(fleet, { page: 'index.html', waiversFor: (h) => (h.startsWith('epyc-a') ? [{ check: 'host.kvm-amd.sev', hosts: 'epyc-a*', ...WAIVER }] : []) });
+    expect(withLinks).toContain(`<property name="fleet" value="index.html#host-${runs[0]!.host}"/>`);
     // crafted markup is escaped
     expect(xml).not.toContain(CRAFTED_FOUND);
     expect(xml).toContain(CRAFTED_FOUND.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'));
@@ -173,6 +207,8 @@ describe('summary.md', () => {
     expect(md).toContain('Expired — no longer applied, renew or fix (1):');
     expect(md).toContain('Stale — matched no failure, remove them (1):');
     expect(md).toContain('## Changes since 2026-12-02T02:14:09.000Z');
+    expect(md).toContain('**+1 new failure, −1 fixed, 1 newly waived, 1 expiring within 14 days since 2026-12-02T02:14:09.000Z**');
+    expect(md).toMatch(/^- newly waived:$/m);
     expect(md).toContain('- missing hosts: epyc-retired-07');
     expect(md).toContain('[index.html](index.html)');
   });
