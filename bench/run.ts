@@ -4,13 +4,16 @@
  *   npm start ≤ 2 s; run --host local ≤ 1.5 s; lint 1,000 domains ≤ 10 s;
  *   SNP digest of OVMF_CODE_4M.fd ≤ 2× one SHA-384 pass; `sevcheck run` on the reference
  *   fixture ≤ 0.5 s warm (prebuilt bundle); `sevcheck fleet` over 200 generated fixture hosts
- *   ≤ 10 s wall and ≤ 1 GiB, the curve for 50/100/200/1000 hosts (1000 ≤ 50 s).
+ *   ≤ 10 s wall and ≤ 1 GiB, the curve for 50/100/200/1000 hosts (1000 ≤ 50 s); over ssh (a
+ *   loopback sshd the benchmark starts): one host ≤ 2× local and ≤ 10 remote commands, 100
+ *   targets ≤ 60 s none in error (`npm run bench ssh`).
  */
 import benchSuite from './suite.bench.js';
 import { benchLintDomain } from './lint-domain.bench.js';
 import benchSnpDigest, { printSnpDigestBench } from './snp-digest.bench.js';
 import benchStartup from './startup.bench.js';
 import benchFleet from './fleet.bench.js';
+import benchSsh from './ssh.bench.js';
 
 const only = process.argv[2];
 if (!only || only === 'startup') benchStartup();
@@ -18,3 +21,4 @@ if (!only || only === 'suite') await benchSuite();
 if (!only || only === 'lint') await benchLintDomain();
 if (!only || only === 'measure') printSnpDigestBench(await benchSnpDigest());
 if (!only || only === 'fleet') benchFleet();
+if (!only || only === 'ssh') await benchSsh();

@@ -26,6 +26,7 @@ import { collectResults, type HostInfo, type Results } from '../report/results.j
 import { ROOT } from '../cli/paths.js';
 import { forThisBuild } from '../cli/prebuilt.js';
 import { printable } from '../report/printable.js';
+import { prefetchFacts } from '../probes/prefetch.js';
 
 export interface OneRunOptions {
   /** a --host value: local, ssh://[user@]host[:port], fixture:DIR */
@@ -143,6 +144,9 @@ export async function runOnce(opts: OneRunOptions, hooks: OneRunHooks = {}, suit
     const ctx = createRunContext(target.host, profile, opts.launch, { amdCerts: opts.amdCerts, minFirmware: opts.minFirmware });
     // the launch bundle is input: a broken one stops the run here (exit 2), before any check runs
     await ctx.probes.launch.bundle();
+    // over ssh, the facts every layer reads asked for at once: a few remote commands instead of
+    // one per read (probes/prefetch.ts); a --tags run reads only what its checks ask for
+    if (target.backend.kind === 'ssh' && !opts.tags) await prefetchFacts(ctx.host, ctx.probes);
     run = registerRun(ctx);
     const meta: RunMeta = { host: printable(described.name), target: printable(target.host.target), profile };
     hooks.started?.(meta);
