@@ -20,6 +20,8 @@ export interface LoopbackSshd {
   args(known?: 'known_hosts' | 'wrong_known_hosts'): string[];
   /** the same as SshOptions (support/host/ssh-host.ts) */
   readonly ssh: { options: string[]; identityFile: string };
+  /** sessions the server started so far (sshd LogLevel VERBOSE "Starting session: command ..."): remote commands as the host saw them */
+  sessions(): number;
   stop(): void;
 }
 
@@ -73,13 +75,19 @@ export async function startSshd(opts: { maxStartups?: number; maxSessions?: numb
       'StrictModes no',
       `MaxStartups ${opts.maxStartups ?? 50}`,
       `MaxSessions ${opts.maxSessions ?? 50}`,
+      'LogLevel VERBOSE',
       '',
     ].join('\n'),
   );
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const sshd: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  sshd.stderr?.on('data', (d) => (err += d));
+  let sessions = 0;
+  sshd.stderr?.on('data', (d) => {
+    const text = String(d);
+    sessions += text.match(/Starting session: command/g)?.length ?? 0;
+    if (err.length < 65536) err += text;
+  });
   if (!(await listening(port, 5000))) {
     sshd.kill();
     return `sshd did not start: ${err.trim().split('\n').pop() ?? 'no output'}`;
@@ -90,6 +98,7 @@ export async function startSshd(opts: { maxStartups?: number; maxSessions?: numb
     dir,
     target: `ssh://root@127.0.0.1:${port}`,
     ssh,
+    sessions: () => sessions,
     args: (known = 'known_hosts') => ['--host', `ssh://root@127.0.0.1:${port}`, '--ssh-option', `UserKnownHostsFile=${join(dir, known)}`, '--ssh-identity', join(dir, 'userkey')],
     stop: () => {
       sshd.kill('SIGTERM');

@@ -90,38 +90,40 @@ const STAT_TYPES: Record<string, FileType> = {
  * given its work as arguments ("$@"), which it never parses as shell text. Each operation is a
  * letter and its arguments:
  *
- *   f PATH                     the file's bytes              (cat -- PATH)
+ *   f PATH                     the file's bytes              (od reads it: POSIX od -An -v -tx1)
  *   s PATH                     type|mode|uid|gid|context     (GNU stat -c; without %C when stat has no SELinux)
  *   l PATH                     the names in a directory      (ls -1A -- PATH)
  *   d DEVICE BS OFFSET         BS bytes at byte OFFSET       (GNU dd iflag=skip_bytes: lseek, one read; CPUID, MSR)
  *   x SECONDS N ARG1 .. ARGN   run ARG1 .. ARGN, stdin /dev/null, killed after SECONDS (coreutils timeout)
  *
- * and answers, for each in order, a line "@", the operation's stdout as `od -An -v -tx1` hex, a
- * line "!", then its stderr followed by "\n<exit status>", as hex too. Hex lines hold only
- * [0-9a-f ] and the delimiters are lines of their own, so no file content (binary, NUL bytes,
- * lines that look like a delimiter) can be mistaken for the framing.
+ * and answers, for each in order: a line "@"; the operation's stdout as `od -An -v -tx1` hex; a
+ * line "!<exit status>"; its stderr as hex too (nothing when empty). Hex lines hold only
+ * [0-9a-f ] and the delimiters are lines of their own, so no content (binary, NUL bytes, lines
+ * that look like a delimiter, a file name) can be mistaken for the framing. The work per read is
+ * kept to one or two processes: a batch of fifty reads costs the host a fraction of one login.
  *
  * `x` builds the command's words with `eval` from positional references only ("${4}" "${5}" ...,
  * made from counters): the arguments' text never reaches the shell's parser. `dd` with `if=` and
- * no `of=` opens the device O_RDONLY and writes to stdout (coreutils dd.c); `od`, `cat`, `stat`,
- * `ls` only read. LC_ALL=C: tool messages in English, as errno.ts fromToolStderr reads them.
+ * no `of=` opens the device O_RDONLY and writes to stdout (coreutils dd.c); `od`, `stat`, `ls`
+ * only read. LC_ALL=C: tool messages in English, as errno.ts fromToolStderr reads them.
  */
 export const BATCH_SCRIPT = [
   'export LC_ALL=C',
   'exec 3>&1 </dev/null',
+  "nl='",
+  "'",
   'h() { od -An -v -tx1; }',
-  'r() {',
-  `  e=$( { { "$@" 2>&4 3>&- 4>&-; printf '\\n%s' "$?" >&4; } | h >&3; } 4>&1 )`,
-  "  printf '!\\n'",
-  `  printf '%s' "$e" | h`,
-  '}',
+  // o E: E is "<stderr>\n<status>" (what the $(...) below captured): the status line, then stderr as hex
+  'o() { printf \'!%s\\n\' "${1##*"$nl"}"; x=${1%"$nl"*}; [ -z "$x" ] || printf \'%s\' "$x" | h; }',
+  // r CMD...: CMD's stdout as hex to the real stdout (fd 3), its stderr and status through o
+  'r() { o "$( { { "$@" 2>&4 3>&- 4>&-; printf \'\\n%s\' "$?" >&4; } | h >&3; } 4>&1 )"; }',
   // a stat without SELinux support prints the line and fails on %C: then only the line without it
-  `st() { if o=$(stat -c '%F|%a|%u|%g|%C' -- "$1" 2>/dev/null); then printf '%s\n' "$o"; else stat -c '%F|%a|%u|%g|?' -- "$1"; fi; }`,
+  `st() { if y=$(stat -c '%F|%a|%u|%g|%C' -- "$1" 2>/dev/null); then printf '%s\\n' "$y"; else stat -c '%F|%a|%u|%g|?' -- "$1"; fi; }`,
   'tm() { t=$1; shift; if command -v timeout >/dev/null 2>&1; then timeout -k 2 "$t" "$@"; else "$@"; fi; }',
   'while [ "$#" -gt 0 ]; do',
   "  printf '@\\n'",
   '  case $1 in',
-  '    f) r cat -- "$2"; shift 2 ;;',
+  '    f) o "$(od -An -v -tx1 -- "$2" 2>&1 >&3 3>&-; printf \'\\n%s\' "$?")"; shift 2 ;;',
   '    s) r st "$2"; shift 2 ;;',
   '    l) r ls -1A -- "$2"; shift 2 ;;',
   '    d) r dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none; shift 4 ;;',
@@ -154,7 +156,8 @@ export function batchArgs(ops: readonly BatchOp[]): string[] {
   for (const o of ops) {
     switch (o.op) {
       case 'readFile':
-        out.push('f', o.path);
+        // od takes a lone operand starting with "+" as an offset: a relative path is made "./path"
+        out.push('f', o.path.startsWith('/') ? o.path : `./${o.path}`);
         break;
       case 'stat':
         out.push('s', o.path);
@@ -184,26 +187,21 @@ export function batchArgs(ops: readonly BatchOp[]): string[] {
  * writes (then the transport or the remote shell is broken, never a file's content).
  */
 export function parseBatch(out: string): BatchRecord[] | undefined {
-  const recs: Array<{ out: string[]; err: string[] }> = [];
-  let cur: { out: string[]; err: string[] } | undefined;
-  let inErr = false;
+  const recs: Array<{ out: string[]; err: string[]; status: number | undefined }> = [];
+  let cur: { out: string[]; err: string[]; status: number | undefined } | undefined;
   for (const line of out.split('\n')) {
-    if (line === '@') {
-      recs.push((cur = { out: [], err: [] }));
-      inErr = false;
-    } else if (line === '!' && cur && !inErr) inErr = true;
+    const status = /^!(\d+)$/.exec(line);
+    if (line === '@') recs.push((cur = { out: [], err: [], status: undefined }));
+    else if (status && cur && cur.status === undefined) cur.status = Number(status[1]);
     else if (line === '') continue;
     else if (!cur || !/^[0-9a-f ]+$/.test(line)) return undefined;
-    else (inErr ? cur.err : cur.out).push(line);
+    else (cur.status === undefined ? cur.out : cur.err).push(line);
   }
   const unhex = (lines: string[]): Buffer => Buffer.from(lines.join('').replace(/ /g, ''), 'hex');
   const result: BatchRecord[] = [];
   for (const r of recs) {
-    const err = unhex(r.err).toString('utf8');
-    const nl = err.lastIndexOf('\n');
-    const status = Number(err.slice(nl + 1));
-    if (nl < 0 || !/^\d+$/.test(err.slice(nl + 1))) return undefined;
-    result.push({ stdout: unhex(r.out), stderr: err.slice(0, nl), status });
+    if (r.status === undefined) return undefined;
+    result.push({ stdout: unhex(r.out), stderr: unhex(r.err).toString('utf8'), status: r.status });
   }
   return result;
 }
@@ -240,8 +238,19 @@ const BATCH_ARG_BYTES = 64 * 1024;
 /** how often a connection that died is made again within one run */
 export const MAX_RECONNECTS = 1;
 
-/** The connection itself failed (ssh exit 255): unreachable, refused, host key, auth, or the master died. */
-class ConnectionFailed extends HarnessError {}
+/**
+ * The connection itself failed (ssh exit 255): unreachable, refused, host key, auth (ssh says
+ * why on stderr), or a connection that went away under the command (the master killed: ssh
+ * exits 255 without a word, `silent`).
+ */
+class ConnectionFailed extends HarnessError {
+  constructor(
+    message: string,
+    readonly silent: boolean,
+  ) {
+    super(message);
+  }
+}
 
 interface Pending {
   readonly op: BatchOp;
@@ -318,18 +327,20 @@ export class SshHost implements Host {
     const r = { ...raw, stdout: afterMark(raw.stdout), stderr: afterMark(raw.stderr) };
     if (r.timedOut) throw new CommandTimedOut(`${this.target}: no answer within ${Math.round(timeoutMs / 1000)} s: ${what}`);
     if (r.exitCode === 255) {
-      const why = String(r.stderr).trim().split('\n').pop() || 'ssh failed';
-      throw new ConnectionFailed(why);
+      const said = String(r.stderr).trim().split('\n').pop();
+      throw new ConnectionFailed(said || 'ssh exited 255 without a message (the connection or its control master went away)', !said);
     }
     if (r.exitCode === undefined) throw new HarnessError(`${this.target}: could not start ssh: ${r.originalMessage ?? ''}`);
     return r;
   }
 
   /**
-   * remoteOnce, and when the connection was up and has died (the master killed, the network
-   * dropped), once more: ControlMaster=auto makes a new master (a stale socket is unlinked by
-   * ssh's mux client). Every operation in flight on the dead connection is retried (they are
-   * reads); a connection that dies again after it was made again ends the host (one line).
+   * remoteOnce, and when the connection died under it (the master killed, the network dropped),
+   * once more: ControlMaster=auto makes a new master (ssh's mux client unlinks a stale socket).
+   * Every operation in flight on the dead connection is sent again (they only read); a
+   * connection that dies again after it was made again ends the host, in one line. A master that
+   * dies between two commands is replaced by ssh itself on the next one (same mechanism), which
+   * costs nothing here.
    */
   private async remote(argv: readonly string[], timeoutMs: number, what: string) {
     const gen = this.generation;
@@ -337,7 +348,8 @@ export class SshHost implements Host {
       return await this.remoteOnce(argv, timeoutMs, what);
     } catch (e) {
       if (!(e instanceof ConnectionFailed)) throw e;
-      if (!this.up) throw new HarnessError(`${this.target}: unreachable: ${e.message}`);
+      // before the connection was ever up, only a connection that went away is worth another try
+      if (!this.up && !e.silent) throw new HarnessError(`${this.target}: unreachable: ${e.message}`);
       if (gen === this.generation) {
         if (this.reconnects >= MAX_RECONNECTS) throw new HarnessError(`${this.target}: connection lost again after it was re-established once: ${e.message}`);
         this.reconnects++;

@@ -170,10 +170,10 @@ describe('recording MSRs and per-CPU CPUID', () => {
 });
 
 describe('ssh host readMsr', () => {
-  /** One record as BATCH_SCRIPT writes it: "@", stdout as od hex, "!", stderr + "\n<status>" as od hex. */
+  /** One record as BATCH_SCRIPT writes it: "@", stdout as od hex, "!<status>", stderr as od hex. */
   const record = (a: { exitCode: number; stdout?: Buffer; stderr?: string }): string => {
     const hex = (b: Buffer): string => (b.length ? `${[...b].map((x) => ` ${x.toString(16).padStart(2, '0')}`).join('')}\n` : '');
-    return `@\n${hex(a.stdout ?? Buffer.alloc(0))}!\n${hex(Buffer.from(`${a.stderr ?? ''}\n${a.exitCode}`))}`;
+    return `@\n${hex(a.stdout ?? Buffer.alloc(0))}!${a.exitCode}\n${hex(Buffer.from(a.stderr ?? ''))}`;
   };
   /** An SshHost whose transport is replaced: records the script's arguments, answers every operation with `answer`. */
   const stubbed = (answer: { exitCode: number; stdout?: Buffer; stderr?: string }) => {
