@@ -78,8 +78,14 @@ export interface FleetContext {
 
 /** Default --host-timeout: long enough for a slow ssh host's whole suite, short of a hung night. */
 export const DEFAULT_HOST_TIMEOUT_S = 600;
-/** Default --jobs for ssh hosts (they wait on the network, not the CPU). */
-export const SSH_JOBS = 16;
+/**
+ * Default --jobs: the cores when every host is CPU-bound here (fixture, rootfs, local); with ssh
+ * hosts, which mostly wait for their few remote commands (issue 23), 8 per core (16 on 2
+ * cores), never more than there are hosts.
+ */
+export function defaultJobs(hosts: number, sshHosts: number, cores: number): number {
+  return Math.max(1, Math.min(hosts, sshHosts ? Math.max(4, 8 * cores) : cores));
+}
 const ANSIBLE_TIMEOUT_MS = 60_000;
 
 interface Plan {
@@ -208,8 +214,8 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
       throw new InputError(`--compare ${file}`, `not a fleet.json: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  const allFixtures = entries.every((e) => !e.target.startsWith('ssh://'));
-  const jobs = o.jobs !== undefined ? Number(o.jobs) : allFixtures ? availableParallelism() : SSH_JOBS;
+  const sshHosts = entries.filter((e) => e.target.startsWith('ssh://')).length;
+  const jobs = o.jobs !== undefined ? Number(o.jobs) : defaultJobs(entries.length, sshHosts, availableParallelism());
   const timeoutMs = (o.hostTimeout !== undefined ? Number(o.hostTimeout) : DEFAULT_HOST_TIMEOUT_S) * 1000;
   const out = o.out ?? join('reports', 'fleet', new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-'));
   if (existsSync(out)) {
