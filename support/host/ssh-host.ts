@@ -206,6 +206,16 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
   return result;
 }
 
+/**
+ * The remote argv of a batch: BATCH_SCRIPT under coreutils `timeout`, so that the batch's time
+ * is measured on the host (reads READS_LIMIT_MS, plus each command's own timeout), and that
+ * limit in ms.
+ */
+export function batchCommand(ops: readonly BatchOp[]): { argv: string[]; limitMs: number } {
+  const limitMs = READS_LIMIT_MS + ops.reduce((t, o) => t + (o.op === 'run' ? Math.ceil(o.timeoutMs / 1000) * 1000 + 2000 : 0), 0);
+  return { argv: ['timeout', '-k', '5', String(limitMs / 1000), 'sh', '-c', BATCH_SCRIPT, 'sevcheck', ...batchArgs(ops)], limitMs };
+}
+
 /** An operation as messages name it: the command it stands for. */
 function describeOp(o: BatchOp): string {
   switch (o.op) {
@@ -224,15 +234,16 @@ function describeOp(o: BatchOp): string {
   }
 }
 
-/** what a batch of reads may take on the host before the local side gives up, beyond its commands' own timeouts */
+/** what a batch's reads may take on the host, beyond its commands' own timeouts */
 const READS_LIMIT_MS = DEFAULT_TIMEOUT_MS;
 /**
- * The transport's allowance on top of the remote work: a new session on a busy multiplexed
- * connection, the remote login shell, the answer's bytes. The command's own time is measured
- * on the host (`timeout` in BATCH_SCRIPT), so a controller busy with a hundred hosts makes a
- * host slow, not timed out.
+ * Timeouts are measured on the host (issue 23): each command under coreutils `timeout` in
+ * BATCH_SCRIPT, the whole batch under `timeout` too (batchCommand), so a controller busy with a
+ * hundred hosts makes a host slow, not timed out. The local side only guards against a
+ * transport that never answers, with this much on top of the remote limit (a dead peer is found
+ * sooner by ServerAliveInterval; a hung host as a whole by the fleet's --host-timeout).
  */
-const TRANSPORT_GRACE_MS = 60_000;
+const TRANSPORT_GRACE_MS = 300_000;
 /** the remote command line is one argument of the remote `sh -c` (Linux MAX_ARG_STRLEN = 128 KiB): a batch stays well under it */
 const BATCH_ARG_BYTES = 64 * 1024;
 /** how often a connection that died is made again within one run */
@@ -289,7 +300,8 @@ export class SshHost implements Host {
     this.controlDir = mkdtempSync(join(tmpdir(), 'sevcheck-ssh-'));
     this.base = [
       '-o', 'BatchMode=yes',
-      '-o', `ConnectTimeout=${opts.connectTimeoutS ?? 10}`,
+      // 30 s: a host whose sshd is slow to greet under load is slow, not unreachable
+      '-o', `ConnectTimeout=${opts.connectTimeoutS ?? 30}`,
       '-o', 'ControlMaster=auto',
       '-o', `ControlPath=${join(this.controlDir, 'cm')}`,
       '-o', 'ControlPersist=60',
@@ -375,7 +387,8 @@ export class SshHost implements Host {
    */
   private connect(): Promise<string> {
     this.connected ??= (async () => {
-      const r = await this.remote(['sh', '-c', BATCH_SCRIPT, 'sevcheck', ...batchArgs([{ op: 'readFile', path: '/proc/sys/kernel/hostname' }])], 20_000 + TRANSPORT_GRACE_MS, 'connect');
+      const hostname = batchCommand([{ op: 'readFile', path: '/proc/sys/kernel/hostname' }]);
+      const r = await this.remote(hostname.argv, hostname.limitMs + TRANSPORT_GRACE_MS, 'connect');
       this.up = true;
       const rec = parseBatch(String(r.stdout))?.[0];
       return rec && rec.status === 0 ? rec.stdout.toString('utf8').trim() : '';
@@ -430,15 +443,15 @@ export class SshHost implements Host {
     try {
       await this.connect();
       const ops = items.map((p) => p.op);
-      const commands = ops.filter((o): o is Extract<BatchOp, { op: 'run' }> => o.op === 'run');
-      const limit = READS_LIMIT_MS + commands.reduce((t, c) => t + Math.ceil(c.timeoutMs / 1000) * 1000 + 2000, 0) + TRANSPORT_GRACE_MS;
       const first = describeOp(ops[0] as BatchOp);
       const what = ops.length === 1 ? first : `${ops.length} reads and commands (${first}, ...)`;
-      const r = await this.remote(['sh', '-c', BATCH_SCRIPT, 'sevcheck', ...batchArgs(ops)], limit, what);
+      const batch = batchCommand(ops);
+      const r = await this.remote(batch.argv, batch.limitMs + TRANSPORT_GRACE_MS, what);
+      if (r.exitCode === 124) throw new CommandTimedOut(`${this.target}: timed out on the host after ${batch.limitMs / 1000} s: ${what}`);
       const recs = r.exitCode === 0 ? parseBatch(String(r.stdout)) : undefined;
       if (!recs || recs.length !== items.length) {
         const why = String(r.stderr).trim().split('\n').pop() || `exit status ${r.exitCode ?? '?'}`;
-        throw new HarnessError(`${this.target}: the remote read script failed (${why}): the host needs POSIX sh and coreutils (cat, stat, ls, dd, od)`);
+        throw new HarnessError(`${this.target}: the remote read script failed (${why}): the host needs POSIX sh and coreutils (stat, ls, dd, od, timeout)`);
       }
       items.forEach((p, i) => p.resolve(recs[i] as BatchRecord));
     } catch (e) {

@@ -12,7 +12,9 @@
  * 00ca35ca01a773e77d828c4d54a48f85f3e20f47; `loadSources` for the test plan, same page). The run
  * context registry (run-context.ts) keeps concurrent runs apart.
  */
-import { Writable } from 'node:stream';
+import { statSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { GherkinStreams } from '@cucumber/gherkin-streams';
 import type { Envelope } from '@cucumber/messages';
 import { loadConfiguration, loadSources, loadSupport, runCucumber, type IRunConfiguration, type ISupportCodeLibrary } from '@cucumber/cucumber/api';
 import { HarnessError, type HostDescription } from '../host/types.js';
@@ -92,8 +94,47 @@ export interface LoadedSuite {
 
 const quiet = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
+let compiling = false;
+
+/**
+ * Compile the feature files once per process (or worker thread) and hand every later run the
+ * same messages (issue 23). runCucumber parses its sources on every call
+ * (@cucumber/cucumber lib/api/run_cucumber.js getPicklesAndErrors -> gherkin.js
+ * GherkinStreams.fromPaths), and the cucumber-js API takes no parsed pickles, so the one function
+ * it calls for them is wrapped: the envelopes (source, gherkinDocument, pickle; parse errors
+ * too) of a set of paths are kept and replayed while every file still has the same size and
+ * mtime. Their ids were made by the first run's id generator; ids need only be unique within a
+ * run's message stream, which they are. A fleet host paid ~30-40 ms of parsing for nothing.
+ */
+function compileFeaturesOnce(): void {
+  if (compiling) return;
+  compiling = true;
+  const fromPaths = GherkinStreams.fromPaths;
+  const compiled = new Map<string, unknown[]>();
+  GherkinStreams.fromPaths = (paths, options) => {
+    let key: string;
+    try {
+      const stamps = paths.map((p) => {
+        const st = statSync(p);
+        return `${p}\0${st.size}\0${st.mtimeMs}`;
+      });
+      key = JSON.stringify([stamps, options.relativeTo, options.defaultDialect, options.includeSource, options.includeGherkinDocument, options.includePickles]);
+    } catch {
+      return fromPaths(paths, options);
+    }
+    const hit = compiled.get(key);
+    if (hit) return Readable.from(hit, { objectMode: true });
+    const stream = fromPaths(paths, options);
+    const seen: unknown[] = [];
+    stream.on('data', (e: unknown) => seen.push(e));
+    stream.on('end', () => compiled.set(key, seen));
+    return stream;
+  };
+}
+
 /** Load cucumber's support code (cucumber.json, this build's files) once for this process. */
 export async function loadSuite(): Promise<LoadedSuite> {
+  compileFeaturesOnce();
   const rc = forThisBuild(await configuration('sev'));
   const environment = { cwd: ROOT, stdout: quiet(), stderr: process.stderr };
   const support = await loadSupport({ sources: rc.sources, support: rc.support }, environment);

@@ -182,8 +182,9 @@ describe('ssh host readMsr', () => {
     const any = h as unknown as Record<string, unknown>;
     any.connect = async () => '';
     any.remote = async (argv: string[]) => {
-      argvs.push(argv.slice(4));
-      const ops = argv.slice(4).filter((a) => a === 'd').length;
+      const args = argv.slice(argv.indexOf('sevcheck') + 1);
+      argvs.push(args);
+      const ops = args.filter((a) => a === 'd').length;
       return { exitCode: 0, stdout: Array.from({ length: ops }, () => record(answer)).join(''), stderr: '' };
     };
     return { h, argvs };
