@@ -25,8 +25,8 @@ import type { AmdCertOptions } from '../host/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type HostInfo, type Results } from '../report/results.js';
-import { ROOT } from '../cli/paths.js';
-import { forThisBuild } from '../cli/prebuilt.js';
+import { ROOT } from './paths.js';
+import { forThisBuild } from './prebuilt.js';
 import { printable } from '../report/printable.js';
 import { prefetchFacts } from '../probes/prefetch.js';
 
