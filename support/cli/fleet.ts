@@ -18,7 +18,7 @@ import parseTagExpression from '@cucumber/tag-expressions';
 import { InputError } from '../errors.js';
 import { HarnessError } from '../host/types.js';
 import type { SshOptions } from '../host/ssh-host.js';
-import type { AmdCertOptions } from '../host/kds-fetch.js';
+import type { AmdCertOptions } from '../probes/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import type { CheckResult, Results } from '../report/results.js';
 import { printable } from '../report/printable.js';

@@ -17,7 +17,7 @@ import { parseDomainCapabilities, type DomainCapabilities } from '../parsers/dom
 import { parseNodeSevInfo, type NodeSevInfo } from '../parsers/nodesevinfo.js';
 import { parseLibvirtCapsCache, type LibvirtQemuCapsCache } from '../parsers/libvirt-caps-cache.js';
 import { parseQemuCertChain, parseQemuPdh, verifySevChain, verifySignedBy, type LinkResult, type SevCert } from '../sev/sev-cert.js';
-import type { AmdRootSource } from '../host/kds-fetch.js';
+import type { AmdRootSource } from './kds-fetch.js';
 import { KVM_AMD_PARAMS, type HostProbe } from './host.js';
 import { findDisagreements, type CacheFacts, type CpuidFacts, type Disagreement, type DomCapsFacts, type KernelFacts, type NodeSevInfoFacts, type QmpFacts } from '../sev/consistency.js';
 

@@ -21,7 +21,7 @@ import { HarnessError, type HostDescription } from '../host/types.js';
 import { openTarget, type Target } from '../host/target.js';
 import type { SshOptions } from '../host/ssh-host.js';
 import { createRunContext, registerRun, releaseRun } from '../run-context.js';
-import type { AmdCertOptions } from '../host/kds-fetch.js';
+import type { AmdCertOptions } from '../probes/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type HostInfo, type Results } from '../report/results.js';
