@@ -32,7 +32,7 @@ import {
 import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromToolStderr, hostError, msrDevice, msrDeviceError, msrValueFromBytes } from './errno.js';
 import { CommandTimedOut, runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
-import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
+import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from '../qemu/qemu-probe.js';
 
 /** upper bound on the remote probe QEMU's life, seconds (it normally quits within a second) */
 const REMOTE_QEMU_LIMIT_S = 60;

@@ -12,7 +12,7 @@ import { optional } from '../facts.js';
 import { Memo } from '../memo.js';
 import { InputError } from '../errors.js';
 import { HostError, isHostError, type Host, type QmpReply } from '../host/types.js';
-import { parseSevCapabilities, parseSevInfo, probeContextOf, type QmpProbeContext, type SevCapabilities, type SevInfo } from '../host/qemu-probe.js';
+import { parseSevCapabilities, parseSevInfo, probeContextOf, type QmpProbeContext, type SevCapabilities, type SevInfo } from '../qemu/qemu-probe.js';
 import { parseDomainCapabilities, type DomainCapabilities } from '../parsers/domcaps.js';
 import { parseNodeSevInfo, type NodeSevInfo } from '../parsers/nodesevinfo.js';
 import { parseLibvirtCapsCache, type LibvirtQemuCapsCache } from '../parsers/libvirt-caps-cache.js';
