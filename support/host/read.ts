@@ -28,12 +28,29 @@ export function readOne(host: Host, r: ReadRequest): Promise<Buffer | StatInfo |
 
 /**
  * Several reads at once (Host.readMany): the host's batch when it has one (ssh: one remote
- * command), else every request through its own method, all at once.
+ * command), else every request through its own method, a few at a time.
  */
-export function readMany(host: Host, reads: readonly ReadRequest[]): Promise<ReadOutcome[]> {
+export async function readMany(host: Host, reads: readonly ReadRequest[]): Promise<ReadOutcome[]> {
   if (host.readMany) return host.readMany(reads);
-  return Promise.allSettled(reads.map((r) => readOne(host, r)));
+  // one by one, EACH_PARALLELISM in flight at once (a batch may be every CPU of a large host)
+  const out = new Array<ReadOutcome>(reads.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < reads.length) {
+      const i = next++;
+      try {
+        out[i] = { status: 'fulfilled', value: await readOne(host, reads[i] as ReadRequest) };
+      } catch (reason) {
+        out[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(EACH_PARALLELISM, reads.length) }, lane));
+  return out;
 }
+
+/** reads in flight at once for a backend without a batch of its own (probes/host-cpu.ts CPU_READ_PARALLELISM's reason) */
+const EACH_PARALLELISM = 8;
 
 /**
  * Ask for a phase's reads in one go and ignore the outcomes: on the run's caching host
