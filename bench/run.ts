@@ -6,7 +6,9 @@
  *   fixture ≤ 0.5 s warm (prebuilt bundle); `sevcheck fleet` over 200 generated fixture hosts
  *   ≤ 10 s wall and ≤ 1 GiB, the curve for 50/100/200/1000 hosts (1000 ≤ 50 s); the fleet's
  *   index.html at 1,000 hosts ≤ 2 MB with its open time in headless Chromium, and metrics.prom
- *   ≤ 10 series per host + 1 per failing check (fleet-page).
+ *   ≤ 10 series per host + 1 per failing check (fleet-page); over ssh (a loopback sshd the
+ *   benchmark starts): one host ≤ 2× local and ≤ 10 remote commands, 100 targets ≤ 60 s none in
+ *   error (`npm run bench ssh`).
  */
 import benchSuite from './suite.bench.js';
 import { benchLintDomain } from './lint-domain.bench.js';
@@ -14,6 +16,7 @@ import benchSnpDigest, { printSnpDigestBench } from './snp-digest.bench.js';
 import benchStartup from './startup.bench.js';
 import benchFleet from './fleet.bench.js';
 import benchFleetPage from './fleet-page.bench.js';
+import benchSsh from './ssh.bench.js';
 
 const only = process.argv[2];
 if (!only || only === 'startup') benchStartup();
@@ -22,3 +25,4 @@ if (!only || only === 'lint') await benchLintDomain();
 if (!only || only === 'measure') printSnpDigestBench(await benchSnpDigest());
 if (!only || only === 'fleet') benchFleet();
 if (!only || only === 'fleet-page') await benchFleetPage();
+if (!only || only === 'ssh') await benchSsh();

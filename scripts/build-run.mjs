@@ -5,7 +5,7 @@
  *   dist/run/main.mjs     support/cli/main.ts (bin/sevcheck.js calls its main(argv))
  *   dist/run/support.mjs  what cucumber.json's "import" names (world, hooks, parameter types,
  *                         steps), expanded with cucumber's own glob; runSuite hands this file to
- *                         cucumber instead of the .ts files (support/cli/prebuilt.ts)
+ *                         cucumber instead of the .ts files (support/run/prebuilt.ts)
  *   dist/run/pretty.mjs   cucumber's built-in "pretty" formatter
  *   dist/run/worker.mjs   a `sevcheck fleet` worker thread (support/fleet/worker.ts; fleet/pool.ts starts it)
  *   dist/run/chunk-*.mjs  modules both share (one run context, one @cucumber/cucumber)
@@ -118,7 +118,7 @@ const result = await build({
   ],
 });
 // Source maps: only the support code's is kept, so that cucumber names steps and hooks by their
-// .ts file and line as under tsx (support/cli/prebuilt.ts turns source maps on before loading it);
+// .ts file and line as under tsx (support/run/prebuilt.ts turns source maps on before loading it);
 // the others would cost start time and give nothing a user sees.
 for (const f of readdirSync(outdir)) if (f.endsWith('.map') && f !== 'support.mjs.map') rmSync(join(outdir, f));
 appendFileSync(join(outdir, 'support.mjs'), '//# sourceMappingURL=support.mjs.map\n');

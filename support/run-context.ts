@@ -21,7 +21,7 @@ import { DistroProbe } from './probes/distro.js';
 import { FirmwareProbe } from './probes/host-firmware.js';
 import type { LaunchOptions } from './launch/bundle.js';
 import { parseProfile, type Profile } from './profile.js';
-import { AmdRootSource, KdsClient, type AmdCertOptions } from './host/kds-fetch.js';
+import { AmdRootSource, KdsClient, type AmdCertOptions } from './probes/kds-fetch.js';
 
 /** Run options beyond host and profile (CLI flags). */
 export interface RunOptions {

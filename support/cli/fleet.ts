@@ -18,7 +18,7 @@ import parseTagExpression from '@cucumber/tag-expressions';
 import { InputError } from '../errors.js';
 import { HarnessError } from '../host/types.js';
 import type { SshOptions } from '../host/ssh-host.js';
-import type { AmdCertOptions } from '../host/kds-fetch.js';
+import type { AmdCertOptions } from '../probes/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import type { Results } from '../report/results.js';
 import { readUserJson, readUserText, type ReadKind } from '../input/read.js';
@@ -90,8 +90,14 @@ export interface FleetContext {
 
 /** Default --host-timeout: long enough for a slow ssh host's whole suite, short of a hung night. */
 export const DEFAULT_HOST_TIMEOUT_S = 600;
-/** Default --jobs for ssh hosts (they wait on the network, not the CPU). */
-export const SSH_JOBS = 16;
+/**
+ * Default --jobs: the cores when every host is CPU-bound here (fixture, rootfs, local); with ssh
+ * hosts, which mostly wait for their few remote commands (issue 23), 8 per core (16 on 2
+ * cores), never more than there are hosts.
+ */
+export function defaultJobs(hosts: number, sshHosts: number, cores: number): number {
+  return Math.max(1, Math.min(hosts, sshHosts ? Math.max(4, 8 * cores) : cores));
+}
 const ANSIBLE_TIMEOUT_MS = 60_000;
 
 interface Plan {
@@ -224,8 +230,8 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
   const history = o.history !== undefined ? historyPlan(o.history, o.keep) : undefined;
   if (o.keep !== undefined && history === undefined) throw new InputError('--keep', 'needs --history DIR (keep runs where?)');
   const previous: Plan['previous'] = o.compare !== undefined ? { fleet: readFleetJson(join(o.compare, FLEET_JSON), '--compare', o.compare), dir: o.compare } : history?.last;
-  const allFixtures = entries.every((e) => !e.target.startsWith('ssh://'));
-  const jobs = o.jobs !== undefined ? Number(o.jobs) : allFixtures ? availableParallelism() : SSH_JOBS;
+  const sshHosts = entries.filter((e) => e.target.startsWith('ssh://')).length;
+  const jobs = o.jobs !== undefined ? Number(o.jobs) : defaultJobs(entries.length, sshHosts, availableParallelism());
   const timeoutMs = (o.hostTimeout !== undefined ? Number(o.hostTimeout) : DEFAULT_HOST_TIMEOUT_S) * 1000;
   const out = o.out ?? join(history?.dir ?? join('reports', 'fleet'), runName(new Date().toISOString()));
   if (existsSync(out)) {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { HarnessError } from '../host/types.js';
 import type { SshOptions } from '../host/ssh-host.js';
-import type { AmdCertOptions } from '../host/kds-fetch.js';
+import type { AmdCertOptions } from '../probes/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import type { Results } from '../report/results.js';
 import { loadSuite, runOnce, type LoadedSuite } from '../run/suite.js';

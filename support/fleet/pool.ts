@@ -5,7 +5,7 @@
  * `threads: 0` runs every host in this thread (one support load, `perThread` at a time).
  */
 import { Worker } from 'node:worker_threads';
-import { isPrebuilt } from '../cli/prebuilt.js';
+import { isPrebuilt } from '../run/prebuilt.js';
 import type { LoadedSuite } from '../run/suite.js';
 import type { HostDone, HostJob } from './host-run.js';
 

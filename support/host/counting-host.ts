@@ -1,4 +1,5 @@
-import type { CpuidRegs, Host, HostDescription, QmpReply, RunOptions, RunResult, StatInfo } from './types.js';
+import type { CpuidRegs, Host, HostDescription, QmpReply, ReadOutcome, ReadRequest, RunOptions, RunResult, StatInfo } from './types.js';
+import { readMany } from './read.js';
 
 /**
  * Counts the reads that reach the wrapped host. Placed under the per-run cache, it shows how
@@ -51,6 +52,15 @@ export class CountingHost implements Host {
   readMsr(cpu: number, index: number): Promise<bigint> {
     this.count(`msr 0x${index.toString(16)} cpu${cpu}`);
     return this.inner.readMsr(cpu, index);
+  }
+  /** Each request of a batch counts as the single read it stands for (the same key). */
+  readMany(reads: readonly ReadRequest[]): Promise<ReadOutcome[]> {
+    for (const r of reads) {
+      if (r.op === 'cpuid') this.count(`cpuid 0x${r.leaf.toString(16)} cpu${r.cpu}`);
+      else if (r.op === 'msr') this.count(`msr 0x${r.index.toString(16)} cpu${r.cpu}`);
+      else this.count(`${r.op} ${r.path}`);
+    }
+    return readMany(this.inner, reads);
   }
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     this.count(`qmp ${command} ${JSON.stringify(args ?? {})}`);

@@ -15,7 +15,7 @@ import {
 import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fileType, fromErrno, msrDevice, msrDeviceError, msrValueFromBytes } from './errno.js';
 import { runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
-import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
+import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from '../qemu/qemu-probe.js';
 
 /** This machine, read through node:fs and execa (argv only, never a shell, always a timeout). */
 export class LocalHost implements Host {
@@ -132,7 +132,7 @@ export class LocalHost implements Host {
   }
 
   /**
-   * QMP from one throw-away QEMU per run (support/host/qemu-probe.ts HostQmpProbe): started on
+   * QMP from one throw-away QEMU per run (support/qemu/qemu-probe.ts HostQmpProbe): started on
    * the first call, as libvirt's QEMU user when sevcheck is root (setpriv), asked every
    * HOST_PROBE_COMMANDS command, quit and reaped before the first answer is returned.
    */

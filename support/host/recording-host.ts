@@ -6,7 +6,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { HostError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
+import { HostError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type ReadOutcome, type ReadRequest, type RunOptions, type RunResult, type StatInfo } from './types.js';
+import { readMany } from './read.js';
 import { hex32 } from '../sev/cpuid.js';
 import { prettyName } from '../parsers/os-release.js';
 
@@ -51,16 +52,21 @@ export class RecordingHost implements Host {
       keep(v);
       return v;
     } catch (e) {
-      // ENOENT is recorded by absence, except for CPUID: a leaf missing from cpuid.json replays as
-      // "not recorded", so a missing /dev/cpu/N/cpuid is kept as the error it was. NOT_RECORDED
-      // can only come from a fixture being re-recorded.
-      // A command or QMP call is kept only when it failed as NOT_RUNNING (a root file system target:
-      // replayed as the same skip); any other failure of those is a harness error, not a fact.
-      const keep = op === 'run' || op === 'qmp' ? e instanceof HostError && e.code === 'NOT_RUNNING' : true;
-      if (op && keep && e instanceof HostError && (e.code !== 'ENOENT' || op === 'cpuid' || op === 'msr') && e.code !== 'NOT_RECORDED') {
-        this.errors[op].set(key, { code: e.code, message: e.message });
-      }
+      this.failed(op, key, e);
       throw e;
+    }
+  }
+
+  /** Remember a read that failed, when its failure is a fact a replay must give again. */
+  private failed(op: ErrOp | undefined, key: string, e: unknown): void {
+    // ENOENT is recorded by absence, except for CPUID: a leaf missing from cpuid.json replays as
+    // "not recorded", so a missing /dev/cpu/N/cpuid is kept as the error it was. NOT_RECORDED
+    // can only come from a fixture being re-recorded.
+    // A command or QMP call is kept only when it failed as NOT_RUNNING (a root file system target:
+    // replayed as the same skip); any other failure of those is a harness error, not a fact.
+    const keep = op === 'run' || op === 'qmp' ? e instanceof HostError && e.code === 'NOT_RUNNING' : true;
+    if (op && keep && e instanceof HostError && (e.code !== 'ENOENT' || op === 'cpuid' || op === 'msr') && e.code !== 'NOT_RECORDED') {
+      this.errors[op].set(key, { code: e.code, message: e.message });
     }
   }
 
@@ -72,6 +78,51 @@ export class RecordingHost implements Host {
   }
   stat(path: string): Promise<StatInfo> {
     return this.track('stat', path, () => this.inner.stat(path), (s) => this.stats.set(path, s));
+  }
+  /** Each request of a batch is remembered as the single read it stands for (same key, same file). */
+  async readMany(reads: readonly ReadRequest[]): Promise<ReadOutcome[]> {
+    const outcomes = await readMany(this.inner, reads);
+    reads.forEach((r, i) => {
+      const o = outcomes[i];
+      if (!o) return;
+      const k = this.keeper(r);
+      if (o.status === 'fulfilled') k.keep(o.value);
+      else this.failed(k.op, k.key, o.reason);
+    });
+    return outcomes;
+  }
+  /** Where a batch request's outcome goes: the same op, key and store as its single-read method. */
+  private keeper(r: ReadRequest): { op: ErrOp; key: string; keep: (v: unknown) => void } {
+    switch (r.op) {
+      case 'readFile':
+        return { op: 'readFile', key: r.path, keep: (v) => this.files.set(r.path, v as Buffer) };
+      case 'stat':
+        return { op: 'stat', key: r.path, keep: (v) => this.stats.set(r.path, v as StatInfo) };
+      case 'listDir':
+        return { op: 'listDir', key: r.path, keep: (v) => this.listings.set(r.path, [...(v as string[])]) };
+      case 'cpuid':
+        return { op: 'cpuid', key: this.cpuidKey(r.leaf, r.cpu), keep: (v) => this.keepCpuid(r.leaf, r.cpu, v as CpuidRegs) };
+      case 'msr':
+        return { op: 'msr', key: `${r.cpu}:${hex32(r.index)}`, keep: (v) => this.keepMsr(r.cpu, r.index, v as bigint) };
+    }
+  }
+  /** CPU 0's failures under the leaf, other CPUs' as "cpuN:<leaf>" (fixture-host.ts replays both) */
+  private cpuidKey(leaf: number, cpu: number): string {
+    return cpu === 0 ? hex32(leaf) : `cpu${cpu}:${hex32(leaf)}`;
+  }
+  private keepCpuid(leaf: number, cpu: number, r: CpuidRegs): void {
+    const key = hex32(leaf);
+    if (cpu === 0) this.leaves.set(key, r);
+    else {
+      const m = this.cpuLeaves.get(cpu) ?? new Map<string, CpuidRegs>();
+      m.set(key, r);
+      this.cpuLeaves.set(cpu, m);
+    }
+  }
+  private keepMsr(cpu: number, index: number, v: bigint): void {
+    const m = this.msrs.get(cpu) ?? new Map<string, bigint>();
+    m.set(hex32(index), v);
+    this.msrs.set(cpu, m);
   }
   acl(path: string): Promise<readonly string[] | undefined> {
     // no "acl" key means no extended ACL (fixture-format.md), so only a found ACL is written
@@ -87,24 +138,10 @@ export class RecordingHost implements Host {
     return this.track('run', JSON.stringify(argv), () => this.inner.run(argv, opts), (r) => this.commands.set(JSON.stringify(argv), r));
   }
   cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
-    const key = hex32(leaf);
-    // CPU 0's failures under the leaf, other CPUs' as "cpuN:<leaf>" (fixture-host.ts replays both)
-    return this.track('cpuid', cpu === 0 ? key : `cpu${cpu}:${key}`, () => this.inner.cpuid(leaf, cpu), (r) => {
-      if (cpu === 0) this.leaves.set(key, r);
-      else {
-        const m = this.cpuLeaves.get(cpu) ?? new Map<string, CpuidRegs>();
-        m.set(key, r);
-        this.cpuLeaves.set(cpu, m);
-      }
-    });
+    return this.track('cpuid', this.cpuidKey(leaf, cpu), () => this.inner.cpuid(leaf, cpu), (r) => this.keepCpuid(leaf, cpu, r));
   }
   readMsr(cpu: number, index: number): Promise<bigint> {
-    const key = hex32(index);
-    return this.track('msr', `${cpu}:${key}`, () => this.inner.readMsr(cpu, index), (v) => {
-      const m = this.msrs.get(cpu) ?? new Map<string, bigint>();
-      m.set(key, v);
-      this.msrs.set(cpu, m);
-    });
+    return this.track('msr', `${cpu}:${hex32(index)}`, () => this.inner.readMsr(cpu, index), (v) => this.keepMsr(cpu, index, v));
   }
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     return this.track(args === undefined ? 'qmp' : undefined, command, () => this.inner.qmp(command, args), (r) => {

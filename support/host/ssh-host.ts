@@ -1,9 +1,15 @@
 /**
- * A remote host through the system `ssh` client. The remote side needs only POSIX tools and GNU
- * coreutils (cat, stat, ls, dd): no Node, no agent, nothing written there. Host keys are checked
- * as the user's ssh configuration says (never disabled); BatchMode makes a missing key fail at
- * once instead of prompting. One multiplexed connection (ControlMaster, socket in a private
- * local temp dir) serves all reads of a run.
+ * A remote host through the system `ssh` client. The remote side needs only POSIX sh and GNU
+ * coreutils (cat, stat, ls, dd, od, timeout): no Node, no agent, nothing written there. Host keys
+ * are checked as the user's ssh configuration says (never disabled); BatchMode makes a missing
+ * key fail at once instead of prompting. One multiplexed connection (ControlMaster, socket in a
+ * private local temp dir) serves all reads of a run.
+ *
+ * Few round trips (issue 23): every read and command asked for in the same turn of the event
+ * loop (a probe's readMany, or several probes at once) goes to the host as ONE remote command,
+ * the constant script BATCH_SCRIPT with the reads as its arguments. A remote command costs a
+ * session and a login shell (~90 ms on loopback), so a run costs a handful of them whatever the
+ * number of reads or CPUs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +17,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import {
   DEFAULT_TIMEOUT_MS,
+  type ReadOutcome,
+  type ReadRequest,
   HarnessError,
   type CpuidRegs,
   type FileType,
@@ -24,7 +32,7 @@ import {
 import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromToolStderr, hostError, msrDevice, msrDeviceError, msrValueFromBytes } from './errno.js';
 import { CommandTimedOut, runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
-import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from './qemu-probe.js';
+import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from '../qemu/qemu-probe.js';
 
 /** upper bound on the remote probe QEMU's life, seconds (it normally quits within a second) */
 const REMOTE_QEMU_LIMIT_S = 60;
@@ -77,14 +85,207 @@ const STAT_TYPES: Record<string, FileType> = {
   socket: 'socket',
 };
 
+/**
+ * The one program sevcheck runs on an ssh host for its reads and commands: POSIX sh, constant,
+ * given its work as arguments ("$@"), which it never parses as shell text. Each operation is a
+ * letter and its arguments:
+ *
+ *   f PATH                     the file's bytes              (od reads it: POSIX od -An -v -tx1)
+ *   s PATH                     type|mode|uid|gid|context     (GNU stat -c; without %C when stat has no SELinux)
+ *   l PATH                     the names in a directory      (ls -1A -- PATH)
+ *   d DEVICE BS OFFSET         BS bytes at byte OFFSET       (GNU dd iflag=skip_bytes: lseek, one read; CPUID, MSR)
+ *   x SECONDS N ARG1 .. ARGN   run ARG1 .. ARGN, stdin /dev/null, killed after SECONDS (coreutils timeout)
+ *
+ * and answers, for each in order: a line "@"; the operation's stdout as `od -An -v -tx1` hex; a
+ * line "!<exit status>"; its stderr as hex too (nothing when empty). Hex lines hold only
+ * [0-9a-f ] and the delimiters are lines of their own, so no content (binary, NUL bytes, lines
+ * that look like a delimiter, a file name) can be mistaken for the framing. The work per read is
+ * kept to one or two processes: a batch of fifty reads costs the host a fraction of one login.
+ *
+ * `x` builds the command's words with `eval` from positional references only ("${4}" "${5}" ...,
+ * made from counters): the arguments' text never reaches the shell's parser. `dd` with `if=` and
+ * no `of=` opens the device O_RDONLY and writes to stdout (coreutils dd.c); `od`, `stat`, `ls`
+ * only read. LC_ALL=C: tool messages in English, as errno.ts fromToolStderr reads them.
+ */
+export const BATCH_SCRIPT = [
+  'export LC_ALL=C',
+  'exec 3>&1 </dev/null',
+  "nl='",
+  "'",
+  'h() { od -An -v -tx1; }',
+  // o E: E is "<stderr>\n<status>" (what the $(...) below captured): the status line, then stderr as hex
+  'o() { printf \'!%s\\n\' "${1##*"$nl"}"; x=${1%"$nl"*}; [ -z "$x" ] || printf \'%s\' "$x" | h; }',
+  // r CMD...: CMD's stdout as hex to the real stdout (fd 3), its stderr and status through o
+  'r() { o "$( { { "$@" 2>&4 3>&- 4>&-; printf \'\\n%s\' "$?" >&4; } | h >&3; } 4>&1 )"; }',
+  // a stat without SELinux support prints the line and fails on %C: then only the line without it
+  `st() { if y=$(stat -c '%F|%a|%u|%g|%C' -- "$1" 2>/dev/null); then printf '%s\\n' "$y"; else stat -c '%F|%a|%u|%g|?' -- "$1"; fi; }`,
+  'tm() { t=$1; shift; if command -v timeout >/dev/null 2>&1; then timeout -k 2 "$t" "$@"; else "$@"; fi; }',
+  'while [ "$#" -gt 0 ]; do',
+  "  printf '@\\n'",
+  '  case $1 in',
+  '    f) o "$(od -An -v -tx1 -- "$2" 2>&1 >&3 3>&-; printf \'\\n%s\' "$?")"; shift 2 ;;',
+  '    s) r st "$2"; shift 2 ;;',
+  '    l) r ls -1A -- "$2"; shift 2 ;;',
+  '    d) r dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none; shift 4 ;;',
+  '    x) t=$2; n=$3; shift 3; a=; i=1',
+  '       while [ "$i" -le "$n" ]; do a="$a \\"\\${$i}\\""; i=$((i + 1)); done',
+  '       eval "r tm \\"\\$t\\" $a"; shift "$n" ;;',
+  '    *) exit 2 ;;',
+  '  esac',
+  'done',
+  '',
+].join('\n');
+
+/** One operation of a batch: a read (Host.readMany) or a command (Host.run). */
+export type BatchOp = ReadRequest | { readonly op: 'run'; readonly argv: readonly string[]; readonly timeoutMs: number };
+
+/** What the script answered for one operation. */
+export interface BatchRecord {
+  readonly stdout: Buffer;
+  readonly stderr: string;
+  readonly status: number;
+}
+
+/** The script's arguments for `ops`, in order (numbers validated: they are offsets and CPU numbers). */
+export function batchArgs(ops: readonly BatchOp[]): string[] {
+  const out: string[] = [];
+  const n = (v: number, what: string): string => {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new HarnessError(`harness defect: ${what} ${v} is not a 32-bit number`);
+    return String(v);
+  };
+  for (const o of ops) {
+    switch (o.op) {
+      case 'readFile':
+        // od takes a lone operand starting with "+" as an offset: a relative path is made "./path"
+        out.push('f', o.path.startsWith('/') ? o.path : `./${o.path}`);
+        break;
+      case 'stat':
+        out.push('s', o.path);
+        break;
+      case 'listDir':
+        out.push('l', o.path);
+        break;
+      case 'cpuid':
+        // cpuid.c: the file offset is the leaf (low 32 bits); one 16-byte read
+        out.push('d', cpuidDevice(Number(n(o.cpu, 'CPU'))), '16', n(o.leaf >>> 0, 'CPUID leaf'));
+        break;
+      case 'msr':
+        // msr.c msr_read(): the file offset is the MSR index; 8 bytes, the only size it accepts
+        out.push('d', msrDevice(Number(n(o.cpu, 'CPU'))), '8', n(o.index >>> 0, 'MSR index'));
+        break;
+      case 'run':
+        if (o.argv.length === 0) throw new HarnessError('harness defect: empty command');
+        out.push('x', String(Math.max(1, Math.ceil(o.timeoutMs / 1000))), String(o.argv.length), ...o.argv);
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * The script's answer as records, one per operation; undefined when it is not what the script
+ * writes (then the transport or the remote shell is broken, never a file's content).
+ */
+export function parseBatch(out: string): BatchRecord[] | undefined {
+  const recs: Array<{ out: string[]; err: string[]; status: number | undefined }> = [];
+  let cur: { out: string[]; err: string[]; status: number | undefined } | undefined;
+  for (const line of out.split('\n')) {
+    const status = /^!(\d+)$/.exec(line);
+    if (line === '@') recs.push((cur = { out: [], err: [], status: undefined }));
+    else if (status && cur && cur.status === undefined) cur.status = Number(status[1]);
+    else if (line === '') continue;
+    else if (!cur || !/^[0-9a-f ]+$/.test(line)) return undefined;
+    else (cur.status === undefined ? cur.out : cur.err).push(line);
+  }
+  const unhex = (lines: string[]): Buffer => Buffer.from(lines.join('').replace(/ /g, ''), 'hex');
+  const result: BatchRecord[] = [];
+  for (const r of recs) {
+    if (r.status === undefined) return undefined;
+    result.push({ stdout: unhex(r.out), stderr: unhex(r.err).toString('utf8'), status: r.status });
+  }
+  return result;
+}
+
+/**
+ * The remote argv of a batch: BATCH_SCRIPT under coreutils `timeout`, so that the batch's time
+ * is measured on the host (reads READS_LIMIT_MS, plus each command's own timeout), and that
+ * limit in ms.
+ */
+export function batchCommand(ops: readonly BatchOp[]): { argv: string[]; limitMs: number } {
+  const limitMs = READS_LIMIT_MS + ops.reduce((t, o) => t + (o.op === 'run' ? Math.ceil(o.timeoutMs / 1000) * 1000 + 2000 : 0), 0);
+  return { argv: ['timeout', '-k', '5', String(limitMs / 1000), 'sh', '-c', BATCH_SCRIPT, 'sevcheck', ...batchArgs(ops)], limitMs };
+}
+
+/** An operation as messages name it: the command it stands for. */
+function describeOp(o: BatchOp): string {
+  switch (o.op) {
+    case 'readFile':
+      return `cat ${o.path}`;
+    case 'stat':
+      return `stat ${o.path}`;
+    case 'listDir':
+      return `ls ${o.path}`;
+    case 'cpuid':
+      return `CPUID 0x${(o.leaf >>> 0).toString(16)} on CPU ${o.cpu}`;
+    case 'msr':
+      return `MSR 0x${(o.index >>> 0).toString(16)} on CPU ${o.cpu}`;
+    case 'run':
+      return o.argv.join(' ');
+  }
+}
+
+/** what a batch's reads may take on the host, beyond its commands' own timeouts */
+const READS_LIMIT_MS = DEFAULT_TIMEOUT_MS;
+/**
+ * Timeouts are measured on the host (issue 23): each command under coreutils `timeout` in
+ * BATCH_SCRIPT, the whole batch under `timeout` too (batchCommand), so a controller busy with a
+ * hundred hosts makes a host slow, not timed out. The local side only guards against a
+ * transport that never answers, with this much on top of the remote limit (a dead peer is found
+ * sooner by ServerAliveInterval; a hung host as a whole by the fleet's --host-timeout).
+ */
+const TRANSPORT_GRACE_MS = 300_000;
+/** the remote command line is one argument of the remote `sh -c` (Linux MAX_ARG_STRLEN = 128 KiB): a batch stays well under it */
+const BATCH_ARG_BYTES = 64 * 1024;
+/** how often a connection that died is made again within one run */
+export const MAX_RECONNECTS = 1;
+
+/**
+ * The connection itself failed (ssh exit 255): unreachable, refused, host key, auth (ssh says
+ * why on stderr), or a connection that went away under the command (the master killed: ssh
+ * exits 255 without a word, `silent`).
+ */
+class ConnectionFailed extends HarnessError {
+  constructor(
+    message: string,
+    readonly silent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  readonly op: BatchOp;
+  readonly resolve: (r: BatchRecord) => void;
+  readonly reject: (e: unknown) => void;
+}
+
 export class SshHost implements Host {
   readonly kind = 'ssh' as const;
   readonly system = 'running' as const;
   readonly target: string;
   private readonly base: string[];
   private readonly controlDir: string;
-  private connected: Promise<void> | undefined;
+  private connected: Promise<string> | undefined;
   private qmpProbe: HostQmpProbe | undefined;
+  private queue: Pending[] = [];
+  private flushing = false;
+  /** the connection is up (open() succeeded): a later ssh exit 255 is a lost connection */
+  private up = false;
+  /** bumped each time a lost connection is made again */
+  private generation = 0;
+  private reconnects = 0;
+  /** remote commands this host ran (the issue 23 measure: independent of the CPU count) */
+  remoteCommands = 0;
 
   constructor(
     readonly dest: SshTarget,
@@ -99,11 +300,15 @@ export class SshHost implements Host {
     this.controlDir = mkdtempSync(join(tmpdir(), 'sevcheck-ssh-'));
     this.base = [
       '-o', 'BatchMode=yes',
-      '-o', `ConnectTimeout=${opts.connectTimeoutS ?? 10}`,
+      // 30 s: a host whose sshd is slow to greet under load is slow, not unreachable
+      '-o', `ConnectTimeout=${opts.connectTimeoutS ?? 30}`,
       '-o', 'ControlMaster=auto',
       '-o', `ControlPath=${join(this.controlDir, 'cm')}`,
       '-o', 'ControlPersist=60',
       ...(opts.options ?? []).flatMap((o) => ['-o', o]),
+      // after the user's options (ssh keeps the first value given): a dead peer is noticed
+      '-o', 'ServerAliveInterval=15',
+      '-o', 'ServerAliveCountMax=4',
       ...(opts.identityFile ? ['-i', opts.identityFile] : []),
       ...(dest.port ? ['-p', String(dest.port)] : []),
       '--',
@@ -111,64 +316,190 @@ export class SshHost implements Host {
     ];
   }
 
+  /** The control socket (for tests that kill the master to see the connection made again). */
+  get controlPath(): string {
+    return join(this.controlDir, 'cm');
+  }
+
   /**
-   * Run argv remotely; exit 255 is ssh's own failure (unreachable, auth, host key). sshd runs the
-   * command through the user's shell, which may print from its startup files first (a .bashrc
-   * that runs `pyenv init` does, and bash sources .bashrc for ssh commands): a marker written
-   * just before `exec` separates that from the command's own stdout and stderr.
+   * Run argv remotely, once; exit 255 is ssh's own failure (unreachable, auth, host key, lost
+   * connection). sshd runs the command through the user's shell, which may print from its
+   * startup files first (a .bashrc that runs `pyenv init` does, and bash sources .bashrc for ssh
+   * commands): a marker written just before `exec` separates that from the command's own output.
    */
-  private async remote(argv: readonly string[], timeoutMs: number, binary = false) {
+  private async remoteOnce(argv: readonly string[], timeoutMs: number, what: string) {
     const command = `printf '%s' '${EXEC_MARK}'; printf '%s' '${EXEC_MARK}' >&2; exec ${argv.map(shellQuote).join(' ')}`;
+    this.remoteCommands++;
     const raw = await execa('ssh', [...this.base, command], {
       reject: false,
       timeout: timeoutMs,
       stdin: 'ignore',
-      encoding: binary ? 'buffer' : 'utf8',
       stripFinalNewline: false,
     });
     const r = { ...raw, stdout: afterMark(raw.stdout), stderr: afterMark(raw.stderr) };
-    if (r.timedOut) throw new CommandTimedOut(`${this.target}: command timed out after ${timeoutMs / 1000} s: ${argv.join(' ')}`);
+    if (r.timedOut) throw new CommandTimedOut(`${this.target}: no answer within ${Math.round(timeoutMs / 1000)} s: ${what}`);
     if (r.exitCode === 255) {
-      const why = String(r.stderr).trim().split('\n').pop() || 'ssh failed';
-      throw new HarnessError(`${this.target}: unreachable: ${why}`);
+      const said = String(r.stderr).trim().split('\n').pop();
+      throw new ConnectionFailed(said || 'ssh exited 255 without a message (the connection or its control master went away)', !said);
     }
     if (r.exitCode === undefined) throw new HarnessError(`${this.target}: could not start ssh: ${r.originalMessage ?? ''}`);
     return r;
   }
 
-  /** Fail fast (exit 2) when the host cannot be reached, before any check runs. */
-  open(): Promise<void> {
-    return this.connect();
+  /**
+   * remoteOnce, and when the connection died under it (the master killed, the network dropped),
+   * once more: ControlMaster=auto makes a new master (ssh's mux client unlinks a stale socket).
+   * Every operation in flight on the dead connection is sent again (they only read); a
+   * connection that dies again after it was made again ends the host, in one line. A master that
+   * dies between two commands is replaced by ssh itself on the next one (same mechanism), which
+   * costs nothing here.
+   */
+  private async remote(argv: readonly string[], timeoutMs: number, what: string) {
+    const gen = this.generation;
+    try {
+      return await this.remoteOnce(argv, timeoutMs, what);
+    } catch (e) {
+      if (!(e instanceof ConnectionFailed)) throw e;
+      // before the connection was ever up, only a connection that went away is worth another try
+      if (!this.up && !e.silent) throw new HarnessError(`${this.target}: unreachable: ${e.message}`);
+      if (gen === this.generation) {
+        if (this.reconnects >= MAX_RECONNECTS) throw new HarnessError(`${this.target}: connection lost again after it was re-established once: ${e.message}`);
+        this.reconnects++;
+        this.generation++;
+      }
+      try {
+        return await this.remoteOnce(argv, timeoutMs, what);
+      } catch (e2) {
+        if (e2 instanceof ConnectionFailed) throw new HarnessError(`${this.target}: connection lost and could not be re-established: ${e2.message}`);
+        throw e2;
+      }
+    }
   }
 
-  /** The multiplexed connection every read goes through, made once (by open(), or the first read). */
-  private connect(): Promise<void> {
-    this.connected ??= this.remote(['true'], 20_000).then(() => undefined);
+  /** Fail fast (exit 2) when the host cannot be reached, before any check runs. */
+  async open(): Promise<void> {
+    await this.connect();
+  }
+
+  /**
+   * The multiplexed connection every read goes through, made once: its first command already
+   * reads the host name (describe), so connecting costs no extra round trip.
+   */
+  private connect(): Promise<string> {
+    this.connected ??= (async () => {
+      const hostname = batchCommand([{ op: 'readFile', path: '/proc/sys/kernel/hostname' }]);
+      const r = await this.remote(hostname.argv, hostname.limitMs + TRANSPORT_GRACE_MS, 'connect');
+      this.up = true;
+      const rec = parseBatch(String(r.stdout))?.[0];
+      return rec && rec.status === 0 ? rec.stdout.toString('utf8').trim() : '';
+    })();
     return this.connected;
   }
 
   async describe(): Promise<HostDescription> {
-    const r = await this.remote(['cat', '/proc/sys/kernel/hostname'], DEFAULT_TIMEOUT_MS);
-    return { name: String(r.stdout).trim() || this.dest.host, source: 'live' };
+    const name = await this.connect();
+    return { name: name || this.dest.host, source: 'live' };
   }
 
-  async readFile(path: string): Promise<Buffer> {
-    await this.connect();
-    const r = await this.remote(['cat', '--', path], DEFAULT_TIMEOUT_MS, true);
-    if (r.exitCode !== 0) throw fromToolStderr(Buffer.from(r.stderr as Uint8Array).toString('utf8'), path);
-    return Buffer.from(r.stdout as Uint8Array);
+  /** Queue one operation for the next batch (sent when this turn of the event loop ends). */
+  private enqueue(op: BatchOp): Promise<BatchRecord> {
+    return new Promise<BatchRecord>((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flush());
+      }
+    });
   }
 
-  async stat(path: string): Promise<StatInfo> {
-    await this.connect();
-    const r = await this.remote(['stat', '-c', '%F|%a|%u|%g|%C', '--', path], DEFAULT_TIMEOUT_MS);
-    if (r.exitCode !== 0) {
-      // stat without SELinux support may reject %C; retry without it
-      const r2 = await this.remote(['stat', '-c', '%F|%a|%u|%g|?', '--', path], DEFAULT_TIMEOUT_MS);
-      if (r2.exitCode !== 0) throw fromToolStderr(String(r2.stderr), path);
-      return this.parseStat(path, String(r2.stdout));
+  private flush(): void {
+    this.flushing = false;
+    const items = this.queue;
+    this.queue = [];
+    // split only where the command line would grow too long
+    let chunk: Pending[] = [];
+    let bytes = 0;
+    for (const p of items) {
+      let size: number;
+      try {
+        size = batchArgs([p.op]).reduce((n, a) => n + Buffer.byteLength(a) + 3, 0);
+      } catch (e) {
+        p.reject(e);
+        continue;
+      }
+      if (chunk.length && bytes + size > BATCH_ARG_BYTES) {
+        void this.send(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(p);
+      bytes += size;
     }
-    return this.parseStat(path, String(r.stdout));
+    if (chunk.length) void this.send(chunk);
+  }
+
+  /** One remote command for `items`; each gets its record, or all the transport's error. */
+  private async send(items: readonly Pending[]): Promise<void> {
+    try {
+      await this.connect();
+      const ops = items.map((p) => p.op);
+      const first = describeOp(ops[0] as BatchOp);
+      const what = ops.length === 1 ? first : `${ops.length} reads and commands (${first}, ...)`;
+      const batch = batchCommand(ops);
+      const r = await this.remote(batch.argv, batch.limitMs + TRANSPORT_GRACE_MS, what);
+      if (r.exitCode === 124) throw new CommandTimedOut(`${this.target}: timed out on the host after ${batch.limitMs / 1000} s: ${what}`);
+      const recs = r.exitCode === 0 ? parseBatch(String(r.stdout)) : undefined;
+      if (!recs || recs.length !== items.length) {
+        const why = String(r.stderr).trim().split('\n').pop() || `exit status ${r.exitCode ?? '?'}`;
+        throw new HarnessError(`${this.target}: the remote read script failed (${why}): the host needs POSIX sh and coreutils (stat, ls, dd, od, timeout)`);
+      }
+      items.forEach((p, i) => p.resolve(recs[i] as BatchRecord));
+    } catch (e) {
+      for (const p of items) p.reject(e);
+    }
+  }
+
+  /** The value or HostError of one read, from its record: the same as the single-command reads gave. */
+  private decode(op: ReadRequest, rec: BatchRecord): Buffer | StatInfo | string[] | CpuidRegs | bigint {
+    switch (op.op) {
+      case 'readFile':
+        if (rec.status !== 0) throw fromToolStderr(rec.stderr, op.path);
+        return rec.stdout;
+      case 'stat':
+        if (rec.status !== 0) throw fromToolStderr(rec.stderr, op.path);
+        return this.parseStat(op.path, rec.stdout.toString('utf8'));
+      case 'listDir': {
+        if (rec.status !== 0) throw fromToolStderr(rec.stderr, op.path);
+        const names = rec.stdout.toString('utf8').split('\n').filter(Boolean);
+        // `ls` of a non-directory prints the path itself
+        if (names.length === 1 && names[0] === op.path) throw hostError('ENOTDIR', op.path);
+        return names.sort();
+      }
+      case 'cpuid': {
+        const dev = cpuidDevice(op.cpu);
+        if (rec.status !== 0) throw cpuidDeviceError(fromToolStderr(rec.stderr, dev), dev);
+        return cpuidRegsFromBytes(rec.stdout, dev);
+      }
+      case 'msr':
+        if (rec.status !== 0) throw msrDeviceError(fromToolStderr(rec.stderr, msrDevice(op.cpu)), op.cpu, op.index);
+        return msrValueFromBytes(rec.stdout, op.cpu, op.index);
+    }
+  }
+
+  private async read<T>(op: ReadRequest): Promise<T> {
+    return this.decode(op, await this.enqueue(op)) as T;
+  }
+
+  readMany(reads: readonly ReadRequest[]): Promise<ReadOutcome[]> {
+    return Promise.allSettled(reads.map((op) => this.enqueue(op).then((rec) => this.decode(op, rec))));
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    return this.read({ op: 'readFile', path });
+  }
+
+  stat(path: string): Promise<StatInfo> {
+    return this.read({ op: 'stat', path });
   }
 
   private parseStat(path: string, out: string): StatInfo {
@@ -185,44 +516,33 @@ export class SshHost implements Host {
     };
   }
 
-  async listDir(path: string): Promise<string[]> {
-    await this.connect();
-    const r = await this.remote(['ls', '-1A', '--', path], DEFAULT_TIMEOUT_MS);
-    if (r.exitCode !== 0) throw fromToolStderr(String(r.stderr), path);
-    const names = String(r.stdout).split('\n').filter(Boolean);
-    // `ls` of a non-directory prints the path itself
-    if (names.length === 1 && names[0] === path) throw hostError('ENOTDIR', path);
-    return names.sort();
+  listDir(path: string): Promise<string[]> {
+    return this.read({ op: 'listDir', path });
   }
 
+  /**
+   * A command, in the next batch. Its timeout is measured on the host (coreutils `timeout`,
+   * exit 124), not from here: waiting for a session on a busy controller does not count.
+   */
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    await this.connect();
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    // `command -v` first would cost a round trip; a shell reports a missing program as 127.
-    const r = await this.remote(argv, timeout);
-    const res = runResultFromExeca(this.target, argv, r, timeout);
-    if (res.exitCode === 127 && /not found/.test(res.stderr)) {
+    const rec = await this.enqueue({ op: 'run', argv, timeoutMs: timeout });
+    if (rec.status === 124) throw new CommandTimedOut(`${this.target}: command timed out after ${timeout / 1000} s: ${argv.join(' ')}`);
+    const res = runResultFromExeca(this.target, argv, { exitCode: rec.status, stdout: rec.stdout.toString('utf8'), stderr: rec.stderr }, timeout);
+    // the shell's "not found", or coreutils timeout's "failed to run command" (it runs the argv)
+    if (res.exitCode === 127 && /not found|failed to run command/.test(res.stderr)) {
       return { ...res, stdout: '', stderr: `${argv[0]}: command not found\n` };
     }
     return res;
   }
 
-  /** `ls -ld`, then getfacl only when it shows "+" (host/acl.ts): one round trip for most nodes. */
+  /** `ls -ld`, then getfacl only when it shows "+" (host/acl.ts): one batched command for most nodes. */
   acl(path: string): Promise<readonly string[] | undefined> {
     return readExtendedAcl((argv) => this.run(argv, { timeoutMs: ACL_TIMEOUT_MS }), path);
   }
 
-  async cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
-    await this.connect();
-    const dev = cpuidDevice(cpu);
-    // GNU dd: iflag=skip_bytes lets skip= be the byte offset (= the leaf, arch/x86/kernel/cpuid.c)
-    const r = await this.remote(
-      ['dd', `if=${dev}`, 'bs=16', 'count=1', `skip=${leaf >>> 0}`, 'iflag=skip_bytes', 'status=none'],
-      DEFAULT_TIMEOUT_MS,
-      true,
-    );
-    if (r.exitCode !== 0) throw cpuidDeviceError(fromToolStderr(Buffer.from(r.stderr as Uint8Array).toString('utf8'), dev), dev);
-    return cpuidRegsFromBytes(Buffer.from(r.stdout as Uint8Array), dev);
+  cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
+    return this.read({ op: 'cpuid', leaf, cpu });
   }
 
   /**
@@ -231,16 +551,8 @@ export class SshHost implements Host {
    * written to the device). `iflag=skip_bytes` makes skip= a byte offset (= the MSR index,
    * msr.c msr_read()); bs=8 count=1 is one 8-byte read, the only size msr_read() accepts.
    */
-  async readMsr(cpu: number, index: number): Promise<bigint> {
-    await this.connect();
-    const dev = msrDevice(cpu);
-    const r = await this.remote(
-      ['dd', `if=${dev}`, 'bs=8', 'count=1', `skip=${index >>> 0}`, 'iflag=skip_bytes', 'status=none'],
-      DEFAULT_TIMEOUT_MS,
-      true,
-    );
-    if (r.exitCode !== 0) throw msrDeviceError(fromToolStderr(Buffer.from(r.stderr as Uint8Array).toString('utf8'), dev), cpu, index);
-    return msrValueFromBytes(Buffer.from(r.stdout as Uint8Array), cpu, index);
+  readMsr(cpu: number, index: number): Promise<bigint> {
+    return this.read({ op: 'msr', cpu, index });
   }
 
   /**
@@ -252,24 +564,17 @@ export class SshHost implements Host {
    */
   async qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     this.qmpProbe ??= new HostQmpProbe(async () => {
-      await this.connect();
-      const text = async (p: string): Promise<string | undefined> => {
-        try {
-          return (await this.readFile(p)).toString('utf8');
-        } catch {
-          return undefined;
-        }
+      // the identity files and `id -u` in one batch
+      const files = ['/etc/libvirt/qemu.conf', '/etc/os-release', '/etc/passwd', '/etc/group'];
+      const [read, idu] = await Promise.all([this.readMany(files.map((path) => ({ op: 'readFile' as const, path }))), this.run(['id', '-u'])]);
+      const text = (i: number): string | undefined => {
+        const o = read[i];
+        return o?.status === 'fulfilled' ? (o.value as Buffer).toString('utf8') : undefined;
       };
-      const idu = await this.remote(['id', '-u'], DEFAULT_TIMEOUT_MS);
-      const selfUid = /^\d+$/.test(String(idu.stdout).trim()) ? Number(String(idu.stdout).trim()) : -1;
-      const identity = chooseProbeIdentity({
-        selfUid,
-        qemuConf: await text('/etc/libvirt/qemu.conf'),
-        osRelease: await text('/etc/os-release'),
-        passwd: await text('/etc/passwd'),
-        group: await text('/etc/group'),
-      });
+      const selfUid = idu.exitCode === 0 && /^\d+$/.test(idu.stdout.trim()) ? Number(idu.stdout.trim()) : -1;
+      const identity = chooseProbeIdentity({ selfUid, qemuConf: text(0), osRelease: text(1), passwd: text(2), group: text(3) });
       const remoteArgv = ['timeout', '-s', 'KILL', String(REMOTE_QEMU_LIMIT_S), ...setprivArgv(identity), DEFAULT_QEMU_BINARY, ...qemuProbeArgv('fallback')];
+      this.remoteCommands++;
       const result = await runQmpProbe({
         launch: {
           file: 'ssh',

@@ -21,6 +21,8 @@ export interface Target {
   readonly host: CachingHost;
   readonly recorder: RecordingHost | undefined;
   readonly counter: CountingHost | undefined;
+  /** the backend under the wrappers (the ssh backend counts its remote commands: bench/ssh.bench.ts) */
+  readonly backend: Host;
   /** Close the whole stack (the backend last). Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -44,7 +46,7 @@ export async function openTarget(spec: string, opts: TargetOptions = {}): Promis
   const counter = opts.count ? new CountingHost(recorder ?? backend) : undefined;
   const host = new CachingHost(counter ?? recorder ?? backend);
   let closed: Promise<void> | undefined;
-  return { host, recorder, counter, close: () => (closed ??= host.close()) };
+  return { host, recorder, counter, backend, close: () => (closed ??= host.close()) };
 }
 
 /**

@@ -41,6 +41,21 @@ export interface RunOptions {
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
+/**
+ * One read of a batch (Host.readMany): the same reads as readFile, stat, listDir, cpuid and
+ * readMsr, named so that a backend can answer several in one go (the ssh backend: one remote
+ * command for the whole batch).
+ */
+export type ReadRequest =
+  | { readonly op: 'readFile'; readonly path: string }
+  | { readonly op: 'stat'; readonly path: string }
+  | { readonly op: 'listDir'; readonly path: string }
+  | { readonly op: 'cpuid'; readonly leaf: number; readonly cpu: number }
+  | { readonly op: 'msr'; readonly cpu: number; readonly index: number };
+
+/** What each read of a batch gave: its value, or the error its single-read method throws. */
+export type ReadOutcome = PromiseSettledResult<Buffer | StatInfo | string[] | CpuidRegs | bigint>;
+
 export interface Host {
   /** e.g. "local", "ssh://root@epyc1:22", "fixture:fixtures/hosts/reference-milan" */
   readonly target: string;
@@ -82,6 +97,15 @@ export interface Host {
    * read or a short read; NOT_RECORDED).
    */
   readMsr(cpu: number, index: number): Promise<bigint>;
+  /**
+   * Several reads at once, each settling exactly as its single-read method would (same value,
+   * same HostError). Optional: where a read is cheap (local, fixture, rootfs, test hosts) the
+   * reads are simply made one by one (call it through read.ts readMany, which does that); the ssh
+   * backend sends the whole batch as one remote command. Wrappers treat every request as the
+   * single read it stands for (cache, count, record), so batching changes no verdict, no count
+   * and no recording.
+   */
+  readMany?(reads: readonly ReadRequest[]): Promise<ReadOutcome[]>;
   /** One QMP command against the host's QEMU. Throws HostError NOT_RECORDED / UNSUPPORTED. */
   qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply>;
   /**

@@ -12,12 +12,12 @@ import { optional } from '../facts.js';
 import { Memo } from '../memo.js';
 import { InputError } from '../errors.js';
 import { HostError, isHostError, type Host, type QmpReply } from '../host/types.js';
-import { parseSevCapabilities, parseSevInfo, probeContextOf, type QmpProbeContext, type SevCapabilities, type SevInfo } from '../host/qemu-probe.js';
+import { parseSevCapabilities, parseSevInfo, probeContextOf, type QmpProbeContext, type SevCapabilities, type SevInfo } from '../qemu/qemu-probe.js';
 import { parseDomainCapabilities, type DomainCapabilities } from '../parsers/domcaps.js';
 import { parseNodeSevInfo, type NodeSevInfo } from '../parsers/nodesevinfo.js';
 import { parseLibvirtCapsCache, type LibvirtQemuCapsCache } from '../parsers/libvirt-caps-cache.js';
 import { parseQemuCertChain, parseQemuPdh, verifySevChain, verifySignedBy, type LinkResult, type SevCert } from '../sev/sev-cert.js';
-import type { AmdRootSource } from '../host/kds-fetch.js';
+import type { AmdRootSource } from './kds-fetch.js';
 import { KVM_AMD_PARAMS, type HostProbe } from './host.js';
 import { findDisagreements, type CacheFacts, type CpuidFacts, type Disagreement, type DomCapsFacts, type KernelFacts, type NodeSevInfoFacts, type QmpFacts } from '../sev/consistency.js';
 

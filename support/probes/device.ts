@@ -16,7 +16,19 @@ import { evaluateDeviceRules, SEV_DEVICE, UDEV_RULE_DIRS, type UdevPermOutcome, 
 import { parseLimitsConf, type LimitsEntry } from '../parsers/limits.js';
 import { resolveQemuIdentity, type IdentityResult } from '../device/identity.js';
 import { formatParseError, type ParseResult } from '../parsers/parse-result.js';
-import type { AclFact, Loaded } from '../rules/device.js';
+
+/** A parsed file: undefined when the file does not exist on the host. */
+export type Loaded<T> = ParseResult<T> | undefined;
+
+/** What is known about a node's access ACL. */
+export type AclFact =
+  /** getfacl output (a minimal ACL when the file has none) */
+  | { readonly kind: 'acl'; readonly acl: Acl; readonly source: string }
+  /** no extended ACL (`ls -ld` shows no "+") */
+  | { readonly kind: 'none'; readonly source: string }
+  /** could not be told: the reason */
+  | { readonly kind: 'unknown'; readonly reason: string };
+import type { Acl } from '../parsers/getfacl.js';
 
 export const QEMU_CONF = '/etc/libvirt/qemu.conf';
 /** os-release(5): /etc/os-release, falling back to /usr/lib/os-release */

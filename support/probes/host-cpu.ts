@@ -13,6 +13,7 @@ import { decodeVendor, LEAF_ENCRYPTED_MEMORY, LEAF_VENDOR } from '../sev/cpuid.j
 import { decodeSyscfg, MSR_RMP_BASE, MSR_RMP_CFG, MSR_RMP_END, MSR_SYSCFG, type Syscfg } from '../sev/msr.js';
 import { isEpycBrand, sevGeneration, type SevGeneration } from '../sev/generation.js';
 import { parseCpuList } from '../parsers/cpulist.js';
+import { prefetch } from '../host/read.js';
 
 /** Linux Documentation/ABI/testing/sysfs-devices-system-cpu: "online: cpus that are online and being scheduled". */
 export const CPU_ONLINE = '/sys/devices/system/cpu/online';
@@ -152,8 +153,8 @@ export class HostCpuProbe {
   }
 
   /**
-   * CPUID 0x8000001F and SYSCFG on every online CPU, CPU_READ_PARALLELISM at a time. CPU 0 is
-   * read first: when its SYSCFG cannot be read (no msr module, not root), no other CPU's is tried.
+   * CPUID 0x8000001F and SYSCFG on every online CPU, asked as one batch (Host.readMany), then
+   * taken CPU_READ_PARALLELISM at a time. CPU 0 is read first: when its SYSCFG cannot be read (no msr module, not root), no other CPU's is tried.
    */
   everyCpu(): Promise<EveryCpu> {
     return this.memo.once('every-cpu', async () => {
@@ -173,8 +174,15 @@ export class HostCpuProbe {
         }
       };
       const first = cpus[0] ?? 0;
+      const cpuidOf = (cpu: number) => ({ op: 'cpuid' as const, leaf: LEAF_ENCRYPTED_MEMORY, cpu });
+      const syscfgOf = (cpu: number) => ({ op: 'msr' as const, cpu, index: MSR_SYSCFG });
+      // at most two batches whatever the CPU count (over ssh: two remote commands): every CPU's
+      // CPUID with the first CPU's SYSCFG, then the other CPUs' SYSCFG when the first could be
+      // read; the reads below then answer from the run's cache
+      await prefetch(this.host, [syscfgOf(first), ...cpus.map(cpuidOf)]);
       const firstRead: CpuRead = { cpu: first, cpuid: await readCpuid(first), syscfg: await readSyscfg(first) };
       const syscfgSkipped = firstRead.syscfg?.ok === false ? firstRead.syscfg.reason : undefined;
+      if (syscfgSkipped === undefined) await prefetch(this.host, cpus.slice(1).map(syscfgOf));
       const rest = await mapBounded(cpus.slice(1), CPU_READ_PARALLELISM, async (cpu): Promise<CpuRead> => ({
         cpu,
         cpuid: await readCpuid(cpu),

@@ -13,6 +13,7 @@ import { isEpycBrand, sevGeneration } from '../sev/generation.js';
 import { parseCmdline, type KernelCmdline } from '../parsers/cmdline.js';
 import { effectiveConfFiles, MODPROBE_DIRS, parseModprobeConf, type ModprobeDirective } from '../parsers/modprobe.js';
 import { parseBoolParam } from '../parsers/bool-param.js';
+import { prefetch } from '../host/read.js';
 
 export const KVM_AMD_PARAMS = '/sys/module/kvm_amd/parameters';
 
@@ -173,6 +174,8 @@ export class HostProbe {
   modprobeOptions(): Promise<ModprobeDirective[]> {
     return this.memo.once('modprobe', async () => {
       const listing: Array<{ dir: string; names: string[] }> = [];
+      // every directory in one batch, then every file in one (over ssh: two remote commands)
+      await prefetch(this.host, MODPROBE_DIRS.map((path) => ({ op: 'listDir' as const, path })));
       for (const dir of MODPROBE_DIRS) {
         try {
           listing.push({ dir, names: await this.host.listDir(dir) });
@@ -182,7 +185,9 @@ export class HostProbe {
         }
       }
       const out: ModprobeDirective[] = [];
-      for (const file of effectiveConfFiles(listing)) {
+      const files = effectiveConfFiles(listing);
+      await prefetch(this.host, files.map((path) => ({ op: 'readFile' as const, path })));
+      for (const file of files) {
         try {
           out.push(...parseModprobeConf(file, await this.text(file)));
         } catch (e) {

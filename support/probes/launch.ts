@@ -3,7 +3,7 @@
  * expects and holds) decoded into evidence (support/launch/evidence.ts), and the platform's side
  * of the launch (QMP query-sev / query-sev-launch-measure, read through the run's Host unless the
  * bundle carries the platform's replies). SNP certificates the bundle does not carry come from
- * --amd-certs or the run's one KDS client (support/host/kds-fetch.ts).
+ * --amd-certs or the run's one KDS client (support/probes/kds-fetch.ts).
  *
  * Errors: a bundle that cannot be understood is a HarnessError from the loader (exit 2, and the
  * CLI loads it before any check runs); evidence whose content is wrong is an InputError naming
@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Memo } from '../memo.js';
 import { HarnessError, HostError, type Host } from '../host/types.js';
-import type { KdsAnswer, KdsClient } from '../host/kds-fetch.js';
+import type { KdsAnswer, KdsClient } from './kds-fetch.js';
 import { parseSnpReport, type SnpGeneration, type SnpReport } from '../sev/snp-report.js';
 import { loadSnpCert, type SnpCert } from '../sev/snp-verify.js';
 import { certOf, parseCertTable, type CertKind } from '../sev/snp-cert-table.js';

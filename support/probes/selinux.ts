@@ -14,7 +14,18 @@ import { parseAvcDenials, type AvcDenial } from '../parsers/audit-log.js';
 import type { OsRelease } from '../parsers/os-release.js';
 import { ok, parseError, type ParseResult } from '../parsers/parse-result.js';
 import { APPARMOR_DIR, APPARMOR_ENABLED, includesOf, LIBVIRT_QEMU_ABSTRACTION, type ApparmorFacts, type ProfileFile } from '../device/apparmor.js';
-import type { SelinuxState, ToolResult } from '../rules/selinux.js';
+
+export interface SelinuxState {
+  readonly mode: SelinuxMode;
+  /** where the mode came from, e.g. "/sys/fs/selinux/enforce reads 1" */
+  readonly source: string;
+}
+
+/** A command's outcome as the probe saw it. */
+export type ToolResult<T> =
+  | { readonly kind: 'parsed'; readonly result: ParseResult<T> }
+  /** not installed (exit 127) or failed without parseable output */
+  | { readonly kind: 'unusable'; readonly reason: string };
 
 export const ENFORCE = '/sys/fs/selinux/enforce';
 export const AUDIT_LOG = '/var/log/audit/audit.log';

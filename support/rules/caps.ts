@@ -19,7 +19,7 @@
 import { passed, failed, undecided, type Verdict } from '../verdict.js';
 import type { EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { DomainCapabilities } from '../parsers/domcaps.js';
-import type { QmpProbeContext, SevCapabilities } from '../host/qemu-probe.js';
+import type { QmpProbeContext, SevCapabilities } from '../qemu/qemu-probe.js';
 import type { CapsCacheFact, ChainCheck, ChainSource, LiveSevState, NodeSevInfoFact, QmpAnswer } from '../probes/caps.js';
 import type { Disagreement } from '../sev/consistency.js';
 import type { LinkResult } from '../sev/sev-cert.js';

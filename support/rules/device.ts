@@ -22,7 +22,6 @@ import { canOpen, formatMode, notWorldWritableVerdict, type OpenDecision } from 
 import type { IdentityResult, QemuIdentity } from '../device/identity.js';
 import { cgroupAclVerdict } from '../device/cgroup-acl.js';
 import { parseErrorVerdict, type ParseResult } from '../parsers/parse-result.js';
-import type { Acl } from '../parsers/getfacl.js';
 import { findGroup, findGroupById, type AccountDb, type GroupEntry, type PasswdEntry } from '../parsers/passwd.js';
 import type { QemuConf } from '../parsers/qemu-conf.js';
 import { udevRuleVerdict, type UdevPermOutcome } from '../parsers/udev-rules.js';
@@ -32,17 +31,9 @@ import { effectiveMemlock, SEV_MEMLOCK_HEADROOM_KIB, type LimitsEntry } from '..
 export const SEV_DEV = '/dev/sev';
 export const KVM_DEV = '/dev/kvm';
 
-/** A parsed file: undefined when the file does not exist on the host. */
-export type Loaded<T> = ParseResult<T> | undefined;
-
-/** What is known about a node's access ACL. */
-export type AclFact =
-  /** getfacl output (a minimal ACL when the file has none) */
-  | { readonly kind: 'acl'; readonly acl: Acl; readonly source: string }
-  /** no extended ACL (`ls -ld` shows no "+") */
-  | { readonly kind: 'none'; readonly source: string }
-  /** could not be told: the reason */
-  | { readonly kind: 'unknown'; readonly reason: string };
+import type { AclFact, Loaded } from '../probes/device.js';
+// moved to the probe (rules import probe types, never the reverse); re-exported for the rules' users
+export type { AclFact, Loaded };
 
 const RESTART = 'systemctl restart libvirtd (or virtqemud)';
 const SEV_EXISTS_SKIP = 'no /dev/sev on this host: device.sev.exists fails and says why; there is no node to check';

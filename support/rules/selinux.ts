@@ -15,22 +15,14 @@
 import type { StatInfo } from '../host/types.js';
 import { skipped, undecided, type Verdict } from '../verdict.js';
 import { formatParseError, parseErrorVerdict, type ParseResult } from '../parsers/parse-result.js';
-import { parseContext, sevLabelVerdict, type SelinuxMode } from '../parsers/selinux.js';
+import { parseContext, sevLabelVerdict } from '../parsers/selinux.js';
 import { policyVersionVerdict, type InstalledPolicy } from '../parsers/pkg-version.js';
 import { svirtAccessVerdict, type SesearchResult } from '../parsers/sesearch.js';
 import { avcVerdict, type AvcDenial } from '../parsers/audit-log.js';
 
-export interface SelinuxState {
-  readonly mode: SelinuxMode;
-  /** where the mode came from, e.g. "/sys/fs/selinux/enforce reads 1" */
-  readonly source: string;
-}
-
-/** A command's outcome as the probe saw it. */
-export type ToolResult<T> =
-  | { readonly kind: 'parsed'; readonly result: ParseResult<T> }
-  /** not installed (exit 127) or failed without parseable output */
-  | { readonly kind: 'unusable'; readonly reason: string };
+import type { SelinuxState, ToolResult } from '../probes/selinux.js';
+// moved to the probe (rules import probe types, never the reverse); re-exported for the rules' users
+export type { SelinuxState, ToolResult };
 
 /** Skip every selinux.* check on a host without SELinux: a Verdict, or the state to go on with. */
 export function gate(state: ParseResult<SelinuxState>, apparmor: boolean | undefined): Verdict | SelinuxState {

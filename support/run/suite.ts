@@ -12,20 +12,23 @@
  * 00ca35ca01a773e77d828c4d54a48f85f3e20f47; `loadSources` for the test plan, same page). The run
  * context registry (run-context.ts) keeps concurrent runs apart.
  */
-import { Writable } from 'node:stream';
+import { statSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { GherkinStreams } from '@cucumber/gherkin-streams';
 import type { Envelope } from '@cucumber/messages';
 import { loadConfiguration, loadSources, loadSupport, runCucumber, type IRunConfiguration, type ISupportCodeLibrary } from '@cucumber/cucumber/api';
 import { HarnessError, type HostDescription } from '../host/types.js';
 import { openTarget, type Target } from '../host/target.js';
 import type { SshOptions } from '../host/ssh-host.js';
 import { createRunContext, registerRun, releaseRun } from '../run-context.js';
-import type { AmdCertOptions } from '../host/kds-fetch.js';
+import type { AmdCertOptions } from '../probes/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type HostInfo, type Results } from '../report/results.js';
-import { ROOT } from '../cli/paths.js';
-import { forThisBuild } from '../cli/prebuilt.js';
+import { ROOT } from './paths.js';
+import { forThisBuild } from './prebuilt.js';
 import { printable } from '../report/printable.js';
+import { prefetchFacts } from '../probes/prefetch.js';
 
 export interface OneRunOptions {
   /** a --host value: local, ssh://[user@]host[:port], fixture:DIR */
@@ -91,8 +94,47 @@ export interface LoadedSuite {
 
 const quiet = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
+let compiling = false;
+
+/**
+ * Compile the feature files once per process (or worker thread) and hand every later run the
+ * same messages (issue 23). runCucumber parses its sources on every call
+ * (@cucumber/cucumber lib/api/run_cucumber.js getPicklesAndErrors -> gherkin.js
+ * GherkinStreams.fromPaths), and the cucumber-js API takes no parsed pickles, so the one function
+ * it calls for them is wrapped: the envelopes (source, gherkinDocument, pickle; parse errors
+ * too) of a set of paths are kept and replayed while every file still has the same size and
+ * mtime. Their ids were made by the first run's id generator; ids need only be unique within a
+ * run's message stream, which they are. A fleet host paid ~30-40 ms of parsing for nothing.
+ */
+function compileFeaturesOnce(): void {
+  if (compiling) return;
+  compiling = true;
+  const fromPaths = GherkinStreams.fromPaths;
+  const compiled = new Map<string, unknown[]>();
+  GherkinStreams.fromPaths = (paths, options) => {
+    let key: string;
+    try {
+      const stamps = paths.map((p) => {
+        const st = statSync(p);
+        return `${p}\0${st.size}\0${st.mtimeMs}`;
+      });
+      key = JSON.stringify([stamps, options.relativeTo, options.defaultDialect, options.includeSource, options.includeGherkinDocument, options.includePickles]);
+    } catch {
+      return fromPaths(paths, options);
+    }
+    const hit = compiled.get(key);
+    if (hit) return Readable.from(hit, { objectMode: true });
+    const stream = fromPaths(paths, options);
+    const seen: unknown[] = [];
+    stream.on('data', (e: unknown) => seen.push(e));
+    stream.on('end', () => compiled.set(key, seen));
+    return stream;
+  };
+}
+
 /** Load cucumber's support code (cucumber.json, this build's files) once for this process. */
 export async function loadSuite(): Promise<LoadedSuite> {
+  compileFeaturesOnce();
   const rc = forThisBuild(await configuration('sev'));
   const environment = { cwd: ROOT, stdout: quiet(), stderr: process.stderr };
   const support = await loadSupport({ sources: rc.sources, support: rc.support }, environment);
@@ -143,6 +185,9 @@ export async function runOnce(opts: OneRunOptions, hooks: OneRunHooks = {}, suit
     const ctx = createRunContext(target.host, profile, opts.launch, { amdCerts: opts.amdCerts, minFirmware: opts.minFirmware });
     // the launch bundle is input: a broken one stops the run here (exit 2), before any check runs
     await ctx.probes.launch.bundle();
+    // over ssh, the facts every layer reads asked for at once: a few remote commands instead of
+    // one per read (probes/prefetch.ts); a --tags run reads only what its checks ask for
+    if (target.backend.kind === 'ssh' && !opts.tags) await prefetchFacts(ctx.host, ctx.probes);
     run = registerRun(ctx);
     const meta: RunMeta = { host: printable(described.name), target: printable(target.host.target), profile };
     hooks.started?.(meta);

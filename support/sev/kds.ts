@@ -2,7 +2,7 @@
  * AMD's certificate downloads by name: where the AMD roots of a SEV (legacy) platform chain come
  * from and how they are checked, and the SNP Key Distribution Service paths of an ASK/ARK chain
  * and a VCEK. Pure: names and bytes in, paths or certificates out. The one client that fetches
- * and caches them is support/host/kds-fetch.ts.
+ * and caches them is support/probes/kds-fetch.ts.
  *
  * AMD publishes each product generation's ASK and ARK as one file, ASK || ARK in the AMD public
  * key format (SEV API spec, "AMD Root Key (ARK) and AMD SEV Signing Key (ASK)"):

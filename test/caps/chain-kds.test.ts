@@ -1,5 +1,5 @@
 /**
- * The one KDS client (support/host/kds-fetch.ts) and what the caps and launch layers take from it,
+ * The one KDS client (support/probes/kds-fetch.ts) and what the caps and launch layers take from it,
  * on real certificates (test/vectors/virtee-sev, copied with their origin in test/vectors/SOURCES):
  * caps.pdh.chain-valid with AMD roots from --amd-certs and from a local HTTP server standing in
  * for AMD (fetch, pin, cache), the corrupted Naples ARK, the synthetic fixture chain; and the SNP
@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, mkdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AmdRootSource, defaultKdsCacheDir, KdsClient, KDS_URL_ENV, rootsFromDir, rootsFromKds } from '../../support/host/kds-fetch.js';
+import { AmdRootSource, defaultKdsCacheDir, KdsClient, KDS_URL_ENV, rootsFromDir, rootsFromKds } from '../../support/probes/kds-fetch.js';
 import { HarnessError, HostError, type Host } from '../../support/host/types.js';
 import { checkChain } from '../../support/probes/caps.js';
 import { LaunchProbe } from '../../support/probes/launch.js';

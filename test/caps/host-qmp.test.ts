@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HostError } from '../../support/host/types.js';
-import { chooseProbeIdentity, HostQmpProbe, HOST_PROBE_COMMANDS, probeContextOf, qemuProbeArgv, runQmpProbe, setprivArgv } from '../../support/host/qemu-probe.js';
+import { chooseProbeIdentity, HostQmpProbe, HOST_PROBE_COMMANDS, probeContextOf, qemuProbeArgv, runQmpProbe, setprivArgv } from '../../support/qemu/qemu-probe.js';
 import { sevcheck } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sevcheck-hostqmp-'));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalHost } from '../../support/host/local-host.js';
-import { probeContextOf } from '../../support/host/qemu-probe.js';
+import { probeContextOf } from '../../support/qemu/qemu-probe.js';
 import { sevcheck, type JsonResults } from '../helpers.js';
 
 const hasQemu = (() => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../support/errors.js';
-import { QmpError } from '../../support/host/qmp.js';
-import { QemuProbeError, kvmUsable, parseSevCapabilities, parseSevInfo, probeQemuSev, qemuProbeArgv } from '../../support/host/qemu-probe.js';
+import { QmpError } from '../../support/qemu/qmp.js';
+import { QemuProbeError, kvmUsable, parseSevCapabilities, parseSevInfo, probeQemuSev, qemuProbeArgv } from '../../support/qemu/qemu-probe.js';
 
 function gone(pid: number | undefined): boolean {
   if (pid === undefined) return true;

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../support/errors.js';
-import { QmpClient, QmpError } from '../../support/host/qmp.js';
+import { QmpClient, QmpError } from '../../support/qemu/qmp.js';
 
 const GREETING = '{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "Debian 1:7.2+dfsg-7+deb12u18+b3"}, "capabilities": ["oob"]}}';
 

@@ -3,7 +3,7 @@ import * as rules from '../../support/rules/caps.js';
 import { parseDomainCapabilities } from '../../support/parsers/domcaps.js';
 import { decodeEncryptedMemory } from '../../support/sev/cpuid.js';
 import type { QmpAnswer } from '../../support/probes/caps.js';
-import type { SevCapabilities } from '../../support/host/qemu-probe.js';
+import type { SevCapabilities } from '../../support/qemu/qemu-probe.js';
 import { known, type Fact } from '../../support/facts.js';
 
 /** A fact the rule must not ask for. */

@@ -11,7 +11,7 @@ import { HarnessError } from '../../support/host/types.js';
 import { msrDeviceError, msrValueFromBytes } from '../../support/host/errno.js';
 import { hostError } from '../../support/host/errno.js';
 import { parseCpuList } from '../../support/parsers/cpulist.js';
-import { SshHost } from '../../support/host/ssh-host.js';
+import { BATCH_SCRIPT, SshHost } from '../../support/host/ssh-host.js';
 import { fixtureDir } from '../helpers.js';
 
 const fixture = (files: Record<string, string>): string => fixtureDir('sevcheck-msr', files);
@@ -170,23 +170,32 @@ describe('recording MSRs and per-CPU CPUID', () => {
 });
 
 describe('ssh host readMsr', () => {
-  /** An SshHost whose transport is replaced: records the argv, answers with the given bytes / stderr. */
+  /** One record as BATCH_SCRIPT writes it: "@", stdout as od hex, "!<status>", stderr as od hex. */
+  const record = (a: { exitCode: number; stdout?: Buffer; stderr?: string }): string => {
+    const hex = (b: Buffer): string => (b.length ? `${[...b].map((x) => ` ${x.toString(16).padStart(2, '0')}`).join('')}\n` : '');
+    return `@\n${hex(a.stdout ?? Buffer.alloc(0))}!${a.exitCode}\n${hex(Buffer.from(a.stderr ?? ''))}`;
+  };
+  /** An SshHost whose transport is replaced: records the script's arguments, answers every operation with `answer`. */
   const stubbed = (answer: { exitCode: number; stdout?: Buffer; stderr?: string }) => {
     const h = new SshHost({ host: 'epyc1', user: 'root', port: undefined });
     const argvs: string[][] = [];
     const any = h as unknown as Record<string, unknown>;
-    any.connect = async () => {};
+    any.connect = async () => '';
     any.remote = async (argv: string[]) => {
-      argvs.push(argv);
-      return { exitCode: answer.exitCode, stdout: answer.stdout ?? Buffer.alloc(0), stderr: Buffer.from(answer.stderr ?? '') };
+      const args = argv.slice(argv.indexOf('sevcheck') + 1);
+      argvs.push(args);
+      const ops = args.filter((a) => a === 'd').length;
+      return { exitCode: 0, stdout: Array.from({ length: ops }, () => record(answer)).join(''), stderr: '' };
     };
     return { h, argvs };
   };
   it('reads 8 bytes at the MSR index with dd, input only (no of=, no conv=, no oflag=)', async () => {
     const { h, argvs } = stubbed({ exitCode: 0, stdout: Buffer.from([0, 0, 0xf4, 3, 0, 0, 0, 0]) });
     expect(await h.readMsr(64, SYSCFG)).toBe(0x3f40000n);
-    expect(argvs[0]).toEqual(['dd', 'if=/dev/cpu/64/msr', 'bs=8', 'count=1', `skip=${SYSCFG}`, 'iflag=skip_bytes', 'status=none']);
-    expect(argvs[0]?.some((a) => /^(of|conv|oflag)=/.test(a))).toBe(false);
+    expect(argvs[0]).toEqual(['d', '/dev/cpu/64/msr', '8', String(SYSCFG)]);
+    const dd = BATCH_SCRIPT.split('\n').find((l) => /\bdd\b/.test(l)) ?? '';
+    expect(dd).toContain('dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none');
+    expect(/\b(of|conv|oflag)=/.test(dd)).toBe(false);
   });
   it('a short read and dd errors become HostErrors with the fix', async () => {
     await expect(stubbed({ exitCode: 0, stdout: Buffer.from([1, 2]) }).h.readMsr(0, SYSCFG)).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('short read of 2 bytes') });
@@ -202,6 +211,12 @@ describe('ssh host readMsr', () => {
       code: 'EIO',
       message: expect.stringContaining('RDMSR faulted'),
     });
+  });
+  it('every CPU of a 256-CPU host is one batch: one remote command', async () => {
+    const { h, argvs } = stubbed({ exitCode: 0, stdout: Buffer.from([0, 0, 0xf4, 3, 0, 0, 0, 0]) });
+    const out = await h.readMany(Array.from({ length: 256 }, (_, cpu) => ({ op: 'msr' as const, cpu, index: SYSCFG })));
+    expect(out.every((o) => o.status === 'fulfilled' && o.value === 0x3f40000n)).toBe(true);
+    expect(argvs).toHaveLength(1);
   });
 });
 

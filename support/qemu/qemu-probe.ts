@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { InputError } from '../errors.js';
 import { QmpClient, QmpError, type QmpEvent, type QmpGreeting } from './qmp.js';
-import { HarnessError, HostError, type QmpReply } from './types.js';
+import { HarnessError, HostError, type QmpReply } from '../host/types.js';
 import { resolveQemuIdentity } from '../device/identity.js';
 import type { ParseResult } from '../parsers/parse-result.js';
 import { findUser, parseGroup, parsePasswd } from '../parsers/passwd.js';

@@ -29,7 +29,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
-import { HarnessError, HostError } from './types.js';
+import { HarnessError, HostError } from '../host/types.js';
 import { askArkFileName, GENERATIONS, rootFileCandidates, rootsFromAskArk, rootsFromPair, type AmdRoots } from '../sev/kds.js';
 import type { Generation } from '../sev/sev-cert.js';
 

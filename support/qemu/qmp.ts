@@ -16,7 +16,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { InputError } from '../errors.js';
-import { HarnessError, type QmpReply } from './types.js';
+import { HarnessError, type QmpReply } from '../host/types.js';
 
 export type QmpErrorCode = 'CLOSED' | 'TIMEOUT' | 'PROTOCOL';
 

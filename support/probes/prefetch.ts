@@ -1,0 +1,47 @@
+/**
+ * The first phase of a run over ssh (issue 23): ask every layer's main facts at once before the
+ * first check, so that the ssh backend, which sends all the reads and commands asked for in one
+ * turn of the event loop as ONE remote command, answers them in a few round trips (one per
+ * level of dependency: /proc/sys/kernel/osrelease before /boot/config-<release>, the modprobe.d
+ * listings before their files, the online CPU list before every CPU) instead of one per read.
+ *
+ * Nothing is decided here and no error surfaces here: every fact lands in its probe's memo and
+ * the run's read cache, and the check that needs it gets it from there, value or error, exactly
+ * as if it had asked first. The facts are those a whole run of the suite reads on any live host
+ * (the read log of `sevcheck run --host local`, SEVCHECK_READ_LOG); a fact only some checks
+ * need (after a gate) is read when its check asks, as before.
+ */
+import type { Host } from '../host/types.js';
+import { prefetch } from '../host/read.js';
+import type { Probes } from '../run-context.js';
+
+/** The files the QEMU identity is decided from (device probe qemuIdentity, and the QMP probe's), which it reads one after the other. */
+const IDENTITY_FILES = ['/etc/libvirt/qemu.conf', '/etc/os-release', '/etc/passwd', '/etc/group'];
+
+export async function prefetchFacts(host: Host, p: Probes): Promise<void> {
+  await Promise.allSettled([
+    prefetch(host, IDENTITY_FILES.map((path) => ({ op: 'readFile' as const, path }))),
+    p.host.cpuinfo(),
+    p.host.encryptedMemory(),
+    p.host.kvmAmdLoaded(),
+    p.host.kvmAmdParam('sev'),
+    p.host.kvmAmdParam('sev_es'),
+    p.host.kvmAmdParam('sev_snp'),
+    p.host.cmdline(),
+    p.host.kernelConfig(),
+    p.host.modprobeOptions(),
+    p.hostCpu.identity(),
+    p.hostCpu.everyCpu(),
+    p.hostCpu.kvmDevice(),
+    p.caps.layerFacts(p.host),
+    p.caps.domcaps(),
+    p.device.qemuIdentity(),
+    p.device.node('/dev/sev'),
+    p.domain.guests(),
+    p.firmware.kernelLog(),
+    p.firmware.snphost(),
+    p.firmware.sevctl(),
+    p.selinux.state(),
+    p.selinux.apparmorEnabled(),
+  ]);
+}

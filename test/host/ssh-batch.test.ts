@@ -1,0 +1,163 @@
+/**
+ * The ssh backend's batch (issue 23): BATCH_SCRIPT run through this machine's own /bin/sh (what
+ * the remote login shell execs), its framing against hostile content, and the wrappers treating
+ * every request of a batch as the single read it stands for (cache, count, record).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BATCH_SCRIPT, batchArgs, parseBatch, type BatchOp } from '../../support/host/ssh-host.js';
+import { CachingHost } from '../../support/host/caching-host.js';
+import { CountingHost } from '../../support/host/counting-host.js';
+import { RecordingHost } from '../../support/host/recording-host.js';
+import { FixtureHost } from '../../support/host/fixture-host.js';
+import { readMany } from '../../support/host/read.js';
+import type { ReadRequest } from '../../support/host/types.js';
+import { fixtureDir } from '../helpers.js';
+
+/** The script as the remote side runs it: `sh -c BATCH_SCRIPT sevcheck ARGS...`, parsed back. */
+const runScript = (ops: BatchOp[], cwd?: string) => {
+  const out = execFileSync('sh', ['-c', BATCH_SCRIPT, 'sevcheck', ...batchArgs(ops)], { maxBuffer: 64 << 20, cwd });
+  return parseBatch(out.toString('latin1'));
+};
+
+describe('BATCH_SCRIPT through /bin/sh', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sevcheck-batch-'));
+  // content that looks like the framing, NUL bytes, no final newline, every byte value
+  const hostile = Buffer.concat([Buffer.from('@\n!\n@\n0\n'), Buffer.from([0, 0, 255, 10, 64, 10]), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
+  writeFileSync(join(dir, 'hostile'), hostile);
+  // a name the shell would expand if it were ever parsed as shell text
+  const odd = join(dir, `a b'"$(touch pwned)\`touch pwned\`;|&\n*`);
+  writeFileSync(odd, 'odd\n');
+  writeFileSync(join(dir, 'empty'), '');
+  mkdirSync(join(dir, 'sub'));
+
+  it('gives every file its exact bytes and every failure its tool error, in order', () => {
+    const recs = runScript([
+      { op: 'readFile', path: join(dir, 'hostile') },
+      { op: 'readFile', path: odd },
+      { op: 'readFile', path: join(dir, 'empty') },
+      { op: 'readFile', path: join(dir, 'missing') },
+      { op: 'readFile', path: join(dir, 'sub') },
+      { op: 'listDir', path: dir },
+      { op: 'stat', path: join(dir, 'sub') },
+    ], dir);
+    expect(recs).toHaveLength(7);
+    const [h, o, e, m, d, l, st] = recs ?? [];
+    expect(h?.stdout.equals(hostile)).toBe(true);
+    expect(h?.status).toBe(0);
+    expect(o?.stdout.toString()).toBe('odd\n');
+    expect(e?.stdout.length).toBe(0);
+    expect(e?.status).toBe(0);
+    expect(m?.status).not.toBe(0);
+    expect(m?.stderr).toMatch(/No such file or directory/);
+    expect(d?.stderr).toMatch(/Is a directory/);
+    expect(l?.stdout.toString().split('\n')).toContain('hostile');
+    expect(st?.stdout.toString()).toMatch(/^directory\|755\|\d+\|\d+\|/);
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+  });
+
+  it('runs a command with its exact argv, stdout, stderr and exit status; a missing one is 127', () => {
+    const tricky = ['$(id)', '`id`', "it's", 'a "b"', '*', '', '\n', '${1}', '; exit 7'];
+    const recs = runScript([
+      { op: 'run', argv: ['printf', '%s|', ...tricky], timeoutMs: 5000 },
+      { op: 'run', argv: ['sh', '-c', 'echo out; echo err >&2; exit 3'], timeoutMs: 5000 },
+      { op: 'run', argv: ['sevcheck-no-such-program'], timeoutMs: 5000 },
+      { op: 'readFile', path: join(dir, 'empty') },
+    ]);
+    expect(recs?.[0]?.stdout.toString()).toBe(`${tricky.join('|')}|`);
+    expect(recs?.[1]).toMatchObject({ status: 3, stderr: 'err\n' });
+    expect(recs?.[1]?.stdout.toString()).toBe('out\n');
+    expect(recs?.[2]?.status).toBe(127);
+    expect(recs?.[3]?.status).toBe(0);
+  });
+
+  it('kills a command at its timeout on the host (exit 124) and goes on with the batch', () => {
+    const t0 = Date.now();
+    const recs = runScript([
+      { op: 'run', argv: ['sleep', '30'], timeoutMs: 1000 },
+      { op: 'readFile', path: join(dir, 'empty') },
+    ]);
+    expect(recs?.[0]?.status).toBe(124);
+    expect(recs?.[1]?.status).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('reads a CPUID leaf with dd at the leaf offset (when /dev/cpu/0/cpuid is readable here)', (ctx) => {
+    if (!existsSync('/dev/cpu/0/cpuid')) return ctx.skip();
+    const [r] = runScript([{ op: 'cpuid', leaf: 0, cpu: 0 }]) ?? [];
+    if (r?.status !== 0) return ctx.skip();
+    expect(r.stdout.length).toBe(16);
+    // CPUID 0: EBX EDX ECX spell the vendor
+    expect(Buffer.concat([r.stdout.subarray(4, 8), r.stdout.subarray(12, 16), r.stdout.subarray(8, 12)]).toString()).toMatch(/^(AuthenticAMD|GenuineIntel|\w{12})$/);
+  });
+
+  it('frames any file content (random contents, seeded)', () => {
+    let seed = 23;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+    const ops: BatchOp[] = [];
+    const want: Buffer[] = [];
+    for (let i = 0; i < 40; i++) {
+      const b = Buffer.from(Array.from({ length: next() % 300 }, () => (next() % 3 === 0 ? [0, 10, 64, 33][next() % 4] as number : next() & 255)));
+      writeFileSync(join(dir, `prop${i}`), b);
+      ops.push({ op: 'readFile', path: join(dir, `prop${i}`) });
+      want.push(b);
+    }
+    const recs = runScript(ops);
+    expect(recs?.map((r) => r.stdout.toString('hex'))).toEqual(want.map((b) => b.toString('hex')));
+  });
+
+  it('refuses output that is not the framing (a broken transport is never read as content)', () => {
+    expect(parseBatch('@\nhello\n!0\n')).toBeUndefined();
+    expect(parseBatch('@\n 41\n')).toBeUndefined(); // no status
+    expect(parseBatch('')).toEqual([]);
+    expect(parseBatch('login banner\n@\n!0\n')).toBeUndefined();
+    expect(parseBatch('@\n 41\n!0\n 45\n')).toEqual([{ stdout: Buffer.from('A'), stderr: 'E', status: 0 }]);
+  });
+});
+
+describe('wrappers over a batch', () => {
+  const files = {
+    'host.json': JSON.stringify({ name: 'b' }),
+    'files/etc/a': 'A\n',
+    'files/etc/b': 'B\n',
+    'cpuid.json': JSON.stringify({ '0x8000001f': { eax: '0x1', ebx: '0x2', ecx: '0x3', edx: '0x4' } }),
+  };
+  const reads: ReadRequest[] = [
+    { op: 'readFile', path: '/etc/a' },
+    { op: 'readFile', path: '/etc/missing' },
+    { op: 'listDir', path: '/etc' },
+    { op: 'cpuid', leaf: 0x8000001f, cpu: 0 },
+    { op: 'readFile', path: '/etc/a' },
+  ];
+
+  it('the cache answers the single reads that follow a batch, and asks each read once', async () => {
+    const counter = new CountingHost(new FixtureHost(fixtureDir('sevcheck-batch', files)));
+    const host = new CachingHost(counter);
+    const out = await host.readMany(reads);
+    expect(out.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect((await host.readFile('/etc/a')).toString()).toBe('A\n');
+    await expect(host.readFile('/etc/missing')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await host.listDir('/etc')).toEqual(['a', 'b']);
+    expect(Object.fromEntries(counter.counts)).toEqual({ 'readFile /etc/a': 1, 'readFile /etc/missing': 1, 'listDir /etc': 1, 'cpuid 0x8000001f cpu0': 1 });
+  });
+
+  it('counts and records a batch exactly as the same single reads', async () => {
+    const viaBatch = new RecordingHost(new FixtureHost(fixtureDir('sevcheck-batch', files)));
+    const viaSingle = new RecordingHost(new FixtureHost(fixtureDir('sevcheck-batch', files)));
+    const c1 = new CountingHost(viaBatch);
+    const c2 = new CountingHost(viaSingle);
+    await readMany(c1, reads);
+    for (const r of reads) {
+      await (r.op === 'readFile' ? c2.readFile(r.path) : r.op === 'listDir' ? c2.listDir(r.path) : r.op === 'cpuid' ? c2.cpuid(r.leaf, r.cpu) : Promise.resolve()).catch(() => undefined);
+    }
+    expect(Object.fromEntries(c1.counts)).toEqual(Object.fromEntries(c2.counts));
+    const [a, b] = [mkdtempSync(join(tmpdir(), 'rb-')), mkdtempSync(join(tmpdir(), 'rs-'))];
+    await viaBatch.writeFixture(a, { name: 'x' });
+    await viaSingle.writeFixture(b, { name: 'x' });
+    for (const f of ['files/etc/a', 'cpuid.json', 'listings.json']) expect(readFileSync(join(a, f), 'utf8')).toBe(readFileSync(join(b, f), 'utf8'));
+    expect(existsSync(join(a, 'files/etc/missing'))).toBe(false);
+  });
+});
