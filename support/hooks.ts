@@ -31,6 +31,12 @@ AfterAll(async function (this: { parameters: SevWorldParameters }) {
 Before(function (this: SevWorld, { pickle }) {
   const tags = pickle.tags.map((t) => t.name);
   this.checkId = tags.map((t) => CHECK_TAG.exec(t)?.[1]).find((id) => id !== undefined);
+  // the site file's `exclude` (support/site/config.ts): skipped with the site's reason
+  const excluded = this.checkId !== undefined ? this.ctx.options.exclude?.get(this.checkId) : undefined;
+  if (excluded !== undefined) {
+    this.record(skipped(excluded));
+    return 'skipped';
+  }
   const needed = requiredProfile(tags);
   if (!covers(this.profile, needed)) {
     this.record(skipped(`profile ${this.profile} does not require ${needed === 'sev-snp' ? 'SEV-SNP' : 'SEV-ES'} (run with --profile ${needed})`));
