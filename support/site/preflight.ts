@@ -104,8 +104,8 @@ export function checkSiteFeatures(files: readonly string[], support: unknown): S
     try {
       doc = new Parser(new AstBuilder(newId), new GherkinClassicTokenMatcher()).parse(text);
     } catch (e) {
-      // the parser's message starts with "(line:column): "
-      const m = /^\((\d+):\d+\): (.*)$/s.exec((e as Error).message.split('\n')[0] ?? '');
+      // the parser's messages are "(line:column): …", one per line (after "Parser errors:" when several)
+      const m = /^\((\d+):\d+\): (.*)$/m.exec((e as Error).message);
       throw new InputError(m ? `${label}:${m[1]}` : label, m ? (m[2] as string) : (e as Error).message.split('\n')[0] ?? 'not Gherkin');
     }
     if (!doc.feature) throw new InputError(label, 'no "Feature:" in the file');
