@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { configPath, excludeReasons, parseConfig } from '../../support/site/config.js';
 import { withConfig } from '../../support/cli/run.js';
 import { InputError } from '../../support/errors.js';
+import { ansibleEntries, parseInventory } from '../../support/fleet/inventory.js';
 
 const bad = (text: string): string => {
   try {
@@ -57,5 +58,23 @@ describe('site file', () => {
     const c = parseConfig('profile: sev-snp\nmin-firmware: "1.55"\nfeatures: [a]\nfail-on-undecided: true\n', '/s/sevcheck.yaml');
     const o = withConfig({ host: 'local', format: 'text', outDir: 'r', profile: 'sev', features: ['/b'] }, c);
     expect(o).toMatchObject({ profile: 'sev', minFirmware: '1.55', features: ['/s/a', '/b'], failOnUndecided: true });
+  });
+});
+
+describe('an inventory names a site file per host or for all', () => {
+  it('config: per host and in defaults, relative to the inventory; a missing file is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sevcheck-inv-'));
+    writeFileSync(join(dir, 'a.yaml'), 'profile: sev\n');
+    const inv = join(dir, 'inv.yaml');
+    const e = parseInventory('defaults: {config: a.yaml}\nhosts:\n  - {name: x, target: local}\n  - {name: y, target: local, config: a.yaml}\n', inv);
+    expect(e.map((h) => h.config)).toEqual([join(dir, 'a.yaml'), join(dir, 'a.yaml')]);
+    expect(parseInventory('hosts:\n  - {name: x, target: local}\n', inv)[0]?.config).toBeUndefined();
+    expect(() => parseInventory('hosts:\n  - {name: x, target: local, config: nope.yaml}\n', inv)).toThrow(/inv\.yaml: hosts\[0\]\.config: .*nope\.yaml is not a file/);
+  });
+  it('Ansible: the sevcheck_config host or group variable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sevcheck-inv-'));
+    writeFileSync(join(dir, 'a.yaml'), 'profile: sev\n');
+    const list = JSON.stringify({ _meta: { hostvars: { h1: { sevcheck_config: 'a.yaml' } } }, all: { children: ['ungrouped'] }, ungrouped: { hosts: ['h1'] } });
+    expect(ansibleEntries(list, join(dir, 'hosts.ini'))[0]?.config).toBe(join(dir, 'a.yaml'));
   });
 });
