@@ -32,6 +32,12 @@ Before(async function (this: SevWorld, { pickle }) {
   const tags = pickle.tags.map((t) => t.name);
   this.checkId = tags.map((t) => CHECK_TAG.exec(t)?.[1]).find((id) => id !== undefined);
   this.covers = this.host.kind === 'fixture' ? (await this.host.describe()).covers : undefined;
+  // the site file's `exclude` (support/site/config.ts): skipped with the site's reason
+  const excluded = this.checkId !== undefined ? this.ctx.options.exclude?.get(this.checkId) : undefined;
+  if (excluded !== undefined) {
+    this.record(skipped(excluded));
+    return 'skipped';
+  }
   const needed = requiredProfile(tags);
   if (!covers(this.profile, needed)) {
     this.record(skipped(`profile ${this.profile} does not require ${needed === 'sev-snp' ? 'SEV-SNP' : 'SEV-ES'} (run with --profile ${needed})`));

@@ -29,6 +29,8 @@ export interface RunOptions {
   readonly amdCerts?: AmdCertOptions | undefined;
   /** host.firmware.version's minimum instead of the profile's: --min-firmware X.Y */
   readonly minFirmware?: { readonly major: number; readonly minor: number } | undefined;
+  /** check id → why it is skipped (the site file's `exclude`: support/site/config.ts) */
+  readonly exclude?: ReadonlyMap<string, string> | undefined;
 }
 
 export interface Probes {

@@ -43,6 +43,9 @@ import { WRITERS, withFindings } from '../report/writers.js';
 /** the file `sevcheck run` writes its results to (report/writers.ts), which --from-results reads */
 const RESULTS_FILE = WRITERS['json']?.file ?? '';
 import { checkSuiteOptions, parseMinFirmware } from './options.js';
+import { excludeReasons, loadConfig, type SiteConfig } from '../site/config.js';
+import { checkSiteFeatures, siteFeatureFiles } from '../site/preflight.js';
+import type { LoadedSuite } from '../run/suite.js';
 import { commitStage, discardStage, openStage, type Stage } from './staging.js';
 
 export interface FleetOptions {
@@ -70,7 +73,45 @@ export interface FleetOptions {
   readonly amdCerts?: AmdCertOptions | undefined;
   /** --min-firmware X.Y, as `run` takes it */
   readonly minFirmware?: string | undefined;
+  /** --features DIR (repeatable): site feature directories, added to each host's site file's */
+  readonly features?: readonly string[] | undefined;
+  /** the fleet's site file (--config, or the default the CLI found); an inventory host's `config:` replaces it for that host */
+  readonly config?: string | undefined;
 }
+
+/** What one host runs with: the command line over its site file (docs/site-policy.md). */
+interface HostSettings {
+  readonly profile?: string | undefined;
+  readonly tags?: string | undefined;
+  readonly failOnUndecided: boolean;
+  readonly ssh?: SshOptions | undefined;
+  readonly launch?: LaunchOptions | undefined;
+  readonly amdCerts?: AmdCertOptions | undefined;
+  readonly minFirmware?: string | undefined;
+  /** site feature files, checked */
+  readonly features: readonly string[];
+  readonly exclude?: ReadonlyMap<string, string> | undefined;
+}
+
+/** The command line's options over a site file's; every option checked as `run` checks it, the site features before any host is opened. */
+async function settingsFor(o: FleetOptions, cfg: SiteConfig | undefined, withFeatures = o.fromResults === undefined): Promise<HostSettings> {
+  const ssh = { ...o.ssh, options: [...(cfg?.sshOptions ?? []), ...(o.ssh?.options ?? [])], identityFile: o.ssh?.identityFile ?? cfg?.sshIdentity };
+  const launch = { ...o.launch, bundle: o.launch?.bundle ?? cfg?.launch, vectors: o.launch?.vectors ?? cfg?.vectors };
+  const amdCerts = { ...o.amdCerts, amdCertsDir: o.amdCerts?.amdCertsDir ?? cfg?.amdCerts, kds: o.amdCerts?.kds ?? cfg?.kds, kdsCacheDir: o.amdCerts?.kdsCacheDir ?? cfg?.kdsCache, kdsUrl: o.amdCerts?.kdsUrl ?? cfg?.kdsUrl };
+  const tags = o.checks ?? cfg?.tags;
+  const minFirmware = o.minFirmware ?? cfg?.minFirmware;
+  // the run options `sevcheck run` checks up front (--checks is run's --tags)
+  checkSuiteOptions({ tags, launchBundle: launch.bundle, vectors: launch.vectors, amdCerts: amdCerts.amdCertsDir, kdsCache: amdCerts.kdsCacheDir, kdsUrl: amdCerts.kdsUrl, sshIdentity: ssh.identityFile, minFirmware });
+  const dirs = [...(cfg?.features ?? []), ...(o.features ?? [])];
+  const features = dirs.length && withFeatures ? siteFeatureFiles(dirs) : [];
+  if (features.length) {
+    // the support code, loaded here once to check the site files (the workers load their own)
+    const { loadSuite } = await import('../run/suite.js');
+    checkSiteFeatures(features, (await (preflightSuite ??= loadSuite())).support);
+  }
+  return { profile: cfg?.profile, tags, failOnUndecided: Boolean(o.failOnUndecided || cfg?.failOnUndecided), ssh, launch, amdCerts, minFirmware, features, exclude: excludeReasons(cfg) };
+}
+let preflightSuite: Promise<LoadedSuite> | undefined;
 
 export interface FleetIo {
   readonly stdout: { write(s: string): unknown };
@@ -111,6 +152,8 @@ interface Plan {
   readonly jobs: number;
   readonly timeoutMs: number;
   readonly out: string;
+  /** per host name: what it runs with */
+  readonly settings: ReadonlyMap<string, HostSettings>;
 }
 
 const need = (v: string | undefined, option: string, re: RegExp, what: string): string | undefined => {
@@ -174,17 +217,9 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
       throw new InputError('--tags', `"${o.tags}" is not a tag expression over host tags: ${(e as Error).message.split('\n')[0]} (e.g. "rack-a and not milan")`);
     }
   }
-  // the run options `sevcheck run` checks up front (--checks is run's --tags)
-  checkSuiteOptions({
-    tags: o.checks,
-    launchBundle: o.launch?.bundle,
-    vectors: o.launch?.vectors,
-    amdCerts: o.amdCerts?.amdCertsDir,
-    kdsCache: o.amdCerts?.kdsCacheDir,
-    kdsUrl: o.amdCerts?.kdsUrl,
-    sshIdentity: o.ssh?.identityFile,
-    minFirmware: o.minFirmware,
-  });
+  // the fleet's site file, then its run options (and site features) checked up front
+  const cfg = o.config !== undefined ? loadConfig(o.config) : undefined;
+  const fleetSettings = await settingsFor(o, cfg);
 
   let entries: FleetEntry[];
   let fromResults: Plan['fromResults'];
@@ -226,7 +261,20 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
   if (hostFilter) entries = entries.filter((e) => hostFilter(e.tags));
   if (!entries.length) throw new InputError('--tags', `"${o.tags}" selects no host`);
 
-  const waivers = o.waivers !== undefined ? parseWaivers(readText(o.waivers, '--waivers', 'waivers'), o.waivers) : [];
+  // a host's own site file (inventory `config:`): read and checked once per file
+  const byFile = new Map<string, HostSettings>();
+  const settings = new Map<string, HostSettings>();
+  for (const e of entries) {
+    let hs = fleetSettings;
+    if (e.config !== undefined) {
+      let got = byFile.get(e.config);
+      if (!got) byFile.set(e.config, (got = await settingsFor(o, loadConfig(e.config, `${e.name}: config`))));
+      hs = got;
+    }
+    settings.set(e.name, hs);
+  }
+  const waiverFile = o.waivers ?? cfg?.waivers;
+  const waivers = waiverFile !== undefined ? parseWaivers(readText(waiverFile, '--waivers', 'waivers'), waiverFile) : [];
   const history = o.history !== undefined ? historyPlan(o.history, o.keep) : undefined;
   if (o.keep !== undefined && history === undefined) throw new InputError('--keep', 'needs --history DIR (keep runs where?)');
   const previous: Plan['previous'] = o.compare !== undefined ? { fleet: readFleetJson(join(o.compare, FLEET_JSON), '--compare', o.compare), dir: o.compare } : history?.last;
@@ -239,7 +287,7 @@ async function plan(o: FleetOptions, ctx: FleetContext): Promise<Plan> {
     const files = readdirSync(out);
     if (files.length && !files.includes('fleet.json')) throw new InputError(`--out ${out}`, 'is a non-empty directory that is not a fleet report (no fleet.json): refusing to replace it');
   }
-  return { entries, fromResults, waivers, previous, history, jobs, timeoutMs, out };
+  return { entries, fromResults, waivers, previous, history, jobs, timeoutMs, out, settings };
 }
 
 const FLEET_JSON = FLEET_WRITERS['json']?.file ?? 'fleet.json';
@@ -358,22 +406,26 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
         finished({ name: e.name, exitCode, results: r, error: got?.error, durationMs: r?.durationMs ?? 0, phases: { open: 0, suite: 0, collect: 0, write: 0 }, warnings: got?.warnings ?? [] });
       }
     } else {
-      const minFirmware = o.minFirmware !== undefined ? parseMinFirmware(o.minFirmware) : undefined;
-      const jobs: HostJob[] = p.entries.map((e) => ({
-        name: e.name,
-        target: e.target,
-        profile: e.profile,
-        reportDir: join(stage?.dir as string, 'hosts', e.name),
-        fleet: side,
-        hostTags: e.tags,
-        timeoutMs: p.timeoutMs,
-        tags: o.checks,
-        failOnUndecided: o.failOnUndecided,
-        ssh: o.ssh,
-        launch: o.launch,
-        amdCerts: o.amdCerts,
-        minFirmware,
-      }));
+      const jobs: HostJob[] = p.entries.map((e) => {
+        const hs = p.settings.get(e.name) as HostSettings;
+        return {
+          name: e.name,
+          target: e.target,
+          profile: e.profile ?? hs.profile,
+          reportDir: join(stage?.dir as string, 'hosts', e.name),
+          fleet: side,
+          hostTags: e.tags,
+          timeoutMs: p.timeoutMs,
+          tags: hs.tags,
+          failOnUndecided: hs.failOnUndecided,
+          ssh: hs.ssh,
+          launch: hs.launch,
+          amdCerts: hs.amdCerts,
+          minFirmware: hs.minFirmware !== undefined ? parseMinFirmware(hs.minFirmware) : undefined,
+          features: hs.features,
+          exclude: hs.exclude,
+        };
+      });
       const cores = availableParallelism();
       const threads = ctx.threads ?? Math.min(p.jobs, cores);
       const perThread = Math.max(1, Math.ceil(p.jobs / Math.max(1, threads)));

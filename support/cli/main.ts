@@ -11,6 +11,7 @@ import { tolerateClosedPipes } from './closed-pipe.js';
 import { REPORT_FILES, WRITERS } from '../report/writers.js';
 import { USAGE } from './usage.js';
 import { VERSION } from '../version.js';
+import { configPath } from '../site/config.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };
@@ -35,7 +36,7 @@ const STANDALONE: Record<string, { describe: string; load: () => Promise<(argv: 
 };
 
 /** The commands commander parses (each has --help). */
-const SUITE_COMMANDS = ['run', 'record', 'fleet'];
+const SUITE_COMMANDS = ['run', 'record', 'fleet', 'steps'];
 
 export async function main(argv: string[], io: Io = process): Promise<number> {
   if (io.stdout === process.stdout) tolerateClosedPipes();
@@ -115,13 +116,18 @@ Examples:
       .option('--no-kds', "never fetch or use cached AMD certificates (their checks are then undecided without --amd-certs)")
       .option('--kds-cache <dir>', "where fetched AMD certificates are cached (default $XDG_CACHE_HOME/sevcheck/kds)")
       .option('--kds-url <url>', "one mirror of AMD's downloads serving URL/ask_ark_<gen>.cert and URL/vcek/v1/... (default $SEVCHECK_KDS_URL, else AMD's own)")
-      .option('--min-firmware <X.Y>', 'lowest SEV firmware version host.firmware.version accepts, major.minor (default: 1.51 for the sev-snp profile, none for sev and sev-es)');
+      .option('--min-firmware <X.Y>', 'lowest SEV firmware version host.firmware.version accepts, major.minor (default: 1.51 for the sev-snp profile, none for sev and sev-es)')
+      .option('--features <dir>', "a site's own .feature files, run with the bundled checks (repeatable; ids @check:site.<name>; docs/site-policy.md)", collect, [])
+      .option('--config <file>', 'site file: profile, features, waivers, min-firmware, exclude, … (default /etc/sevcheck/sevcheck.yaml when it exists; docs/site-policy.md)')
+      .option('--no-config', 'read no site file, not even the default');
   /** runOptions' values as runSuite / fleetMain take them */
   const runOptionValues = (o: OptionValues) => ({
     ssh: { options: o.sshOption, identityFile: o.sshIdentity },
     launch: { bundle: o.launch, vectors: o.vectors },
     amdCerts: { amdCertsDir: o.amdCerts, kds: o.kds, kdsCacheDir: o.kdsCache, kdsUrl: o.kdsUrl },
     minFirmware: o.minFirmware,
+    features: o.features as string[],
+    config: configPath(o.config as string | false | undefined),
   });
   /** One host: which, against what profile, which checks; then the run options. */
   const suiteOptions = (cmd: Command): Command =>
@@ -253,6 +259,18 @@ Examples:
           process.off('SIGTERM', stop);
         }
       }
+    });
+
+  // sevcheck steps (issue 21, docs/steps.md): the step vocabulary site features may use
+  program
+    .command('steps')
+    .description('list every step a site feature may use, generated from the step definitions (docs/steps.md)')
+    .addOption(new Option('--format <format>', 'text = one line per step by layer; json = [{text, keyword, parameters, example, layer}]; markdown = docs/steps.md').choices(['text', 'json', 'markdown']).default('text'))
+    .action(async (o) => {
+      const { loadSuite } = await import('../run/suite.js');
+      const { vocabulary, vocabularyMarkdown, vocabularyText } = await import('../site/vocabulary.js');
+      const entries = vocabulary((await loadSuite()).support);
+      io.stdout.write(o.format === 'json' ? `${JSON.stringify(entries, null, 2)}\n` : o.format === 'markdown' ? vocabularyMarkdown(entries) : vocabularyText(entries));
     });
 
   try {

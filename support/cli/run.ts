@@ -17,6 +17,8 @@ import { checkLine, checkStream, closingLines, headerLine, painter, useColour } 
 import { printable } from '../report/printable.js';
 import { checkSuiteOptions, parseMinFirmware } from './options.js';
 import { commitStage, discardStage, openStage, type Stage } from './staging.js';
+import { excludeReasons, loadConfig, type SiteConfig } from '../site/config.js';
+import { checkSiteFeatures, siteFeatureFiles } from '../site/preflight.js';
 
 export interface SuiteOptions {
   readonly host: string;
@@ -41,6 +43,26 @@ export interface SuiteOptions {
   readonly amdCerts?: AmdCertOptions;
   /** --min-firmware X.Y, validated in checkSuiteOptions */
   readonly minFirmware?: string | undefined;
+  /** --features DIR (repeatable): site feature directories, added to the site file's (docs/site-policy.md) */
+  readonly features?: readonly string[] | undefined;
+  /** the site file to read (--config FILE, or the default the CLI found: site/config.ts configPath); none when undefined */
+  readonly config?: string | undefined;
+}
+
+/** The site file's values under the command line's (an option given wins; --features adds). */
+export function withConfig(o: SuiteOptions, cfg: SiteConfig | undefined): SuiteOptions {
+  if (!cfg) return o;
+  return {
+    ...o,
+    profile: o.profile ?? cfg.profile,
+    tags: o.tags ?? cfg.tags,
+    failOnUndecided: o.failOnUndecided || cfg.failOnUndecided,
+    minFirmware: o.minFirmware ?? cfg.minFirmware,
+    features: [...cfg.features, ...(o.features ?? [])],
+    ssh: { ...o.ssh, options: [...cfg.sshOptions, ...(o.ssh?.options ?? [])], identityFile: o.ssh?.identityFile ?? cfg.sshIdentity },
+    launch: { ...o.launch, bundle: o.launch?.bundle ?? cfg.launch, vectors: o.launch?.vectors ?? cfg.vectors },
+    amdCerts: { ...o.amdCerts, amdCertsDir: o.amdCerts?.amdCertsDir ?? cfg.amdCerts, kds: o.amdCerts?.kds ?? cfg.kds, kdsCacheDir: o.amdCerts?.kdsCacheDir ?? cfg.kdsCache, kdsUrl: o.amdCerts?.kdsUrl ?? cfg.kdsUrl },
+  };
 }
 
 export interface SuiteIo {
@@ -67,12 +89,16 @@ const forward = (to: Writable, tty: boolean): Writable & { isTTY: boolean } =>
     { isTTY: tty },
   );
 
-export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOutcome> {
+export async function runSuite(given: SuiteOptions, io: SuiteIo): Promise<SuiteOutcome> {
+  let opts = given;
   const write = opts.writeReports !== false;
   const readLog = process.env.SEVCHECK_READ_LOG;
   let reports: Stage | undefined;
   let fixture: Stage | undefined;
   try {
+    // 0. the site file (support/site/config.ts): its values under the command line's
+    const cfg = given.config !== undefined ? loadConfig(given.config) : undefined;
+    opts = withConfig(given, cfg);
     // 1. every option, before anything is opened, run or written
     checkSuiteOptions({
       tags: opts.tags,
@@ -86,6 +112,10 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
       sshIdentity: opts.ssh?.identityFile,
       minFirmware: opts.minFirmware,
     });
+    // site features: every step known, every value good, every id site.<name> (support/site/preflight.ts)
+    const siteFiles = opts.features?.length ? siteFeatureFiles(opts.features) : [];
+    if (siteFiles.length) checkSiteFeatures(siteFiles, (await sharedSuite()).support);
+    const exclude = excludeReasons(cfg);
     // 2. where the results go: staging directories, which also prove the places are writable
     if (write) reports = await openStage(opts.outOption ?? '--out', opts.outDir);
     if (opts.recordTo) fixture = await openStage('--out', opts.recordTo.dir);
@@ -114,6 +144,8 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
         minFirmware: opts.minFirmware !== undefined ? parseMinFirmware(opts.minFirmware) : undefined,
         record: opts.recordTo !== undefined,
         count: Boolean(readLog),
+        features: siteFiles,
+        exclude,
       },
       {
         warn: (m) => io.stderr.write(`sevcheck: warning: ${printable(m)}\n`),
@@ -124,7 +156,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
         stderr: io.stderr,
         env: { ...process.env, FORCE_COLOR: colour ? '1' : '0' },
         started: (meta) => {
-          if (text) io.stdout.write(`${headerLine(meta)}\n`);
+          if (text) io.stdout.write(`${headerLine(meta)}${cfg ? `, config ${printable(cfg.file)}` : ''}\n`);
         },
         envelope: (e) => {
           const c = checkDone?.(e);
@@ -151,6 +183,10 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIo): Promise<SuiteOu
     const { results, exitCode } = outcome;
     const harness = outcome.error;
     if (!results) return { exitCode: 2, results: undefined, error: harness };
+    // an exclude that matched nothing is most likely a mistyped id (with --tags, the check may just not be selected)
+    for (const id of opts.tags ? [] : (cfg?.exclude.keys() ?? [])) {
+      if (!results.checks.some((c) => c.id === id)) io.stderr.write(`sevcheck: warning: ${printable(cfg?.file ?? '')}: exclude: ${printable(id)} is no check of this run\n`);
+    }
 
     const onStdout = opts.format === 'text' || opts.format === 'pretty' ? undefined : WRITERS[opts.format];
     if (onStdout) io.stdout.write(onStdout.write(results));

@@ -142,18 +142,18 @@ function amdKind(d: DomainModel): 'sev' | 'snp' | undefined {
   return t === 'sev' ? 'sev' : t === 'sev-snp' ? 'snp' : undefined;
 }
 
-const notAmd = (d: DomainModel): Verdict =>
+export const notAmd = (d: DomainModel): Verdict =>
   skipped(
     d.launchSecurity
       ? `<launchSecurity type='${d.launchSecurity.type}'> is not AMD SEV; see domain.launch-security`
       : 'no <launchSecurity> in the domain; see domain.launch-security',
   );
 
-type PolicyRead =
+export type PolicyRead =
   | { ok: true; kind: 'sev' | 'snp'; value: bigint; defaulted: boolean }
   | { ok: false; verdict: Verdict };
 
-function readPolicy(d: DomainModel): PolicyRead | undefined {
+export function readPolicy(d: DomainModel): PolicyRead | undefined {
   const kind = amdKind(d);
   if (!kind) return undefined;
   const text = d.launchSecurity?.policyText;

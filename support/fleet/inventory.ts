@@ -22,12 +22,14 @@ export interface FleetEntry {
   /** absent: as `sevcheck run` (a fixture's host.json profile, else sev) */
   readonly profile?: string | undefined;
   readonly tags: readonly string[];
+  /** the host's site file (docs/site-policy.md), absolute; absent: the fleet's */
+  readonly config?: string | undefined;
 }
 
 /** A tag: letters, digits, '.', '_', '-'. */
 export const NAME = /^[A-Za-z0-9._-]+$/;
 export const PROFILES = ['sev', 'sev-es', 'sev-snp'] as const;
-const HOST_KEYS = ['name', 'target', 'profile', 'tags'] as const;
+const HOST_KEYS = ['name', 'target', 'profile', 'tags', 'config'] as const;
 const TOP_KEYS = ['defaults', 'hosts'] as const;
 
 /** Parse YAML text strictly: a syntax error or a duplicate key is an InputError naming file, line and column. */
@@ -112,6 +114,15 @@ function profileOf(v: unknown, file: string, where: string): string | undefined 
   return v;
 }
 
+/** A host's site file (`config:`, relative to the inventory; docs/site-policy.md): it must exist. */
+function configOf(v: unknown, base: string, file: string, where: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v === '') throw new InputError(file, `${where}: must be the path of a site file (sevcheck.yaml)`);
+  const abs = isAbsolute(v) ? v : resolve(base, v);
+  if (!existsSync(abs) || !statSync(abs).isFile()) throw new InputError(file, `${where}: ${abs} is not a file`);
+  return abs;
+}
+
 /** The inventory YAML (docs/fleet.md "Inventory"). */
 export function parseInventory(text: string, file: string): FleetEntry[] {
   const doc = parseYaml(text, file);
@@ -144,7 +155,8 @@ export function parseInventory(text: string, file: string): FleetEntry[] {
     } catch (e) {
       throw new InputError(file, `${where}.target: ${(e as Error).message}`);
     }
-    return { name, target, profile: profileOf(v['profile'], file, `${where}.profile`), tags: tagList(v['tags'], file, `${where}.tags`) };
+    const config = configOf(v['config'], base, file, `${where}.config`);
+    return { name, target, profile: profileOf(v['profile'], file, `${where}.profile`), tags: tagList(v['tags'], file, `${where}.tags`), ...(config ? { config } : {}) };
   });
 }
 
@@ -205,6 +217,7 @@ export function ansibleEntries(listJson: string, file: string): FleetEntry[] {
     } catch (e) {
       throw new InputError(file, `${where}: ${(e as Error).message}`);
     }
-    return { name, target, profile: profileOf(vars['sevcheck_profile'], file, `${where}: sevcheck_profile`), tags: [...(tags.get(name) ?? [])].sort() };
+    const config = configOf(vars['sevcheck_config'], dirname(resolve(file)), file, `${where}: sevcheck_config`);
+    return { name, target, profile: profileOf(vars['sevcheck_profile'], file, `${where}: sevcheck_profile`), tags: [...(tags.get(name) ?? [])].sort(), ...(config ? { config } : {}) };
   });
 }

@@ -96,6 +96,8 @@ const hostKeys = {
   target: nonEmpty,
   profile: { enum: [...PROFILE_VALUES, null] },
   tags: { type: ['array', 'null'], items: tag },
+  /** a site file for this host (docs/site-policy.md) */
+  config: nonEmpty,
 } as const;
 
 /** The inventory YAML (docs/fleet.md "Inventory"), as parsed. */

@@ -103,8 +103,15 @@ export async function onSevCpu(cpuid: Fact<EncryptedMemoryCaps>, decide: () => P
   return decide();
 }
 
-/** host.firmware.version: SEV firmware major.minor against the profile's minimum. */
-export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefined, snphost: Fact<ToolRun>, sevctlVersion: Fact<{ version?: FirmwareVersion; reason?: string; absent: boolean }>): Promise<Verdict> {
+/** The running SEV firmware version and where it was read, or why no source gave it (undecided). */
+export type FirmwareFound = { readonly version: FirmwareVersion; readonly from: string } | { readonly unknown: string } | { readonly gaveUp: Verdict };
+
+/**
+ * The SEV firmware version the host runs: the kernel log's last API line of the boot (with the
+ * firmware ccp loaded at boot, if any), else snphost's "SEV firmware version" test, else
+ * `sevctl show version`.
+ */
+export async function findFirmware(log: KernelLog, snphost: Fact<ToolRun>, sevctlVersion: Fact<{ version?: FirmwareVersion; reason?: string; absent: boolean }>): Promise<FirmwareFound> {
   let found: { version: FirmwareVersion; from: string } | undefined;
   const f = log.facts;
   const api: ApiVersion | undefined = f?.sevApi && f.snpApi ? (f.snpApi.lineNo > f.sevApi.lineNo ? f.snpApi : f.sevApi) : f?.snpApi ?? f?.sevApi;
@@ -113,7 +120,7 @@ export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefin
   if (api) found = { version: api, from: `${logLine(log, api)}${upd ? `; loaded at boot: ${upd.text.replace(/^.*?(SEV firmware update)/, '$1')}` : ''}` };
   const tools: ToolRun[] = [];
   const gaveUp = found ? undefined : firstFailure(f?.statusFailed, f?.pspDead, f?.pspUnreachable);
-  if (gaveUp) return failed(`the SEV firmware did not report its version: ${logLine(log, gaveUp)}`, 'the SEV firmware to answer PLATFORM_STATUS', 'enable SEV in the BIOS setup (SMEE / "SEV Control"), update the system BIOS / SEV firmware, then reboot');
+  if (gaveUp) return { gaveUp: failed(`the SEV firmware did not report its version: ${logLine(log, gaveUp)}`, 'the SEV firmware to answer PLATFORM_STATUS', 'enable SEV in the BIOS setup (SMEE / "SEV Control"), update the system BIOS / SEV firmware, then reboot') };
   if (!found) {
     const s = await snphost();
     tools.push(s);
@@ -129,9 +136,17 @@ export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefin
     else {
       const logPart = log.source ? `${log.source} has no "SEV API:" line` : `no kernel log with SEV lines (${log.tried.join('; ')})`;
       const toolPart = tools.map((t) => (t.absent ? 'snphost is not installed' : t.reason ?? `${t.command} gave no version`)).join('; ');
-      return undecided(`${logPart}; ${toolPart}; ${sv.absent ? 'sevctl is not installed' : sv.reason}; ${INSTALL_SNPHOST}`);
+      return { unknown: `${logPart}; ${toolPart}; ${sv.absent ? 'sevctl is not installed' : sv.reason}; ${INSTALL_SNPHOST}` };
     }
   }
+  return found;
+}
+
+/** host.firmware.version: SEV firmware major.minor against the profile's minimum. */
+export async function firmwareVersion(log: KernelLog, min: MinFirmware | undefined, snphost: Fact<ToolRun>, sevctlVersion: Fact<{ version?: FirmwareVersion; reason?: string; absent: boolean }>): Promise<Verdict> {
+  const found = await findFirmware(log, snphost, sevctlVersion);
+  if ('gaveUp' in found) return found.gaveUp;
+  if ('unknown' in found) return undecided(found.unknown);
   const { version, from } = found;
   if (version.major === 0 && version.minor === 0) {
     return failed(`SEV firmware version 0.0 (${from})`, 'a SEV firmware that reports its API version', 'update the system BIOS to a release with current SEV firmware (AMD PSP), then reboot');

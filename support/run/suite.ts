@@ -47,6 +47,10 @@ export interface OneRunOptions {
   readonly record?: boolean | undefined;
   /** count the reads that reach the backend (SEVCHECK_READ_LOG) */
   readonly count?: boolean | undefined;
+  /** site feature files (absolute, checked: support/site/preflight.ts), run with the bundled ones */
+  readonly features?: readonly string[] | undefined;
+  /** check id → why it is skipped (the site file's `exclude`) */
+  readonly exclude?: ReadonlyMap<string, string> | undefined;
 }
 
 /** What a caller may hang on a run (the `run` command's console, cucumber's own report files). */
@@ -182,7 +186,7 @@ export async function runOnce(opts: OneRunOptions, hooks: OneRunHooks = {}, suit
     if (hooks.signal?.aborted) abort();
     const described = await target.host.describe();
     const profile: Profile = parseProfile(opts.profile ?? described.profile ?? 'sev', opts.profile ? '--profile' : `${opts.host} host.json profile`);
-    const ctx = createRunContext(target.host, profile, opts.launch, { amdCerts: opts.amdCerts, minFirmware: opts.minFirmware });
+    const ctx = createRunContext(target.host, profile, opts.launch, { amdCerts: opts.amdCerts, minFirmware: opts.minFirmware, exclude: opts.exclude });
     // the launch bundle is input: a broken one stops the run here (exit 2), before any check runs
     await ctx.probes.launch.bundle();
     // over ssh, the facts every layer reads asked for at once: a few remote commands instead of
@@ -204,7 +208,7 @@ export async function runOnce(opts: OneRunOptions, hooks: OneRunHooks = {}, suit
     const formats = hooks.formats ?? [];
     const rc: IRunConfiguration = forThisBuild({
       ...base,
-      sources: { ...base.sources, ...(suite?.featurePaths.length ? { paths: [...suite.featurePaths] } : {}), tagExpression: opts.tags ?? '' },
+      sources: { ...base.sources, paths: [...(suite?.featurePaths.length ? suite.featurePaths : base.sources.paths), ...(opts.features ?? [])], tagExpression: opts.tags ?? '' },
       runtime: { ...base.runtime, worldParameters: { ...base.runtime.worldParameters, host: opts.host, profile, run } },
       formats: {
         ...base.formats,

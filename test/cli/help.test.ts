@@ -43,7 +43,7 @@ describe('help', () => {
       expect(r.code).toBe(2);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^sevcheck: (help: )?(frobnicate: )?unknown command.*run, record, fleet, measure, lint-domain, lint-pve, lint-qemu/);
+      expect(lines[0]).toMatch(/^sevcheck: (help: )?(frobnicate: )?unknown command.*run, record, fleet, steps, measure, lint-domain, lint-pve, lint-qemu/);
       expect(r.stdout).toBe('');
     }
   });

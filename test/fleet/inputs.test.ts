@@ -54,7 +54,7 @@ hosts:
   it.each([
     ['duplicate host names', 'hosts:\n  - {name: a, target: local}\n  - {name: a, target: local}\n', 'inv.yaml: hosts[1].name: duplicate host name "a" (also hosts[0])'],
     ['a duplicate key', 'hosts:\n  - name: a\n    name: b\n    target: local\n', 'inv.yaml: line 3, column 5: Map keys must be unique'],
-    ['an unknown host key', 'hosts:\n  - {name: a, target: local, rack: 3}\n', 'inv.yaml: hosts[0].rack: unknown key (allowed: name, target, profile, tags)'],
+    ['an unknown host key', 'hosts:\n  - {name: a, target: local, rack: 3}\n', 'inv.yaml: hosts[0].rack: unknown key (allowed: name, target, profile, tags, config)'],
     ['an unknown top-level key', 'hosts: []\nhostz: []\n', 'inv.yaml: hostz: unknown key (allowed: defaults, hosts)'],
     ['a target that is not a target', 'hosts:\n  - {name: a, target: local}\n  - {name: b, target: epyc-b}\n', 'inv.yaml: hosts[1].target: epyc-b: not a target; use local, ssh://[user@]host[:port], fixture:DIR or rootfs:DIR'],
     ['an ssh target with a path', 'hosts:\n  - {name: a, target: "ssh://root@h/x"}\n', 'inv.yaml: hosts[0].target: ssh://root@h/x: not a valid ssh://[user@]host[:port] address'],
