@@ -312,3 +312,27 @@ export function apparmorSevVerdict(f: ApparmorFacts, path = '/dev/sev'): Verdict
     FIX,
   );
 }
+
+/** The per-guest rules libvirt's virt-aa-helper generates for a SEV guest (its --dryrun output), or why they could not be had. */
+export type GuestRules =
+  | { readonly ok: true; readonly file: ProfileFile; readonly helper: string }
+  /** absent: no virt-aa-helper installed (libvirt then adds nothing per guest) */
+  | { readonly ok: false; readonly reason: string; readonly absent: boolean };
+
+/**
+ * selinux.apparmor-sev when the abstraction alone does not grant /dev/sev (`first` failed): a
+ * guest's profile is TEMPLATE.qemu (which includes the abstraction) plus the rules virt-aa-helper
+ * writes for that guest, and from libvirt 12 those hold `"/dev/sev" rw,` for a SEV guest. So the
+ * generated rules decide; when they cannot be generated (the helper fails, or cannot be given the
+ * guest over ssh) the missing abstraction rule is no failure but undecided.
+ */
+export function apparmorSevWithGuestRules(f: ApparmorFacts, first: Verdict, gen: GuestRules): Verdict {
+  if (first.status !== 'failed') return first;
+  if (!gen.ok) {
+    if (gen.absent) return first;
+    return undecided(`libvirt's QEMU abstraction alone does not allow /dev/sev (${first.message}), and the per-guest rules libvirt would add could not be generated: ${gen.reason}`);
+  }
+  const v = apparmorSevVerdict({ ...f, files: [...f.files, gen.file] });
+  const by = `the per-guest rules ${gen.helper} --dryrun generates for a SEV guest`;
+  return v.status === 'failed' ? { ...v, message: `neither libvirt's QEMU abstraction nor ${by} allow /dev/sev: ${v.message}` } : { ...v, message: `${v.message} (with ${by})` };
+}

@@ -328,7 +328,7 @@ export class RootfsHost implements Host {
     const r = await execa(this.bwrap, [...bwrapArgs(this.root, await this.topEntries()), '--', ...argv], {
       reject: false,
       timeout,
-      stdin: 'ignore',
+      ...(opts.stdin === undefined ? { stdin: 'ignore' as const } : { input: opts.stdin }),
       stripFinalNewline: false,
       // bwrap itself is found on sevcheck's PATH; the command gets only --setenv's PATH and LANG
       env: { PATH: process.env.PATH ?? IMAGE_PATH },

@@ -196,6 +196,7 @@ export class SshHost implements Host {
   }
 
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    if (opts.stdin !== undefined) throw new HarnessError(`${this.target}: cannot give ${argv[0] ?? 'a command'} standard input over ssh`);
     await this.connect();
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // `command -v` first would cost a round trip; a shell reports a missing program as 127.
