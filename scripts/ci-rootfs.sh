@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build (or reuse) a Debian root file system for the rootfs:DIR tests (issue 11) and print its path.
 #
-#   scripts/ci-rootfs.sh SUITE          e.g. bookworm (Debian 12) or trixie (Debian 13)
+#   scripts/ci-rootfs.sh SUITE          bookworm (Debian 12), trixie (Debian 13), forky (testing), sid (unstable)
 #
 # The image is Debian's own `mmdebstrap --variant=apt` with the packages the distro layer judges
 # (mmdebstrap(1): --variant=apt installs Essential:yes packages plus apt, --include adds packages).
@@ -26,6 +26,17 @@ variant=apt
 # what issue 11's distro layer reads: kernel config, QEMU, OVMF + firmware descriptors, libvirt
 # (schemas, virt-xml-validate, qemu.conf), the SELinux policy and the tools to query it, udev rules
 packages=(qemu-system-x86 ovmf libvirt-daemon-system libvirt-clients linux-image-amd64 selinux-policy-default setools udev)
+aptopts=()
+case "$suite" in
+  forky|sid|testing|unstable)
+    # pre-release suites: ovmf-amdsev (new in forky) ships the SEV-ES/SNP firmware descriptor the
+    # distro layer judges; and their Release files carry a Valid-Until a week after their Date
+    # (unlike stable's), which a mirror snapshot has passed: apt(8) then refuses them unless told
+    # not to check it (apt.conf(5) Acquire::Check-Valid-Until), as with any archive snapshot
+    packages+=(ovmf-amdsev)
+    aptopts=(--aptopt='Acquire::Check-Valid-Until "false"')
+    ;;
+esac
 
 sorted=$(printf '%s\n' "${packages[@]}" | LC_ALL=C sort | paste -sd, -)
 key=$(printf 'suite=%s\nvariant=%s\nmirror=%s\ninclude=%s\n' "$suite" "$variant" "$mirror" "$sorted" | sha256sum | cut -c1-12)
@@ -63,7 +74,7 @@ else
   rm -rf --one-file-system -- "$tmp"
   echo "ci-rootfs: $suite: building with mmdebstrap (${sorted})" >&2
   start=$(date +%s)
-  mmdebstrap --quiet --variant="$variant" --include="$sorted" "$suite" "$tmp" "$mirror" >&2
+  mmdebstrap --quiet --variant="$variant" "${aptopts[@]}" --include="$sorted" "$suite" "$tmp" "$mirror" >&2
   complete "$tmp" || { echo "ci-rootfs: $suite: mmdebstrap finished but the packages are not all installed" >&2; exit 1; }
   mv -T -- "$tmp" "$final"
   echo "ci-rootfs: $suite: built in $(( $(date +%s) - start )) s" >&2

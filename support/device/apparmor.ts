@@ -293,7 +293,9 @@ export function apparmorSevVerdict(f: ApparmorFacts, path = '/dev/sev'): Verdict
     `${where(r)} applies only when QEMU's user ${r.owner === 'owner' ? 'owns' : 'does not own'} ${path}, and that is not known here`;
   if (allowR && allowW) {
     if (maybeDeny) return undecided(ownerWhy(maybeDeny));
-    return passed(`QEMU's AppArmor abstraction allows ${path} rw (${[...new Set([allowR, allowW])].map(where).join('; ')})`);
+    const grants = [...new Set([allowR, allowW])];
+    const from = grants.every((r) => r.path.startsWith(LIBVIRT_QEMU_ABSTRACTION)) ? "QEMU's AppArmor abstraction allows" : 'the AppArmor rules libvirt generates for a SEV guest allow';
+    return passed(`${from} ${path} rw (${grants.map(where).join('; ')})`);
   }
   const maybeAllow = maybe.find((r) => !r.deny && /[rw]/.test(r.perms));
   if (maybeAllow && !maybeDeny) return undecided(ownerWhy(maybeAllow));
@@ -334,5 +336,5 @@ export function apparmorSevWithGuestRules(f: ApparmorFacts, first: Verdict, gen:
   }
   const v = apparmorSevVerdict({ ...f, files: [...f.files, gen.file] });
   const by = `the per-guest rules ${gen.helper} --dryrun generates for a SEV guest`;
-  return v.status === 'failed' ? { ...v, message: `neither libvirt's QEMU abstraction nor ${by} allow /dev/sev: ${v.message}` } : { ...v, message: `${v.message} (with ${by})` };
+  return v.status === 'failed' ? failed(`neither libvirt's QEMU abstraction nor ${by} allow /dev/sev: ${v.found}`, v.expected, v.fix) : v;
 }

@@ -156,8 +156,10 @@ export class RootfsHost implements Host {
   constructor(
     readonly dir: string,
     private readonly bwrap: string = 'bwrap',
+    /** how the target is named in messages (image:FILE judges its extracted tree through this class) */
+    target?: string,
   ) {
-    this.target = `rootfs:${dir}`;
+    this.target = target ?? `rootfs:${dir}`;
     this.root = resolve(dir);
   }
 

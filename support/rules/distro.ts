@@ -36,7 +36,7 @@ import { SectionType, OVMF_SEV_METADATA_GUID, SEV_ES_RESET_BLOCK_GUID, type Ovmf
 import type { SchemaOutcome } from '../domain/schema.js';
 import type { Profile } from '../profile.js';
 import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
-import { apparmorSevVerdict, type GuestRules, type ProfileFile } from '../device/apparmor.js';
+import { apparmorSevVerdict, LIBVIRT_QEMU_ABSTRACTION, type GuestRules, type ProfileFile } from '../device/apparmor.js';
 
 /** The reason every distro check gives on a target that is not a root file system. */
 export const NOT_ROOTFS_REASON =
@@ -484,13 +484,19 @@ export function apparmorSevAccess(lsm: BootLsm, f: AppArmorAccessFact): Verdict 
   if (f.generated.ok) {
     const gen = `${f.generated.helper} -d -c for a template <launchSecurity type='sev'> guest`;
     if (v.status === 'passed') return passed(`${v.message}; ${boots}`);
-    if (v.status === 'failed') return { ...v, message: `neither libvirt's QEMU abstraction nor the per-guest rules ${gen} generates allow /dev/sev: ${v.message}; ${boots}` };
-    return { ...v, message: `${v.message}; ${boots}` };
+    if (v.status === 'failed' && !/ denies /.test(v.found))
+      return failed(
+        `neither libvirt's QEMU abstraction nor the per-guest rules ${gen} generates have a rule for /dev/sev (read: ${files.map((x) => x.path).join(', ')}); ${boots}`,
+        `"/dev/sev" rw, in a SEV guest's AppArmor profile: otherwise its QEMU fails with "sev_guest_init: Failed to open /dev/sev 'Permission denied'"`,
+        `ship a libvirt whose virt-aa-helper adds "/dev/sev" rw, for a SEV guest (Debian testing's libvirt 12.8 does), or add "/dev/sev rw," after "/dev/kvm rw," in the package's ${LIBVIRT_QEMU_ABSTRACTION}`,
+      );
+    if (v.status === 'failed') return failed(`${v.found}; ${boots}`, v.expected, v.fix);
+    return v;
   }
   // without the generated rules only a grant in the abstraction decides; its absence does not (libvirt ≥ 12 adds /dev/sev per guest)
   if (v.status === 'passed') return passed(`${v.message} (the per-guest rules were not generated: ${f.generated.reason}); ${boots}`);
   if (v.status === 'failed' && !f.generated.absent)
     return undecided(`libvirt's QEMU abstraction has no rule for /dev/sev, and the per-guest rules libvirt would add could not be generated: ${f.generated.reason}`);
-  if (v.status === 'failed') return { ...v, message: `${v.message}; no virt-aa-helper in the image (${f.generated.reason}); ${boots}` };
+  if (v.status === 'failed') return failed(`${v.found}; no virt-aa-helper in the image (${f.generated.reason}); ${boots}`, v.expected, v.fix);
   return v;
 }
