@@ -19,7 +19,11 @@
  *   The directory is removed on close.
  * - Left out of the copy, because no check reads them and they are most of an image's size:
  *   kernel modules' object files (/usr/lib/modules/<release>/kernel; `config` next to them stays),
- *   firmware blobs, documentation, manual pages, locales, apt's caches and logs.
+ *   kernel and initrd images (/boot/config-* stays), firmware blobs, the compiled udev hwdb,
+ *   documentation, manual pages, locales, apt's caches and logs.
+ * - A raw file is first probed with libblkid (`blkid -p`, util-linux: reads signatures only): one
+ *   with neither a partition table nor a file system is not a disk image, and a LUKS header means
+ *   encrypted — both refused before an appliance is booted.
  * - There is no KVM on many controllers: the appliance then runs under TCG (LIBGUESTFS_BACKEND=
  *   direct, no libvirtd needed), which is why the extraction has a generous timeout.
  */
@@ -49,6 +53,11 @@ export const EXTRACT_EXCLUDES = [
   './var/cache/apt',
   './var/lib/apt/lists',
   './var/log',
+  './boot/vmlinuz-*',
+  './boot/initrd.img-*',
+  './boot/System.map-*',
+  './usr/lib/udev/hwdb.bin',
+  './etc/udev/hwdb.bin',
   './proc',
   './sys',
   './dev',
@@ -84,6 +93,12 @@ export function parseQemuImgInfo(json: string): ImageInfo | string {
     backingFile: typeof r['backing-filename'] === 'string' ? r['backing-filename'] : undefined,
     dataFile: typeof data['data-file'] === 'string' ? data['data-file'] : undefined,
   };
+}
+
+/** TYPE and PTTYPE from `blkid -p -o export` (KEY=value lines). */
+export function parseBlkidExport(out: string): { type?: string | undefined; ptType?: string | undefined } {
+  const get = (k: string): string | undefined => new RegExp(`^${k}=(.*)$`, 'm').exec(out)?.[1];
+  return { type: get('TYPE'), ptType: get('PTTYPE') };
 }
 
 /** One line for what guestfish said when it could not open the image's operating system. */
@@ -142,6 +157,14 @@ export class ImageHost implements Host {
     if (info.backingFile !== undefined) throw this.bad(`the ${info.format} image has a backing file: give sevcheck a self-contained image (qemu-img convert -O qcow2 ...)`);
     if (info.dataFile !== undefined) throw this.bad(`the ${info.format} image has an external data file: give sevcheck a self-contained image`);
     if (!(IMAGE_FORMATS as readonly string[]).includes(info.format)) throw this.bad(`format ${info.format} is not supported (raw or qcow2; qemu-img convert -O qcow2 converts others)`);
+    if (info.format === 'raw') {
+      const b = await execa('blkid', ['-p', '-o', 'export', '--', this.file], { reject: false, timeout: QEMU_IMG_TIMEOUT_MS, stdin: 'ignore', env: { LC_ALL: 'C' } });
+      if (b.code === 'ENOENT') throw this.bad('blkid not found (install util-linux)');
+      const probe = parseBlkidExport(String(b.stdout ?? ''));
+      if (probe.type === 'crypto_LUKS') throw this.bad('the disk image is a LUKS-encrypted volume: sevcheck does not unlock images');
+      // blkid(8): exit 2 when nothing was found
+      if (probe.type === undefined && probe.ptType === undefined) throw this.bad('not a disk image: no partition table and no file system signature (blkid -p)');
+    }
     return info;
   }
 
@@ -163,7 +186,7 @@ export class ImageHost implements Host {
   /** guestfish --ro ... tar-out, piped into tar -x in `dir`; then device nodes are dropped. */
   private async extract(format: string, dir: string): Promise<void> {
     const excludes = `excludes:${EXTRACT_EXCLUDES.join(' ')}`;
-    const gf = execa('guestfish', ['--ro', '--no-network', `--format=${format}`, '-a', this.file, '-i', 'tar-out', '/', '-', 'numericowner:true', excludes], {
+    const gf = execa('guestfish', ['--ro', `--format=${format}`, '-a', this.file, '-i', 'tar-out', '/', '-', 'numericowner:true', excludes], {
       reject: false,
       timeout: EXTRACT_TIMEOUT_MS,
       stdin: 'ignore',
