@@ -37,8 +37,20 @@ case "$suite" in
     aptopts=(--aptopt='Acquire::Check-Valid-Until "false"')
     ;;
 esac
+case "$suite" in
+  sid|unstable)
+    # selinux-policy-default 2:2.20261022-1 (sid, December 2026) fails its postinst in a chroot
+    # ("semodule: Failed on likewise!"), so mmdebstrap fails: sid is built without the SELinux
+    # policy. Debian boots AppArmor, so distro.selinux.sev-policy is skipped on it either way.
+    packages=("${packages[@]/selinux-policy-default}")
+    packages=("${packages[@]/setools}")
+    ;;
+esac
+# os-release: unstable carries the testing codename (base-files in sid: VERSION_CODENAME=forky)
+codename=$suite
+case "$suite" in sid|unstable) codename=forky ;; testing) codename=forky ;; stable) codename=trixie ;; esac
 
-sorted=$(printf '%s\n' "${packages[@]}" | LC_ALL=C sort | paste -sd, -)
+sorted=$(printf '%s\n' "${packages[@]}" | grep -v '^$' | LC_ALL=C sort | paste -sd, -)
 key=$(printf 'suite=%s\nvariant=%s\nmirror=%s\ninclude=%s\n' "$suite" "$variant" "$mirror" "$sorted" | sha256sum | cut -c1-12)
 final="$cache/$suite-$key"
 
@@ -49,8 +61,9 @@ flock 9
 # every package of the list installed in the image's dpkg database
 complete() {
   local dir=$1 p
-  grep -qx "VERSION_CODENAME=$suite" "$dir/etc/os-release" 2>/dev/null || return 1
+  grep -qx "VERSION_CODENAME=$codename" "$dir/etc/os-release" 2>/dev/null || return 1
   for p in "${packages[@]}"; do
+    [ -n "$p" ] || continue
     [ "$(dpkg-query --admindir="$dir/var/lib/dpkg" -W -f '${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || return 1
   done
 }
