@@ -61,7 +61,7 @@ flock 9
 # every package of the list installed in the image's dpkg database
 complete() {
   local dir=$1 p
-  grep -qx "VERSION_CODENAME=$codename" "$dir/etc/os-release" 2>/dev/null || return 1
+  grep -qx -e "VERSION_CODENAME=$codename" -e "VERSION_CODENAME=$suite" "$dir/etc/os-release" 2>/dev/null || return 1
   for p in "${packages[@]}"; do
     [ -n "$p" ] || continue
     [ "$(dpkg-query --admindir="$dir/var/lib/dpkg" -W -f '${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || return 1
