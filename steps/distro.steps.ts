@@ -31,7 +31,14 @@ Then("the image's libvirt accepts a guest with {feature} launch security", funct
 });
 
 Then("the image's SELinux policy lets svirt_t open, read, write and ioctl sev_device_t", function (this: SevWorld) {
-  return onRootfs(this, async () => rules.selinuxPolicy(await this.probes.distro.selinuxPolicy()));
+  const d = this.probes.distro;
+  return onRootfs(this, async () => rules.selinuxGate(await d.bootLsm(), await d.selinuxMode()) ?? rules.selinuxPolicy(await d.selinuxPolicy()));
+});
+
+Then("the image's libvirt lets a confined SEV guest's QEMU open \\/dev\\/sev", function (this: SevWorld) {
+  const d = this.probes.distro;
+  const securityDriver = async () => (await this.probes.device.qemuConfValue())?.securityDriver;
+  return onRootfs(this, async () => rules.apparmorSevAccess(await d.bootLsm(), await d.apparmorAccess(securityDriver)));
 });
 
 Then("the image's udev rules give \\/dev\\/sev a group and mode QEMU's user can open", function (this: SevWorld) {

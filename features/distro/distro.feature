@@ -1,8 +1,8 @@
 @layer:distro
 Feature: A distribution's software stack can run SEV guests
   Release engineers validate a distribution's root file system before it ships: its kernel,
-  QEMU, firmware, libvirt, SELinux policy and udev rules must let an operator run SEV, SEV-ES
-  and SEV-SNP guests on it. These checks judge the file system given with --host rootfs:DIR
+  QEMU, firmware, libvirt, the policy of the LSM it boots with (SELinux or AppArmor) and udev
+  rules must let an operator run SEV, SEV-ES and SEV-SNP guests on it. These checks judge the file system given with --host rootfs:DIR
   (the image's own binaries answer); on a running host they are skipped.
 
   @check:distro.kernel.sev-host
@@ -88,6 +88,10 @@ Feature: A distribution's software stack can run SEV guests
   @check:distro.selinux.sev-policy @sev
   Scenario: The distribution's SELinux policy lets QEMU use the SEV device
     Then the image's SELinux policy lets svirt_t open, read, write and ioctl sev_device_t
+
+  @check:distro.apparmor.sev-access @sev
+  Scenario: The distribution's AppArmor profiles let a confined SEV guest's QEMU open /dev/sev
+    Then the image's libvirt lets a confined SEV guest's QEMU open /dev/sev
 
   @check:distro.udev.sev-rule @sev
   Scenario: The distribution's udev rules let QEMU open /dev/sev

@@ -293,7 +293,9 @@ export function apparmorSevVerdict(f: ApparmorFacts, path = '/dev/sev'): Verdict
     `${where(r)} applies only when QEMU's user ${r.owner === 'owner' ? 'owns' : 'does not own'} ${path}, and that is not known here`;
   if (allowR && allowW) {
     if (maybeDeny) return undecided(ownerWhy(maybeDeny));
-    return passed(`QEMU's AppArmor abstraction allows ${path} rw (${[...new Set([allowR, allowW])].map(where).join('; ')})`);
+    const grants = [...new Set([allowR, allowW])];
+    const from = grants.every((r) => r.path.startsWith(LIBVIRT_QEMU_ABSTRACTION)) ? "QEMU's AppArmor abstraction allows" : 'the AppArmor rules libvirt generates for a SEV guest allow';
+    return passed(`${from} ${path} rw (${grants.map(where).join('; ')})`);
   }
   const maybeAllow = maybe.find((r) => !r.deny && /[rw]/.test(r.perms));
   if (maybeAllow && !maybeDeny) return undecided(ownerWhy(maybeAllow));
@@ -311,4 +313,28 @@ export function apparmorSevVerdict(f: ApparmorFacts, path = '/dev/sev'): Verdict
     `"${path} rw," in libvirt's QEMU abstraction: QEMU otherwise fails with "sev_guest_init: Failed to open /dev/sev 'Permission denied'"`,
     FIX,
   );
+}
+
+/** The per-guest rules libvirt's virt-aa-helper generates for a SEV guest (its --dryrun output), or why they could not be had. */
+export type GuestRules =
+  | { readonly ok: true; readonly file: ProfileFile; readonly helper: string }
+  /** absent: no virt-aa-helper installed (libvirt then adds nothing per guest) */
+  | { readonly ok: false; readonly reason: string; readonly absent: boolean };
+
+/**
+ * selinux.apparmor-sev when the abstraction alone does not grant /dev/sev (`first` failed): a
+ * guest's profile is TEMPLATE.qemu (which includes the abstraction) plus the rules virt-aa-helper
+ * writes for that guest, and from libvirt 12 those hold `"/dev/sev" rw,` for a SEV guest. So the
+ * generated rules decide; when they cannot be generated (the helper fails, or cannot be given the
+ * guest over ssh) the missing abstraction rule is no failure but undecided.
+ */
+export function apparmorSevWithGuestRules(f: ApparmorFacts, first: Verdict, gen: GuestRules): Verdict {
+  if (first.status !== 'failed') return first;
+  if (!gen.ok) {
+    if (gen.absent) return first;
+    return undecided(`libvirt's QEMU abstraction alone does not allow /dev/sev (${first.message}), and the per-guest rules libvirt would add could not be generated: ${gen.reason}`);
+  }
+  const v = apparmorSevVerdict({ ...f, files: [...f.files, gen.file] });
+  const by = `the per-guest rules ${gen.helper} --dryrun generates for a SEV guest`;
+  return v.status === 'failed' ? failed(`neither libvirt's QEMU abstraction nor ${by} allow /dev/sev: ${v.found}`, v.expected, v.fix) : v;
 }

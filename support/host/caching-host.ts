@@ -49,7 +49,7 @@ export class CachingHost implements Host {
     return this.memo.once<string[]>(`listDir\0${path}`, () => this.inner.listDir(path)).then((l) => [...l]);
   }
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    return this.memo.once(`run\0${JSON.stringify(argv)}`, () => this.inner.run(argv, opts));
+    return this.memo.once(`run\0${JSON.stringify(argv)}${opts?.stdin === undefined ? '' : `\0${opts.stdin}`}`, () => this.inner.run(argv, opts));
   }
   cpuid(leaf: number, cpu = 0): Promise<CpuidRegs> {
     return this.memo.once(`cpuid\0${leaf}\0${cpu}`, () => this.inner.cpuid(leaf, cpu));

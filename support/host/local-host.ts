@@ -74,7 +74,7 @@ export class LocalHost implements Host {
     const r = await execa(argv[0] as string, argv.slice(1), {
       reject: false,
       timeout,
-      stdin: 'ignore',
+      ...(opts.stdin === undefined ? { stdin: 'ignore' as const } : { input: opts.stdin }),
       stripFinalNewline: false,
       env: { LC_ALL: 'C' },
     });

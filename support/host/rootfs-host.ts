@@ -184,8 +184,10 @@ export class RootfsHost implements Host {
   constructor(
     readonly dir: string,
     private readonly bwrap: string = 'bwrap',
+    /** how the target is named in messages (image:FILE judges its extracted tree through this class) */
+    target?: string,
   ) {
-    this.target = `rootfs:${dir}`;
+    this.target = target ?? `rootfs:${dir}`;
     this.root = resolve(dir);
   }
 
@@ -358,7 +360,7 @@ export class RootfsHost implements Host {
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const child = execa(this.bwrap, [...bwrapArgs(this.root, await this.topEntries()), '--', ...argv], {
       reject: false,
-      stdin: 'ignore',
+      ...(opts.stdin === undefined ? { stdin: 'ignore' as const } : { input: opts.stdin }),
       stripFinalNewline: false,
       // its own process group, so that a timeout reaches everything it started
       detached: true,

@@ -525,6 +525,7 @@ export class SshHost implements Host {
    * exit 124), not from here: waiting for a session on a busy controller does not count.
    */
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    if (opts.stdin !== undefined) throw new HarnessError(`${this.target}: cannot give ${argv[0] ?? 'a command'} standard input over ssh`);
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const rec = await this.enqueue({ op: 'run', argv, timeoutMs: timeout });
     if (rec.status === 124) throw new CommandTimedOut(`${this.target}: command timed out after ${timeout / 1000} s: ${argv.join(' ')}`);

@@ -6,6 +6,7 @@ import { RecordingHost } from './recording-host.js';
 import { CountingHost } from './counting-host.js';
 import { CachingHost } from './caching-host.js';
 import { RootfsHost } from './rootfs-host.js';
+import { ImageHost } from './image-host.js';
 
 export interface TargetOptions {
   readonly ssh?: SshOptions | undefined;
@@ -52,7 +53,8 @@ export async function openTarget(spec: string, opts: TargetOptions = {}): Promis
 /**
  * The unopened backend for a `--host` value (use openTarget, which opens it and stacks the
  * wrappers). `--host` values: `local`, `ssh://[user@]host[:port]`, `fixture:DIR` (or a bare directory that
- * holds host.json), `rootfs:DIR` (a root file system, relative to the cwd).
+ * holds host.json), `rootfs:DIR` (a root file system, relative to the cwd), `image:FILE` (a raw or
+ * qcow2 disk image, opened read-only with libguestfs and judged as rootfs:DIR).
  */
 export function openHost(spec: string, opts: { ssh?: SshOptions | undefined; fixture?: FixtureHostOptions | undefined } = {}): Host {
   if (spec === 'local') return new LocalHost();
@@ -65,6 +67,11 @@ export function openHost(spec: string, opts: { ssh?: SshOptions | undefined; fix
     const dir = spec.slice('rootfs:'.length);
     if (!dir) throw new HarnessError(`--host ${spec}: rootfs: needs a directory (a distribution's root file system)`);
     return new RootfsHost(dir);
+  }
+  if (spec.startsWith('image:')) {
+    const file = spec.slice('image:'.length);
+    if (!file) throw new HarnessError(`--host ${spec}: image: needs a disk image file (raw or qcow2)`);
+    return new ImageHost(file);
   }
   if (spec.startsWith('ssh://')) {
     let url: URL;
@@ -85,6 +92,6 @@ export function openHost(spec: string, opts: { ssh?: SshOptions | undefined; fix
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(spec)?.[1];
   throw new HarnessError(
-    `--host ${spec}: unknown host ${scheme ? `scheme "${scheme}:"` : 'target'}; use local, ssh://[user@]host[:port], fixture:DIR or rootfs:DIR`,
+    `--host ${spec}: unknown host ${scheme ? `scheme "${scheme}:"` : 'target'}; use local, ssh://[user@]host[:port], fixture:DIR, rootfs:DIR or image:FILE`,
   );
 }

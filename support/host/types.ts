@@ -37,6 +37,12 @@ export type QmpReply =
 export interface RunOptions {
   /** milliseconds; every command has one (default DEFAULT_TIMEOUT_MS) */
   readonly timeoutMs?: number;
+  /**
+   * Text for the command's standard input (default: none, stdin is closed). The local and rootfs
+   * backends pass it; a fixture matches on the argv alone; the ssh backend refuses it
+   * (HarnessError), so a probe that needs it asks `host.kind` first.
+   */
+  readonly stdin?: string | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;

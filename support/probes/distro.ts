@@ -21,7 +21,11 @@ import { evaluateDeviceRules, KVM_DEVICE, SEV_DEVICE, UDEV_RULE_DIRS, type UdevD
 import { parseOvmf } from '../sev/ovmf.js';
 import { validateDomainFiles } from '../domain/schema.js';
 import type { DeviceProbe } from './device.js';
-import { bootNode, templateDomain, type BootNode, type DescriptorFact, type InstalledKernel, type OvmfFact, type QemuObjects, type SchemaFact, type SelinuxPolicyFact } from '../rules/distro.js';
+import { parseGrubDefaults, parseKernelCmdlineFile, type ShellFile } from '../parsers/grub-default.js';
+import { splitKernelArgs } from '../parsers/cmdline.js';
+import { LIBVIRT_QEMU_ABSTRACTION } from '../device/apparmor.js';
+import { generatedGuestRules, readLibvirtQemuAbstraction } from './selinux.js';
+import { bootLsm, bootNode, templateDomain, type AppArmorAccessFact, type BootLsm, type BootParams, type BootNode, type DescriptorFact, type InstalledKernel, type OvmfFact, type QemuObjects, type SchemaFact, type SelinuxPolicyFact } from '../rules/distro.js';
 import type { Profile } from '../profile.js';
 
 /** Where distributions install kernel configurations (Debian/Ubuntu: /boot; Fedora/Arch: the modules directory). */
@@ -32,6 +36,10 @@ export const QEMU_BINARIES = ['/usr/bin/qemu-system-x86_64', '/usr/libexec/qemu-
 export const OVMF_DIRS = ['/usr/share/OVMF', '/usr/share/edk2'] as const;
 export const LIBVIRT_SCHEMA_DIR = '/usr/share/libvirt/schemas';
 export const SELINUX_CONFIG = '/etc/selinux/config';
+/** GRUB's defaults (grub-mkconfig sources them in this order) and kernel-install's command line */
+export const GRUB_DEFAULT = '/etc/default/grub';
+export const GRUB_DEFAULT_D = '/etc/default/grub.d';
+export const KERNEL_CMDLINE_FILE = '/etc/kernel/cmdline';
 
 const QEMU_TIMEOUT_MS = 15_000;
 /** sesearch loads the whole policy */
@@ -237,6 +245,72 @@ export class DistroProbe {
       if (!parsed.ok) return { kind: 'unusable', policy, reason: `cannot parse ${formatParseError(parsed.error)}` };
       if (r.exitCode !== 0 && parsed.value.kind !== 'unknown-type') return { kind: 'unusable', policy, reason: `sesearch exited ${r.exitCode}: ${firstLine(r.stderr || r.stdout) || 'no output'}` };
       return { kind: 'searched', policy, mode: setting('SELINUX'), result: parsed.value };
+    });
+  }
+
+  /**
+   * The kernel parameters the image's boot loader defaults give the default entry: GRUB's
+   * GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT (/etc/default/grub, then
+   * /etc/default/grub.d/*.cfg), then /etc/kernel/cmdline (kernel-install, systemd-boot).
+   */
+  bootParams(): Promise<BootParams> {
+    return this.memo.once('boot-params', async () => {
+      const files: ShellFile[] = [];
+      const main = await readTextIfExists(this.host, GRUB_DEFAULT);
+      if (main !== undefined) files.push({ path: GRUB_DEFAULT, content: main });
+      for (const name of await this.list(GRUB_DEFAULT_D)) {
+        if (!name.endsWith('.cfg')) continue;
+        const t = await readTextIfExists(this.host, `${GRUB_DEFAULT_D}/${name}`);
+        if (t !== undefined) files.push({ path: `${GRUB_DEFAULT_D}/${name}`, content: t });
+      }
+      const grub = parseGrubDefaults(files);
+      const parts: string[] = [];
+      const sources: string[] = [];
+      for (const v of ['GRUB_CMDLINE_LINUX', 'GRUB_CMDLINE_LINUX_DEFAULT']) {
+        const val = grub.vars.get(v);
+        if (val === undefined || val.trim() === '') continue;
+        parts.push(val);
+        sources.push(`${grub.setAt.get(v) ?? GRUB_DEFAULT} ${v}="${val}"`);
+      }
+      const kc = await readTextIfExists(this.host, KERNEL_CMDLINE_FILE);
+      if (kc !== undefined && parseKernelCmdlineFile(kc) !== '') {
+        parts.push(parseKernelCmdlineFile(kc));
+        sources.push(KERNEL_CMDLINE_FILE);
+      }
+      const params = new Map<string, string | undefined>();
+      for (const a of splitKernelArgs(parts.join(' '))) {
+        if (a.name === '--') break;
+        params.set(a.name, a.value);
+      }
+      return { params, sources, uncertain: grub.uncertain };
+    });
+  }
+
+  /** The LSM the image's kernel(s) start with its boot defaults (rules/distro.ts bootLsm). */
+  bootLsm(): Promise<BootLsm> {
+    return this.memo.once('boot-lsm', async () => bootLsm(await this.kernels(), await this.bootParams()));
+  }
+
+  /** /etc/selinux/config SELINUX= (enforcing, permissive, disabled), when the file sets it. */
+  selinuxMode(): Promise<string | undefined> {
+    return this.memo.once('selinux-mode', async () => {
+      const config = await readTextIfExists(this.host, SELINUX_CONFIG);
+      return config === undefined ? undefined : /^\s*SELINUX\s*=\s*(\S+)/m.exec(config)?.[1];
+    });
+  }
+
+  /**
+   * What libvirt would confine a SEV guest's QEMU with in this image: its QEMU abstraction (and
+   * the files that includes), and the per-guest rules its own virt-aa-helper generates for a
+   * template SEV guest, run in the image (dry run: nothing is written, apparmor_parser is not run).
+   */
+  apparmorAccess(securityDriver: () => Promise<readonly string[] | undefined>): Promise<AppArmorAccessFact> {
+    return this.memo.once('apparmor-access', async (): Promise<AppArmorAccessFact> => {
+      const files = await readLibvirtQemuAbstraction(this.host);
+      if (files.length === 0) return { kind: 'no-profiles', searched: LIBVIRT_QEMU_ABSTRACTION };
+      const q = await this.qemuObjects();
+      const emulator = q.kind === 'absent' ? (QEMU_BINARIES[0] as string) : q.binary;
+      return { kind: 'profiles', files, generated: await generatedGuestRules(this.host, emulator), securityDriver: await securityDriver() };
     });
   }
 

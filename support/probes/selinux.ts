@@ -12,8 +12,10 @@ import { parseDpkgQuery, parseRpmQuery, type InstalledPolicy } from '../parsers/
 import { parseGetsebool, parseSesearch, type SesearchResult } from '../parsers/sesearch.js';
 import { parseAvcDenials, type AvcDenial } from '../parsers/audit-log.js';
 import type { OsRelease } from '../parsers/os-release.js';
-import { ok, parseError, type ParseResult } from '../parsers/parse-result.js';
-import { APPARMOR_DIR, APPARMOR_ENABLED, includesOf, LIBVIRT_QEMU_ABSTRACTION, type ApparmorFacts, type ProfileFile } from '../device/apparmor.js';
+import { formatParseError, ok, parseError, type ParseResult } from '../parsers/parse-result.js';
+import { APPARMOR_DIR, APPARMOR_ENABLED, includesOf, LIBVIRT_QEMU_ABSTRACTION, type ApparmorFacts, type GuestRules, type ProfileFile } from '../device/apparmor.js';
+import { parseVirtAaHelperDryRun } from '../parsers/virt-aa-helper.js';
+import { AA_TEMPLATE_UUID, aaTemplateDomain } from '../rules/distro.js';
 
 export interface SelinuxState {
   readonly mode: SelinuxMode;
@@ -26,6 +28,46 @@ export type ToolResult<T> =
   | { readonly kind: 'parsed'; readonly result: ParseResult<T> }
   /** not installed (exit 127) or failed without parseable output */
   | { readonly kind: 'unusable'; readonly reason: string };
+
+/**
+ * Where distributions install libvirt's virt-aa-helper: Debian/Ubuntu /usr/lib/libvirt (libvirt-daemon),
+ * upstream's default libexecdir /usr/libexec, openSUSE /usr/libexec/libvirt.
+ */
+export const VIRT_AA_HELPERS = ['/usr/lib/libvirt/virt-aa-helper', '/usr/libexec/virt-aa-helper', '/usr/libexec/libvirt/virt-aa-helper'] as const;
+const VIRT_AA_HELPER_TIMEOUT_MS = 15_000;
+
+/**
+ * The per-guest AppArmor rules the host's (or image's) libvirt would generate for a SEV guest:
+ * its own virt-aa-helper in dry-run mode (`-d -c -u libvirt-<uuid>`, the template guest on stdin;
+ * libvirt src/security/virt-aa-helper.c main(): with --dryrun the include file and the profile are
+ * printed, never written, and apparmor_parser is not run). Only asked where stdin can be given
+ * (not over ssh).
+ */
+export async function generatedGuestRules(host: Host, emulator: string): Promise<GuestRules> {
+  let helper: string | undefined;
+  for (const h of VIRT_AA_HELPERS) {
+    try {
+      const st = await host.stat(h);
+      if (st.type === 'file' || st.type === 'link') {
+        helper = h;
+        break;
+      }
+    } catch (e) {
+      if (!isHostError(e, 'ENOENT') && !isHostError(e, 'ENOTDIR')) throw e;
+    }
+  }
+  if (!helper) return { ok: false, absent: true, reason: `no virt-aa-helper (${VIRT_AA_HELPERS.join(', ')})` };
+  if (host.kind === 'ssh') return { ok: false, absent: false, reason: `${helper} -d needs the guest XML on its standard input, which the ssh backend does not pass` };
+  const profile = `libvirt-${AA_TEMPLATE_UUID}`;
+  const r = await host.run([helper, '-d', '-c', '-u', profile], { timeoutMs: VIRT_AA_HELPER_TIMEOUT_MS, stdin: aaTemplateDomain(emulator) });
+  const prog = helper.split('/').pop() as string;
+  const parsed = parseVirtAaHelperDryRun(r.stderr, `${helper} -d -c -u ${profile}`, prog);
+  if (r.exitCode !== 0 || !parsed.ok) {
+    const why = !parsed.ok ? formatParseError(parsed.error) : `exit ${r.exitCode}`;
+    return { ok: false, absent: false, reason: `\`${helper} -d -c -u ${profile}\` exited ${r.exitCode}: ${why}` };
+  }
+  return { ok: true, helper, file: { path: `${parsed.value.includeFile} (printed by ${helper} --dryrun, not written)`, content: parsed.value.rules } };
+}
 
 export const ENFORCE = '/sys/fs/selinux/enforce';
 export const AUDIT_LOG = '/var/log/audit/audit.log';
@@ -41,6 +83,35 @@ export interface SelinuxProbeOptions {
 }
 
 const firstLine = (s: string): string => s.trim().split('\n')[0] ?? '';
+
+/**
+ * libvirt's QEMU abstraction and the local additions it includes (abstractions/libvirt-qemu.d,
+ * local/...); empty when the abstraction does not exist.
+ */
+export async function readLibvirtQemuAbstraction(host: Host): Promise<ProfileFile[]> {
+  const text = (p: string): Promise<string | undefined> => readTextIfExists(host, p);
+  const main = await text(LIBVIRT_QEMU_ABSTRACTION);
+  if (main === undefined) return [];
+  const files: ProfileFile[] = [{ path: LIBVIRT_QEMU_ABSTRACTION, content: main }];
+  const wanted = includesOf(main).filter((p) => p.startsWith(`${LIBVIRT_QEMU_ABSTRACTION}`) || p.startsWith(`${APPARMOR_DIR}/local/`));
+  for (const inc of wanted) {
+    try {
+      const st = await host.stat(inc);
+      if (st.type === 'dir') {
+        for (const name of await host.listDir(inc)) {
+          const t = await text(`${inc}/${name}`);
+          if (t !== undefined) files.push({ path: `${inc}/${name}`, content: t });
+        }
+      } else {
+        const t = await text(inc);
+        if (t !== undefined) files.push({ path: inc, content: t });
+      }
+    } catch (e) {
+      if (!isHostError(e, 'ENOENT')) throw e;
+    }
+  }
+  return files;
+}
 
 export class SelinuxProbe {
   private readonly memo = new Memo();
@@ -147,29 +218,12 @@ export class SelinuxProbe {
    * local/...); empty when the abstraction does not exist.
    */
   apparmorAbstraction(): Promise<ProfileFile[]> {
-    return this.memo.once('aa-files', async () => {
-      const main = await this.text(LIBVIRT_QEMU_ABSTRACTION);
-      if (main === undefined) return [];
-      const files: ProfileFile[] = [{ path: LIBVIRT_QEMU_ABSTRACTION, content: main }];
-      const wanted = includesOf(main).filter((p) => p.startsWith(`${LIBVIRT_QEMU_ABSTRACTION}`) || p.startsWith(`${APPARMOR_DIR}/local/`));
-      for (const inc of wanted) {
-        try {
-          const st = await this.host.stat(inc);
-          if (st.type === 'dir') {
-            for (const name of await this.host.listDir(inc)) {
-              const t = await this.text(`${inc}/${name}`);
-              if (t !== undefined) files.push({ path: `${inc}/${name}`, content: t });
-            }
-          } else {
-            const t = await this.text(inc);
-            if (t !== undefined) files.push({ path: inc, content: t });
-          }
-        } catch (e) {
-          if (!isHostError(e, 'ENOENT')) throw e;
-        }
-      }
-      return files;
-    });
+    return this.memo.once('aa-files', () => readLibvirtQemuAbstraction(this.host));
+  }
+
+  /** The per-guest rules the host's libvirt would add for a SEV guest (asked only when the abstraction alone does not grant /dev/sev). */
+  generatedRules(): ReturnType<typeof generatedGuestRules> {
+    return this.memo.once('aa-generated', () => generatedGuestRules(this.host, '/usr/bin/qemu-system-x86_64'));
   }
 
   /** What selinux.apparmor-sev needs; the profile files are read only when AppArmor is enabled. */

@@ -36,6 +36,7 @@ import { SectionType, OVMF_SEV_METADATA_GUID, SEV_ES_RESET_BLOCK_GUID, type Ovmf
 import type { SchemaOutcome } from '../domain/schema.js';
 import type { Profile } from '../profile.js';
 import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
+import { apparmorSevVerdict, LIBVIRT_QEMU_ABSTRACTION, type GuestRules, type ProfileFile } from '../device/apparmor.js';
 
 /** The reason every distro check gives on a target that is not a root file system. */
 export const NOT_ROOTFS_REASON =
@@ -339,4 +340,163 @@ export function qemuUser(identity: IdentityResult, kvm: BootNode | { reason: str
     'the QEMU user in the group that owns /dev/kvm and /dev/sev according to the udev rules',
     `make the QEMU user a member of that group in the image (usermod -aG <group> ${id.userName ?? id.uid}, or the distribution's sysusers.d entry), or set group = "<group>" in /etc/libvirt/qemu.conf`,
   );
+}
+
+// ---------------------------------------------------------------- the LSM the image boots with
+
+/**
+ * The "exclusive" major LSMs: at most one of them is active, the first in the boot order that is
+ * built in and enabled (torvalds/linux security/security.c ordered_lsm_init() / lsm_allowed():
+ * an LSM with LSM_FLAG_EXCLUSIVE is skipped once another exclusive one is active; DEFINE_LSM in
+ * security/selinux/hooks.c, security/smack/smack_lsm.c and security/apparmor/lsm.c sets
+ * LSM_FLAG_LEGACY_MAJOR | LSM_FLAG_EXCLUSIVE; TOMOYO is a legacy major LSM but not exclusive).
+ */
+export const EXCLUSIVE_LSMS = ['selinux', 'smack', 'apparmor'] as const;
+export type ExclusiveLsm = (typeof EXCLUSIVE_LSMS)[number];
+const LEGACY_MAJOR = new Set(['selinux', 'smack', 'tomoyo', 'apparmor']);
+const LSM_OPTION: Readonly<Record<ExclusiveLsm, string>> = { selinux: 'CONFIG_SECURITY_SELINUX', smack: 'CONFIG_SECURITY_SMACK', apparmor: 'CONFIG_SECURITY_APPARMOR' };
+const LSM_NAME: Readonly<Record<ExclusiveLsm | 'none', string>> = { selinux: 'SELinux', smack: 'Smack', apparmor: 'AppArmor', none: 'no major LSM' };
+
+/** The kernel parameters the image's boot loader defaults give (see probes/distro.ts bootParams). */
+export interface BootParams {
+  /** name → value of the last occurrence (the kernel's __setup handlers keep the last) */
+  readonly params: ReadonlyMap<string, string | undefined>;
+  /** the files they came from, e.g. "/etc/default/grub:9 GRUB_CMDLINE_LINUX" */
+  readonly sources: readonly string[];
+  /** settings that could not be evaluated (a shell conditional, a command substitution) */
+  readonly uncertain: readonly string[];
+}
+
+export type BootLsm =
+  | { readonly kind: 'decided'; readonly lsm: ExclusiveLsm | 'none'; readonly why: string }
+  | { readonly kind: 'unknown'; readonly why: string };
+
+/** Which exclusive LSM one kernel configuration activates with these boot parameters. */
+export function kernelLsm(k: InstalledKernel, boot: BootParams): BootLsm {
+  if (!k.config.ok) return { kind: 'unknown', why: `${k.release}: cannot parse ${formatParseError(k.config.error)}` };
+  const c = k.config.value.options;
+  const built = (l: ExclusiveLsm): boolean => c.get('CONFIG_SECURITY') === 'y' && c.get(LSM_OPTION[l]) === 'y';
+  const lsmParam = boot.params.get('lsm');
+  const securityParam = boot.params.get('security');
+  const configLsm = c.get('CONFIG_LSM')?.replace(/^"(.*)"$/, '$1');
+  // before Linux 5.1 (no CONFIG_LSM) the major LSM was CONFIG_DEFAULT_SECURITY_<NAME>=y
+  const legacyDefault = EXCLUSIVE_LSMS.find((l) => c.get(`CONFIG_DEFAULT_SECURITY_${l.toUpperCase()}`) === 'y');
+  let order: string[];
+  let from: string;
+  if (lsmParam !== undefined) {
+    order = lsmParam.split(',');
+    from = `the boot parameter lsm=${lsmParam} (${boot.sources.join(', ')})`;
+  } else if (configLsm !== undefined) {
+    order = configLsm.split(',');
+    from = `${k.source}: CONFIG_LSM="${configLsm}"`;
+  } else if (legacyDefault) {
+    order = [legacyDefault];
+    from = `${k.source}: CONFIG_DEFAULT_SECURITY_${legacyDefault.toUpperCase()}=y (a kernel before CONFIG_LSM, Linux 5.1)`;
+  } else return { kind: 'unknown', why: `${k.source} has neither CONFIG_LSM nor CONFIG_DEFAULT_SECURITY_*` };
+  // security=NAME (ignored when lsm= is given): every other legacy major LSM is disabled, NAME is appended if missing
+  const major = lsmParam === undefined ? securityParam : undefined;
+  const disabled = (l: ExclusiveLsm): string | undefined => {
+    if (major !== undefined && LEGACY_MAJOR.has(l) && l !== major) return `security=${major}`;
+    const v = boot.params.get(l);
+    // selinux= takes effect only with CONFIG_SECURITY_SELINUX_BOOTPARAM; apparmor= always (security/apparmor/lsm.c apparmor_enabled_setup)
+    if (v !== undefined && /^0+$/.test(v) && (l !== 'selinux' || c.get('CONFIG_SECURITY_SELINUX_BOOTPARAM') === 'y')) return `${l}=${v}`;
+    return undefined;
+  };
+  if (major !== undefined && !order.includes(major)) order = [...order, major];
+  const notes: string[] = [];
+  for (const name of order) {
+    const l = EXCLUSIVE_LSMS.find((x) => x === name);
+    if (!l) continue;
+    if (!built(l)) {
+      notes.push(`${l} is not built in (${LSM_OPTION[l]}=${c.get(LSM_OPTION[l]) ?? 'unset'})`);
+      continue;
+    }
+    const off = disabled(l);
+    if (off) {
+      notes.push(`${l} is turned off by ${off}`);
+      continue;
+    }
+    const boots = boot.sources.length ? `the boot defaults (${boot.sources.join(', ')}) do not change that` : 'the image sets no boot parameter (no GRUB_CMDLINE_LINUX, no /etc/kernel/cmdline)';
+    return { kind: 'decided', lsm: l, why: `${k.release} boots ${LSM_NAME[l]}: ${from}, ${l} is the first exclusive LSM there that is built in and enabled${notes.length ? ` (${notes.join('; ')})` : ''}; ${major !== undefined ? `security=${major} applies; ` : ''}${boots}` };
+  }
+  return { kind: 'decided', lsm: 'none', why: `${k.release} boots no SELinux, Smack or AppArmor: ${from}${notes.length ? `; ${notes.join('; ')}` : ''}` };
+}
+
+/** The LSM the image boots with: every installed kernel must agree; boot parameters that cannot be evaluated leave it unknown. */
+export function bootLsm(kernels: readonly InstalledKernel[], boot: BootParams): BootLsm {
+  if (kernels.length === 0) return { kind: 'unknown', why: 'the image ships no kernel' };
+  if (boot.uncertain.length > 0) return { kind: 'unknown', why: `the boot parameters cannot be evaluated: ${boot.uncertain.join('; ')}` };
+  const each = kernels.map((k) => kernelLsm(k, boot));
+  const unknown = each.find((e) => e.kind === 'unknown');
+  if (unknown) return unknown;
+  const lsms = new Set(each.map((e) => (e.kind === 'decided' ? e.lsm : '')));
+  if (lsms.size > 1) return { kind: 'unknown', why: `the installed kernels boot different LSMs: ${each.map((e) => e.why).join('; ')}` };
+  return each.length === 1 ? (each[0] as BootLsm) : { kind: 'decided', lsm: (each[0] as { lsm: ExclusiveLsm | 'none' }).lsm, why: each.map((e) => e.why).join('; ') };
+}
+
+/**
+ * distro.selinux.sev-policy's gate: skipped when the image boots another LSM, or SELinux without
+ * a policy (/etc/selinux/config SELINUX=disabled: libselinux's load_policy is not run and nothing
+ * is enforced). undefined: judge the policy.
+ */
+export function selinuxGate(lsm: BootLsm, selinuxMode: string | undefined): Verdict | undefined {
+  if (lsm.kind === 'decided' && lsm.lsm !== 'selinux')
+    return skipped(`SELinux is not the LSM this image boots with, so its policy confines nothing: ${lsm.why}${lsm.lsm === 'apparmor' ? ' (distro.apparmor.sev-access judges AppArmor)' : ''}`);
+  if (lsm.kind === 'decided' && selinuxMode?.toLowerCase() === 'disabled')
+    return skipped(`the kernel would start SELinux, but /etc/selinux/config has SELINUX=disabled: no policy is loaded (${lsm.why})`);
+  return undefined;
+}
+
+// ---------------------------------------------------------------- distro.apparmor.sev-access
+
+/** The UUID of the template SEV guest handed to virt-aa-helper (any valid UUID: the profile is never written). */
+export const AA_TEMPLATE_UUID = '5e7c4ec0-5e7c-4ec0-8000-5e7c4ec0c4ec';
+
+/**
+ * The template SEV guest virt-aa-helper is given: enough for libvirt's parser (name, uuid, memory,
+ * os, emulator) plus <launchSecurity type='sev'>, the element whose presence makes libvirt ≥ 12
+ * add the SEV device to the guest's rules.
+ */
+export function aaTemplateDomain(emulator: string): string {
+  return `<domain type='kvm'><name>sevcheck-template</name><uuid>${AA_TEMPLATE_UUID}</uuid><memory unit='MiB'>1024</memory><os><type arch='x86_64' machine='q35'>hvm</type></os><devices><emulator>${emulator}</emulator></devices><launchSecurity type='sev'><cbitpos>51</cbitpos><reducedPhysBits>1</reducedPhysBits><policy>0x0003</policy></launchSecurity></domain>\n`;
+}
+
+/** What the image's libvirt would confine a SEV guest's QEMU with. */
+export type AppArmorAccessFact =
+  /** the libvirt QEMU abstraction is not installed: libvirt's AppArmor driver has nothing to confine QEMU with */
+  | { readonly kind: 'no-profiles'; readonly searched: string }
+  | {
+      readonly kind: 'profiles';
+      /** the abstraction and the files it includes (libvirt-qemu.d/, local/) */
+      readonly files: readonly ProfileFile[];
+      /** the per-guest rules virt-aa-helper generated, or why they could not be had */
+      readonly generated: GuestRules;
+      /** qemu.conf security_driver, when set */
+      readonly securityDriver?: readonly string[] | undefined;
+    };
+
+export function apparmorSevAccess(lsm: BootLsm, f: AppArmorAccessFact): Verdict {
+  if (lsm.kind === 'decided' && lsm.lsm !== 'apparmor') return skipped(`AppArmor is not the LSM this image boots with: ${lsm.why}`);
+  if (f.kind === 'no-profiles') return skipped(`${f.searched} is not in the image: libvirt's AppArmor profiles for QEMU are not installed, so QEMU would run unconfined`);
+  const files = f.generated.ok ? [...f.files, f.generated.file] : f.files;
+  const v = apparmorSevVerdict({ enabled: true, securityDriver: f.securityDriver, files });
+  const boots = lsm.kind === 'decided' ? 'the image boots AppArmor' : `the boot LSM is unknown (${lsm.why}), and the image ships libvirt's AppArmor profiles`;
+  if (f.generated.ok) {
+    const gen = `${f.generated.helper} -d -c for a template <launchSecurity type='sev'> guest`;
+    if (v.status === 'passed') return passed(`${v.message}; ${boots}`);
+    if (v.status === 'failed' && !/ denies /.test(v.found))
+      return failed(
+        `neither libvirt's QEMU abstraction nor the per-guest rules ${gen} generates have a rule for /dev/sev (read: ${files.map((x) => x.path).join(', ')}); ${boots}`,
+        `"/dev/sev" rw, in a SEV guest's AppArmor profile: otherwise its QEMU fails with "sev_guest_init: Failed to open /dev/sev 'Permission denied'"`,
+        `ship a libvirt whose virt-aa-helper adds "/dev/sev" rw, for a SEV guest (Debian testing's libvirt 12.8 does), or add "/dev/sev rw," after "/dev/kvm rw," in the package's ${LIBVIRT_QEMU_ABSTRACTION}`,
+      );
+    if (v.status === 'failed') return failed(`${v.found}; ${boots}`, v.expected, v.fix);
+    return v;
+  }
+  // without the generated rules only a grant in the abstraction decides; its absence does not (libvirt ≥ 12 adds /dev/sev per guest)
+  if (v.status === 'passed') return passed(`${v.message} (the per-guest rules were not generated: ${f.generated.reason}); ${boots}`);
+  if (v.status === 'failed' && !f.generated.absent)
+    return undecided(`libvirt's QEMU abstraction has no rule for /dev/sev, and the per-guest rules libvirt would add could not be generated: ${f.generated.reason}`);
+  if (v.status === 'failed') return failed(`${v.found}; no virt-aa-helper in the image (${f.generated.reason}); ${boots}`, v.expected, v.fix);
+  return v;
 }

@@ -1,0 +1,114 @@
+/**
+ * `--host image:FILE` (support/host/image-host.ts): bad input is one line and exit 2 before any
+ * check; a real Debian 13 tree as a qcow2 (plain ext4) and as a partitioned raw disk (GPT) gives
+ * exactly the distro.* verdicts `rootfs:` gives on the same tree, and neither file changes.
+ *
+ * The disk images come from scripts/ci-disk-image.sh (.ci/run sets SEVCHECK_IMAGE_DEBIAN13 to
+ * "QCOW2:PARTITIONED_RAW" and SEVCHECK_ROOTFS_DEBIAN13 to the tree they were made from). libguestfs
+ * boots its appliance under TCG where there is no KVM: minutes per image on a loaded machine.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { byId, oneLine, sevcheck, which, type JsonResults } from '../helpers.js';
+import { guestfishProblem, parseBlkidExport, parseQemuImgInfo } from '../../support/host/image-host.js';
+import { rootfsImage, runRootfs } from './run-rootfs.js';
+
+const required = process.env.SEVCHECK_REQUIRE_ROOTFS === '1';
+
+describe('image-host parsers', () => {
+  it('qemu-img info: format, encryption, backing and data files (qapi/block-core.json ImageInfo)', () => {
+    expect(parseQemuImgInfo('{"virtual-size": 16777216, "filename": "a", "format": "qcow2", "format-specific": {"type": "qcow2", "data": {"compat": "1.1"}}}')).toEqual({ format: 'qcow2', virtualSize: 16777216, encrypted: false, backingFile: undefined, dataFile: undefined });
+    expect(parseQemuImgInfo('{"format": "qcow2", "encrypted": true}')).toMatchObject({ encrypted: true });
+    expect(parseQemuImgInfo('{"format": "qcow2", "format-specific": {"data": {"encrypt": {"format": "luks"}}}}')).toMatchObject({ encrypted: true });
+    expect(parseQemuImgInfo('{"format": "qcow2", "backing-filename": "/etc/shadow"}')).toMatchObject({ backingFile: '/etc/shadow' });
+    expect(parseQemuImgInfo('{"format": "qcow2", "format-specific": {"data": {"data-file": "/x"}}}')).toMatchObject({ dataFile: '/x' });
+    for (const bad of ['', 'null', '[]', '{"format": 1}', '{']) expect(typeof parseQemuImgInfo(bad)).toBe('string');
+  });
+  it('blkid -p -o export', () => {
+    expect(parseBlkidExport('DEVNAME=x\nPTUUID=1\nPTTYPE=gpt\n')).toEqual({ type: undefined, ptType: 'gpt' });
+    expect(parseBlkidExport('TYPE=crypto_LUKS\nUSAGE=crypto\n').type).toBe('crypto_LUKS');
+  });
+  it("guestfish's failures become one line, printable, without the image's bytes beyond 200 characters", () => {
+    expect(guestfishProblem('guestfish: no operating system was found on this disk\n\nIf using ...')).toMatch(/^no operating system found/);
+    expect(guestfishProblem('Enter key or passphrase ("/dev/sda2"):')).toMatch(/encrypted/);
+    const odd = guestfishProblem(`guestfish: mount: \u001b[31m${'x'.repeat(500)}`);
+    expect(odd).not.toMatch(/[\u0000-\u001f]/);
+    expect(odd.length).toBeLessThan(260);
+  });
+});
+
+describe('image:FILE refuses bad input with one line, exit 2', () => {
+  const hasTools = which('qemu-img') && which('blkid');
+  if (!hasTools) {
+    it.skip('skipped: needs qemu-img (qemu-utils) and blkid', () => undefined);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sevcheck-image-bad-'));
+  const run = (spec: string) => sevcheck(['run', '--host', spec, '--tags', '@layer:distro'], {}, 60_000);
+  it('a text file, an empty file, a directory, a missing file', async () => {
+    writeFileSync(join(dir, 'notes.txt'), 'not a disk\n');
+    writeFileSync(join(dir, 'empty.img'), '');
+    oneLine(await run(`image:${join(dir, 'notes.txt')}`), /notes\.txt: not a disk image: no partition table and no file system signature/);
+    oneLine(await run(`image:${join(dir, 'empty.img')}`), /empty\.img: empty file: not a disk image/);
+    oneLine(await run(`image:${dir}`), /is a directory/);
+    oneLine(await run(`image:${join(dir, 'missing.qcow2')}`), /missing\.qcow2: no such file/);
+    oneLine(await run('image:'), /image: needs a disk image file/);
+  });
+  it('an encrypted qcow2, a LUKS volume, a qcow2 with a backing file', async () => {
+    const enc = join(dir, 'enc.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '--object', 'secret,id=s0,data=pw', '-o', 'encrypt.format=luks,encrypt.key-secret=s0', enc, '16M']);
+    oneLine(await run(`image:${enc}`), /enc\.qcow2: the qcow2 image is encrypted/);
+    const backed = join(dir, 'backed.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', enc, '-F', 'qcow2', backed]);
+    oneLine(await run(`image:${backed}`), /backed\.qcow2: the qcow2 image has a backing file/);
+    if (which('cryptsetup')) {
+      const luks = join(dir, 'luks.raw');
+      writeFileSync(luks, Buffer.alloc(32 * 1024 * 1024));
+      execFileSync('cryptsetup', ['luksFormat', '-q', '--type', 'luks2', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', luks, '-'], { input: 'pw' });
+      oneLine(await run(`image:${luks}`), /luks\.raw: the disk image is a LUKS-encrypted volume/);
+    }
+  }, 60_000);
+  it.runIf(which('guestfish') && which('mke2fs'))('a file system without an operating system (libguestfs inspection)', async () => {
+    const empty = join(dir, 'blank.raw');
+    writeFileSync(empty, Buffer.alloc(16 * 1024 * 1024));
+    execFileSync('mke2fs', ['-q', '-t', 'ext4', empty]);
+    oneLine(await sevcheck(['run', '--host', `image:${empty}`, '--tags', '@layer:distro'], {}, 590_000), /blank\.raw: no operating system found in the disk image/);
+  }, 600_000);
+});
+
+const sha256 = (file: string): Promise<string> =>
+  new Promise((res, rej) => {
+    const h = createHash('sha256');
+    createReadStream(file).on('data', (d) => h.update(d)).on('end', () => res(h.digest('hex'))).on('error', rej);
+  });
+
+const distroOnly = (byId: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(byId).filter(([id]) => id.startsWith('distro.')));
+
+describe('image: judges a Debian 13 disk image exactly as rootfs: judges its tree', () => {
+  const tree = rootfsImage('SEVCHECK_ROOTFS_DEBIAN13', 'trixie');
+  const images = (process.env.SEVCHECK_IMAGE_DEBIAN13 ?? '').split(':').filter(Boolean);
+  if (!tree || images.length !== 2 || !images.every((i) => existsSync(i)) || !which('guestfish')) {
+    const why = 'no Debian 13 disk images: set SEVCHECK_IMAGE_DEBIAN13=QCOW2:RAW (scripts/ci-disk-image.sh builds them; .ci/run sets it) and install libguestfs-tools';
+    if (required) it(`is required (SEVCHECK_REQUIRE_ROOTFS=1): ${why}`, () => expect.fail(why));
+    else it.skip(`skipped: ${why}`, () => undefined);
+    return;
+  }
+  let fromTree: Record<string, string> | undefined;
+  const treeVerdicts = async (): Promise<Record<string, string>> => (fromTree ??= distroOnly((await runRootfs(tree, 'sev-snp', '@layer:distro')).byId));
+  for (const [i, label] of [[0, 'qcow2, ext4 without a partition table'], [1, 'raw, GPT-partitioned ext4']] as const) {
+    it(`${label}: the same distro.* verdicts, and the file is unchanged`, async () => {
+      const file = images[i] as string;
+      const before = await sha256(file);
+      const r = await sevcheck(['run', '--host', `image:${file}`, '--profile', 'sev-snp', '--tags', '@layer:distro', '--format', 'json', '--out', mkdtempSync(join(tmpdir(), 'sevcheck-image-'))], { LIBGUESTFS_BACKEND: 'direct' }, 890_000);
+      expect(r.stderr).toBe('');
+      const got = distroOnly(byId(JSON.parse(r.stdout) as JsonResults));
+      expect(Object.keys(got).length).toBeGreaterThan(8);
+      expect(got).toEqual(await treeVerdicts());
+      expect(await sha256(file)).toBe(before);
+    }, 900_000);
+  }
+});
