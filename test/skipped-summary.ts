@@ -43,6 +43,11 @@ export const NEEDS: Readonly<Record<string, Need>> = {
   'test/host/rootfs-host.test.ts': { needs: 'bubblewrap (and root for device nodes)', install: 'apt-get install bubblewrap; run as root' },
   'test/integration/live.test.ts': { needs: "this machine's tools (virt-host-validate)", install: 'apt-get install libvirt-clients' },
   'test/integration/live-hidden.test.ts': { needs: 'root and a private mount namespace', install: 'run npm test as root (CI does)' },
+  'test/distro/disk-image.test.ts': { needs: 'libguestfs, qemu-img and the Debian 13 disk images', install: 'apt-get install libguestfs-tools qemu-utils, then SEVCHECK_IMAGE_DEBIAN13=$(scripts/ci-disk-image.sh "$SEVCHECK_ROOTFS_DEBIAN13" | paste -sd: -)' },
+  'test/domain/firmware-fix.test.ts': { needs: "QEMU's firmware descriptors", install: 'apt-get install ovmf qemu-system-x86' },
+  'test/host/ssh-batch.test.ts': { needs: 'a readable /dev/cpu/0/cpuid', install: 'run as root with the cpuid module loaded (modprobe cpuid)' },
+  'test/hostile/image-command.test.ts': { needs: 'bubblewrap', install: 'apt-get install bubblewrap' },
+  'test/hostile/image-schemas.test.ts': { needs: 'bubblewrap and xmllint', install: 'apt-get install bubblewrap libxml2-utils' },
   'test/cli/options.test.ts': { needs: 'root and chattr on a filesystem with the immutable flag', install: 'run as root on ext4 (e2fsprogs)' },
 };
 

@@ -15,7 +15,6 @@ import type { OsRelease } from '../parsers/os-release.js';
 import { formatParseError, ok, parseError, type ParseResult } from '../parsers/parse-result.js';
 import { APPARMOR_DIR, APPARMOR_ENABLED, includesOf, LIBVIRT_QEMU_ABSTRACTION, type ApparmorFacts, type GuestRules, type ProfileFile } from '../device/apparmor.js';
 import { parseVirtAaHelperDryRun } from '../parsers/virt-aa-helper.js';
-import { AA_TEMPLATE_UUID, aaTemplateDomain } from '../rules/distro.js';
 
 export interface SelinuxState {
   readonly mode: SelinuxMode;
@@ -28,6 +27,18 @@ export type ToolResult<T> =
   | { readonly kind: 'parsed'; readonly result: ParseResult<T> }
   /** not installed (exit 127) or failed without parseable output */
   | { readonly kind: 'unusable'; readonly reason: string };
+
+/** The UUID of the template SEV guest handed to virt-aa-helper (any valid UUID: the profile is never written). */
+export const AA_TEMPLATE_UUID = '5e7c4ec0-5e7c-4ec0-8000-5e7c4ec0c4ec';
+
+/**
+ * The template SEV guest virt-aa-helper is given: enough for libvirt's parser (name, uuid, memory,
+ * os, emulator) plus <launchSecurity type='sev'>, the element whose presence makes libvirt ≥ 12
+ * add the SEV device to the guest's rules.
+ */
+export function aaTemplateDomain(emulator: string): string {
+  return `<domain type='kvm'><name>sevcheck-template</name><uuid>${AA_TEMPLATE_UUID}</uuid><memory unit='MiB'>1024</memory><os><type arch='x86_64' machine='q35'>hvm</type></os><devices><emulator>${emulator}</emulator></devices><launchSecurity type='sev'><cbitpos>51</cbitpos><reducedPhysBits>1</reducedPhysBits><policy>0x0003</policy></launchSecurity></domain>\n`;
+}
 
 /**
  * Where distributions install libvirt's virt-aa-helper: Debian/Ubuntu /usr/lib/libvirt (libvirt-daemon),

@@ -449,18 +449,6 @@ export function selinuxGate(lsm: BootLsm, selinuxMode: string | undefined): Verd
 
 // ---------------------------------------------------------------- distro.apparmor.sev-access
 
-/** The UUID of the template SEV guest handed to virt-aa-helper (any valid UUID: the profile is never written). */
-export const AA_TEMPLATE_UUID = '5e7c4ec0-5e7c-4ec0-8000-5e7c4ec0c4ec';
-
-/**
- * The template SEV guest virt-aa-helper is given: enough for libvirt's parser (name, uuid, memory,
- * os, emulator) plus <launchSecurity type='sev'>, the element whose presence makes libvirt ≥ 12
- * add the SEV device to the guest's rules.
- */
-export function aaTemplateDomain(emulator: string): string {
-  return `<domain type='kvm'><name>sevcheck-template</name><uuid>${AA_TEMPLATE_UUID}</uuid><memory unit='MiB'>1024</memory><os><type arch='x86_64' machine='q35'>hvm</type></os><devices><emulator>${emulator}</emulator></devices><launchSecurity type='sev'><cbitpos>51</cbitpos><reducedPhysBits>1</reducedPhysBits><policy>0x0003</policy></launchSecurity></domain>\n`;
-}
-
 /** What the image's libvirt would confine a SEV guest's QEMU with. */
 export type AppArmorAccessFact =
   /** the libvirt QEMU abstraction is not installed: libvirt's AppArmor driver has nothing to confine QEMU with */

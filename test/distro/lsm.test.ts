@@ -3,7 +3,7 @@
  * defaults it is read from (parsers/grub-default.ts), and distro.apparmor.sev-access on the
  * virt-aa-helper output of a real libvirt (vectors/virt-aa-helper-9.0.0-4+deb12u2.stderr: Debian
  * 12's /usr/lib/libvirt/virt-aa-helper from libvirt-daemon 9.0.0-4+deb12u2, run with
- * `-d -c -u libvirt-5e7c4ec0-5e7c-4ec0-8000-5e7c4ec0c4ec` and rules.aaTemplateDomain on stdin).
+ * `-d -c -u libvirt-5e7c4ec0-5e7c-4ec0-8000-5e7c4ec0c4ec` and probes/selinux.ts aaTemplateDomain on stdin).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
