@@ -167,7 +167,8 @@ export async function runSuite(given: SuiteOptions, io: SuiteIo): Promise<SuiteO
           // 4. a finished run replaces the previous report set / recording whole; a harness error
           //    (exit 2) leaves them as they were
           if (reports && results && !error) {
-            for (const w of Object.values(WRITERS)) await writeFile(resolve(reports.dir, w.file), w.write(results));
+            const shown = cfg ? { ...results, config: cfg.file } : results;
+            for (const w of Object.values(WRITERS)) await writeFile(resolve(reports.dir, w.file), w.write(shown));
             await commitStage(reports);
             reports = undefined;
           }
@@ -189,7 +190,7 @@ export async function runSuite(given: SuiteOptions, io: SuiteIo): Promise<SuiteO
     }
 
     const onStdout = opts.format === 'text' || opts.format === 'pretty' ? undefined : WRITERS[opts.format];
-    if (onStdout) io.stdout.write(onStdout.write(results));
+    if (onStdout) io.stdout.write(onStdout.write(cfg ? { ...results, config: cfg.file } : results));
     else {
       // the set as it was renamed into place (report files the writers add are listed too)
       const written = write && !harness ? { dir: opts.outDir, files: await readdir(opts.outDir).catch(() => []) } : undefined;

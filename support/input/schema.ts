@@ -52,6 +52,7 @@ export const RESULTS_SCHEMA = {
       type: 'object',
       properties: { distro: str, kernel: str, cpuModel: str, sevGeneration: str },
     },
+    config: str,
     startedAt: isoTime,
     durationMs: duration,
     checks: { type: 'array', minItems: 1, maxItems: 100_000, items: check },

@@ -104,12 +104,13 @@ function identity(r: ReportResults): string {
     ['CPU', r.hostInfo?.cpuModel],
     ['SEV generation', r.hostInfo?.sevGeneration],
     ['profile', r.profile],
+    ['site file', r.config],
     ['started', when(r.startedAt)],
     ['took', duration(r.durationMs)],
   ];
   return rows
     .filter((row): row is [string, string] => row[1] !== undefined && row[1] !== '')
-    .map(([k, v]) => `<div><dt>${k}</dt><dd>${k === 'target' ? `<code>${text(v)}</code>` : text(v)}</dd></div>`)
+    .map(([k, v]) => `<div><dt>${k}</dt><dd>${k === 'target' || k === 'site file' ? `<code>${text(v)}</code>` : text(v)}</dd></div>`)
     .join('');
 }
 

@@ -43,6 +43,8 @@ export interface Results {
   readonly target: string;
   readonly profile: string;
   readonly hostInfo?: HostInfo;
+  /** the site file the run applied (--config, or /etc/sevcheck/sevcheck.yaml; docs/site-policy.md) */
+  readonly config?: string;
   readonly startedAt: string;
   readonly durationMs: number;
   readonly checks: CheckResult[];

@@ -76,7 +76,7 @@ export function summaryMarkdown(r: Results, links: { page?: string | undefined; 
     '',
     `${verdict} for profile ${mdCode(r.profile)} — ${checksLine(f.totals)}.`,
     '',
-    `Target ${md(r.target)}, started ${md(r.startedAt)}, ${mdNumber(r.durationMs)} ms.${see.length ? ` Beside this file, ${see.join('; ')}.` : ''}`,
+    `Target ${md(r.target)}${r.config !== undefined ? `, site file ${md(r.config)}` : ''}, started ${md(r.startedAt)}, ${mdNumber(r.durationMs)} ms.${see.length ? ` Beside this file, ${see.join('; ')}.` : ''}`,
     '',
   ];
   if (f.causes.length) {

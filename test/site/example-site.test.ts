@@ -18,8 +18,8 @@ const site = (r: JsonResults): Record<string, string> => Object.fromEntries(Obje
 /** What the example's site checks decide on each bundled fixture host (docs/site-policy.md shows the same). */
 const EXPECTED: Record<string, Record<string, string>> = {
   'reference-milan': {
-    'site.firmware.min': 'undecided', // no kernel log, snphost or sevctl recorded
-    'site.tcb.snp': 'undecided',
+    'site.firmware.min': 'passed', // the kernel log's "SEV API:1.55 build:21" (the fixture is a complete recording, issue 18)
+    'site.tcb.snp': 'passed', // snphost ok -o json: reported TCB SNP SPL 22
     'site.asids.sev-es': 'passed',
     'site.kernel.min': 'passed',
     'site.kvm-amd.sev-es': 'passed',
@@ -96,6 +96,10 @@ describe('the example site (docs/site-policy.md) on the bundled fixtures', () =>
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n')[0]).toBe(`sevcheck: reference-genoa (fixture:fixtures/hosts/reference-genoa), profile sev-snp, config ${CONFIG}`);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as JsonResults;
+    // the site file is named in every report's header, not only the console's
+    expect((res as unknown as { config?: string }).config).toBe(CONFIG);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(`<dt>site file</dt><dd><code>${CONFIG}</code></dd>`);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(`site file ${CONFIG.replace(/[\\`*_[\]<>|~&!#]/g, '\\$&')}`);
     expect(site(res)).toEqual(EXPECTED['reference-milan']);
     expect(byId(res)['host.cpuid.sev']).toBe('passed'); // the bundled checks still run
     const excluded = res.checks.find((c) => c.id === 'host.tools.agree');
@@ -163,7 +167,9 @@ describe('sevcheck fleet with site features', () => {
       expect(c.expected).toMatch(/site policy/);
       expect(c.fix).toBeTruthy();
     }
-    expect(readFileSync(join(out, 'metrics.prom'), 'utf8')).toMatch(/sevcheck_check_status\{host="fw-1-49-dmesg",check="site\.firmware\.min",status="failed"\} 1/);
+    const prom = readFileSync(join(out, 'metrics.prom'), 'utf8');
+    expect(prom).toMatch(/sevcheck_check_failed\{host="fw-1-49-dmesg",check="site\.firmware\.min",waived="false"\} 1/);
+    expect(prom).toMatch(/sevcheck_check_failed\{host="fw-1-49-dmesg",check="site\.kernel\.min",waived="true"\} 1/);
     // compare: the same hosts' results aggregated again against this run
     const again = await sevcheck(['fleet', '--no-config', '--from-results', join(out, 'hosts'), '--compare', out, '--out', join(dir, 'again'), '--format', 'json'], {}, 120_000);
     const f2 = JSON.parse(again.stdout) as { changes: { stillFailing: Record<string, string[]> } };
