@@ -176,6 +176,13 @@ export interface UndecidedClass {
 
 export const UNDECIDED_CLASSES: readonly UndecidedClass[] = [
   {
+    // the log and the tools were read and none of them says: running as root changes nothing
+    key: 'no-source-says',
+    need: 'need a fact that neither the kernel log nor snphost/sevctl report',
+    remedy: 'KVM reports its VMSA features through the KVM_GET_DEVICE_ATTR ioctl, which `snphost ok -f` prints; sevcheck runs `snphost ok` without -f, so compare by hand with `snphost ok -f` on the host',
+    pattern: /has no line that decides .*reports no such test/,
+  },
+  {
     key: 'kernel-log',
     need: 'need the kernel log',
     remedy: 'run as root (or in the adm / systemd-journal group) so that journalctl -k -b can be read; for a fixture, record it again with sevcheck record as root',

@@ -48,7 +48,7 @@ describe('checkStream', () => {
     const next = checkStream();
     const streamed = envelopes.map(next).filter((c): c is ConsoleCheck => c !== undefined);
     const { results } = collectResults(envelopes, RUN);
-    expect(streamed).toHaveLength(88);
+    expect(streamed).toHaveLength(89);
     expect(streamed).toEqual(results.checks.map(({ id, status, scenario, message }) => ({ id, status, scenario, message })));
   });
 });
@@ -125,7 +125,14 @@ describe('lines', () => {
     const u = (id: string, reason: string): ConsoleCheck => ({ id, status: 'undecided', scenario: id, message: `undecided: ${reason}`, reason });
     const NR = 'not recorded in this fixture (host.json "covers": host.firmware)';
     const lines = closingLines({ ...RUN, checks: [u('caps.a', NR), u('host.firmware.version', 'no SEV API line'), u('device.b', NR)] }, { paint: plain, details: true });
-    expect(lines.slice(1, 4)).toEqual(['undecided (3), full reasons in the reports:', `  2 checks (caps.a, device.b): ${NR}`, '  host.firmware.version: no SEV API line']);
+    expect(lines.slice(1, 6)).toEqual([
+      '3 undecided checks, by reason:',
+      '  2 checks read something this fixture did not record: caps.a, device.b',
+      '    → record the host again with sevcheck record (as root, with its tools installed)',
+      '  1 undecided: no SEV API line',
+      '    host.firmware.version',
+    ]);
+    expect(lines.join('\n').match(/not record/g)).toHaveLength(1);
   });
   it('the verdict: COMPLIANT, COMPLIANT SO FAR, NOT COMPLIANT (also for undecided with --fail-on-undecided), none after a harness error', () => {
     const last = (checks: ConsoleCheck[], o: object = {}): string | undefined => closingLines({ ...RUN, checks }, { paint: plain, details: false, ...o }).at(-1);
