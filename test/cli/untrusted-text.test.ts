@@ -98,7 +98,7 @@ describe('control bytes from inputs are escaped in every message', () => {
     const out = join(tmp('sevcheck-ctlout-'), 'r');
     const r = await sevcheck(['run', '--host', `fixture:${fx}`, '--tags', '@check:host.kvm-amd.sev', '--out', out]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^ {2}failed +host\.kvm-amd\.sev /m);
+    expect(r.stdout).toMatch(/^1 cause of 1 failed check, one fix each:\n {2}host\.kvm-amd\.sev  /m);
     expect(r.stdout).toContain('N\\x1b[2J\\x07\\x9b');
     expect(r.stdout + r.stderr).not.toMatch(RAW_CONTROL);
     for (const f of readdirSync(out)) {
