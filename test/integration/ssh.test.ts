@@ -179,7 +179,9 @@ describe('ssh backend against a real sshd on 127.0.0.1', () => {
       const fleet = JSON.parse(readFileSync(join(out, 'fleet.json'), 'utf8')) as { hosts: Array<{ name: string; error?: string; checks: unknown[] }> };
       const byName = Object.fromEntries(fleet.hosts.map((h) => [h.name, h]));
       for (const n of ['a', 'b']) {
-        expect(byName[n]?.error).toMatch(/connection lost/);
+        // a master killed while the connection is still being set up ends it as unreachable, one killed
+        // under a command as 'connection lost': which one depends on when the killer's 150 ms tick lands
+        expect(byName[n]?.error).toMatch(/connection lost|unreachable/);
         expect(byName[n]?.error).not.toContain('\n');
       }
       expect(byName.fx?.error).toBeUndefined();
