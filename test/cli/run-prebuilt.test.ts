@@ -50,7 +50,7 @@ describe('prebuilt run bundle', () => {
     const [fast, slow] = await Promise.all([sevcheck([...args, '--out', out()]), sevcheck([...args, '--out', out()], TSX)]);
     expect(fast.code).toBe(1);
     expect(pretty(fast.stdout)).toBe(pretty(slow.stdout));
-    expect(fast.stdout).toMatch(/^ {2}failed +host\.kvm-amd\.sev /m);
+    expect(fast.stdout).toMatch(/^ {4}failed because of it \(1\): host\.kvm-amd\.sev$/m);
   });
 
   it('prints the same pretty output (--format pretty), steps named by their .ts file and line', async () => {
