@@ -38,6 +38,8 @@ import { parseQemuConf } from '../../support/parsers/qemu-conf.js';
 import { parseObjectHelp, parseQemuVersion } from '../../support/parsers/qemu-help.js';
 import { parseGetenforce, parseLsZ, parseSelinuxXattr, parseStatContext } from '../../support/parsers/selinux.js';
 import { parseGetsebool, parseSesearch } from '../../support/parsers/sesearch.js';
+import { parseGrubDefaults, parseKernelCmdlineFile } from '../../support/parsers/grub-default.js';
+import { parseVirtAaHelperDryRun } from '../../support/parsers/virt-aa-helper.js';
 import { parseUdevRules } from '../../support/parsers/udev-rules.js';
 import { includesOf, fileRules } from '../../support/device/apparmor.js';
 import { parseDomainXml } from '../../support/domain/model.js';
@@ -177,6 +179,9 @@ const TEXT_PARSERS: TextParser[] = [
   T('selinux parseStatContext', 'system_u:object_r:sev_device_t:s0\n', (s) => parseStatContext(s)),
   T('selinux parseLsZ', 'system_u:object_r:sev_device_t:s0 /dev/sev\n', (s) => parseLsZ(s)),
   T('sesearch parseSesearch', 'allow svirt_t sev_device_t:chr_file { append getattr ioctl lock open read write };\nallow svirt_t sev_device_t:chr_file { open read }; [ virt_use_sev ]:True\n', (s) => parseSesearch(s)),
+  T('grub-default parseGrubDefaults', 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} lsm=apparmor security=apparmor"\n', (s) => parseGrubDefaults([{ path: '/etc/default/grub', content: s }])),
+  T('grub-default parseKernelCmdlineFile', 'root=UUID=0 ro quiet lsm=selinux\n', (s) => parseKernelCmdlineFile(s)),
+  T('virt-aa-helper parseVirtAaHelperDryRun', readFileSync(join(import.meta.dirname, '../distro/vectors/virt-aa-helper-12.8.0-1.stderr'), 'utf8'), (s) => parseVirtAaHelperDryRun(s, 'virt-aa-helper -d', 'virt-aa-helper')),
   T('sesearch parseGetsebool', 'virt_use_sev --> on\nvirt_use_nfs --> off\n', (s) => parseGetsebool(s)),
   T('udev-rules parseUdevRules', fixture('reference-milan/files/etc/udev/rules.d/65-sev.rules'), (s) => parseUdevRules('65-sev.rules', s)),
   T('apparmor includesOf', fixture('reference-milan/files/etc/apparmor.d/abstractions/libvirt-qemu').slice(0, 3000), (s) => includesOf(s)),
