@@ -9,8 +9,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { InputError } from '../errors.js';
+import { parseYamlStrict } from '../input/yaml.js';
 import { hostNameProblem } from '../input/names.js';
 import { schemaCheck } from '../input/schema.js';
 
@@ -34,21 +34,7 @@ const TOP_KEYS = ['defaults', 'hosts'] as const;
 
 /** Parse YAML text strictly: a syntax error or a duplicate key is an InputError naming file, line and column. */
 export function parseYaml(text: string, file: string): unknown {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
-  const err = doc.errors[0];
-  if (err) {
-    const at = lineCounter.linePos(err.pos[0]);
-    throw new InputError(file, `${at ? `line ${at.line}, column ${at.col}: ` : ''}${err.message.split('\n')[0]}`);
-  }
-  try {
-    return doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    // eemeli/yaml refuses a "billion laughs" alias bomb with a ReferenceError ("Excessive alias
-    // count indicates a resource exhaustion attack"): bad input, not a defect of sevcheck
-    if (e instanceof ReferenceError && /alias/i.test(e.message)) throw new InputError(file, 'too many YAML aliases (more than 100 expansions): refused as a resource exhaustion attack');
-    throw new InputError(file, `cannot be read as YAML: ${e instanceof Error ? e.message.split('\n')[0] : 'unknown error'}`);
-  }
+  return parseYamlStrict(text, file).value;
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -13,7 +13,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { isNode } from 'yaml';
+import { parseYamlStrict } from '../input/yaml.js';
 import { InputError } from '../errors.js';
 import { readSiteFile } from './files.js';
 
@@ -115,14 +116,9 @@ function problemOf(e: ErrorObject): { path: string[]; text: string } {
 
 /** Parse and validate a site file; paths resolved against its directory. */
 export function parseConfig(text: string, file: string): SiteConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
-  const err = doc.errors[0];
-  if (err) {
-    const at = lineCounter.linePos(err.pos[0]);
-    throw new InputError(file, `${at ? `line ${at.line}, column ${at.col}: ` : ''}${err.message.split('\n')[0]}`);
-  }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const parsed = parseYamlStrict(text, file);
+  const { doc, lineCounter } = parsed;
+  const value: unknown = parsed.value ?? {};
   const [e] = validate(value);
   if (e) {
     const p = problemOf(e);

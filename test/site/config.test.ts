@@ -45,6 +45,11 @@ describe('site file', () => {
     expect(bad('a: [\n')).toMatch(/^site\/sevcheck\.yaml: line \d+, column \d+: /);
     expect(bad('profile: sev\nprofile: sev-es\n')).toMatch(/line 2, column 1: Map keys must be unique/);
   });
+  it('a YAML alias bomb is refused as such, naming the file (the same strict reader as inventories)', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`), 'profile: *i', ''].join('\n');
+    expect(() => parseConfig(bomb, 'site/sevcheck.yaml')).toThrow(InputError);
+    expect(() => parseConfig(bomb, 'site/sevcheck.yaml')).toThrow(/^site\/sevcheck\.yaml: too many YAML aliases/);
+  });
   it('the default file only when it exists; --no-config none', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sevcheck-config-'));
     const f = join(dir, 'sevcheck.yaml');
