@@ -50,9 +50,13 @@ Then('the reported SNP TCB is the installed TCB', function (this: SevWorld) {
 });
 
 Then('KVM offers the SNP VMSA features', function (this: SevWorld) {
-  return fromLogAndTools(this, rules.vmsaFeatures);
+  return this.decide(() => rules.vmsaFeatures(sev(this), () => this.probes.firmware.snphostFeatures()));
 });
 
 Then('the platform tools agree with sevcheck on every fact they share', function (this: SevWorld) {
   return this.decide(async () => rules.toolsAgree(await tools(this)(), await agreeFacts(this.probes.host, this.probes.firmware)));
+});
+
+Then('KVM offers Secure TSC to SNP guests', function (this: SevWorld) {
+  return this.decide(() => rules.vmsaFeatures(sev(this), () => this.probes.firmware.snphostFeatures(), true));
 });

@@ -23,6 +23,16 @@
  *   skipped:[name], summary:{total,passed,failed,skipped}}`; the "Compare TCB values" test's message
  *   is an object `{match, platform_tcb_version:{microcode,snp,tee,boot_loader,fmc},
  *   reported_tcb_version:{…}}` (docs/parity.md).
+ * - `snphost ok --features` (`-f`; virtee/snphost d233197, 2026-06-19, after 0.7.0 — no released
+ *   version has it): adds the optional test that KVM offers Secure TSC. It is run only with the flag
+ *   (run_test drops the OptionalFeatures category without it, so `snphost ok` never lists it); when it
+ *   runs its name is `format!("({}) Secure TSC", TestCategory::OptionalFeatures)` = "(Optional
+ *   Features) Secure TSC", while a SKIP (its parent "Secure Nested Paging (SEV-SNP)" failed) prints the
+ *   static name "(Optional Feature) Secure TSC". PASS message "Configurable"; FAIL message, joined
+ *   by "; ": "SecureTSC bit 8 not set in CPUID 0x8000001F EAX: 0x…", "SecureTSC bit 9 not set in KVM
+ *   sev_supported_vmsa_features: 0x…" (d233197) / "SecureTSC not set in KVM
+ *   sev_supported_vmsa_features: 0x…" (56d5d7e, the VmsaFeatures bitflags), "KVM_GET_DEVICE_ATTR
+ *   failed: <errno text>", "unable to open /dev/kvm: <errno text>" (56d5d7e src/ok/mod.rs, src/ok/kvm.rs).
  * - `sevctl show version` (virtee/sevctl 8b47f3a src/main.rs, `show version`): the firmware's
  *   `<major>.<minor>.<build>`.
  * Test names are compared case-insensitively against the aliases in TOOL_TESTS. Anything else is
@@ -71,10 +81,35 @@ export const TOOL_TESTS = {
   'snp.rmp-init': ['rmp table initialized', 'rmp init'],
   'snp.alias-check': ['alias check'],
   'snp.tcb': ['compare tcb values', 'comparing tcb values'],
-  'kvm.secure-tsc': ['(optional feature) secure tsc'],
+  'kvm.secure-tsc': ['(optional features) secure tsc', '(optional feature) secure tsc'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ToolFact = keyof typeof TOOL_TESTS;
+
+/**
+ * What snphost's Secure TSC test message says (the FAIL parts above): the CPU lacks it, KVM does
+ * not offer it (with the mask KVM returned), or KVM could not be asked.
+ */
+export interface SecureTscMessage {
+  readonly cpuMissing: boolean;
+  /** KVM's sev_supported_vmsa_features as snphost printed it, when KVM answered without bit 9 */
+  readonly kvmMask?: bigint;
+  /** "KVM_GET_DEVICE_ATTR failed: …" / "unable to open /dev/kvm: …" */
+  readonly kvmError?: string;
+}
+
+export function parseSecureTscMessage(message: string | undefined): SecureTscMessage {
+  const parts = (message ?? '').split('; ').map((p) => p.trim());
+  const cpuMissing = parts.some((p) => /^SecureTSC bit 8 not set in CPUID 0x8000001F EAX: 0x[0-9a-f]{1,8}$/i.test(p));
+  let kvmMask: bigint | undefined;
+  let kvmError: string | undefined;
+  for (const p of parts) {
+    const m = /^SecureTSC (?:bit 9 )?not set in KVM sev_supported_vmsa_features: 0x([0-9a-f]{1,16})$/i.exec(p);
+    if (m) kvmMask = BigInt(`0x${m[1]}`);
+    else if (/^(?:KVM_GET_DEVICE_ATTR failed|unable to open \/dev\/kvm): /.test(p)) kvmError = p;
+  }
+  return { cpuMissing, ...(kvmMask !== undefined ? { kvmMask } : {}), ...(kvmError ? { kvmError } : {}) };
+}
 
 /** The test answering `fact`, when the tool ran it. */
 export function findTest(tests: readonly ToolTest[], fact: ToolFact): ToolTest | undefined {

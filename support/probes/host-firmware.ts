@@ -45,6 +45,8 @@ export const KERN_LOG_FILE = '/var/log/kern.log';
 export const TOOL_COMMANDS = {
   snphostOk: ['snphost', 'ok', '-o', 'json'],
   snphostOkText: ['snphost', 'ok'],
+  /** only where CPUID says the CPU has Secure TSC (host.kvm.vmsa-features); no release has --features yet */
+  snphostFeatures: ['snphost', 'ok', '--features', '-o', 'json'],
   snphostTcb: ['snphost', 'show', 'tcb'],
   sevctlOk: ['sevctl', 'ok'],
   sevctlVersion: ['sevctl', 'show', 'version'],
@@ -151,6 +153,32 @@ export class FirmwareProbe {
       const text = await this.toolRun('snphost', TOOL_COMMANDS.snphostOkText, parseSnphostOkText, true);
       if (text.tests || text.absent) return text;
       return { ...text, reason: `${json.reason}; ${text.reason}` };
+    });
+  }
+
+  /**
+   * `snphost ok --features -o json`: the same report plus the optional-feature tests, of which
+   * "(Optional Features) Secure TSC" asks KVM for its VMSA features (KVM_GET_DEVICE_ATTR on /dev/kvm,
+   * group KVM_X86_GRP_SEV, attribute KVM_X86_SEV_VMSA_FEATURES). `--features` came after 0.7.0
+   * (virtee/snphost d233197, 2026-06-19) and after `-o json` (3d502af, 2026-06-05), so a snphost
+   * that has it prints JSON; an older one refuses the argument (clap: "unexpected argument", exit 2)
+   * and the reason says which build has it. Not run when the plain run timed out (a wedged PSP hangs
+   * both) or snphost is not installed.
+   */
+  snphostFeatures(): Promise<ToolRun> {
+    return this.memo.once('snphost-features', async () => {
+      const plain = await this.snphost();
+      const command = TOOL_COMMANDS.snphostFeatures.join(' ');
+      if (plain.absent || plain.timedOut) return { tool: 'snphost', command, absent: plain.absent, reason: `not run: ${plain.reason ?? 'snphost is not installed'}`, ...(plain.timedOut ? { timedOut: true } : {}) };
+      const o = await this.exec(TOOL_COMMANDS.snphostFeatures, TOOL_TIMEOUT_MS);
+      if (!o.ok) return { tool: 'snphost', command, absent: o.absent, reason: o.reason, ...(o.timedOut ? { timedOut: true } : {}) };
+      const clap = /unexpected argument '(--features|-o)'/.exec(o.r.stderr);
+      if (o.r.exitCode === 2 && clap) {
+        return { tool: 'snphost', command, absent: false, reason: `${command}: the installed snphost has no ${clap[1]} ("${firstLine(o.r.stderr)}"); --features came after snphost 0.7.0 (virtee/snphost d233197), so no released snphost has it: build snphost from virtee/snphost master` };
+      }
+      const p = parseSnphostOkJson(o.r.stdout);
+      if (!p.ok) return { tool: 'snphost', command, absent: false, reason: `${p.reason} (exit ${o.r.exitCode}${firstLine(o.r.stderr) ? `: ${firstLine(o.r.stderr)}` : ''})` };
+      return { tool: 'snphost', command, absent: false, tests: p.tests };
     });
   }
 

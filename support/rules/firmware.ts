@@ -9,7 +9,7 @@ import type { EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { Profile } from '../profile.js';
 import { unknownFailuresOf, type ApiVersion, type LogLine } from '../parsers/kernel-log.js';
 import type { WordingSource } from '../parsers/kernel-log-wordings.js';
-import { findTest, parseVersionMessage, type FirmwareVersion, type ToolFact, type ToolTest } from '../parsers/platform-tools.js';
+import { findTest, parseSecureTscMessage, parseVersionMessage, type FirmwareVersion, type ToolFact, type ToolTest } from '../parsers/platform-tools.js';
 import type { AgreeFacts, KernelLog, ToolRun } from '../probes/host-firmware.js';
 
 export const INSTALL_SNPHOST = 'install snphost (virtee, https://github.com/virtee/snphost) on the host to decide this';
@@ -263,15 +263,71 @@ export async function tcb(log: KernelLog, tools: Fact<readonly ToolRun[]>): Prom
   return noAnswer(log, 'the TCB comparison (only SNP_PLATFORM_STATUS answers it)', runs, INSTALL_SNPHOST);
 }
 
-/** host.kvm.vmsa-features: KVM's sev_supported_vmsa_features as snphost reports it (Secure TSC). */
-export async function vmsaFeatures(log: KernelLog, tools: Fact<readonly ToolRun[]>): Promise<Verdict> {
-  const runs = await tools();
-  const a = toolAnswer(runs, 'kvm.secure-tsc');
-  if (a?.test.status === 'pass') return passed(`KVM offers Secure TSC among its VMSA features (${said(a)})`);
-  if (a) return failed(`KVM does not offer Secure TSC (${said(a)})`, 'KVM sev_supported_vmsa_features bit 9 (SECURE_TSC)', 'run an EPYC 9004+ host on Linux 6.18+ with kvm_amd sev_snp=1');
-  return noAnswer(log, "KVM's VMSA features (a KVM_GET_DEVICE_ATTR ioctl answers them; snphost ok reports them with -f)", runs, INSTALL_SNPHOST);
+/**
+ * host.kvm.vmsa-features: KVM offers Secure TSC among the VMSA features SNP guests may enable.
+ *
+ * What KVM offers is sev_supported_vmsa_features, which userspace reads with KVM_GET_DEVICE_ATTR on
+ * /dev/kvm (group KVM_X86_GRP_SEV 1, attribute KVM_X86_SEV_VMSA_FEATURES 0; "KVM: SEV: publish
+ * supported VMSA features", torvalds/linux ac5c48027bac, v6.10). KVM sets SVM_SEV_FEAT_SECURE_TSC
+ * (SEV_FEATURES bit 9) there only when SNP is enabled and the CPU has Secure TSC (CPUID 0x8000001F
+ * EAX bit 8, Linux X86_FEATURE_SNP_SECURE_TSC (19*32+ 8), "x86/cpufeatures: Add SNP Secure TSC"
+ * kvm-x86 7b59c73fd611; arch/x86/kvm/svm/sev.c sev_hardware_setup, "KVM: SVM: Enable Secure TSC for
+ * SNP guests" kvm-x86 a311fce2b694, both applied 2025-08-21 for v6.18). No kernel log line says
+ * either way, and the kernel version does not either (distribution kernels backport SNP work), so
+ * the answer comes from `snphost ok --features` (the ioctl), run only where CPUID has the bit.
+ *
+ * Secure TSC is optional: SNP guests run without it, and snphost files it under "Optional
+ * Features" ("not required for SEV, SEV-ES, or SEV-SNP", virtee/snphost d233197) and runs it only
+ * when asked. So the built-in check passes where KVM offers it and is skipped, with the reason and
+ * KVM's mask, where it does not: a FAIL on every SNP host older than v6.18 would be a wrong verdict
+ * for the sev-snp profile. A site that needs Secure TSC writes the step "KVM offers Secure TSC to
+ * SNP guests" (`required`), which fails there.
+ *
+ * On a CPU without Secure TSC (CPUID bit 8 clear) the built-in check is skipped too, not passed:
+ * KVM cannot offer what the CPU lacks, so there is nothing to configure on this host, and a PASS
+ * would claim an offer that does not exist. Whether the CPU generation should have it is
+ * host.cpuid.secure-tsc's question.
+ */
+export async function vmsaFeatures(cpuid: Fact<EncryptedMemoryCaps>, features: Fact<ToolRun>, required = false): Promise<Verdict> {
+  const c = await optional(cpuid);
+  const cpuBit = c ? ((c.raw.eax >>> 8) & 1) === 1 : undefined;
+  const expected = 'KVM sev_supported_vmsa_features with bit 9 (SVM_SEV_FEAT_SECURE_TSC) set';
+  const kernelFix = 'run a kernel whose KVM offers Secure TSC (mainline v6.18 or later, "KVM: SVM: Enable Secure TSC for SNP guests" a311fce2b694, or a distribution kernel that backports it) and load kvm_amd with sev_snp=1';
+  const cpuFix = 'run the guests that need Secure TSC on a CPU whose CPUID 0x8000001F EAX bit 8 (SecureTsc) is set';
+  const optionalNote = 'Secure TSC is optional for SNP guests (snphost files it under "Optional Features"); a site that needs it writes "Then KVM offers Secure TSC to SNP guests" (docs/site-policy.md)';
+  const notOffered = (why: string, fix: string): Verdict => (required ? failed(why, expected, fix) : skipped(`${why}; ${optionalNote}`));
+  if (c && !cpuBit) {
+    const what = c.implemented === false ? `${c.vendor ?? 'this CPU'} has no CPUID leaf 0x8000001F` : `CPUID 0x8000001F EAX bit 8 (SecureTsc) is clear (EAX ${hex8(c.raw.eax)})`;
+    const why = `${what}: this CPU has no Secure TSC, and KVM offers it to SNP guests only on a CPU that has it (arch/x86/kvm/svm/sev.c sev_hardware_setup, X86_FEATURE_SNP_SECURE_TSC)`;
+    return required ? failed(why, expected, cpuFix) : skipped(`${why}; host.cpuid.secure-tsc says whether this generation should have it`);
+  }
+  const run = await features();
+  const t = run.tests ? findTest(run.tests, 'kvm.secure-tsc') : undefined;
+  const cpuSays = c ? `CPUID 0x8000001F EAX bit 8 (SecureTsc) is set (EAX ${hex8(c.raw.eax)})` : 'CPUID 0x8000001F could not be read here';
+  if (t?.status === 'pass') return passed(`KVM offers Secure TSC to SNP guests (${cpuSays}; ${run.command}: "${t.name}" PASS${t.message ? ` (${t.message})` : ''})`);
+  if (t?.status === 'fail') {
+    const m = parseSecureTscMessage(t.message);
+    const toolSays = `${run.command}: "${t.name}" FAIL (${t.message ?? 'no message'})`;
+    if (m.cpuMissing && cpuBit) return undecided(`${toolSays}, but sevcheck read ${cpuSays}: snphost read CPUID on another CPU or another boot; run both again`);
+    if (m.cpuMissing) return notOffered(`${toolSays}: this CPU has no Secure TSC, and KVM offers it only on a CPU that has it (arch/x86/kvm/svm/sev.c sev_hardware_setup)`, cpuFix);
+    if (m.kvmMask !== undefined) {
+      return notOffered(`KVM's sev_supported_vmsa_features is 0x${m.kvmMask.toString(16).padStart(16, '0')}, without bit 9 (SVM_SEV_FEAT_SECURE_TSC), on a CPU with Secure TSC (${cpuSays}; ${toolSays})`, kernelFix);
+    }
+    if (m.kvmError && m.kvmError.startsWith('KVM_GET_DEVICE_ATTR failed')) {
+      return notOffered(`KVM does not publish its VMSA features (${toolSays}): KVM_GET_DEVICE_ATTR for KVM_X86_SEV_VMSA_FEATURES arrived in v6.10 (ac5c48027bac) and Secure TSC in v6.18, so this KVM cannot offer Secure TSC (${cpuSays})`, kernelFix);
+    }
+    if (m.kvmError) return undecided(`${toolSays}: snphost could not ask KVM; run sevcheck (and snphost) as root on the host`);
+    return undecided(`${toolSays}: a message sevcheck does not know (docs/tool-wordings.md), so it cannot tell whether KVM or the CPU lacks Secure TSC`);
+  }
+  const toolPart = run.absent ? 'snphost is not installed' : run.reason ?? `${run.command} lists no "(Optional Features) Secure TSC" test (snphost lists it only when "Secure Nested Paging (SEV-SNP)" passed)`;
+  return undecided(
+    `${cpuSays}; whether KVM offers Secure TSC only KVM_GET_DEVICE_ATTR on /dev/kvm (KVM_X86_SEV_VMSA_FEATURES, v6.10+) tells: no kernel log line says it, and mainline added it in v6.18 while distribution kernels backport; ${toolPart}; ${INSTALL_SNPHOST_FEATURES}`,
+  );
 }
 
+const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+export const INSTALL_SNPHOST_FEATURES = 'install snphost built from virtee/snphost master (d233197 or later: no release has `snphost ok --features` yet) on the host to decide this';
 
 /** sevcheck's answers to the facts the tools share with it (CPUID bits, kvm_amd parameters, firmware version). */
 export function sharedFacts(f: AgreeFacts): Array<{ fact: ToolFact; ours: boolean | FirmwareVersion; source: string }> {
