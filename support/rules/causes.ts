@@ -179,8 +179,8 @@ export const UNDECIDED_CLASSES: readonly UndecidedClass[] = [
     // the log and the tools were read and none of them says: running as root changes nothing
     key: 'no-source-says',
     need: 'need a fact that neither the kernel log nor snphost/sevctl report',
-    remedy: 'KVM reports its VMSA features through the KVM_GET_DEVICE_ATTR ioctl, which `snphost ok -f` prints; sevcheck runs `snphost ok` without -f, so compare by hand with `snphost ok -f` on the host',
-    pattern: /has no line that decides .*reports no such test/,
+    remedy: 'only a /dev/sev or /dev/kvm ioctl answers these, and the installed snphost does not make it: install a current snphost (virtee/snphost master has `ok -o json` and `ok --features`; no release has them yet) and run again',
+    pattern: /has no line that decides .*reports no such test|whether KVM offers Secure TSC only KVM_GET_DEVICE_ATTR/,
   },
   {
     key: 'kernel-log',

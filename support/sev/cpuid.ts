@@ -6,7 +6,8 @@
  *   "Function 8000_001Fh—Encrypted Memory Capabilities" (bit names below).
  * - AMD64 APM Vol. 2 (pub. 24593) §15.34.1 "Determining Support for SEV".
  * - Linux arch/x86/include/asm/cpufeatures.h, word 19 (CPUID 0x8000001f EAX), which names the
- *   same bits (SME 0, SEV 1, VM_PAGE_FLUSH 2, SEV_ES 3, SEV_SNP 4, V_TSC_AUX 9,
+ *   same bits (SME 0, SEV 1, VM_PAGE_FLUSH 2, SEV_ES 3, SEV_SNP 4, SNP_SECURE_TSC 8 (kvm-x86
+ *   7b59c73fd611 "x86/cpufeatures: Add SNP Secure TSC", v6.18), V_TSC_AUX 9,
  *   SME_COHERENT 10, DEBUG_SWAP 14, RMPREAD 21, SEGMENTED_RMP 23, SVSM 28,
  *   HV_INUSE_WR_ALLOWED 30).
  * - Linux Documentation/virt/kvm/x86/amd-memory-encryption.rst: ECX = number of encrypted guests

@@ -63,7 +63,7 @@ describe('platform tools', () => {
   it('runs only the read-only allow-list, and nothing that changes the platform', async () => {
     const h = host({});
     const p = new FirmwareProbe(h);
-    await Promise.all([p.snphost(), p.sevctl(), p.sevctlVersion(), p.kernelLog()]);
+    await Promise.all([p.snphost(), p.snphostFeatures(), p.sevctl(), p.sevctlVersion(), p.kernelLog()]);
     const allowed = [...Object.values(TOOL_COMMANDS), ...KERNEL_LOG_COMMANDS].map((a) => a.join(' '));
     for (const argv of h.ran) expect(allowed).toContain(argv.join(' '));
     for (const argv of Object.values(TOOL_COMMANDS)) {
@@ -99,6 +99,33 @@ describe('platform tools', () => {
     // a timed-out JSON run is not repeated as text
     const hung = host({ 'snphost ok -o json': new CommandTimedOut('x: command timed out after 20 s: snphost ok -o json') });
     await new FirmwareProbe(hung).snphost();
+    expect(hung.ran.map((a) => a.join(' '))).toEqual(['snphost ok -o json']);
+  });
+});
+
+describe('snphost ok --features -o json (Secure TSC in KVM)', () => {
+  const FEAT = 'snphost ok --features -o json';
+  const report = JSON.stringify({ tests: [{ name: '(Optional Features) Secure TSC', status: 'fail', message: 'SecureTSC not set in KVM sev_supported_vmsa_features: 0x0000000000000020' }] });
+  it('reads the JSON report (exit 1 when a test failed)', async () => {
+    const t = await new FirmwareProbe(host({ 'snphost ok -o json': { stdout: JSON.stringify({ tests: [{ name: 'AMD CPU', status: 'pass' }] }) }, [FEAT]: { exitCode: 1, stdout: report } })).snphostFeatures();
+    expect(t).toMatchObject({ command: FEAT, absent: false });
+    expect(t.tests?.[0]).toMatchObject({ name: '(Optional Features) Secure TSC', status: 'fail' });
+  });
+  it('a snphost without --features (clap, exit 2) says which build has it', async () => {
+    for (const flag of ['--features', '-o']) {
+      const clap = { exitCode: 2, stderr: `error: unexpected argument '${flag}' found\n\nUsage: snphost ok [OPTIONS]\n` };
+      const t = await new FirmwareProbe(host({ 'snphost ok -o json': clap, 'snphost ok': { stdout: '[ PASS ] - AMD CPU\n' }, [FEAT]: clap })).snphostFeatures();
+      expect(t.tests).toBeUndefined();
+      expect(t.reason).toMatch(new RegExp(`has no ${flag}.*after snphost 0\\.7\\.0 \\(virtee/snphost d233197\\)`));
+    }
+  });
+  it('not run when snphost is absent or its plain run hung (a wedged PSP hangs both)', async () => {
+    const absent = host({ 'snphost ok -o json': { exitCode: 127 } });
+    expect((await new FirmwareProbe(absent).snphostFeatures()).absent).toBe(true);
+    expect(absent.ran.map((a) => a.join(' '))).not.toContain(FEAT);
+    const hung = host({ 'snphost ok -o json': new CommandTimedOut('x: command timed out after 20 s: snphost ok -o json') });
+    const t = await new FirmwareProbe(hung).snphostFeatures();
+    expect(t.timedOut).toBe(true);
     expect(hung.ran.map((a) => a.join(' '))).toEqual(['snphost ok -o json']);
   });
 });

@@ -57,7 +57,7 @@ describe('init, RMP, alias check, TCB', () => {
     expect((await rules.sevInit(logOf('ccp 0000:47:00.1: SEV API:1.55 build:21\n'), never)).status).toBe('passed');
   });
   it('the ioctl-only facts are undecided without snphost, with what to install', async () => {
-    for (const rule of [rules.sevEsInit, rules.snpInit, rules.rmpInit, rules.aliasCheck, rules.tcb, rules.vmsaFeatures]) {
+    for (const rule of [rules.sevEsInit, rules.snpInit, rules.rmpInit, rules.aliasCheck, rules.tcb]) {
       const v = await rule(noLog, async () => [absent('snphost'), absent('sevctl')]);
       expect(v.status).toBe('undecided');
       expect(v.message).toContain('install snphost');
@@ -125,5 +125,64 @@ describe('onSevCpu', () => {
     const { HostError } = await import('../../support/host/types.js');
     const unreadable = () => Promise.reject(new HostError('NOT_RECORDED', 'cpuid', 'CPUID leaf 0x8000001f: not recorded'));
     expect((await rules.onSevCpu(unreadable, async () => rules.sevInit(logOf('ccp 0000:47:00.1: SEV API:1.55 build:21\n'), never))).status).toBe('passed');
+  });
+});
+
+describe('host.kvm.vmsa-features (Secure TSC in KVM sev_supported_vmsa_features)', () => {
+  // EAX as CPUID 0x8000001F reports it: 0x0101fd3f (a published EPYC 7713P dump, bit 8 SecureTsc set), 0x0001000f (Rome, bit 8 clear)
+  const withTsc = async () => decodeEncryptedMemory({ eax: 0x0101fd3f, ebx: 0x00004173, ecx: 0x1fd, edx: 0x80 });
+  const noTsc = async () => decodeEncryptedMemory({ eax: 0x0001000f, ebx: 0x0000016f, ecx: 0x1fd, edx: 0x1 });
+  const cmd = 'snphost ok --features -o json';
+  const feat = (status: ToolTest['status'], message?: string, name = '(Optional Features) Secure TSC'): (() => Promise<ToolRun>) => async () => ({
+    tool: 'snphost',
+    command: cmd,
+    absent: false,
+    tests: [{ tool: 'snphost', name, status, ...(message ? { message } : {}) }],
+  });
+  it('a CPU without Secure TSC: skipped without running snphost (required: failed)', async () => {
+    const v = await rules.vmsaFeatures(noTsc, never);
+    expect(v.status).toBe('skipped');
+    expect(v.message).toMatch(/EAX bit 8 \(SecureTsc\) is clear \(EAX 0x0001000f\).*host\.cpuid\.secure-tsc/);
+    expect((await rules.vmsaFeatures(noTsc, never, true)).status).toBe('failed');
+  });
+  it('PASS "Configurable" passes', async () => {
+    const v = await rules.vmsaFeatures(withTsc, feat('pass', 'Configurable'));
+    expect(v.status).toBe('passed');
+    expect(v.message).toContain('"(Optional Features) Secure TSC" PASS (Configurable)');
+  });
+  it('KVM without bit 9 (either message wording): skipped with the mask, failed when required', async () => {
+    for (const m of ['SecureTSC not set in KVM sev_supported_vmsa_features: 0x0000000000000020', 'SecureTSC bit 9 not set in KVM sev_supported_vmsa_features: 0x0000000000000020']) {
+      const v = await rules.vmsaFeatures(withTsc, feat('fail', m));
+      expect(v.status).toBe('skipped');
+      expect(v.message).toMatch(/is 0x0000000000000020, without bit 9 .*optional/);
+      const r = await rules.vmsaFeatures(withTsc, feat('fail', m), true);
+      expect(r.status).toBe('failed');
+      expect(r.message).toMatch(/fix: .*v6\.18.*sev_snp=1/);
+    }
+  });
+  it('KVM older than v6.10 (KVM_GET_DEVICE_ATTR fails): not offered; /dev/kvm unopenable: undecided', async () => {
+    const old = await rules.vmsaFeatures(withTsc, feat('fail', 'KVM_GET_DEVICE_ATTR failed: No such device or address (os error 6)'), true);
+    expect(old.status).toBe('failed');
+    expect(old.message).toContain('v6.10 (ac5c48027bac)');
+    const perm = await rules.vmsaFeatures(withTsc, feat('fail', 'unable to open /dev/kvm: Permission denied (os error 13)'));
+    expect(perm.status).toBe('undecided');
+    expect(perm.message).toContain('as root');
+  });
+  it('CPUID unreadable here: snphost saying the CPU lacks it is not applicable; sevcheck and snphost disagreeing is undecided', async () => {
+    const both = 'SecureTSC bit 8 not set in CPUID 0x8000001F EAX: 0x0001000f; SecureTSC not set in KVM sev_supported_vmsa_features: 0x0000000000000000';
+    const { HostError } = await import('../../support/host/types.js');
+    const notRecorded = () => Promise.reject(new HostError('NOT_RECORDED', 'cpuid', 'not recorded'));
+    expect((await rules.vmsaFeatures(notRecorded, feat('fail', both))).status).toBe('skipped');
+    expect((await rules.vmsaFeatures(withTsc, feat('fail', both))).status).toBe('undecided');
+  });
+  it('no answer: undecided naming the ioctl, the kernel versions and the snphost build that has --features', async () => {
+    const absentRun = async (): Promise<ToolRun> => ({ tool: 'snphost', command: cmd, absent: true, reason: `not run: ${cmd}: not installed (exit 127)` });
+    const v = await rules.vmsaFeatures(withTsc, absentRun);
+    expect(v.status).toBe('undecided');
+    expect(v.message).toMatch(/KVM_GET_DEVICE_ATTR.*v6\.10.*v6\.18.*snphost is not installed.*d233197/);
+    const unknown = await rules.vmsaFeatures(withTsc, feat('fail', 'something new'));
+    expect(unknown.status).toBe('undecided');
+    const skippedOnly = await rules.vmsaFeatures(withTsc, feat('skip', undefined, '(Optional Feature) Secure TSC'));
+    expect(skippedOnly.status).toBe('undecided');
   });
 });

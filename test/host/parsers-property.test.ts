@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { matchWording, parseKernelLog } from '../../support/parsers/kernel-log.js';
 import { WORDINGS } from '../../support/parsers/kernel-log-wordings.js';
-import { findTest, parseOkText, parseSevctlVersion, parseSnphostOkJson, TOOL_TESTS, type ToolFact } from '../../support/parsers/platform-tools.js';
+import { findTest, parseOkText, parseSecureTscMessage, parseSevctlVersion, parseSnphostOkJson, TOOL_TESTS, type ToolFact } from '../../support/parsers/platform-tools.js';
 
 const RUNS = { numRuns: 300 };
 const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.string({ unit: 'grapheme', maxLength: 400 }), fc.array(fc.string({ maxLength: 80 }), { maxLength: 40 }).map((l) => l.join('\n')));
@@ -74,6 +74,23 @@ describe('parseKernelLog, properties', () => {
 
 describe('platform-tool parsers, properties', () => {
   const facts = Object.keys(TOOL_TESTS) as ToolFact[];
+  it('Secure TSC message: never throws; a mask is read only from a whole "not set in KVM" part, and any such part round-trips', () => {
+    fc.assert(
+      fc.property(anyText, (s) => {
+        const m = parseSecureTscMessage(s);
+        if (!/not set in KVM sev_supported_vmsa_features: 0x/i.test(s)) expect(m.kvmMask).toBeUndefined();
+      }),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.boolean(), fc.boolean(), (mask, bit9, cpu) => {
+        const kvm = `SecureTSC ${bit9 ? 'bit 9 ' : ''}not set in KVM sev_supported_vmsa_features: 0x${mask.toString(16).padStart(16, '0')}`;
+        const m = parseSecureTscMessage(cpu ? `SecureTSC bit 8 not set in CPUID 0x8000001F EAX: 0x0001000f; ${kvm}` : kvm);
+        expect(m).toEqual({ cpuMissing: cpu, kvmMask: mask });
+      }),
+      RUNS,
+    );
+  });
   it('text: never throws; without a "PASS" in it, no test passes', () => {
     fc.assert(
       fc.property(anyText, (s) => {

@@ -144,3 +144,29 @@ describe('snphost ok (text), every release', () => {
     }
   });
 });
+
+describe('snphost ok --features (virtee/snphost d233197 and 56d5d7e, after 0.7.0): the Secure TSC test', () => {
+  // the test as render_json prints it at 56d5d7e (keys sorted by serde_json), once run and once skipped
+  const ran = (message: string, status = 'fail') =>
+    JSON.stringify({
+      failures: [],
+      skipped: [],
+      summary: { failed: 1, passed: 0, skipped: 0, total: 1 },
+      tests: [{ category: 'optional_features', description: 'Checks SecureTSC hardware support, and kernel support', message, name: '(Optional Features) Secure TSC', status }],
+    });
+  it('the name it runs under ("(Optional Features)", the Display of TestCategory::OptionalFeatures) and the SKIP name both answer kvm.secure-tsc', async () => {
+    const { parseSnphostOkJson, findTest } = await import('../../support/parsers/platform-tools.js');
+    const p = parseSnphostOkJson(ran('Configurable', 'pass'));
+    expect(p.ok && findTest(p.tests, 'kvm.secure-tsc')?.status).toBe('pass');
+    const skipText = parseSnphostOkText('[ SKIP ]       - (Optional Feature) Secure TSC\n');
+    expect(skipText.ok && findTest(skipText.tests, 'kvm.secure-tsc')?.status).toBe('skip');
+  });
+  it('every FAIL part of both commits is read: CPU bit 8, KVM bit 9 (d233197 "bit 9", 56d5d7e without), the ioctl errors', async () => {
+    const { parseSecureTscMessage } = await import('../../support/parsers/platform-tools.js');
+    expect(parseSecureTscMessage('SecureTSC bit 8 not set in CPUID 0x8000001F EAX: 0x0001000f; SecureTSC bit 9 not set in KVM sev_supported_vmsa_features: 0x0000000000000000')).toEqual({ cpuMissing: true, kvmMask: 0n });
+    expect(parseSecureTscMessage('SecureTSC not set in KVM sev_supported_vmsa_features: 0x0000000000000020')).toEqual({ cpuMissing: false, kvmMask: 0x20n });
+    expect(parseSecureTscMessage('KVM_GET_DEVICE_ATTR failed: No such device or address (os error 6)')).toEqual({ cpuMissing: false, kvmError: 'KVM_GET_DEVICE_ATTR failed: No such device or address (os error 6)' });
+    expect(parseSecureTscMessage('unable to open /dev/kvm: No such file or directory (os error 2)').kvmError).toMatch(/^unable to open/);
+    expect(parseSecureTscMessage('Configurable')).toEqual({ cpuMissing: false });
+  });
+});
