@@ -3,7 +3,7 @@
  * generated, never edited: `npm run docs:wordings` writes it and test/host/kernel-wordings.test.ts
  * fails when it is not what this renders.
  */
-import { MAINLINE, mainlineReleases, WORDINGS, type Wording, type WordingSource } from './kernel-log-wordings.js';
+import { MAINLINE, mainlineReleases, TREES_READ, WORDINGS, type Wording, type WordingSource } from './kernel-log-wordings.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (s: string): string => `\`${s.replace(/`/g, "'")}\``;
@@ -69,5 +69,19 @@ export function renderWordingsDoc(): string {
     }
     out.push('');
   }
+  out.push(
+    '## Trees read one by one',
+    '',
+    'Besides mainline, each of these trees\' files was read whole at the commit named (the search index\'s stored version), and every message it prints',
+    'checked against the rows above; "added" are the rows the tree brought (none: all its wordings were already rows).',
+    '',
+    '| tree | repository @ commit | files | rows added | note |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const t of TREES_READ) {
+    const added = t.added.length > 0 ? t.added.map((id) => `[${id}](#${id})`).join(', ') : 'none';
+    out.push(`| ${cell(t.tree)} | ${code(`${t.repo}@${t.commit.slice(0, 12)}`)} | ${t.files.map(code).join(', ')} | ${added} | ${cell(t.note ?? '')} |`);
+  }
+  out.push('');
   return `${out.join('\n')}`;
 }

@@ -382,6 +382,20 @@ export const WORDINGS: readonly Wording[] = [
     sample: `${CCP}Failed to update SEV firmware: 0x7`,
   },
   {
+    id: 'ccp-fw-download-unsupported-trace',
+    seen: 'sev-dev.c at openSUSE/kernel 003b0edd (a ≈v6.1 tree)',
+    source: 'ccp', step: 'fw-update', outcome: 'info',
+    format: '"DOWNLOAD_FIRMWARE not supported\\n" (dev_dbg)',
+    re: /^DOWNLOAD_FIRMWARE not supported$/,
+    fact: info,
+    file: 'drivers/crypto/ccp/sev-dev.c sev_update_firmware (SEV API below 0.15: no firmware hot-load; ccp goes on with the running firmware)',
+    kernels: 'only with ccp dynamic debug on; ≈v6.0 (the API check moved into sev_update_firmware) to today',
+    mainline: ['v6.1', undefined],
+    others: ['SLES / openSUSE'],
+    introduced: 'the DOWNLOAD_FIRMWARE quirk rework, ≈v6.0–v6.1',
+    sample: `${CCP}DOWNLOAD_FIRMWARE not supported`,
+  },
+  {
     id: 'ccp-sev-missing-driver-data',
     seen: 'sev-dev.c of a RHEL 8 4.18 tree (Seneca-CDOT/dynaccel-kernel-4.18.0 b46dec7a)',
     source: 'ccp', step: 'status', outcome: 'failure',
@@ -411,14 +425,15 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-init-ex-created-later',
-    seen: 'sev-dev.c at AMDESE/linux 088f53d3 (a v6.18-era base with ciphertext hiding)',
+    seen: 'sev-dev.c at openSUSE/kernel 003b0edd (a ≈v6.1 tree); sev-dev.c at AMDESE/linux 088f53d3 (a v6.18-era base with ciphertext hiding)',
     source: 'ccp', step: 'sev-init', outcome: 'info',
     format: '"SEV: %s does not exist and will be created later.\\n" (dev_info)',
     re: /^SEV: .+ does not exist and will be created later\.$/,
     fact: info,
     file: 'drivers/crypto/ccp/sev-dev.c sev_read_init_ex_file (a missing INIT_EX file is created on the first write)',
-    kernels: 'after the RHEL 8 4.18 backport (which fails on a missing file); in AMDESE 088f53d3; the mainline release was not established',
-    others: ['AMDESE snp-host'],
+    kernels: 'after the RHEL 8 4.18 backport (which fails on a missing file); in openSUSE/kernel 003b0edd (≈v6.1) and AMDESE 088f53d3; the first mainline release was not established (≤v6.1)',
+    mainline: ['v6.1', undefined],
+    others: ['AMDESE snp-host', 'SLES / openSUSE'],
     introduced: 'not established (a fix after 3d725965f836)',
     sample: `${CCP}SEV: /var/lib/sev/init_ex does not exist and will be created later.`,
   },
@@ -439,7 +454,7 @@ export const WORDINGS: readonly Wording[] = [
   },
   {
     id: 'ccp-init-ex-read-short',
-    seen: 'sev-dev.c at AMDESE/linux 088f53d3 (a v6.18-era base with ciphertext hiding)',
+    seen: 'sev-dev.c at openSUSE/kernel 003b0edd (a ≈v6.1 tree); sev-dev.c at AMDESE/linux 088f53d3 (a v6.18-era base with ciphertext hiding)',
     source: 'ccp', step: 'sev-init', outcome: 'info',
     format: '"SEV: could not read %u bytes to non volatile memory area, ret %ld\\n" (dev_info)',
     re: /^SEV: could not read \d+ bytes to non volatile memory area, ret -?\d+$/,
@@ -1091,6 +1106,46 @@ export const WORDINGS: readonly Wording[] = [
 ];
 
 /** The prefix each source's lines carry in the log (dev_* prints "<driver> <device>: "). */
+/**
+ * Trees whose files were read one by one (the search index's stored version of each file, at the
+ * commit named), to check that every message they print is a row above. `added` names the rows a
+ * tree brought; an empty list means every printed wording was already in the table.
+ */
+export interface TreeRead {
+  /** what the tree is, as far as its content shows (version inferred from the code, ≈) */
+  readonly tree: string;
+  readonly repo: string;
+  readonly commit: string;
+  readonly files: readonly string[];
+  readonly added: readonly string[];
+  readonly note?: string;
+}
+
+export const TREES_READ: readonly TreeRead[] = [
+  {
+    tree: 'RHEL 8 4.18 (CentOS/RHEL 8 source with SEV-ES, INIT_EX and the psp-dev.c / sev-dev.c split backported)',
+    repo: 'Seneca-CDOT/dynaccel-kernel-4.18.0',
+    commit: 'b46dec7a12c624f234c4eaf9826796fb04113860',
+    files: ['drivers/crypto/ccp/sev-dev.c'],
+    added: ['ccp-cmd-trace', 'ccp-cmd-failed-trace', 'ccp-sev-fw-initialized-trace', 'ccp-fw-update-failed-trace', 'ccp-sev-missing-driver-data', 'ccp-init-ex-open-failed', 'ccp-init-ex-read-short-failed', 'ccp-init-ex-write-failed'],
+    note: 'prints "SEV: failed to INIT error %#x, rc %d" (ccp-init-failed-rc), not the v4.16 form',
+  },
+  {
+    tree: 'openSUSE / SLES kernel source (a ≈v6.1 sev-dev.c: INIT_EX as root, no SNP)',
+    repo: 'openSUSE/kernel',
+    commit: '003b0edd780c5b272292f4a6c7466a591443d115',
+    files: ['drivers/crypto/ccp/sev-dev.c'],
+    added: ['ccp-init-ex-created-later', 'ccp-init-ex-read-short', 'ccp-fw-download-unsupported-trace'],
+  },
+  {
+    tree: "AMD's tree (AMDESE/linux, a v6.18-era base with SNP ciphertext hiding)",
+    repo: 'AMDESE/linux',
+    commit: '088f53d33cf342cc92f32afe580b1eac68d73763',
+    files: ['drivers/crypto/ccp/sev-dev.c'],
+    added: ['ccp-cmdbuff-trace', 'ccp-snp-fw-initialized-trace', 'ccp-init-ex-nv-state-failed', 'ccp-reclaim-failed'],
+  },
+];
+
 export const PREFIX: Record<WordingSource, RegExp> = {
   ccp: /\bccp [0-9A-Fa-f]{4}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]: (.*)$/,
   kvm_amd: /\bkvm_amd: (.*)$/,

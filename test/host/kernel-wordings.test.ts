@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WORDINGS, mainlineReleases } from '../../support/parsers/kernel-log-wordings.js';
+import { TREES_READ, WORDINGS, mainlineReleases } from '../../support/parsers/kernel-log-wordings.js';
 import { renderWordingsDoc, tableSize } from '../../support/parsers/kernel-log-wordings-doc.js';
 import { parseKernelLog, type KernelLogFacts } from '../../support/parsers/kernel-log.js';
 import { ROOT } from '../helpers.js';
@@ -48,6 +48,7 @@ const EXPECT: Record<string, Check> = {
   'ccp-sev-fw-initialized-trace': nothing,
   'ccp-snp-fw-initialized-trace': nothing,
   'ccp-fw-update-failed-trace': nothing,
+  'ccp-fw-download-unsupported-trace': nothing,
   'ccp-sev-missing-driver-data': fails('statusFailed'),
   'ccp-init-ex-open-failed': fails('sevInitFailed'),
   'ccp-init-ex-created-later': nothing,
@@ -133,6 +134,15 @@ describe('the wording table', () => {
       expect(() => mainlineReleases(w)).not.toThrow();
     }
     expect(tableSize().pairs).toBeGreaterThan(500);
+  });
+
+  it('every tree read names a commit, and the rows it added exist', () => {
+    const ids = new Set(WORDINGS.map((w) => w.id));
+    for (const t of TREES_READ) {
+      expect(t.commit, t.repo).toMatch(/^[0-9a-f]{40}$/);
+      expect(t.files.length, t.repo).toBeGreaterThan(0);
+      for (const id of t.added) expect(ids.has(id), `${t.repo}: ${id}`).toBe(true);
+    }
   });
 
   it('docs/kernel-wordings.md is what the table renders (run `npm run docs:wordings` after changing the table)', () => {
