@@ -1162,6 +1162,14 @@ export interface TreeRead {
 
 export const TREES_READ: readonly TreeRead[] = [
   {
+    tree: 'stable (Sasha Levin\'s linux-stable mirror, a ≈v5.10–v5.15 sev-dev.c: TMR, no INIT_EX, INIT failure without ", rc")',
+    repo: 'kernelorg-mirror/linux_kernel_git_sashal_linux-stable',
+    commit: 'a0f1deabffb7827597c458185d947a3f6f06489b',
+    files: ['drivers/crypto/ccp/sev-dev.c'],
+    added: [],
+    note: 'sev_pci_init logs "SEV: failed to INIT error %#x" and returns before "SEV API:…" (ccp-init-failed-v416); INIT retry is a dev_dbg',
+  },
+  {
     tree: 'mainline (torvalds/linux, ≈v6.14: RMPREAD present, segmented RMP not yet)',
     repo: 'torvalds/linux',
     commit: '0cbc0258415814c86eb6db50237ae3d90fbf3b3d',
