@@ -1162,6 +1162,14 @@ export interface TreeRead {
 
 export const TREES_READ: readonly TreeRead[] = [
   {
+    tree: 'SNP host patches ported onto stable 6.1.55 (a distribution-style 6.1 SNP backport)',
+    repo: 'mjsmar/snpport-6.1.55',
+    commit: '00c5788ff0d6e92f8e05aac4ae5709cebe1d24d9',
+    files: ['drivers/crypto/ccp/sev-dev.c'],
+    added: [],
+    note: 'logs "SEV-SNP: failed to INIT rc %d, error %#x" and "SEV: failed to INIT error %#x, rc %d", then "SEV%s API:…" whatever INIT did (as AMDESE snp-host and v6.11–v6.13); the SNP firmware minimum is a dev_dbg',
+  },
+  {
     tree: 'stable (Sasha Levin\'s linux-stable mirror, a ≈v5.10–v5.15 sev-dev.c: TMR, no INIT_EX, INIT failure without ", rc")',
     repo: 'kernelorg-mirror/linux_kernel_git_sashal_linux-stable',
     commit: 'a0f1deabffb7827597c458185d947a3f6f06489b',

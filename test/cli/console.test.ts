@@ -52,7 +52,9 @@ describe('sevcheck run: the default console', () => {
     expect(r.stdout).not.toMatch(/Scenario:|✔|\d+ scenarios|Warnings:|Pending/);
     // the undecided checks grouped by reason, each group with one remedy
     const t = results.totals;
-    expect(r.stdout).toMatch(new RegExp(`^${t.undecided} undecided checks, by reason:$`, 'm'));
+    // issue 18: the only undecided check of the bundled reference host is the chain without AMD's roots
+    expect(t.undecided).toBe(1);
+    expect(r.stdout).toMatch(/^1 undecided check, by reason:$/m);
     expect(r.stdout).toMatch(/^ {2}1 check needs AMD's root certificates \(ASK\/ARK\): caps\.pdh\.chain-valid\n {4}→ give --amd-certs DIR/m);
     // a complete recording (issue 18): nothing is undecided for want of the kernel log
     expect(r.stdout).not.toMatch(/needs? the kernel log/);
@@ -113,7 +115,9 @@ describe('sevcheck run: the default console', () => {
     const r = await sevcheck(['record', '--host', REF, '--tags', '@layer:host', '--out', fixture, '--reports', out()]);
     expect(r.code).toBe(0);
     expect(lines(r.stdout).length).toBeLessThanOrEqual(CONSOLE_MAX_LINES + 1); // + "recorded ... into ..."
-    expect(r.stdout).toMatch(/^COMPLIANT SO FAR for profile sev-snp: \d+ checks: 0 failed, \d+ undecided, \d+ passed, 0 skipped$/m);
+    // the host layer of the reference host is decided whole (issue 18); one skip: host.kvm.vmsa-features
+    // (Secure TSC is optional and this KVM does not offer it)
+    expect(r.stdout).toMatch(/^COMPLIANT for profile sev-snp: \d+ checks: 0 failed, 0 undecided, \d+ passed, 1 skipped$/m);
     expect(r.stdout).toMatch(/^ {2}host +\d+ checks: /m);
     expect(r.stdout).not.toMatch(/Scenario:/);
   });

@@ -108,11 +108,16 @@ describe('rule: an unknown failure-like line keeps the checks depending on it un
   });
 
   it('SEV-SNP: host.snp.rmp from a log range is undecided when an unknown SEV-SNP failure line is there', async () => {
-    const log = logOf('SEV-SNP: RMP table physical range [0x0000000088900000 - 0x00000000a8efffff]', 'SEV-SNP: Failed to map RMP table');
+    // a made-up wording: no kernel prints it, so the table does not know it
+    const log = logOf('SEV-SNP: RMP table physical range [0x0000000088900000 - 0x00000000a8efffff]', 'SEV-SNP: Failed to validate the RMP segment table');
     const noMsr = () => Promise.reject(new HostError('ENOENT', '/dev/cpu/0/msr', '/dev/cpu/0/msr: no such file or directory (modprobe msr)'));
     const r = await cpu.snpRmp(known(false), noMsr, known(log));
     expect(r.status).toBe('undecided');
-    expect(r.message).toContain('"SEV-SNP: Failed to map RMP table"');
+    expect(r.message).toContain('"SEV-SNP: Failed to validate the RMP segment table"');
+    // mainline's "Failed to map RMP table" (arch/x86/virt/svm/sev.c snp_rmptable_init) is a known RMP failure: failed, citing it
+    const mapped = await cpu.snpRmp(known(false), noMsr, known(logOf('SEV-SNP: RMP table physical range [0x0000000088900000 - 0x00000000a8efffff]', 'SEV-SNP: Failed to map RMP table')));
+    expect(mapped.status).toBe('failed');
+    expect(mapped.message).toContain('Failed to map RMP table');
   });
 
   it('known lines that are not failures (sev enabled, the INIT retry, SEV-ES disabled) do not hold a pass back', async () => {
