@@ -32,7 +32,8 @@ import { lintQemuCmdline, parseQemuCmdline, QEMU_CMDLINE_MAX_BYTES } from '../do
 import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
 import { printable, printableJson } from '../report/printable.js';
 import { reportHtml, type ReportResults } from '../report/html.js';
-import { WRITERS } from '../report/writers.js';
+import { withFindings, WRITERS } from '../report/writers.js';
+import { VERDICT_FIELDS } from '../report/results.js';
 import { checkDir, checkOutputDir } from './options.js';
 import { commitStage, discardStage, openStage } from './staging.js';
 
@@ -43,7 +44,11 @@ export interface Out {
 
 export interface FileReport {
   readonly file: string;
-  readonly checks: { readonly id: string; readonly status: Status; readonly message: string }[];
+  /**
+   * a verdict per check; `because` names the check that owns the defect this one also sees (one
+   * finding per input defect: only checks without it are findings, each with its own fix)
+   */
+  readonly checks: { readonly id: string; readonly status: Status; readonly message: string; readonly fix?: string; readonly because?: string }[];
   readonly warnings?: readonly string[];
 }
 
@@ -299,6 +304,14 @@ async function lintSimple(
   return { reports, errors };
 }
 
+/**
+ * The findings of a lint: the failed checks that own their defect (no `because`), one per input
+ * defect, each with its fix. A check that sees a defect another check owns names that check instead.
+ */
+export function lintFindings(result: Pick<LintResult, 'reports'>): number {
+  return result.reports.reduce((a, r) => a + r.checks.filter((c) => c.status === 'failed' && c.because === undefined).length, 0);
+}
+
 /** One vocabulary in every command and report: the status words themselves (issue 14). */
 const LABEL: Record<Status, string> = { passed: 'passed', failed: 'failed', undecided: 'undecided', skipped: 'skipped' };
 
@@ -317,8 +330,11 @@ function emit(result: LintResult, format: string, out: Out, host: HostSevFacts =
       for (const c of r.checks) out.stdout(`  ${LABEL[c.status].padEnd(9)} ${c.id}: ${printable(c.message)}\n`);
     }
     const n = (s: Status) => result.reports.reduce((a, r) => a + r.checks.filter((c) => c.status === s).length, 0);
+    const found = lintFindings(result);
+    const under = result.reports.reduce((a, r) => a + r.checks.filter((c) => c.because !== undefined).length, 0);
     out.stdout(
       `${result.reports.length} file(s): ${n('passed')} passed, ${n('failed')} failed, ${n('undecided')} undecided, ${n('skipped')} skipped` +
+        (n('failed') ? `; ${found} to fix, one fix each${under ? ` (${under} more ${under === 1 ? 'check fails or is' : 'checks fail or are'} undecided because of them)` : ''}` : '') +
         (result.errors.length ? `; ${result.errors.length} unreadable` : '') +
         '\n',
     );
@@ -359,8 +375,17 @@ export function lintResults(result: LintResult, meta: { host: string; startedAt:
     profile: '',
     startedAt: meta.startedAt,
     durationMs: meta.durationMs,
-    checks: result.reports.flatMap((r) => r.checks.map((c) => ({ id: c.id, status: c.status, scenario: r.file, feature: r.file, message: c.message }))),
+    checks: result.reports.flatMap((r) =>
+      r.checks.map(({ id, status, message, because, ...fields }) => ({ id, status, scenario: r.file, feature: r.file, message, ...verdictFields(fields), ...(because !== undefined ? { because: [because] } : {}) })),
+    ),
   };
+}
+
+/** A verdict's parts kept beside its message (results.json: found / expected / fix, reason). */
+function verdictFields(c: Record<string, unknown>): Partial<Record<(typeof VERDICT_FIELDS)[number], string>> {
+  const out: Partial<Record<(typeof VERDICT_FIELDS)[number], string>> = {};
+  for (const k of VERDICT_FIELDS) if (typeof c[k] === 'string') out[k] = c[k];
+  return out;
 }
 
 export async function lintDomainMain(argv: string[], out: Out): Promise<number> {
@@ -392,7 +417,7 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
         const hostName = typeof a.values['host'] === 'string' ? a.values['host'] : host.cbitpos !== undefined ? 'C-bit facts given on the command line' : 'no host (--host not given)';
         const r = lintResults(result, { host: printable(hostName), startedAt: new Date(t0).toISOString(), durationMs: Date.now() - t0 });
         const json = WRITERS['json']!.file;
-        await writeFile(join(stage.dir, json), `${printableJson(r)}\n`);
+        await writeFile(join(stage.dir, json), `${printableJson(withFindings(r))}\n`);
         await writeFile(join(stage.dir, WRITERS['html']!.file), reportHtml(r, { links: { results: json }, command: 'sevcheck lint-domain', parts: 'files' }));
         await commitStage(stage);
       }
