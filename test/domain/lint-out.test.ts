@@ -64,6 +64,21 @@ describe('sevcheck lint-domain --out DIR', () => {
     expect(existsSync(join(foreign, 'report.html'))).toBe(false);
   });
 
+  it('results.json states the totals and one cause per defect: a check failing because of another file-local owner is listed under it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sevcheck-lint-owner-'));
+    const bad = join(dir, 'forty-seven.xml');
+    writeFileSync(bad, readFileSync(fx('domains/good-sev-q35.xml'), 'utf8').replace(/<cbitpos>\d+<\/cbitpos>/, '<cbitpos>forty-seven</cbitpos>'));
+    const out = join(dir, 'reports');
+    const r = await run([bad, fx('domains/good-sev-es.xml'), ...host, '--no-schema', '--out', out]);
+    expect(r.code).toBe(1);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.totals).toMatchObject({ unit: 'check', failed: 2 });
+    expect(results.causes).toEqual([expect.objectContaining({ id: 'domain.schema-valid', explains: ['domain.launch-security'] })]);
+    expect(results.checks).toContainEqual(expect.objectContaining({ id: 'domain.launch-security', status: 'failed', scenario: bad, because: ['domain.schema-valid'] }));
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toMatch(/because <a href="#domain\.schema-valid">domain\.schema-valid<\/a>/);
+  });
+
   it('--format json still prints only the JSON on stdout', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sevcheck-lint-out-')), 'reports');
     const r = await run([fx('domains/good-snp.xml'), ...host, '--format', 'json', '--out', out]);

@@ -140,3 +140,17 @@ describe('rules/causes.ts: the graph is data about real check ids', () => {
     expect(UNDECIDED_CLASSES.map((c) => c.key)).toEqual([...new Set(UNDECIDED_CLASSES.map((c) => c.key))]);
   });
 });
+
+describe("a scenario's declared owner (a linter's `because`, one finding per input defect)", () => {
+  it('explains the check only where the owner failed on the same scenario (file)', () => {
+    const f1 = (id: string, status: Status, extra: Partial<FindingScenario> = {}) => ({ ...sc(id, status, extra), scenario: 'a.xml' });
+    const f2 = (id: string, status: Status, extra: Partial<FindingScenario> = {}) => ({ ...sc(id, status, extra), scenario: 'b.xml' });
+    const same = findings([f1('domain.policy.valid', 'failed'), f1('domain.no-migration', 'failed', { because: ['domain.policy.valid'] })], []);
+    expect(same.causes.map((c) => c.check.id)).toEqual(['domain.policy.valid']);
+    expect(same.causes[0]!.symptoms.map((s) => s.id)).toEqual(['domain.no-migration']);
+    expect(same.checks.find((c) => c.id === 'domain.no-migration')!.because).toEqual(['domain.policy.valid']);
+    // the owner failed on another file only: b.xml's failure is a finding of its own
+    const other = findings([f1('domain.policy.valid', 'failed'), f2('domain.policy.valid', 'passed'), f2('domain.no-migration', 'failed', { because: ['domain.policy.valid'] }), f1('domain.no-migration', 'failed')], []);
+    expect(other.causes.map((c) => c.check.id).sort()).toEqual(['domain.no-migration', 'domain.policy.valid']);
+  });
+});
