@@ -20,13 +20,15 @@ import type { Status, Verdict } from '../verdict.js';
 import { parseDomainXml, type DomainModel } from '../domain/model.js';
 import { lintDomainModel, type HostSevFacts } from '../domain/rules.js';
 import { schemaInfo, schemaVerdict, validateDomainFiles, withInvalidValues } from '../domain/schema.js';
-import { hostFactsFromCpuid, hostFactsFromDomcaps } from '../domain/host-facts.js';
+import { firmwareFromDescriptors, hostFactsFromCpuid, hostFactsFromDomcaps } from '../domain/host-facts.js';
 import { openTarget as openHostTarget } from '../host/target.js';
 import { HostError, type Host } from '../host/types.js';
 import { HostProbe } from '../probes/host.js';
 import { leafAbsence } from '../rules/host.js';
 import { parseDomainCapabilities } from '../parsers/domcaps.js';
-import { effectiveDescriptorFiles, FIRMWARE_DESCRIPTOR_DIRS, parseFirmwareDescriptor, sevFirmware, type DescriptorFile } from '../parsers/firmware-descriptor.js';
+import { DistroProbe } from '../probes/distro.js';
+import { DeviceProbe } from '../probes/device.js';
+import { attempt } from '../facts.js';
 import { lintPveConfig, parsePveConfig } from '../domain/proxmox.js';
 import { lintQemuCmdline, parseQemuCmdline, QEMU_CMDLINE_MAX_BYTES } from '../domain/qemu-cmdline.js';
 import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
@@ -150,41 +152,14 @@ export async function hostFactsFrom(host: Host, spec: string): Promise<HostSevFa
 }
 
 /**
- * The QEMU firmware descriptors of a host (the ones libvirt reads, parsers/firmware-descriptor.ts)
- * and the images they offer for SEV and SEV-SNP guests whose files exist there, so that a fix
- * names a firmware file that host has. Descriptors it cannot read count as none.
+ * The QEMU firmware descriptors of a host, read as the distro layer reads them (probes/distro.ts:
+ * libvirt's directories, order and masking) and the images they offer for SEV and SEV-SNP guests
+ * whose files exist there, so that a fix names a firmware file that host has; descriptors it cannot
+ * read are said so (the fix then names no path).
  */
 export async function firmwareFrom(host: Host, spec: string): Promise<NonNullable<HostSevFacts['firmware']>> {
-  const files: DescriptorFile[] = [];
-  for (const dir of FIRMWARE_DESCRIPTOR_DIRS) {
-    let names: string[] = [];
-    try {
-      names = await host.listDir(dir);
-    } catch (e) {
-      if (!(e instanceof HostError)) throw e;
-    }
-    for (const name of names.filter((n) => n.endsWith('.json'))) {
-      try {
-        files.push({ dir, name, content: (await host.readFile(`${dir}/${name}`)).toString('utf8') });
-      } catch (e) {
-        if (!(e instanceof HostError)) throw e;
-      }
-    }
-  }
-  const parsed = [];
-  for (const f of effectiveDescriptorFiles(files).files) {
-    const d = parseFirmwareDescriptor(f.content, `${f.dir}/${f.name}`);
-    if (!d.ok || d.value.image === undefined) continue;
-    let imageExists = false;
-    try {
-      await host.stat(d.value.image);
-      imageExists = true;
-    } catch (e) {
-      if (!(e instanceof HostError)) throw e;
-    }
-    parsed.push({ descriptor: d.value, imageExists });
-  }
-  return { sev: sevFirmware(parsed, 'amd-sev'), snp: sevFirmware(parsed, 'amd-sev-snp'), source: spec };
+  const d = await attempt(() => new DistroProbe(host, new DeviceProbe(host)).descriptors());
+  return firmwareFromDescriptors(d.ok ? d.value : { unreadable: d.reason }, spec);
 }
 
 /**
@@ -406,7 +381,7 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
     const stage = typeof outDir === 'string' ? await openStage('--out', outDir) : undefined;
     try {
       const t0 = Date.now();
-      const host = await resolveHostFacts(a.values);
+      const host = await resolveHostFacts(a.values, true);
       const result = await lintDomainFiles(a.files, {
         schemaDir: a.values['schema-dir'] as string | undefined,
         schema: !a.values['no-schema'],

@@ -11,7 +11,7 @@
 import { InputError } from '../errors.js';
 import { parseCIntPolicy } from '../sev/policy.js';
 import { failed, failedBecause, passed, undecided, undecidedBecause, type Verdict } from '../verdict.js';
-import { compareCbit, unknownHostCbit, isI440fx, isQ35, judgePolicy, looksLikeOvmf, policyHex, type HostSevFacts } from './rules.js';
+import { compareCbit, firmwareChoice, unknownHostCbit, isI440fx, isQ35, judgePolicy, looksLikeOvmf, policyHex, type HostSevFacts } from './rules.js';
 
 export type Props = Record<string, string>;
 
@@ -397,12 +397,11 @@ export function qemuCheckMachine(q: QemuCmdline): Verdict {
  * lists it, what to install instead.
  */
 function firmwareFix(host: HostSevFacts, snp: boolean): string {
-  const f = snp ? host.firmware?.snp : host.firmware?.sev;
-  const from = host.firmware ? ` (${f ? `from ${f.descriptor}` : `no firmware descriptor of ${host.firmware.source} lists ${snp ? 'amd-sev-snp' : 'amd-sev'}`})` : '';
-  if (f) return snp || f.bios ? `-bios ${f.image}${from}` : `-drive if=pflash,format=raw,unit=0,readonly=on,file=${f.image}${from}`;
+  const c = firmwareChoice(host, snp);
+  if ('image' in c) return snp || c.bios ? `-bios ${c.image} (${c.from})` : `-drive if=pflash,format=raw,unit=0,readonly=on,file=${c.image} (${c.from})`;
   return snp
-    ? `-bios <an OVMF build for SEV-SNP: edk2 OvmfPkg/AmdSev, e.g. Fedora edk2-ovmf's OVMF.amdsev.fd>${from}`
-    : `-drive if=pflash,format=raw,unit=0,readonly=on,file=<an OVMF code image with SEV support (Debian/Ubuntu: apt-get install ovmf)>${from}`;
+    ? `-bios <an OVMF build for SEV-SNP: edk2 OvmfPkg/AmdSev, e.g. Fedora edk2-ovmf's OVMF.amdsev.fd> (${c.none})`
+    : `-drive if=pflash,format=raw,unit=0,readonly=on,file=<an OVMF code image with SEV support (Debian/Ubuntu: apt-get install ovmf)> (${c.none})`;
 }
 
 export function qemuCheckLoader(q: QemuCmdline, host: HostSevFacts = {}): Verdict {

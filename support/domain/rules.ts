@@ -53,7 +53,24 @@ export interface HostSevFacts {
     readonly sev?: { readonly image: string; readonly bios: boolean; readonly descriptor: string } | undefined;
     readonly snp?: { readonly image: string; readonly bios: boolean; readonly descriptor: string } | undefined;
     readonly source: string;
+    /** why the descriptors could not be read (then no image is known) */
+    readonly unreadable?: string | undefined;
   } | undefined;
+}
+
+/**
+ * The firmware image a loader fix names: the one the host's descriptors offer for SEV (or SNP)
+ * guests and that exists there (HostSevFacts.firmware), with the descriptor it came from; when
+ * none is known, why — the fix then names no path (a path from another distribution is a file
+ * this host does not have).
+ */
+export function firmwareChoice(host: HostSevFacts, snp: boolean): { readonly image: string; readonly bios: boolean; readonly from: string } | { readonly none: string } {
+  const fw = host.firmware;
+  if (!fw) return { none: 'no firmware descriptors were read' };
+  if (fw.unreadable !== undefined) return { none: `the firmware descriptors of ${fw.source} could not be read: ${fw.unreadable}` };
+  const f = snp ? fw.snp : fw.sev;
+  if (f) return { image: f.image, bios: f.bios, from: `from ${f.descriptor}` };
+  return { none: `no firmware descriptor of ${fw.source} lists ${snp ? 'amd-sev-snp' : 'amd-sev'} for an image it has` };
 }
 
 /**
@@ -393,13 +410,29 @@ export function looksLikeOvmf(path: string): boolean {
   return /ovmf|edk2|aavmf/i.test(path);
 }
 
-export function checkLoaderOvmf(d: DomainModel): Verdict {
+/** A loader for an SEV-SNP guest: the host's stateless OVMF as ROM, or firmware autoselection. */
+function snpLoaderFix(host: HostSevFacts): string {
+  const c = firmwareChoice(host, true);
+  if ('image' in c) return `<loader type='rom'>${c.image}</loader> (${c.from}), or <os firmware='efi'>`;
+  return `<os firmware='efi'> once an OVMF build for SEV-SNP is installed (edk2 OvmfPkg/AmdSev, e.g. Fedora edk2-ovmf's OVMF.amdsev.fd), or <loader type='rom'> naming that build (${c.none})`;
+}
+
+/** A loader for an SEV / SEV-ES guest: firmware autoselection, or the host's own OVMF code image. */
+function sevLoaderFix(host: HostSevFacts): string {
+  const c = firmwareChoice(host, false);
+  if ('image' in c) {
+    const line = c.bios ? `<loader type='rom'>${c.image}</loader>` : `<loader readonly='yes' type='pflash'>${c.image}</loader>`;
+    return `<os firmware='efi'> (libvirt picks an SEV-capable OVMF), or ${line} (${c.from})`;
+  }
+  return `<os firmware='efi'> once an OVMF with SEV support is installed (Debian/Ubuntu: apt-get install ovmf; Fedora/RHEL: edk2-ovmf), or <loader readonly='yes' type='pflash'> naming its code image (${c.none})`;
+}
+
+export function checkLoaderOvmf(d: DomainModel, host: HostSevFacts = {}): Verdict {
   const kind = amdKind(d);
   const l = d.os.loader;
   const fw = d.os.firmware;
-  const pflashLine = `<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>`;
-  const snpLine = `<loader type='rom'>/usr/share/OVMF/OVMF.amdsev.fd</loader> (a stateless OVMF build), or <os firmware='efi'>`;
-  const fix = kind === 'snp' ? snpLine : `<os firmware='efi'> (libvirt picks an SEV-capable OVMF), or ${pflashLine}`;
+  const snpLine = kind === 'snp' ? snpLoaderFix(host) : '';
+  const fix = kind === 'snp' ? snpLine : sevLoaderFix(host);
   if (fw === 'efi' && (!l || !l.path)) {
     return passed(`<os firmware='efi'>: libvirt selects a UEFI (OVMF) build from the firmware descriptors`);
   }
