@@ -154,3 +154,14 @@ describe("a scenario's declared owner (a linter's `because`, one finding per inp
     expect(other.causes.map((c) => c.check.id).sort()).toEqual(['domain.no-migration', 'domain.policy.valid']);
   });
 });
+
+describe('undecided inside a virtual machine: one group, one remedy', () => {
+  it("the registers a guest cannot read for the host (rules/host-cpu.ts) group together, whatever register the reason names", () => {
+    // two checks' reasons on a KVM guest, as rules/host-cpu.ts words them
+    const vm = (what: string) => `this is a virtual machine (/proc/cpuinfo lists "hypervisor"): ${what} is the hypervisor's emulation and says nothing about the physical host; run sevcheck on the bare-metal EPYC host`;
+    const cpuInVm = [['host.cpuid.same-on-all-cpus', vm('SYSCFG')], ['host.msr.syscfg-sme', vm('SYSCFG (MSR 0xc0010010)')]] as const;
+    const f = findings(cpuInVm.map(([id, reason]) => sc(id, 'undecided', { message: `undecided: ${reason}`, reason })));
+    expect(f.undecided.map((g) => [g.key, g.checks.map((c) => c.id)])).toEqual([['virtual-machine', cpuInVm.map(([id]) => id)]]);
+    expect(f.undecided[0]!.remedy).toMatch(/bare-metal EPYC host/);
+  });
+});
