@@ -35,6 +35,7 @@ import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
 import { printable, printableJson } from '../report/printable.js';
 import { reportHtml, type ReportResults } from '../report/html.js';
 import { withFindings, WRITERS } from '../report/writers.js';
+import { checksLine, totals } from '../report/findings.js';
 import { VERDICT_FIELDS } from '../report/results.js';
 import { checkDir, checkOutputDir } from './options.js';
 import { commitStage, discardStage, openStage } from './staging.js';
@@ -397,7 +398,12 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
         await commitStage(stage);
       }
       const code = emit(result, a.values['format'] as string, out, host);
-      if (stage && result.errors.length === 0 && a.values['format'] !== 'json') out.stdout(`reports: ${printable(outDir as string)}\n`);
+      if (stage && result.errors.length === 0 && a.values['format'] !== 'json') {
+        // the pages count each check once, the worst over the files (report/findings.ts): say so beside the per-file counts
+        const byCheck = checksLine(totals(result.reports.flatMap((r) => r.checks)));
+        out.stdout(`report.html and results.json count each check once, the worst over the files: ${byCheck}\n`);
+        out.stdout(`reports: ${printable(outDir as string)}\n`);
+      }
       return code;
     } finally {
       await discardStage(stage);
