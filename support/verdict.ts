@@ -29,6 +29,12 @@ export interface FailedVerdict {
   readonly expected: string;
   /** a command or config line a person can paste */
   readonly fix: string;
+  /**
+   * the check that owns this defect, when the failure is one that check already reports with its
+   * fix (a linter's finding per input defect: "because domain.policy.valid"); `fix` then only
+   * points there (failedBecause)
+   */
+  readonly because?: string;
 }
 
 export interface UndecidedVerdict {
@@ -36,6 +42,8 @@ export interface UndecidedVerdict {
   /** `undecided: <reason>` */
   readonly message: string;
   readonly reason: string;
+  /** the check whose failure leaves this one nothing to judge (undecidedBecause) */
+  readonly because?: string;
 }
 
 export interface SkippedVerdict {
@@ -59,6 +67,21 @@ export function passed(message: string): PassedVerdict {
 export function failed(found: string, expected: string, fix: string): FailedVerdict {
   const [f, e, x] = [printable(found), printable(expected), printable(fix)];
   return { status: 'failed', message: `found ${f}; expected ${e}; fix: ${x}`, found: f, expected: e, fix: x };
+}
+
+/**
+ * A failure whose defect another check owns (one finding per input defect): what this check sees
+ * of it, and no second fix — the fix is the owner's. Message: `because <owner>: found ...; expected ...`.
+ */
+export function failedBecause(owner: string, found: string, expected: string): FailedVerdict {
+  const [f, e] = [printable(found), printable(expected)];
+  return { status: 'failed', message: `because ${owner}: found ${f}; expected ${e}`, found: f, expected: e, fix: `the fix under ${owner}`, because: owner };
+}
+
+/** A check left nothing to judge by a defect another check owns (its reason names that check). */
+export function undecidedBecause(owner: string, reason: string): UndecidedVerdict {
+  const r = printable(reason);
+  return { status: 'undecided', message: `undecided: because ${owner}: ${r}`, reason: `because ${owner}: ${r}`, because: owner };
 }
 
 export function undecided(reason: string): UndecidedVerdict {

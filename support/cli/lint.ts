@@ -20,19 +20,23 @@ import type { Status, Verdict } from '../verdict.js';
 import { parseDomainXml, type DomainModel } from '../domain/model.js';
 import { lintDomainModel, type HostSevFacts } from '../domain/rules.js';
 import { schemaInfo, schemaVerdict, validateDomainFiles, withInvalidValues } from '../domain/schema.js';
-import { hostFactsFromCpuid, hostFactsFromDomcaps } from '../domain/host-facts.js';
+import { firmwareFromDescriptors, hostFactsFromCpuid, hostFactsFromDomcaps } from '../domain/host-facts.js';
 import { openTarget as openHostTarget } from '../host/target.js';
 import { HostError, type Host } from '../host/types.js';
 import { HostProbe } from '../probes/host.js';
 import { leafAbsence } from '../rules/host.js';
 import { parseDomainCapabilities } from '../parsers/domcaps.js';
-import { effectiveDescriptorFiles, FIRMWARE_DESCRIPTOR_DIRS, parseFirmwareDescriptor, sevFirmware, type DescriptorFile } from '../parsers/firmware-descriptor.js';
+import { DistroProbe } from '../probes/distro.js';
+import { DeviceProbe } from '../probes/device.js';
+import { attempt } from '../facts.js';
 import { lintPveConfig, parsePveConfig } from '../domain/proxmox.js';
 import { lintQemuCmdline, parseQemuCmdline, QEMU_CMDLINE_MAX_BYTES } from '../domain/qemu-cmdline.js';
 import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
 import { printable, printableJson } from '../report/printable.js';
 import { reportHtml, type ReportResults } from '../report/html.js';
-import { WRITERS } from '../report/writers.js';
+import { withFindings, WRITERS } from '../report/writers.js';
+import { checksLine, totals } from '../report/findings.js';
+import { VERDICT_FIELDS } from '../report/results.js';
 import { checkDir, checkOutputDir } from './options.js';
 import { commitStage, discardStage, openStage } from './staging.js';
 
@@ -43,7 +47,11 @@ export interface Out {
 
 export interface FileReport {
   readonly file: string;
-  readonly checks: { readonly id: string; readonly status: Status; readonly message: string }[];
+  /**
+   * a verdict per check; `because` names the check that owns the defect this one also sees (one
+   * finding per input defect: only checks without it are findings, each with its own fix)
+   */
+  readonly checks: { readonly id: string; readonly status: Status; readonly message: string; readonly fix?: string; readonly because?: string }[];
   readonly warnings?: readonly string[];
 }
 
@@ -145,41 +153,14 @@ export async function hostFactsFrom(host: Host, spec: string): Promise<HostSevFa
 }
 
 /**
- * The QEMU firmware descriptors of a host (the ones libvirt reads, parsers/firmware-descriptor.ts)
- * and the images they offer for SEV and SEV-SNP guests whose files exist there, so that a fix
- * names a firmware file that host has. Descriptors it cannot read count as none.
+ * The QEMU firmware descriptors of a host, read as the distro layer reads them (probes/distro.ts:
+ * libvirt's directories, order and masking) and the images they offer for SEV and SEV-SNP guests
+ * whose files exist there, so that a fix names a firmware file that host has; descriptors it cannot
+ * read are said so (the fix then names no path).
  */
 export async function firmwareFrom(host: Host, spec: string): Promise<NonNullable<HostSevFacts['firmware']>> {
-  const files: DescriptorFile[] = [];
-  for (const dir of FIRMWARE_DESCRIPTOR_DIRS) {
-    let names: string[] = [];
-    try {
-      names = await host.listDir(dir);
-    } catch (e) {
-      if (!(e instanceof HostError)) throw e;
-    }
-    for (const name of names.filter((n) => n.endsWith('.json'))) {
-      try {
-        files.push({ dir, name, content: (await host.readFile(`${dir}/${name}`)).toString('utf8') });
-      } catch (e) {
-        if (!(e instanceof HostError)) throw e;
-      }
-    }
-  }
-  const parsed = [];
-  for (const f of effectiveDescriptorFiles(files).files) {
-    const d = parseFirmwareDescriptor(f.content, `${f.dir}/${f.name}`);
-    if (!d.ok || d.value.image === undefined) continue;
-    let imageExists = false;
-    try {
-      await host.stat(d.value.image);
-      imageExists = true;
-    } catch (e) {
-      if (!(e instanceof HostError)) throw e;
-    }
-    parsed.push({ descriptor: d.value, imageExists });
-  }
-  return { sev: sevFirmware(parsed, 'amd-sev'), snp: sevFirmware(parsed, 'amd-sev-snp'), source: spec };
+  const d = await attempt(() => new DistroProbe(host, new DeviceProbe(host)).descriptors());
+  return firmwareFromDescriptors(d.ok ? d.value : { unreadable: d.reason }, spec);
 }
 
 /**
@@ -299,6 +280,14 @@ async function lintSimple(
   return { reports, errors };
 }
 
+/**
+ * The findings of a lint: the failed checks that own their defect (no `because`), one per input
+ * defect, each with its fix. A check that sees a defect another check owns names that check instead.
+ */
+export function lintFindings(result: Pick<LintResult, 'reports'>): number {
+  return result.reports.reduce((a, r) => a + r.checks.filter((c) => c.status === 'failed' && c.because === undefined).length, 0);
+}
+
 /** One vocabulary in every command and report: the status words themselves (issue 14). */
 const LABEL: Record<Status, string> = { passed: 'passed', failed: 'failed', undecided: 'undecided', skipped: 'skipped' };
 
@@ -317,8 +306,11 @@ function emit(result: LintResult, format: string, out: Out, host: HostSevFacts =
       for (const c of r.checks) out.stdout(`  ${LABEL[c.status].padEnd(9)} ${c.id}: ${printable(c.message)}\n`);
     }
     const n = (s: Status) => result.reports.reduce((a, r) => a + r.checks.filter((c) => c.status === s).length, 0);
+    const found = lintFindings(result);
+    const under = result.reports.reduce((a, r) => a + r.checks.filter((c) => c.because !== undefined).length, 0);
     out.stdout(
       `${result.reports.length} file(s): ${n('passed')} passed, ${n('failed')} failed, ${n('undecided')} undecided, ${n('skipped')} skipped` +
+        (n('failed') ? `; ${found} to fix, one fix each${under ? ` (${under} more ${under === 1 ? 'check fails or is' : 'checks fail or are'} undecided because of them)` : ''}` : '') +
         (result.errors.length ? `; ${result.errors.length} unreadable` : '') +
         '\n',
     );
@@ -359,8 +351,17 @@ export function lintResults(result: LintResult, meta: { host: string; startedAt:
     profile: '',
     startedAt: meta.startedAt,
     durationMs: meta.durationMs,
-    checks: result.reports.flatMap((r) => r.checks.map((c) => ({ id: c.id, status: c.status, scenario: r.file, feature: r.file, message: c.message }))),
+    checks: result.reports.flatMap((r) =>
+      r.checks.map(({ id, status, message, because, ...fields }) => ({ id, status, scenario: r.file, feature: r.file, message, ...verdictFields(fields), ...(because !== undefined ? { because: [because] } : {}) })),
+    ),
   };
+}
+
+/** A verdict's parts kept beside its message (results.json: found / expected / fix, reason). */
+function verdictFields(c: Record<string, unknown>): Partial<Record<(typeof VERDICT_FIELDS)[number], string>> {
+  const out: Partial<Record<(typeof VERDICT_FIELDS)[number], string>> = {};
+  for (const k of VERDICT_FIELDS) if (typeof c[k] === 'string') out[k] = c[k];
+  return out;
 }
 
 export async function lintDomainMain(argv: string[], out: Out): Promise<number> {
@@ -381,7 +382,7 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
     const stage = typeof outDir === 'string' ? await openStage('--out', outDir) : undefined;
     try {
       const t0 = Date.now();
-      const host = await resolveHostFacts(a.values);
+      const host = await resolveHostFacts(a.values, true);
       const result = await lintDomainFiles(a.files, {
         schemaDir: a.values['schema-dir'] as string | undefined,
         schema: !a.values['no-schema'],
@@ -392,12 +393,17 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
         const hostName = typeof a.values['host'] === 'string' ? a.values['host'] : host.cbitpos !== undefined ? 'C-bit facts given on the command line' : 'no host (--host not given)';
         const r = lintResults(result, { host: printable(hostName), startedAt: new Date(t0).toISOString(), durationMs: Date.now() - t0 });
         const json = WRITERS['json']!.file;
-        await writeFile(join(stage.dir, json), `${printableJson(r)}\n`);
+        await writeFile(join(stage.dir, json), `${printableJson(withFindings(r))}\n`);
         await writeFile(join(stage.dir, WRITERS['html']!.file), reportHtml(r, { links: { results: json }, command: 'sevcheck lint-domain', parts: 'files' }));
         await commitStage(stage);
       }
       const code = emit(result, a.values['format'] as string, out, host);
-      if (stage && result.errors.length === 0 && a.values['format'] !== 'json') out.stdout(`reports: ${printable(outDir as string)}\n`);
+      if (stage && result.errors.length === 0 && a.values['format'] !== 'json') {
+        // the pages count each check once, the worst over the files (report/findings.ts): say so beside the per-file counts
+        const byCheck = checksLine(totals(result.reports.flatMap((r) => r.checks)));
+        out.stdout(`report.html and results.json count each check once, the worst over the files: ${byCheck}\n`);
+        out.stdout(`reports: ${printable(outDir as string)}\n`);
+      }
       return code;
     } finally {
       await discardStage(stage);

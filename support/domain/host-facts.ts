@@ -12,6 +12,8 @@
  */
 import type { EncryptedMemoryCaps } from '../sev/cpuid.js';
 import type { DomainCapabilities } from '../parsers/domcaps.js';
+import { sevFirmware, type FirmwareDescriptor } from '../parsers/firmware-descriptor.js';
+import type { ParseResult } from '../parsers/parse-result.js';
 import { failed, type Verdict } from '../verdict.js';
 import type { DomainModel } from './model.js';
 import { checkCbitposMatchesHost, type HostSevFacts } from './rules.js';
@@ -56,4 +58,19 @@ export function checkCbitposAgainstCpuid(d: DomainModel, caps: EncryptedMemoryCa
     );
   }
   return checkCbitposMatchesHost(d, facts);
+}
+
+/**
+ * The firmware images a host offers SEV and SEV-SNP guests, from its QEMU firmware descriptors as
+ * the distro layer reads them (probes/distro.ts DistroProbe.descriptors(): libvirt's directories,
+ * order and masking, each image checked to exist): what a loader fix names (rules.ts
+ * firmwareChoice). `unreadable`: why the descriptors could not be read (then nothing is named).
+ */
+export function firmwareFromDescriptors(
+  descriptors: ReadonlyArray<{ readonly parsed: ParseResult<FirmwareDescriptor>; readonly imageExists?: boolean | undefined }> | { readonly unreadable: string },
+  source: string,
+): NonNullable<HostSevFacts['firmware']> {
+  if ('unreadable' in descriptors) return { source, unreadable: descriptors.unreadable };
+  const usable = descriptors.flatMap((d) => (d.parsed.ok ? [{ descriptor: d.parsed.value, imageExists: d.imageExists === true }] : []));
+  return { sev: sevFirmware(usable, 'amd-sev'), snp: sevFirmware(usable, 'amd-sev-snp'), source };
 }

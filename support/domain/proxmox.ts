@@ -16,7 +16,7 @@
  * lines (the description), `[snapshot]`, `[PENDING]`, `[special:cloudinit]` sections.
  */
 import { InputError } from '../errors.js';
-import { failed, passed, skipped, type Verdict } from '../verdict.js';
+import { failed, passed, skipped, undecidedBecause, type Verdict } from '../verdict.js';
 import { isI440fx, isQ35, judgePolicy, policyHex, type HostSevFacts } from './rules.js';
 
 export interface PveConfig {
@@ -194,10 +194,13 @@ export function pveCheckLaunchSecurity(c: PveConfig): Verdict {
   return passed(`amd-sev: ${c.main['amd-sev']} (type ${r.sev.type})`);
 }
 
+/** domain.launch-security owns an amd-sev value qemu-server cannot parse: the policy checks have nothing to judge. */
+const unreadableSev = (c: PveConfig): Verdict => undecidedBecause('domain.launch-security', `qemu-server cannot parse amd-sev in ${c.source}, so it derives no policy`);
+
 export function pveCheckPolicyValid(c: PveConfig, host: HostSevFacts = {}): Verdict {
   const r = readSev(c);
   if (!r) return noSev(c);
-  if (!r.ok) return r.verdict;
+  if (!r.ok) return unreadableSev(c);
   const kind = r.sev.type === 'snp' ? 'snp' : 'sev';
   if (r.sev.type === 'snp' && host.snp === false) {
     return failed('amd-sev type=snp on a host without SEV-SNP', 'an SNP-capable host', 'amd-sev: type=es or type=std');
@@ -265,7 +268,7 @@ export function pveCheckMemoryPinned(c: PveConfig): Verdict {
 export function pveCheckNoMigration(c: PveConfig): Verdict {
   const r = readSev(c);
   if (!r) return noSev(c);
-  if (!r.ok) return r.verdict;
+  if (!r.ok) return unreadableSev(c);
   const pol = pveSevPolicy(r.sev);
   const what = r.sev.type === 'snp' ? 'SNP policy without MIGRATE_MA' : 'policy with NOSEND (bit 3), which qemu-server always sets';
   return passed(`${what} (${policyHex(r.sev.type === 'snp' ? 'snp' : 'sev', pol)}); qemu-server also refuses to live-migrate, RAM-snapshot or hibernate amd-sev guests (PVE/QemuMigrate/Helpers.pm)`);

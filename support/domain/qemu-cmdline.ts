@@ -10,8 +10,8 @@
  */
 import { InputError } from '../errors.js';
 import { parseCIntPolicy } from '../sev/policy.js';
-import { failed, passed, undecided, type Verdict } from '../verdict.js';
-import { compareCbit, unknownHostCbit, isI440fx, isQ35, judgePolicy, looksLikeOvmf, policyHex, type HostSevFacts } from './rules.js';
+import { failed, failedBecause, passed, undecided, undecidedBecause, type Verdict } from '../verdict.js';
+import { compareCbit, firmwareChoice, unknownHostCbit, isI440fx, isQ35, judgePolicy, looksLikeOvmf, policyHex, type HostSevFacts } from './rules.js';
 
 export type Props = Record<string, string>;
 
@@ -342,7 +342,7 @@ export function qemuCheckLaunchSecurity(q: QemuCmdline): Verdict {
 
 export function qemuCheckPolicyValid(q: QemuCmdline, host: HostSevFacts = {}): Verdict {
   const o = sevObject(q);
-  if (!o) return undecided('no SEV object wired to -machine; see domain.launch-security');
+  if (!o) return undecidedBecause('domain.launch-security', 'no SEV object wired to -machine');
   const kind = kindOf(o);
   let pol: { value: bigint; defaulted: boolean };
   try {
@@ -360,7 +360,7 @@ export function qemuCheckPolicyValid(q: QemuCmdline, host: HostSevFacts = {}): V
 
 export function qemuCheckCbitpos(q: QemuCmdline, host: HostSevFacts = {}): Verdict {
   const o = sevObject(q);
-  if (!o) return undecided('no SEV object wired to -machine; see domain.launch-security');
+  if (!o) return undecidedBecause('domain.launch-security', 'no SEV object wired to -machine');
   const unknown = unknownHostCbit(host, 'pass --host-cbitpos N --host-reduced-phys-bits N');
   if (unknown) return unknown;
   const num = (k: string) => (o.props[k] !== undefined ? Number(o.props[k]) : undefined);
@@ -397,12 +397,11 @@ export function qemuCheckMachine(q: QemuCmdline): Verdict {
  * lists it, what to install instead.
  */
 function firmwareFix(host: HostSevFacts, snp: boolean): string {
-  const f = snp ? host.firmware?.snp : host.firmware?.sev;
-  const from = host.firmware ? ` (${f ? `from ${f.descriptor}` : `no firmware descriptor of ${host.firmware.source} lists ${snp ? 'amd-sev-snp' : 'amd-sev'}`})` : '';
-  if (f) return snp || f.bios ? `-bios ${f.image}${from}` : `-drive if=pflash,format=raw,unit=0,readonly=on,file=${f.image}${from}`;
+  const c = firmwareChoice(host, snp);
+  if ('image' in c) return snp || c.bios ? `-bios ${c.image} (${c.from})` : `-drive if=pflash,format=raw,unit=0,readonly=on,file=${c.image} (${c.from})`;
   return snp
-    ? `-bios <an OVMF build for SEV-SNP: edk2 OvmfPkg/AmdSev, e.g. Fedora edk2-ovmf's OVMF.amdsev.fd>${from}`
-    : `-drive if=pflash,format=raw,unit=0,readonly=on,file=<an OVMF code image with SEV support (Debian/Ubuntu: apt-get install ovmf)>${from}`;
+    ? `-bios <an OVMF build for SEV-SNP: edk2 OvmfPkg/AmdSev, e.g. Fedora edk2-ovmf's OVMF.amdsev.fd> (${c.none})`
+    : `-drive if=pflash,format=raw,unit=0,readonly=on,file=<an OVMF code image with SEV support (Debian/Ubuntu: apt-get install ovmf)> (${c.none})`;
 }
 
 export function qemuCheckLoader(q: QemuCmdline, host: HostSevFacts = {}): Verdict {
@@ -459,13 +458,13 @@ export function qemuCheckMemoryPinned(q: QemuCmdline): Verdict {
 
 export function qemuCheckNoMigration(q: QemuCmdline): Verdict {
   const o = sevObject(q);
-  if (!o) return undecided('no SEV object wired to -machine; see domain.launch-security');
+  if (!o) return undecidedBecause('domain.launch-security', 'no SEV object wired to -machine');
   if (q.incoming) return failed(`-incoming on an SEV guest in ${q.source}`, 'no incoming migration (QEMU blocks migration of SEV guests)', 'remove -incoming');
   let pol: { value: bigint; defaulted: boolean };
   try {
     pol = policyOf(o, q.source);
   } catch {
-    return undecided('the policy cannot be read; see domain.policy.valid');
+    return undecidedBecause('domain.policy.valid', 'the policy cannot be read');
   }
   if (kindOf(o) === 'sev') {
     if ((pol.value & 0x8n) === 0n) {
@@ -478,7 +477,8 @@ export function qemuCheckNoMigration(q: QemuCmdline): Verdict {
     return passed(`policy ${policyHex('sev', pol.value)} sets NOSEND`);
   }
   if ((pol.value >> 18n) & 1n) {
-    return failed(`SNP policy ${policyHex('snp', pol.value)} sets MIGRATE_MA (bit 18)`, 'MIGRATE_MA clear (KVM rejects it)', `policy=${policyHex('snp', pol.value & ~(1n << 18n))}`);
+    // domain.policy.valid owns MIGRATE_MA (snpPolicyProblems), with the one fix
+    return failedBecause('domain.policy.valid', `SNP policy ${policyHex('snp', pol.value)} sets MIGRATE_MA (bit 18)`, 'MIGRATE_MA clear (KVM rejects it)');
   }
   return passed(`SNP policy ${policyHex('snp', pol.value)} allows no migration agent`);
 }

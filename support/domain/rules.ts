@@ -23,7 +23,7 @@ import {
   type SevPolicy,
   type SnpPolicy,
 } from '../sev/policy.js';
-import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
+import { failed, failedBecause, passed, skipped, undecided, undecidedBecause, type Verdict } from '../verdict.js';
 import type { Device, DomainModel } from './model.js';
 
 export const SEV_DOC = 'libvirt docs/kbase/launch_security_sev.rst';
@@ -53,7 +53,24 @@ export interface HostSevFacts {
     readonly sev?: { readonly image: string; readonly bios: boolean; readonly descriptor: string } | undefined;
     readonly snp?: { readonly image: string; readonly bios: boolean; readonly descriptor: string } | undefined;
     readonly source: string;
+    /** why the descriptors could not be read (then no image is known) */
+    readonly unreadable?: string | undefined;
   } | undefined;
+}
+
+/**
+ * The firmware image a loader fix names: the one the host's descriptors offer for SEV (or SNP)
+ * guests and that exists there (HostSevFacts.firmware), with the descriptor it came from; when
+ * none is known, why — the fix then names no path (a path from another distribution is a file
+ * this host does not have).
+ */
+export function firmwareChoice(host: HostSevFacts, snp: boolean): { readonly image: string; readonly bios: boolean; readonly from: string } | { readonly none: string } {
+  const fw = host.firmware;
+  if (!fw) return { none: 'no firmware descriptors were read' };
+  if (fw.unreadable !== undefined) return { none: `the firmware descriptors of ${fw.source} could not be read: ${fw.unreadable}` };
+  const f = snp ? fw.snp : fw.sev;
+  if (f) return { image: f.image, bios: f.bios, from: `from ${f.descriptor}` };
+  return { none: `no firmware descriptor of ${fw.source} lists ${snp ? 'amd-sev-snp' : 'amd-sev'} for an image it has` };
 }
 
 /**
@@ -151,7 +168,7 @@ export const notAmd = (d: DomainModel): Verdict =>
 
 export type PolicyRead =
   | { ok: true; kind: 'sev' | 'snp'; value: bigint; defaulted: boolean }
-  | { ok: false; verdict: Verdict };
+  | { ok: false; verdict: Verdict; /** the check that reports why the policy cannot be read */ owner: string };
 
 export function readPolicy(d: DomainModel): PolicyRead | undefined {
   const kind = amdKind(d);
@@ -159,12 +176,25 @@ export function readPolicy(d: DomainModel): PolicyRead | undefined {
   const text = d.launchSecurity?.policyText;
   if (text === undefined || text === '') {
     if (kind === 'snp') return { ok: true, kind, value: SNP_DEFAULT_POLICY, defaulted: true };
+    if (text === undefined) {
+      // domain.launch-security owns a missing <policy> (its fix adds it): one finding, one fix
+      return {
+        ok: false,
+        owner: 'domain.launch-security',
+        verdict: failedBecause(
+          'domain.launch-security',
+          `<launchSecurity type='sev'> without <policy> in ${d.source}`,
+          'a <policy> element (required for type sev by the libvirt domain schema)',
+        ),
+      };
+    }
     return {
       ok: false,
+      owner: 'domain.policy.valid',
       verdict: failed(
-        `<launchSecurity type='sev'> without <policy> in ${d.source}`,
+        `<launchSecurity type='sev'> with an empty <policy> in ${d.source}`,
         'a <policy> element (required for type sev by the libvirt domain schema)',
-        "add <policy>0x000b</policy> inside <launchSecurity> (0x000b = no debugging, no key sharing, no sending; use 0x000f for SEV-ES)",
+        "<policy>0x000b</policy> inside <launchSecurity> (0x000b = no debugging, no key sharing, no sending; use 0x000f for SEV-ES)",
       ),
     };
   }
@@ -174,6 +204,7 @@ export function readPolicy(d: DomainModel): PolicyRead | undefined {
     if (value > max) {
       return {
         ok: false,
+        owner: 'domain.policy.valid',
         verdict: failed(
           `<policy>${text}</policy> in ${d.source}`,
           `a ${kind === 'sev' ? '32' : '64'}-bit policy`,
@@ -185,6 +216,7 @@ export function readPolicy(d: DomainModel): PolicyRead | undefined {
   } catch {
     return {
       ok: false,
+      owner: 'domain.policy.valid',
       verdict: failed(
         `<policy>${text}</policy> in ${d.source}, which is not hexadecimal`,
         'a hex number (libvirt reads <policy> as hex, with or without 0x; schema pattern (0x)?[0-9a-f]+)',
@@ -223,6 +255,15 @@ export function checkLaunchSecurity(d: DomainModel, host: HostSevFacts = {}): Ve
   if (ls.policyText === undefined) missing.push(ls.type === 'sev' ? '<policy>0x000b</policy>' : '<policy>0x30000</policy>');
   if (missing.length > 0) {
     const bad = (d.invalid ?? []).filter((p) => p.startsWith('<launchSecurity>'));
+    const names = missing.map((m) => m.replace(/>.*$/, '>'));
+    if (bad.length && names.every((n) => bad.some((b) => b.startsWith(`<launchSecurity>${n}`)))) {
+      // present but not a value libvirt's schema accepts: domain.schema-valid owns that defect and its fix
+      return failedBecause(
+        'domain.schema-valid',
+        `<launchSecurity type='${ls.type}'> in ${d.source} without ${names.join(', ')} usable: ${bad.join('; ')}`,
+        'cbitpos, reducedPhysBits and policy all stated, so sevcheck can compare them with the host',
+      );
+    }
     return failed(
       `<launchSecurity type='${ls.type}'> in ${d.source} without ${missing.map((m) => m.replace(/>.*$/, '>')).join(', ')}${bad.length ? ` usable (${bad.join('; ')}; see domain.schema-valid)` : ''}`,
       'cbitpos, reducedPhysBits and policy all stated, so sevcheck can compare them with the host (libvirt otherwise fills cbitpos/reducedPhysBits from the host at start)',
@@ -369,13 +410,29 @@ export function looksLikeOvmf(path: string): boolean {
   return /ovmf|edk2|aavmf/i.test(path);
 }
 
-export function checkLoaderOvmf(d: DomainModel): Verdict {
+/** A loader for an SEV-SNP guest: the host's stateless OVMF as ROM, or firmware autoselection. */
+function snpLoaderFix(host: HostSevFacts): string {
+  const c = firmwareChoice(host, true);
+  if ('image' in c) return `<loader type='rom'>${c.image}</loader> (${c.from}), or <os firmware='efi'>`;
+  return `<os firmware='efi'> once an OVMF build for SEV-SNP is installed (edk2 OvmfPkg/AmdSev, e.g. Fedora edk2-ovmf's OVMF.amdsev.fd), or <loader type='rom'> naming that build (${c.none})`;
+}
+
+/** A loader for an SEV / SEV-ES guest: firmware autoselection, or the host's own OVMF code image. */
+function sevLoaderFix(host: HostSevFacts): string {
+  const c = firmwareChoice(host, false);
+  if ('image' in c) {
+    const line = c.bios ? `<loader type='rom'>${c.image}</loader>` : `<loader readonly='yes' type='pflash'>${c.image}</loader>`;
+    return `<os firmware='efi'> (libvirt picks an SEV-capable OVMF), or ${line} (${c.from})`;
+  }
+  return `<os firmware='efi'> once an OVMF with SEV support is installed (Debian/Ubuntu: apt-get install ovmf; Fedora/RHEL: edk2-ovmf), or <loader readonly='yes' type='pflash'> naming its code image (${c.none})`;
+}
+
+export function checkLoaderOvmf(d: DomainModel, host: HostSevFacts = {}): Verdict {
   const kind = amdKind(d);
   const l = d.os.loader;
   const fw = d.os.firmware;
-  const pflashLine = `<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>`;
-  const snpLine = `<loader type='rom'>/usr/share/OVMF/OVMF.amdsev.fd</loader> (a stateless OVMF build), or <os firmware='efi'>`;
-  const fix = kind === 'snp' ? snpLine : `<os firmware='efi'> (libvirt picks an SEV-capable OVMF), or ${pflashLine}`;
+  const snpLine = kind === 'snp' ? snpLoaderFix(host) : '';
+  const fix = kind === 'snp' ? snpLine : sevLoaderFix(host);
   if (fw === 'efi' && (!l || !l.path)) {
     return passed(`<os firmware='efi'>: libvirt selects a UEFI (OVMF) build from the firmware descriptors`);
   }
@@ -521,7 +578,7 @@ export function checkMemoryPinned(d: DomainModel): Verdict {
 export function checkNoMigration(d: DomainModel): Verdict {
   const r = readPolicy(d);
   if (!r) return notAmd(d);
-  if (!r.ok) return undecided('the policy cannot be read; see domain.policy.valid');
+  if (!r.ok) return undecidedBecause(r.owner, 'the policy cannot be read');
   if (r.kind === 'sev') {
     const p = decodeSevPolicy(r.value);
     if (!p.noSend) {
@@ -535,10 +592,11 @@ export function checkNoMigration(d: DomainModel): Verdict {
   }
   const p = decodeSnpPolicy(r.value);
   if (p.migrateMa) {
-    return failed(
+    // domain.policy.valid owns MIGRATE_MA (snpPolicyProblems: KVM rejects the policy), with the one fix
+    return failedBecause(
+      'domain.policy.valid',
       `policy ${policyHex('snp', r.value)} in ${d.source} sets MIGRATE_MA (bit 18)`,
       'MIGRATE_MA clear: KVM has no migration-agent support and rejects the policy (arch/x86/kvm/svm/sev.c KVM_SNP_POLICY_MASK_VALID)',
-      `<policy>${policyHex('snp', r.value & ~(1n << BigInt(SNP_POLICY_BITS.MIGRATE_MA)))}</policy>`,
     );
   }
   return passed(`SNP policy ${policyHex('snp', r.value)} does not allow a migration agent`);

@@ -24,7 +24,14 @@ export const STATUSES: readonly Status[] = ['failed', 'undecided', 'passed', 'sk
 const RANK: Record<Status, number> = { failed: 3, undecided: 2, passed: 1, skipped: 0 };
 
 /** The fields of a scenario findings reads (results.ts CheckResult; the fleet's entries have these too). */
-export type FindingScenario = Pick<CheckResult, 'id' | 'status' | 'scenario' | 'message'> & Partial<Pick<CheckResult, 'feature' | 'found' | 'expected' | 'fix' | 'reason'>>;
+export type FindingScenario = Pick<CheckResult, 'id' | 'status' | 'scenario' | 'message'> &
+  Partial<Pick<CheckResult, 'feature' | 'found' | 'expected' | 'fix' | 'reason'>> & {
+    /**
+     * the checks that own the defect this scenario sees (a linter's verdict, support/verdict.ts
+     * failedBecause): an edge of the cause graph for this scenario only
+     */
+    readonly because?: readonly string[] | undefined;
+  };
 
 /** Checks per status, counted by check id. */
 export type Totals = Record<Status, number>;
@@ -154,11 +161,29 @@ const fixOf = (s: FindingScenario): string => s.fix ?? s.message;
 /** The cause graph over this run: for each failed or undecided check, the failed checks that directly explain it. */
 function explainers(checks: readonly Omit<CheckFinding, 'because' | 'root'>[], rules: readonly CauseRule[]): Map<string, string[]> {
   const failed = checks.filter((c) => c.status === 'failed').map((c) => c.id);
+  const byId = new Map(checks.map((c) => [c.id, c]));
   const out = new Map<string, string[]>();
   for (const c of checks) {
     if (c.status !== 'failed' && c.status !== 'undecided') continue;
     const by = failed.filter((f) => rules.some((r) => r.cause === f && explains(r, c.id)));
+    for (const d of declared(c, byId)) if (!by.includes(d)) by.push(d);
     if (by.length) out.set(c.id, by);
+  }
+  return out;
+}
+
+/**
+ * The owners a check's scenarios declare (`because`), when every scenario that makes it failed or
+ * undecided declares one and that owner failed on the same scenario (a lint's file): one file's
+ * defect never explains another file's failure.
+ */
+function declared(c: Omit<CheckFinding, 'because' | 'root'>, byId: ReadonlyMap<string, Omit<CheckFinding, 'because' | 'root'>>): string[] {
+  const open = c.scenarios.filter((s) => s.status === 'failed' || s.status === 'undecided');
+  const out: string[] = [];
+  for (const s of open) {
+    const owners = (s.because ?? []).filter((o) => o !== c.id && byId.get(o)?.scenarios.some((x) => x.scenario === s.scenario && x.status === 'failed'));
+    if (!owners.length) return [];
+    for (const o of owners) if (!out.includes(o)) out.push(o);
   }
   return out;
 }

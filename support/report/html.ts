@@ -115,8 +115,12 @@ function identity(r: ReportResults): string {
 }
 
 /** The body of one scenario's verdict: fields where the verdict has them, else its message. */
-function details(c: ReportCheck): string {
+function details(c: ReportCheck, sharedReason?: string): string {
   const rows: string[] = [];
+  // in an undecided group, a reason the group states once is not repeated under each check
+  if (sharedReason !== undefined && c.status === 'undecided' && c.reason === sharedReason) {
+    return c.source !== undefined ? `<dl class="fields"><dt>source</dt><dd class="source"><code>${text(c.source)}</code></dd></dl>` : '';
+  }
   if (c.status === 'failed') {
     if (c.found !== undefined) rows.push(`<dt>found</dt><dd class="found">${text(c.found)}</dd>`);
     if (c.expected !== undefined) rows.push(`<dt>expected</dt><dd class="expected">${text(c.expected)}</dd>`);
@@ -136,7 +140,7 @@ function becauseLine(g: Group): string {
   return `<p class="because">because ${g.because.map((b) => `<a href="#${text(b)}">${text(b)}</a>`).join(', ')}</p>`;
 }
 
-function check(g: Group, parts: string, symptom = false): string {
+function check(g: Group, parts: string, symptom = false, sharedReason?: string): string {
   const brief = g.status === 'passed' || g.status === 'skipped';
   const single = g.scenarios.length === 1 ? g.scenarios[0] : undefined;
   // the feature file, when every entry has the same one (lint-domain's entries are different files)
@@ -147,9 +151,9 @@ function check(g: Group, parts: string, symptom = false): string {
     (single ? `<span class="title">${text(single.scenario)}</span>` : `<span class="title">${g.scenarios.length} ${text(parts)}</span>`) +
     (feature ? `<span class="feature">${text(feature)}</span>` : '') + '</h4>';
   const body = single
-    ? details(single)
+    ? details(single, sharedReason)
     : g.scenarios
-        .map((c) => `<div class="scenario ${c.status}"><span class="label ${c.status}">${c.status}</span><span class="name">${text(c.scenario)}</span>${details(c)}</div>`)
+        .map((c) => `<div class="scenario ${c.status}"><span class="label ${c.status}">${c.status}</span><span class="name">${text(c.scenario)}</span>${details(c, sharedReason)}</div>`)
         .join('');
   const w = isWaived(g) ? g.scenarios.find((c) => c.waived)?.waived : undefined;
   const waiver = w ? `<p class="waiver"><span class="label waived">waived</span>until ${text(w.expires)}: ${text(w.reason)}</p>` : '';
@@ -178,14 +182,28 @@ function causesSection(f: Findings<ReportCheck>, parts: string): string {
   return `<section class="status failed" id="failed"><h2>${head}</h2>${body}</section>`;
 }
 
+/** The reason every undecided scenario of a group gives, when they all give the same one. */
+function sharedReasonOf(g: UndecidedGroup<ReportCheck>): string | undefined {
+  const reasons = new Set(g.checks.flatMap((c) => c.scenarios.filter((x) => x.status === 'undecided').map((x) => x.reason ?? x.message)));
+  const [only] = reasons;
+  return reasons.size === 1 && only !== undefined && g.checks.every((c) => c.scenarios.every((x) => x.status !== 'undecided' || x.reason !== undefined)) ? only : undefined;
+}
+
 /** Undecided: grouped by reason with one remedy; those a failure explains, under it in Failed, are listed last with their cause. */
 function undecidedSection(f: Findings<ReportCheck>, parts: string): string {
   if (f.totals.undecided === 0) return '';
-  const group = (g: UndecidedGroup<ReportCheck>): string =>
-    `<div class="reason-group"><h3 class="reason">${text(undecidedHeadline(g))}</h3>` +
-    (g.remedy !== undefined ? `<p class="remedy"><span class="what">to decide them:</span> ${text(g.remedy)}</p>` : '') +
-    g.checks.map((c) => check(c, parts)).join('') +
-    '</div>';
+  // the group's reason once (its headline, or one "why" line when every check gives the same
+  // reason); a check shows its own reason only where it says more than that (as the console does)
+  const group = (g: UndecidedGroup<ReportCheck>): string => {
+    const shared = sharedReasonOf(g);
+    return (
+      `<div class="reason-group"><h3 class="reason">${text(undecidedHeadline(g))}</h3>` +
+      (g.remedy !== undefined && shared !== undefined ? `<p class="why"><span class="what">why:</span> ${text(shared)}</p>` : '') +
+      (g.remedy !== undefined ? `<p class="remedy"><span class="what">to decide them:</span> ${text(g.remedy)}</p>` : '') +
+      g.checks.map((c) => check(c, parts, false, shared)).join('') +
+      '</div>'
+    );
+  };
   const explained = f.checks.filter((c) => c.status === 'undecided' && c.root !== undefined);
   const tail = explained.length
     ? `<div class="reason-group"><h3 class="reason">${explained.length} because of a failure above</h3>${explained.map((c) => check(c, parts, true)).join('')}</div>`

@@ -88,8 +88,8 @@ dl.fields dd.fix code { display: block; background: var(--tint); border: 1px sol
 .because { font-size: 0.88rem; color: var(--muted); }
 .check.symptom { border-left-style: dotted; }
 h3.reason { font-size: 0.95rem; margin: 0.7rem 0 0.2rem; }
-p.remedy { margin: 0 0 0.35rem; font-size: 0.92rem; }
-p.remedy .what { font-weight: 700; color: var(--muted); text-transform: uppercase; font-size: 0.78rem; letter-spacing: 0.04em; }
+p.remedy, p.why { margin: 0 0 0.35rem; font-size: 0.92rem; }
+p.remedy .what, p.why .what { font-weight: 700; color: var(--muted); text-transform: uppercase; font-size: 0.78rem; letter-spacing: 0.04em; }
 
 footer { margin-top: 2rem; font-size: 0.85rem; color: var(--muted); border-top: 1px solid var(--line); padding-top: 0.5rem; }
 

@@ -42,7 +42,8 @@ export const mdCode = (s: string): string => `\`${printable(flat(s)).replace(/`/
 export const mdNumber = (n: unknown): string => (typeof n === 'number' && Number.isFinite(n) ? String(n) : '?');
 
 /** What a table row says beside the status: the reason of an undecided or skipped check, else the message; a symptom names its cause first. */
-function details(g: CheckFinding<CheckResult>): string {
+function details(g: CheckFinding<CheckResult>, shared: ReadonlySet<string>): string {
+  if (shared.has(g.id)) return 'the reason its group states under Undecided above';
   const c = g.lead;
   const text = (c.status === 'undecided' || c.status === 'skipped') && c.reason !== undefined ? c.reason : c.message;
   const why = g.sameFixAs !== undefined ? `same fix as ${g.sameFixAs}: ` : g.because.length ? `because ${g.because.join(', ')}: ` : '';
@@ -95,11 +96,17 @@ export function summaryMarkdown(r: Results, links: { page?: string | undefined; 
       out.push('');
     }
   }
+  // a reason several checks share is stated once, on its group's line; their table rows point there
+  const shared = new Set<string>();
   if (f.undecided.length) {
     const grouped = f.undecided.reduce((n, g) => n + g.checks.length, 0);
     out.push(`## Undecided (${grouped} checks by reason${grouped < f.totals.undecided ? `; ${f.totals.undecided - grouped} more under a cause above` : ''})`, '');
     for (const g of f.undecided) {
-      out.push(`- **${md(undecidedHeadline(g))}:** ${g.checks.map((c) => code(c.id)).join(', ')}${g.remedy !== undefined ? ` — ${md(g.remedy)}` : ''}`);
+      const reasons = new Set(g.checks.map((c) => c.lead.reason ?? c.lead.message));
+      const one = g.checks.length > 1 && reasons.size === 1 ? [...reasons][0] : undefined;
+      if (one !== undefined) for (const c of g.checks) shared.add(c.id);
+      const why = one !== undefined && g.remedy !== undefined ? ` (${md(one)})` : '';
+      out.push(`- **${md(undecidedHeadline(g))}:** ${g.checks.map((c) => code(c.id)).join(', ')}${why}${g.remedy !== undefined ? ` — ${md(g.remedy)}` : ''}`);
     }
     out.push('');
   }
@@ -110,7 +117,7 @@ export function summaryMarkdown(r: Results, links: { page?: string | undefined; 
     '|---|---|---|---|',
     ...rows.map((g) => {
       const more = g.scenarios.length > 1 ? ` (worst of ${g.scenarios.length}: ${g.scenarios.map((c) => c.status).join(', ')})` : '';
-      return `| ${code(g.id)} | ${g.status} | ${md(g.lead.scenario)}${more} | ${md(details(g))} |`;
+      return `| ${code(g.id)} | ${g.status} | ${md(g.lead.scenario)}${more} | ${md(details(g, shared))} |`;
     }),
     '',
   );

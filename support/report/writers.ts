@@ -8,7 +8,7 @@
  * This is the one place the report files are named (test/report/writers.test.ts greps for it).
  */
 import { printableJson } from './printable.js';
-import type { Results } from './results.js';
+import type { CheckResult, Results } from './results.js';
 import { summaryMarkdown } from './summary.js';
 import { junitXml } from './junit.js';
 import { reportHtml } from './html.js';
@@ -21,7 +21,7 @@ import { findings } from './findings.js';
  * rest grouped by reason with one remedy), and on each scenario of a check a cause explains, its
  * `because`. A reader that knows only `checks` reads it as before.
  */
-export function withFindings(r: Results): Results & Record<string, unknown> {
+export function withFindings(r: Omit<Results, 'checks'> & { readonly checks: readonly CheckResult[] }): Record<string, unknown> {
   const { checks, ...head } = r;
   const f = findings(checks);
   const byId = new Map(f.checks.map((c) => [c.id, c]));

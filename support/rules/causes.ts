@@ -183,6 +183,13 @@ export const UNDECIDED_CLASSES: readonly UndecidedClass[] = [
     pattern: /has no line that decides .*reports no such test|whether KVM offers Secure TSC only KVM_GET_DEVICE_ATTR/,
   },
   {
+    // rules/host-cpu.ts: inside a guest, SYSCFG and the per-CPU registers are the hypervisor's
+    key: 'virtual-machine',
+    need: 'need the bare-metal host (this is a virtual machine: its registers are the hypervisor\'s emulation)',
+    remedy: 'run sevcheck on the bare-metal EPYC host (sevcheck run --host ssh://root@HOST from here)',
+    pattern: /^this is a virtual machine \(\/proc\/cpuinfo lists "hypervisor"\)/,
+  },
+  {
     key: 'kernel-log',
     need: 'need the kernel log',
     remedy: 'run as root (or in the adm / systemd-journal group) so that journalctl -k -b can be read; for a fixture, record it again with sevcheck record as root',

@@ -275,7 +275,7 @@ export type PolicyFreedom = 'debugging' | 'migration' | 'SMT';
 export function policyForbids(d: DomainModel, what: PolicyFreedom): Verdict {
   const r = readPolicy(d);
   if (!r) return notAmd(d);
-  if (!r.ok) return undecided('the policy cannot be read; see domain.policy.valid');
+  if (!r.ok) return undecided(`the policy cannot be read; see ${r.owner}`);
   const shown = `policy ${policyHex(r.kind, r.value)}${r.defaulted ? ' (no <policy>: the SNP default)' : ''} in ${d.source}`;
   if (r.kind === 'sev') {
     const p = decodeSevPolicy(r.value);

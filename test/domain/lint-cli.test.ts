@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { lintDomainMain, lintPveMain, lintQemuMain } from '../../support/cli/lint.js';
+import { which } from '../helpers.js';
 
 const fx = (p: string) => fileURLToPath(new URL(`../../fixtures/${p}`, import.meta.url));
 async function run(main: typeof lintDomainMain, argv: string[]) {
@@ -176,3 +177,46 @@ describe('--host TARGET: the C-bit facts come from a host', () => {
   });
 });
 const host0 = ['--host-cbitpos', '51', '--host-reduced-phys-bits', '1'];
+
+describe('one finding per input defect, on every lint fixture (issue 20)', () => {
+  type JsonOut = { files: Array<{ file: string; checks: Array<{ id: string; status: string; fix?: string; because?: string }> }> };
+  const load = (d: string) => JSON.parse(readFileSync(fx(`${d}/expected.json`), 'utf8')) as Record<string, { $defects?: string[]; '$input-error'?: string }>;
+  const xmllint = which('xmllint') !== undefined;
+  const cases: Array<[string, typeof lintDomainMain, string[]]> = [
+    ['domains', lintDomainMain, xmllint ? host : [...host, '--no-schema']],
+    ['proxmox', lintPveMain, []],
+    ['qemu-cmdline', lintQemuMain, host],
+  ];
+  it.each(cases)('%s: the findings (failed checks owning their defect) are the defects listed in $defects; every other failure names its owner', async (d, main, extra) => {
+    const expected = load(d);
+    // bad-schema.xml's one defect is found by the schema alone (xmllint)
+    const files = Object.keys(expected).filter((f) => !f.startsWith('$') && expected[f]!['$input-error'] === undefined && (xmllint || f !== 'bad-schema.xml'));
+    expect(files.length).toBeGreaterThan(2);
+    const r = await run(main, [...files.map((f) => fx(`${d}/${f}`)), ...extra, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as JsonOut;
+    let defects = 0;
+    for (const f of files) {
+      const got = out.files.find((x) => x.file.endsWith(`/${d}/${f}`))!;
+      const want = expected[f]!.$defects;
+      expect(want, `${d}/${f} lists its $defects`).toBeDefined();
+      const findings = got.checks.filter((c) => c.status === 'failed' && c.because === undefined);
+      expect(findings.map((c) => c.id), `${d}/${f}: one finding per defect (${want!.join('; ')})`).toHaveLength(want!.length);
+      defects += want!.length;
+      for (const c of got.checks.filter((x) => x.because !== undefined)) {
+        // the owner is a finding of the same file, and the follower carries no second fix
+        expect(findings.map((x) => x.id), `${d}/${f}: ${c.id} because ${c.because}`).toContain(c.because);
+        expect(c.fix ?? '', `${d}/${f}: ${c.id}`).not.toMatch(/[<=]/);
+      }
+    }
+    expect(defects).toBeGreaterThan(0);
+  });
+  it('the text summary counts the findings beside the failed checks', async () => {
+    const r = await run(lintQemuMain, [fx('qemu-cmdline/bad-snp.cmdline'), ...host]);
+    expect(r.stdout).toMatch(/^\s+failed\s+domain\.no-migration: because domain\.policy\.valid: found SNP policy 0x70000 sets MIGRATE_MA \(bit 18\); expected [^;]*$/m);
+    expect(r.stdout.match(/policy=0x30000/g)).toHaveLength(1); // one fix
+    expect(r.stdout).toMatch(/1 file\(s\): 3 passed, 4 failed, 1 undecided, 0 skipped; 3 to fix, one fix each \(1 more check fails or is undecided because of them\)/);
+    const pve = await run(lintPveMain, [fx('proxmox/bad-property.conf')]);
+    expect(pve.stdout.match(/fix: /g)).toHaveLength(1); // one typo, one fix
+  });
+});

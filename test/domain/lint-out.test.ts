@@ -30,6 +30,10 @@ describe('sevcheck lint-domain --out DIR', () => {
     expect(readdirSync(out).sort()).toEqual(['report.html', 'results.json']);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results.profile).toBe('');
+    // the console states the pages' count (by check, the worst over the files) in their words
+    const t = results.totals;
+    expect(r.stdout).toContain(`report.html and results.json count each check once, the worst over the files: ${t.checks} checks: ${t.failed} failed, ${t.undecided} undecided, ${t.passed} passed, ${t.skipped} skipped\n`);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(`<p class="counts">${t.checks} checks: ${t.failed} failed, ${t.undecided} undecided, ${t.passed} passed, ${t.skipped} skipped</p>`);
     expect(results.host).toBe('C-bit facts given on the command line');
     expect(results.checks.filter((c: { scenario: string }) => c.scenario === files[1])).toContainEqual(
       expect.objectContaining({ id: 'domain.machine.q35', status: 'failed', feature: files[1] }),
@@ -62,6 +66,21 @@ describe('sevcheck lint-domain --out DIR', () => {
     expect(f.code).toBe(2);
     expect(f.stderr).toMatch(/^sevcheck: --out .*sevcheck-lint-foreign-\w+: .*not sevcheck reports \(notes\.txt\)/);
     expect(existsSync(join(foreign, 'report.html'))).toBe(false);
+  });
+
+  it('results.json states the totals and one cause per defect: a check failing because of another file-local owner is listed under it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sevcheck-lint-owner-'));
+    const bad = join(dir, 'forty-seven.xml');
+    writeFileSync(bad, readFileSync(fx('domains/good-sev-q35.xml'), 'utf8').replace(/<cbitpos>\d+<\/cbitpos>/, '<cbitpos>forty-seven</cbitpos>'));
+    const out = join(dir, 'reports');
+    const r = await run([bad, fx('domains/good-sev-es.xml'), ...host, '--no-schema', '--out', out]);
+    expect(r.code).toBe(1);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.totals).toMatchObject({ unit: 'check', failed: 2 });
+    expect(results.causes).toEqual([expect.objectContaining({ id: 'domain.schema-valid', explains: ['domain.launch-security'] })]);
+    expect(results.checks).toContainEqual(expect.objectContaining({ id: 'domain.launch-security', status: 'failed', scenario: bad, because: ['domain.schema-valid'] }));
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toMatch(/because <a href="#domain\.schema-valid">domain\.schema-valid<\/a>/);
   });
 
   it('--format json still prints only the JSON on stdout', async () => {

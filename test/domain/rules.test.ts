@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { checkEntries, statusWord } from './lint-expected.js';
 import { parseDomainXml, type DomainModel } from '../../support/domain/model.js';
 import {
   checkCbitposMatchesHost,
@@ -30,9 +31,9 @@ describe('fixtures/domains/expected.json (all rules but schema)', () => {
   it.each(files)('%s', (file) => {
     const d = parseDomainXml(readFileSync(new URL(file, dir)), file);
     const got = lintDomainModel(d, host);
-    for (const [id, status] of Object.entries(expected[file]!)) {
+    for (const [id, status] of checkEntries(expected[file]!)) {
       if (id === 'domain.schema-valid') continue;
-      expect(`${id}: ${got[id]?.status}`, got[id]?.message).toBe(`${id}: ${status}`);
+      expect(`${id}: ${statusWord(got[id])}`, got[id]?.message).toBe(`${id}: ${status}`);
     }
   });
 });
@@ -215,14 +216,22 @@ describe('domain.no-migration', () => {
     expect(v.status).toBe('failed');
     expect(v.message).toContain('fix: <policy>0x000b</policy>');
   });
-  it('fails SNP MIGRATE_MA', () => {
-    const v = checkNoMigration(dom('', sev('0x70000').replace("'sev'", "'sev-snp'")));
-    expect(v.status).toBe('failed');
-    expect(v.message).toContain('fix: <policy>0x30000</policy>');
+  it('fails SNP MIGRATE_MA because domain.policy.valid, which owns that bit and its one fix', () => {
+    const d = dom('', sev('0x70000').replace("'sev'", "'sev-snp'"));
+    const v = checkNoMigration(d);
+    expect(v).toMatchObject({ status: 'failed', because: 'domain.policy.valid' });
+    expect(v.message).toMatch(/^because domain\.policy\.valid: found policy 0x70000 .*MIGRATE_MA/);
+    expect(v.message).not.toContain('fix:');
+    expect(checkPolicyValid(d).message).toContain('fix: <policy>0x30000</policy>');
   });
-  it('passes NOSEND, skips non-SEV, undecided on unreadable policy', () => {
+  it('passes NOSEND, skips non-SEV, undecided on unreadable policy (because the check that reports it)', () => {
     expect(checkNoMigration(dom('', sev('0x0008'))).status).toBe('passed');
     expect(checkNoMigration(dom('')).status).toBe('skipped');
-    expect(checkNoMigration(dom('', sev('zz'))).status).toBe('undecided');
+    expect(checkNoMigration(dom('', sev('zz')))).toMatchObject({ status: 'undecided', because: 'domain.policy.valid' });
+    // an SEV guest without <policy>: domain.launch-security owns it (its fix adds the element)
+    const noPolicy = dom('', "<launchSecurity type='sev'><cbitpos>51</cbitpos><reducedPhysBits>1</reducedPhysBits></launchSecurity>");
+    expect(checkLaunchSecurity(noPolicy)).toMatchObject({ status: 'failed', fix: expect.stringMatching(/<policy>0x000b<\/policy>/) });
+    expect(checkPolicyValid(noPolicy)).toMatchObject({ status: 'failed', because: 'domain.launch-security' });
+    expect(checkNoMigration(noPolicy)).toMatchObject({ status: 'undecided', because: 'domain.launch-security' });
   });
 });

@@ -18,6 +18,7 @@ import type { FleetResults } from '../../support/fleet/types.js';
 import { FLEET_WRITERS } from '../../support/fleet/writers.js';
 import { WRITERS } from '../../support/report/writers.js';
 import { ROOT } from '../helpers.js';
+import { expectOneCount } from '../report/one-count.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'sevcheck-fleet-'));
 const capture = (): { io: { stdout: Writable; stderr: Writable }; out: () => string; err: () => string } => {
@@ -56,6 +57,8 @@ describe('sevcheck fleet over every bundled fixture host plus local', () => {
   ].join('\n');
   writeFileSync(join(dir, 'inv.yaml'), `${inventory}\n`);
   let fleet: FleetResults;
+  /** the first run's progress lines (stderr) */
+  let progress = '';
   let code: number;
 
   it('runs them all in worker threads and writes fleet.json, every fleet writer and hosts/<name>/ report sets', async () => {
@@ -74,6 +77,7 @@ describe('sevcheck fleet over every bundled fixture host plus local', () => {
       expect(readFileSync(join(out, 'hosts', h.name, 'report.html'), 'utf8')).not.toContain('cucumber.html');
       expect(readFileSync(join(out, 'hosts', h.name, 'summary.md'), 'utf8')).not.toContain('cucumber.html');
     }
+    progress = c.err();
     // not a TTY: one progress line per finished host
     expect(c.err().split('\n').filter((l) => l.startsWith('sevcheck: fleet: ['))).toHaveLength(names.length + 1);
     expect(c.out()).toMatch(/^\d+ hosts in [\d.]+ s: /m);
@@ -86,6 +90,27 @@ describe('sevcheck fleet over every bundled fixture host plus local', () => {
       expect(ids.length, h.name).toBe(new Set(h.checks.filter((x) => x.status === 'failed').map((x) => x.id)).size);
     }
   }, 600_000);
+
+  it("one count in a fleet: each host's totals, computed from its results.json alone, are what its report set, its row of index.html, metrics.prom, the fleet's junit.xml and its progress line state", async () => {
+    const index = readFileSync(join(out, 'index.html'), 'utf8');
+    const metrics = readFileSync(join(out, 'metrics.prom'), 'utf8');
+    const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+    let checked = 0;
+    for (const h of fleet.hosts) {
+      // the host's own report set: results.json totals, report.html, summary.md, junit.xml (test/report/one-count.ts)
+      const t = await expectOneCount(join(out, 'hosts', h.name));
+      const row = new RegExp(`<tr id="host-${h.name}"[^>]*><th[^]*?</th><td class="t"><span class="[^"]*">(?:<span class="n-new">\\d+ new</span>)?([^<]*)</span>`).exec(index);
+      const bad = [t.failed ? `${t.failed} failed` : '', t.undecided ? `${t.undecided} undecided` : ''].filter((x) => x !== '');
+      expect(row?.[1], `${h.name}: index.html row`).toBe(bad.length ? bad.join(' · ') : `${t.passed} passed`);
+      for (const st of ['failed', 'undecided', 'passed', 'skipped'] as const) expect(metrics, `${h.name}: metrics ${st}`).toContain(`sevcheck_host_checks{host="${h.name}",status="${st}"} ${t[st]}\n`);
+      expect(metrics).toContain(`sevcheck_host_checks{host="${h.name}",status="waived"} 0\n`);
+      expect(junit, `${h.name}: fleet junit.xml`).toContain(`<testsuite name="${h.name}" tests="${t.checks}" failures="${t.failed}" errors="0" skipped="${t.undecided + t.skipped}"`);
+      const line = progress.split('\n').find((l) => l.startsWith('sevcheck: fleet: [') && l.includes(`] ${h.name}: `));
+      expect(line, `${h.name}: progress line`).toContain(t.failed ? `] ${h.name}: ${t.failed} failed (` : `] ${h.name}: no failure (`);
+      checked++;
+    }
+    expect(checked).toBe(names.length + 1);
+  });
 
   it("gives each host exactly the checks `sevcheck run --format json` gives for it alone", async () => {
     const alone = runEach([...names.map((n, i): [string, string | undefined] => [`fixture:${join(FIXTURES, n)}`, profiles[i % 5]]), ['local', undefined]]);

@@ -140,3 +140,28 @@ describe('rules/causes.ts: the graph is data about real check ids', () => {
     expect(UNDECIDED_CLASSES.map((c) => c.key)).toEqual([...new Set(UNDECIDED_CLASSES.map((c) => c.key))]);
   });
 });
+
+describe("a scenario's declared owner (a linter's `because`, one finding per input defect)", () => {
+  it('explains the check only where the owner failed on the same scenario (file)', () => {
+    const f1 = (id: string, status: Status, extra: Partial<FindingScenario> = {}) => ({ ...sc(id, status, extra), scenario: 'a.xml' });
+    const f2 = (id: string, status: Status, extra: Partial<FindingScenario> = {}) => ({ ...sc(id, status, extra), scenario: 'b.xml' });
+    const same = findings([f1('domain.policy.valid', 'failed'), f1('domain.no-migration', 'failed', { because: ['domain.policy.valid'] })], []);
+    expect(same.causes.map((c) => c.check.id)).toEqual(['domain.policy.valid']);
+    expect(same.causes[0]!.symptoms.map((s) => s.id)).toEqual(['domain.no-migration']);
+    expect(same.checks.find((c) => c.id === 'domain.no-migration')!.because).toEqual(['domain.policy.valid']);
+    // the owner failed on another file only: b.xml's failure is a finding of its own
+    const other = findings([f1('domain.policy.valid', 'failed'), f2('domain.policy.valid', 'passed'), f2('domain.no-migration', 'failed', { because: ['domain.policy.valid'] }), f1('domain.no-migration', 'failed')], []);
+    expect(other.causes.map((c) => c.check.id).sort()).toEqual(['domain.no-migration', 'domain.policy.valid']);
+  });
+});
+
+describe('undecided inside a virtual machine: one group, one remedy', () => {
+  it("the registers a guest cannot read for the host (rules/host-cpu.ts) group together, whatever register the reason names", () => {
+    // two checks' reasons on a KVM guest, as rules/host-cpu.ts words them
+    const vm = (what: string) => `this is a virtual machine (/proc/cpuinfo lists "hypervisor"): ${what} is the hypervisor's emulation and says nothing about the physical host; run sevcheck on the bare-metal EPYC host`;
+    const cpuInVm = [['host.cpuid.same-on-all-cpus', vm('SYSCFG')], ['host.msr.syscfg-sme', vm('SYSCFG (MSR 0xc0010010)')]] as const;
+    const f = findings(cpuInVm.map(([id, reason]) => sc(id, 'undecided', { message: `undecided: ${reason}`, reason })));
+    expect(f.undecided.map((g) => [g.key, g.checks.map((c) => c.id)])).toEqual([['virtual-machine', cpuInVm.map(([id]) => id)]]);
+    expect(f.undecided[0]!.remedy).toMatch(/bare-metal EPYC host/);
+  });
+});

@@ -145,6 +145,26 @@ function assertMessagesAsText(r: Rendered): number {
   return withMarkup;
 }
 
+/**
+ * An undecided group states a reason its checks share once (its headline, or one "why" line), as
+ * the console does, not once under each check: the rendered Undecided section (the groups, not
+ * the checks listed under a failure) holds each shared reason exactly once.
+ */
+function assertSharedReasonOnce(r: Rendered): number {
+  const all = r.dom.slice(r.dom.indexOf('<section class="status undecided"'));
+  const section = visibleText(all.slice(0, Math.max(0, all.indexOf('because of a failure above')) || all.indexOf('</section>')));
+  const groups = (r.results as unknown as { undecided: Array<{ checks: string[] }> }).undecided;
+  let shared = 0;
+  for (const g of groups) {
+    const reasons = new Set(r.results.checks.filter((c) => g.checks.includes(c.id) && c.status === 'undecided').map((c) => squash(c.reason ?? c.message)));
+    if (reasons.size !== 1) continue;
+    const [reason] = [...reasons];
+    expect(section.split(reason!).length - 1, `${g.checks.join(', ')}: ${reason}`).toBe(1);
+    shared++;
+  }
+  return shared;
+}
+
 async function assertFirstFailedOnFirstScreen(r: Rendered, name: string): Promise<void> {
   const firstFailed = r.results.checks.find((c) => c.status === 'failed');
   expect(firstFailed).toBeDefined();
@@ -206,10 +226,11 @@ describe.skipIf(skip)('report.html in headless Chromium', () => {
       beforeAll(async () => {
         r = await render(name, `fixtures/hosts/${name}`);
       }, 120_000);
-      it('every check id once, every message as text', () => {
+      it('every check id once, every message as text; a reason an undecided group shares, once', () => {
         assertEveryCheckOnce(r);
         assertMessagesAsText(r);
         expect(visibleText(r.dom)).toContain('NOT COMPLIANT');
+        if (name === 'debian12-kvm-guest') expect(assertSharedReasonOnce(r)).toBeGreaterThanOrEqual(3);
       });
       it("the first failed check's id, found and fix are on the first screen (1400×900); screenshot", async () => {
         await assertFirstFailedOnFirstScreen(r, name);

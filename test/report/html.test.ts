@@ -88,8 +88,18 @@ describe('reportHtml', () => {
     });
     expect(html).toContain('<dt>found</dt><dd class="found">/sys/module/kvm_amd/parameters/sev reads &#34;N&#34;</dd><dt>expected</dt><dd class="expected">&#34;Y&#34; or &#34;1&#34;</dd><dt>fix</dt><dd class="fix"><code>echo &#34;options kvm_amd sev=1&#34; &#62; /etc/modprobe.d/sev.conf</code></dd><dt>source</dt>');
     expect(html).toContain('<p class="message">found sev=0 at a.conf:2; expected sev=1; fix: edit a.conf:2</p>');
-    expect(html).toContain('<dt>why</dt><dd class="reason">no cache</dd>');
+    // the group states the reason once; the check under it does not repeat it
+    expect(html).toContain('<h3 class="reason">1 undecided: no cache</h3>');
+    expect(html.split('no cache')).toHaveLength(2);
     expect(html).toContain('<p class="message">skipped: profile sev</p>');
+    // checks of one group with reasons of their own each keep theirs; one shared reason is one "why" line
+    const msr = (id: string, cpu: number) => c(id, 'undecided', `undecided: MSR 0xc0010010 on CPU ${cpu}: denied`, { reason: `MSR 0xc0010010 on CPU ${cpu}: denied` });
+    const own = reportHtml({ ...base, checks: [msr('host.msr.a', 0), msr('host.msr.b', 1)] });
+    expect(own).toContain('<dt>why</dt><dd class="reason">MSR 0xc0010010 on CPU 0: denied</dd>');
+    expect(own).toContain('<dt>why</dt><dd class="reason">MSR 0xc0010010 on CPU 1: denied</dd>');
+    const one = reportHtml({ ...base, checks: [msr('host.msr.a', 0), msr('host.msr.b', 0)] });
+    expect(one.split('MSR 0xc0010010 on CPU 0: denied')).toHaveLength(2);
+    expect(one).toContain('<p class="why"><span class="what">why:</span> MSR 0xc0010010 on CPU 0: denied</p>');
   });
 
   it('every string escaped, never stripped: XML, file names with <...>, quotes, crafted markup, control bytes', () => {

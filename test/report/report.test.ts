@@ -88,6 +88,17 @@ describe('reports', () => {
     expect(clean).toContain('**COMPLIANT SO FAR — 1 undecided** for profile `sev`');
   });
 
+  it('summary.md states a reason several undecided checks share once, on its group line; their rows point there', () => {
+    const why = 'MSR 0xc0010010 on CPU 0: /dev/cpu/0/msr: permission denied';
+    const u = (id: string) => ({ id, status: 'undecided' as const, scenario: id, feature: 'f', message: `undecided: ${why}`, reason: why });
+    const md = summaryMarkdown({ ...results, checks: [u('host.msr.a'), u('host.msr.b'), u('host.msr.c'), ...results.checks] });
+    expect(md.split(why)).toHaveLength(2);
+    expect(md).toMatch(/- \*\*3 checks need the MSRs:\*\* `host\.msr\.a`, `host\.msr\.b`, `host\.msr\.c` \(MSR 0xc0010010 .*\) — run as root/);
+    expect(md).toContain('| `host.msr.b` | undecided | host.msr.b | the reason its group states under Undecided above |');
+    // a group of one keeps its reason in the table (stated there once)
+    expect(md).toContain('| `host.cpuid.sev` | undecided | CPUID (worst of 2: undecided, skipped) | /dev/cpu/0/cpuid: permission denied |');
+  });
+
   it('results from messages carry the verdict fields of the attachment', () => {
     const ts = { seconds: 1, nanos: 0 };
     const att = (id: string, v: object) => ({ attachment: { testCaseStartedId: id, mediaType: VERDICT_MEDIA_TYPE, body: JSON.stringify(v), contentEncoding: 'IDENTITY' } });
