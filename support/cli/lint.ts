@@ -401,7 +401,7 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
       if (stage && result.errors.length === 0 && a.values['format'] !== 'json') {
         // the pages count each check once, the worst over the files (report/findings.ts): say so beside the per-file counts
         const byCheck = checksLine(totals(result.reports.flatMap((r) => r.checks)));
-        out.stdout(`report.html and results.json count each check once, the worst over the files: ${byCheck}\n`);
+        out.stdout(`${WRITERS['html']!.file} and ${WRITERS['json']!.file} count each check once, the worst over the files: ${byCheck}\n`);
         out.stdout(`reports: ${printable(outDir as string)}\n`);
       }
       return code;
