@@ -72,6 +72,7 @@ function fleet(sshd: LoopbackSshd, n: number, log: (s: string) => void): SshPoin
   writeFileSync(join(dir, 'inv.yaml'), `${lines.join('\n')}\n`);
   const out = join(dir, 'out');
   const before = load();
+  const sessions = sshd.sessions();
   const t0 = performance.now();
   const r = spawnSync(
     process.execPath,
@@ -87,7 +88,8 @@ function fleet(sshd: LoopbackSshd, n: number, log: (s: string) => void): SshPoin
     errors = bad.length;
     firstError = bad[0] ? ` (first: ${bad[0].name}: ${bad[0].error})` : '';
   }
-  log(`fleet ${String(n).padStart(4)} ssh targets: ${(wallMs / 1000).toFixed(1).padStart(6)} s wall, ${(wallMs / n).toFixed(0)} ms/host, ${errors} in error${firstError}, exit ${r.status}, ${before} before${n === 100 ? ` — goal ≤ 60 s, none in error: ${wallMs <= 60_000 && errors === 0 ? 'met' : 'NOT met'}` : ''}`);
+  const perHost = (sshd.sessions() - sessions) / n;
+  log(`fleet ${String(n).padStart(4)} ssh targets: ${(wallMs / 1000).toFixed(1).padStart(6)} s wall, ${(wallMs / n).toFixed(0)} ms/host, ${perHost.toFixed(1)} remote commands/host, ${errors} in error${firstError}, exit ${r.status}, ${before} before${n === 100 ? ` — goal ≤ 60 s, none in error: ${wallMs <= 60_000 && errors === 0 ? 'met' : 'NOT met'}` : ''}`);
   rmSync(dir, { recursive: true, force: true });
   return { targets: n, wallMs, errors, exitCode: r.status ?? -1 };
 }
