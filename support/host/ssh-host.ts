@@ -37,7 +37,7 @@ import {
 import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromToolStderr, hostError, msrDevice, msrDeviceError, msrValueFromBytes } from './errno.js';
 import { CommandTimedOut, runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
-import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from '../qemu/qemu-probe.js';
+import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, pipelinedQmpInput, qemuProbeArgv, qmpProbeFromTranscript, setprivArgv, wrapperNotFound } from '../qemu/qemu-probe.js';
 
 /** upper bound on the remote probe QEMU's life, seconds (it normally quits within a second) */
 const REMOTE_QEMU_LIMIT_S = 60;
@@ -86,6 +86,7 @@ const STAT_TYPES: Record<string, FileType> = {
  *   l PATH                     the names in a directory      (ls -1A -- PATH)
  *   d DEVICE BS OFFSET         BS bytes at byte OFFSET       (GNU dd iflag=skip_bytes: lseek, one read; CPUID, MSR)
  *   x SECONDS N ARG1 .. ARGN   run ARG1 .. ARGN, stdin /dev/null, killed after SECONDS (coreutils timeout)
+ *   i SECONDS INPUT N ARGS..   the same with INPUT on its stdin (the QEMU probe's QMP commands, all at once)
  *
  * and answers, for each in order: a line "@"; the operation's stdout as `od -An -v -tx1` hex; a
  * line "!<exit status>"; its stderr as hex too (nothing when empty). Hex lines hold only
@@ -93,7 +94,7 @@ const STAT_TYPES: Record<string, FileType> = {
  * that look like a delimiter, a file name) can be mistaken for the framing. The work per read is
  * kept to one or two processes: a batch of fifty reads costs the host a fraction of one login.
  *
- * `x` builds the command's words with `eval` from positional references only ("${4}" "${5}" ...,
+ * `x` and `i` build the command's words with `eval` from positional references only ("${4}" "${5}" ...,
  * made from counters): the arguments' text never reaches the shell's parser. `dd` with `if=` and
  * no `of=` opens the device O_RDONLY and writes to stdout (coreutils dd.c); `od`, `stat`, `ls`
  * only read. LC_ALL=C: tool messages in English, as errno.ts fromToolStderr reads them.
@@ -111,6 +112,8 @@ export const BATCH_SCRIPT = [
   // a stat without SELinux support prints the line and fails on %C: then only the line without it
   `st() { if y=$(stat -c '%F|%a|%u|%g|%C' -- "$1" 2>/dev/null); then printf '%s\\n' "$y"; else stat -c '%F|%a|%u|%g|?' -- "$1"; fi; }`,
   'tm() { t=$1; shift; if command -v timeout >/dev/null 2>&1; then timeout -k 2 "$t" "$@"; else "$@"; fi; }',
+  // ti SECONDS CMD...: tm with the operation's INPUT ($in) on CMD's stdin
+  'ti() { t=$1; shift; printf \'%s\' "$in" | tm "$t" "$@"; }',
   'while [ "$#" -gt 0 ]; do',
   "  printf '@\\n'",
   '  case $1 in',
@@ -121,6 +124,9 @@ export const BATCH_SCRIPT = [
   '    x) t=$2; n=$3; shift 3; a=; i=1',
   '       while [ "$i" -le "$n" ]; do a="$a \\"\\${$i}\\""; i=$((i + 1)); done',
   '       eval "r tm \\"\\$t\\" $a"; shift "$n" ;;',
+  '    i) t=$2; in=$3; n=$4; shift 4; a=; i=1',
+  '       while [ "$i" -le "$n" ]; do a="$a \\"\\${$i}\\""; i=$((i + 1)); done',
+  '       eval "r ti \\"\\$t\\" $a"; shift "$n" ;;',
   '    *) exit 2 ;;',
   '  esac',
   'done',
@@ -128,7 +134,7 @@ export const BATCH_SCRIPT = [
 ].join('\n');
 
 /** One operation of a batch: a read (Host.readMany) or a command (Host.run). */
-export type BatchOp = ReadRequest | { readonly op: 'run'; readonly argv: readonly string[]; readonly timeoutMs: number };
+export type BatchOp = ReadRequest | { readonly op: 'run'; readonly argv: readonly string[]; readonly timeoutMs: number; readonly stdin?: string | undefined };
 
 /** What the script answered for one operation. */
 export interface BatchRecord {
@@ -166,7 +172,8 @@ export function batchArgs(ops: readonly BatchOp[]): string[] {
         break;
       case 'run':
         if (o.argv.length === 0) throw new HarnessError('harness defect: empty command');
-        out.push('x', String(Math.max(1, Math.ceil(o.timeoutMs / 1000))), String(o.argv.length), ...o.argv);
+        if (o.stdin !== undefined) out.push('i', String(Math.max(1, Math.ceil(o.timeoutMs / 1000))), o.stdin, String(o.argv.length), ...o.argv);
+        else out.push('x', String(Math.max(1, Math.ceil(o.timeoutMs / 1000))), String(o.argv.length), ...o.argv);
         break;
     }
   }
@@ -698,11 +705,12 @@ export class SshHost implements Host {
   }
 
   /**
-   * QMP from one throw-away QEMU on the remote host per run, spoken over the ssh child's stdio
-   * (`-qmp stdio`): same identity rules and commands as the local backend
-   * (qemu-probe.ts HostQmpProbe). QEMU -machine none -S writes nothing. QEMU does not exit when
-   * its stdin closes, so the remote command is bounded by coreutils `timeout -s KILL`: even if
-   * the ssh session dies before `quit`, the remote QEMU is gone within REMOTE_QEMU_LIMIT_S.
+   * QMP from one throw-away QEMU on the remote host per run (`-qmp stdio`): same identity rules
+   * and commands as the local backend (qemu-probe.ts HostQmpProbe). QEMU -machine none -S writes
+   * nothing. It runs as an operation of the session's batch (`i`: its QMP commands on stdin, all
+   * at once, pipelinedQmpInput), so it costs no session of its own; its output is played to the
+   * QMP client afterwards (qmpProbeFromTranscript). The batch's coreutils `timeout` bounds it: the
+   * remote QEMU is gone within REMOTE_QEMU_LIMIT_S whatever happens to the connection.
    */
   async qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     this.qmpProbe ??= new HostQmpProbe(async () => {
@@ -715,16 +723,17 @@ export class SshHost implements Host {
       };
       const selfUid = idu.exitCode === 0 && /^\d+$/.test(idu.stdout.trim()) ? Number(idu.stdout.trim()) : -1;
       const identity = chooseProbeIdentity({ selfUid, qemuConf: text(0), osRelease: text(1), passwd: text(2), group: text(3) });
-      const remoteArgv = ['timeout', '-s', 'KILL', String(REMOTE_QEMU_LIMIT_S), ...setprivArgv(identity), DEFAULT_QEMU_BINARY, ...qemuProbeArgv('fallback')];
-      this.remoteCommands++;
-      const result = await runQmpProbe({
-        launch: {
-          file: 'ssh',
-          args: [...this.base, remoteArgv.map(shellQuote).join(' ')],
-          label: `${this.target} ${DEFAULT_QEMU_BINARY}`,
-          notFound: wrapperNotFound(DEFAULT_QEMU_BINARY),
-        },
+      // QEMU with its QMP commands on stdin, all at once, in the session's next batch: no session of its own
+      const argv = [...setprivArgv(identity), DEFAULT_QEMU_BINARY, ...qemuProbeArgv('fallback')];
+      const t0 = performance.now();
+      const rec = await this.enqueue({ op: 'run', argv, timeoutMs: REMOTE_QEMU_LIMIT_S * 1000, stdin: pipelinedQmpInput(HOST_PROBE_COMMANDS) });
+      const result = await qmpProbeFromTranscript({
+        launch: { file: 'ssh', args: argv, label: `${this.target} ${DEFAULT_QEMU_BINARY}`, notFound: wrapperNotFound(DEFAULT_QEMU_BINARY) },
         commands: HOST_PROBE_COMMANDS,
+        transcript: rec.stdout.toString('utf8'),
+        stderr: rec.stderr,
+        exitCode: rec.status,
+        durationMs: performance.now() - t0,
       });
       return { result, identity };
     });

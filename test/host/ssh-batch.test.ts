@@ -74,6 +74,19 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect(recs?.[3]?.status).toBe(0);
   });
 
+  it('gives a command its input on stdin when asked (i), byte for byte, and /dev/null otherwise (x)', () => {
+    const input = '{"execute": "qmp_capabilities"}\nline 2 $(id) `id` \\0101 \\c %s\n\n';
+    const recs = runScript([
+      { op: 'run', argv: ['cat'], timeoutMs: 5000, stdin: input },
+      { op: 'run', argv: ['cat'], timeoutMs: 5000 },
+      { op: 'run', argv: ['sh', '-c', 'cat; exit 4'], timeoutMs: 5000, stdin: '' },
+    ]);
+    expect(recs?.[0]).toMatchObject({ status: 0, stderr: '' });
+    expect(recs?.[0]?.stdout.toString()).toBe(input);
+    expect(recs?.[1]?.stdout.length).toBe(0);
+    expect(recs?.[2]).toMatchObject({ status: 4 });
+  });
+
   it('kills a command at its timeout on the host (exit 124) and goes on with the batch', () => {
     const t0 = Date.now();
     const recs = runScript([

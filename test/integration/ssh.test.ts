@@ -85,7 +85,7 @@ function killMaster(controlPath: string): boolean {
 }
 
 describe('ssh backend against a real sshd on 127.0.0.1', () => {
-  it('gives exactly the verdicts and messages of a local run of the same machine, in at most 10 remote commands', async (ctx) => {
+  it('gives exactly the verdicts and messages of a local run of the same machine, in one remote command (session)', async (ctx) => {
     if (!sshd) {
       console.log(`skipped: ${skipReason}`);
       return ctx.skip();
@@ -99,9 +99,8 @@ describe('ssh backend against a real sshd on 127.0.0.1', () => {
     expect(strip(remote.stdout)).toEqual(strip(local.stdout));
     expect(JSON.parse(remote.stdout).target).toBe(sshd.target);
     expect(remote.code).toBe(local.code);
-    // issue 23: a 2-CPU host (this machine may have more: the count does not grow with CPUs)
-    expect(sessions).toBeGreaterThan(0);
-    expect(sessions).toBeLessThanOrEqual(10);
+    // issue 23: one session for the whole run (reads, commands, the QEMU probe), whatever the CPUs
+    expect(sessions).toBe(1);
   }, 400_000);
 
   it('batches reads: fifty reads and every CPU of the machine are one batch through the open session (no remote command of their own), and answer as single reads do', async (ctx) => {
