@@ -87,6 +87,22 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect(recs?.[2]).toMatchObject({ status: 4 });
   });
 
+  it('answers commands, commands with input and reads in the order asked', () => {
+    const recs = runScript([
+      { op: 'run', argv: ['sh', '-c', 'sleep 0.6; echo first; echo e1 >&2; exit 1'], timeoutMs: 5000 },
+      { op: 'readFile', path: join(dir, 'hostile') },
+      { op: 'run', argv: ['sh', '-c', 'echo second'], timeoutMs: 5000 },
+      { op: 'run', argv: ['cat'], timeoutMs: 5000, stdin: 'third' },
+      { op: 'run', argv: ['sh', '-c', 'sleep 0.3; echo fourth'], timeoutMs: 5000 },
+      { op: 'stat', path: join(dir, 'sub') },
+    ]);
+    expect(recs?.map((r) => r.status)).toEqual([1, 0, 0, 0, 0, 0]);
+    expect(recs?.[0]).toMatchObject({ stderr: 'e1\n' });
+    expect([0, 2, 3, 4].map((i) => recs?.[i]?.stdout.toString())).toEqual(['first\n', 'second\n', 'third', 'fourth\n']);
+    expect(recs?.[1]?.stdout.equals(hostile)).toBe(true);
+    expect(recs?.[5]?.stdout.toString()).toMatch(/^directory\|/);
+  });
+
   it('kills a command at its timeout on the host (exit 124) and goes on with the batch', () => {
     const t0 = Date.now();
     const recs = runScript([
