@@ -587,7 +587,7 @@ export class SshHost implements Host {
     if (chunk.length) void this.send(chunk);
   }
 
-  /** One remote command for `items`; each gets its record, or all the transport's error. */
+  /** One batch for `items` (through the session); each gets its record, or all the transport's error. */
   private async send(items: readonly Pending[]): Promise<void> {
     try {
       await this.connect();
