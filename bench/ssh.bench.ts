@@ -12,7 +12,7 @@
  * On a shared machine wall times depend on the load: the 1-minute load average is printed with
  * every number.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -64,21 +64,29 @@ async function oneHost(sshd: LoopbackSshd, log: (s: string) => void): Promise<vo
   log(`one host: ${commands} remote commands over ssh (CPUs ${cpus}; goal ≤ 10), verdicts ${same ? 'identical to' : 'DIFFERENT from'} --host local`);
 }
 
-/** `sevcheck fleet` over n ssh targets (all this server), through bin/sevcheck.js as a user runs it. */
-function fleet(sshd: LoopbackSshd, n: number, log: (s: string) => void): SshPoint {
+/**
+ * `sevcheck fleet` over n ssh targets (all this server), through bin/sevcheck.js as a user runs it.
+ * Started asynchronously: this process must go on reading the server's log (its stderr pipe), or
+ * the server blocks writing it once the pipe is full and stops accepting connections.
+ */
+async function fleet(sshd: LoopbackSshd, n: number, log: (s: string) => void): Promise<SshPoint> {
   const dir = mkdtempSync(join(tmpdir(), 'sevcheck-ssh-bench-'));
   const lines = ['hosts:'];
   for (let i = 0; i < n; i++) lines.push(`  - {name: h${String(i).padStart(3, '0')}, target: "${sshd.target}"}`);
   writeFileSync(join(dir, 'inv.yaml'), `${lines.join('\n')}\n`);
   const out = join(dir, 'out');
   const before = load();
+  const sessions = sshd.sessions();
   const t0 = performance.now();
-  const r = spawnSync(
+  const child = spawn(
     process.execPath,
     [join(ROOT, 'bin/sevcheck.js'), 'fleet', '--inventory', join(dir, 'inv.yaml'), '--out', out, '--ssh-option', sshd.ssh.options[0] as string, '--ssh-identity', sshd.ssh.identityFile],
-    { cwd: ROOT, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20 },
+    { cwd: ROOT, stdio: 'ignore', timeout: 900_000 },
   );
+  const r = await new Promise<{ status: number | null }>((res) => child.on('close', (status) => res({ status })));
   const wallMs = performance.now() - t0;
+  // the server's last log lines
+  await new Promise((res) => setTimeout(res, 500));
   let errors = -1;
   let firstError = '';
   if (existsSync(join(out, 'fleet.json'))) {
@@ -87,7 +95,8 @@ function fleet(sshd: LoopbackSshd, n: number, log: (s: string) => void): SshPoin
     errors = bad.length;
     firstError = bad[0] ? ` (first: ${bad[0].name}: ${bad[0].error})` : '';
   }
-  log(`fleet ${String(n).padStart(4)} ssh targets: ${(wallMs / 1000).toFixed(1).padStart(6)} s wall, ${(wallMs / n).toFixed(0)} ms/host, ${errors} in error${firstError}, exit ${r.status}, ${before} before${n === 100 ? ` — goal ≤ 60 s, none in error: ${wallMs <= 60_000 && errors === 0 ? 'met' : 'NOT met'}` : ''}`);
+  const perHost = (sshd.sessions() - sessions) / n;
+  log(`fleet ${String(n).padStart(4)} ssh targets: ${(wallMs / 1000).toFixed(1).padStart(6)} s wall, ${(wallMs / n).toFixed(0)} ms/host, ${perHost.toFixed(1)} remote commands/host, ${errors} in error${firstError}, exit ${r.status}, ${before} before${n === 100 ? ` — goal ≤ 60 s, none in error: ${wallMs <= 60_000 && errors === 0 ? 'met' : 'NOT met'}` : ''}`);
   rmSync(dir, { recursive: true, force: true });
   return { targets: n, wallMs, errors, exitCode: r.status ?? -1 };
 }
@@ -100,7 +109,9 @@ export async function benchSsh(sizes = [25, 50, 100, 200], log: (s: string) => v
   }
   try {
     await oneHost(sshd, log);
-    return sizes.map((n) => fleet(sshd, n, log));
+    const points: SshPoint[] = [];
+    for (const n of sizes) points.push(await fleet(sshd, n, log));
+    return points;
   } finally {
     sshd.stop();
   }

@@ -28,6 +28,7 @@ export const NEEDS: Readonly<Record<string, Need>> = {
   'test/fleet/report-html.test.ts': CHROMIUM,
   'test/caps/qemu-probe.test.ts': QEMU,
   'test/caps/live-caps.test.ts': QEMU,
+  'test/caps/host-qmp.test.ts': QEMU,
   'test/cli/measure.test.ts': { needs: "Debian's OVMF builds", install: 'apt-get install ovmf' },
   'test/sev/vmsa-model.test.ts': { needs: "libvirt's virt-qemu-sev-validate and OVMF", install: 'apt-get install libvirt-clients-qemu python3-cryptography python3-lxml ovmf' },
   'test/device/sesearch-live.test.ts': SELINUX,

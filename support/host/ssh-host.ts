@@ -6,11 +6,16 @@
  * private local temp dir) serves all reads of a run.
  *
  * Few round trips (issue 23): every read and command asked for in the same turn of the event
- * loop (a probe's readMany, or several probes at once) goes to the host as ONE remote command,
- * the constant script BATCH_SCRIPT with the reads as its arguments. A remote command costs a
- * session and a login shell (~90 ms on loopback), so a run costs a handful of them whatever the
- * number of reads or CPUs.
+ * loop (a probe's readMany, or several probes at once) goes to the host as ONE batch, the
+ * constant script BATCH_SCRIPT with the reads as its arguments. A remote command costs a session
+ * and a run of the user's shell with its startup files (sshd runs every command through the
+ * login shell, and bash sources ~/.bashrc for ssh commands: ~90 ms on a plain host, seconds on
+ * one whose .bashrc runs `pyenv init`), so all the batches of a run go through ONE session: the
+ * constant SERVER_SCRIPT reads each batch's arguments from its stdin and runs BATCH_SCRIPT on
+ * them. A run costs two sessions (that one and the QEMU probe's), whatever the number of reads,
+ * phases or CPUs.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +37,7 @@ import {
 import { cpuidDevice, cpuidDeviceError, cpuidRegsFromBytes, fromToolStderr, hostError, msrDevice, msrDeviceError, msrValueFromBytes } from './errno.js';
 import { CommandTimedOut, runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
-import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, qemuProbeArgv, runQmpProbe, setprivArgv, wrapperNotFound } from '../qemu/qemu-probe.js';
+import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, pipelinedQmpInput, qemuProbeArgv, qmpProbeFromTranscript, setprivArgv, wrapperNotFound } from '../qemu/qemu-probe.js';
 
 /** upper bound on the remote probe QEMU's life, seconds (it normally quits within a second) */
 const REMOTE_QEMU_LIMIT_S = 60;
@@ -51,20 +56,6 @@ export interface SshOptions {
 }
 
 const EXEC_MARK = '<<sevcheck-exec>>';
-
-/** What the remote command itself wrote: everything after EXEC_MARK (all of it when absent). */
-function afterMark<T extends string | Uint8Array | unknown>(out: T): T {
-  if (typeof out === 'string') {
-    const i = out.indexOf(EXEC_MARK);
-    return (i < 0 ? out : out.slice(i + EXEC_MARK.length)) as T;
-  }
-  if (out instanceof Uint8Array) {
-    const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-    const i = b.indexOf(EXEC_MARK);
-    return (i < 0 ? out : b.subarray(i + EXEC_MARK.length)) as T;
-  }
-  return out;
-}
 
 /** POSIX sh single-quoting: the remote shell sees each argv element as one literal word. */
 export function shellQuote(arg: string): string {
@@ -95,6 +86,7 @@ const STAT_TYPES: Record<string, FileType> = {
  *   l PATH                     the names in a directory      (ls -1A -- PATH)
  *   d DEVICE BS OFFSET         BS bytes at byte OFFSET       (GNU dd iflag=skip_bytes: lseek, one read; CPUID, MSR)
  *   x SECONDS N ARG1 .. ARGN   run ARG1 .. ARGN, stdin /dev/null, killed after SECONDS (coreutils timeout)
+ *   i SECONDS INPUT N ARGS..   the same with INPUT on its stdin (the QEMU probe's QMP commands, all at once)
  *
  * and answers, for each in order: a line "@"; the operation's stdout as `od -An -v -tx1` hex; a
  * line "!<exit status>"; its stderr as hex too (nothing when empty). Hex lines hold only
@@ -102,7 +94,7 @@ const STAT_TYPES: Record<string, FileType> = {
  * that look like a delimiter, a file name) can be mistaken for the framing. The work per read is
  * kept to one or two processes: a batch of fifty reads costs the host a fraction of one login.
  *
- * `x` builds the command's words with `eval` from positional references only ("${4}" "${5}" ...,
+ * `x` and `i` build the command's words with `eval` from positional references only ("${4}" "${5}" ...,
  * made from counters): the arguments' text never reaches the shell's parser. `dd` with `if=` and
  * no `of=` opens the device O_RDONLY and writes to stdout (coreutils dd.c); `od`, `stat`, `ls`
  * only read. LC_ALL=C: tool messages in English, as errno.ts fromToolStderr reads them.
@@ -120,6 +112,8 @@ export const BATCH_SCRIPT = [
   // a stat without SELinux support prints the line and fails on %C: then only the line without it
   `st() { if y=$(stat -c '%F|%a|%u|%g|%C' -- "$1" 2>/dev/null); then printf '%s\\n' "$y"; else stat -c '%F|%a|%u|%g|?' -- "$1"; fi; }`,
   'tm() { t=$1; shift; if command -v timeout >/dev/null 2>&1; then timeout -k 2 "$t" "$@"; else "$@"; fi; }',
+  // ti SECONDS CMD...: tm with the operation's INPUT ($in) on CMD's stdin
+  'ti() { t=$1; shift; printf \'%s\' "$in" | tm "$t" "$@"; }',
   'while [ "$#" -gt 0 ]; do',
   "  printf '@\\n'",
   '  case $1 in',
@@ -130,6 +124,9 @@ export const BATCH_SCRIPT = [
   '    x) t=$2; n=$3; shift 3; a=; i=1',
   '       while [ "$i" -le "$n" ]; do a="$a \\"\\${$i}\\""; i=$((i + 1)); done',
   '       eval "r tm \\"\\$t\\" $a"; shift "$n" ;;',
+  '    i) t=$2; in=$3; n=$4; shift 4; a=; i=1',
+  '       while [ "$i" -le "$n" ]; do a="$a \\"\\${$i}\\""; i=$((i + 1)); done',
+  '       eval "r ti \\"\\$t\\" $a"; shift "$n" ;;',
   '    *) exit 2 ;;',
   '  esac',
   'done',
@@ -137,7 +134,7 @@ export const BATCH_SCRIPT = [
 ].join('\n');
 
 /** One operation of a batch: a read (Host.readMany) or a command (Host.run). */
-export type BatchOp = ReadRequest | { readonly op: 'run'; readonly argv: readonly string[]; readonly timeoutMs: number };
+export type BatchOp = ReadRequest | { readonly op: 'run'; readonly argv: readonly string[]; readonly timeoutMs: number; readonly stdin?: string | undefined };
 
 /** What the script answered for one operation. */
 export interface BatchRecord {
@@ -175,7 +172,8 @@ export function batchArgs(ops: readonly BatchOp[]): string[] {
         break;
       case 'run':
         if (o.argv.length === 0) throw new HarnessError('harness defect: empty command');
-        out.push('x', String(Math.max(1, Math.ceil(o.timeoutMs / 1000))), String(o.argv.length), ...o.argv);
+        if (o.stdin !== undefined) out.push('i', String(Math.max(1, Math.ceil(o.timeoutMs / 1000))), o.stdin, String(o.argv.length), ...o.argv);
+        else out.push('x', String(Math.max(1, Math.ceil(o.timeoutMs / 1000))), String(o.argv.length), ...o.argv);
         break;
     }
   }
@@ -207,13 +205,53 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
 }
 
 /**
- * The remote argv of a batch: BATCH_SCRIPT under coreutils `timeout`, so that the batch's time
- * is measured on the host (reads READS_LIMIT_MS, plus each command's own timeout), and that
- * limit in ms.
+ * A batch's limit on the host, ms (SERVER_SCRIPT runs it under coreutils `timeout`, so that its
+ * time is measured there): reads READS_LIMIT_MS, plus each command's own timeout.
  */
-export function batchCommand(ops: readonly BatchOp[]): { argv: string[]; limitMs: number } {
-  const limitMs = READS_LIMIT_MS + ops.reduce((t, o) => t + (o.op === 'run' ? Math.ceil(o.timeoutMs / 1000) * 1000 + 2000 : 0), 0);
-  return { argv: ['timeout', '-k', '5', String(limitMs / 1000), 'sh', '-c', BATCH_SCRIPT, 'sevcheck', ...batchArgs(ops)], limitMs };
+export function batchLimitMs(ops: readonly BatchOp[]): number {
+  return READS_LIMIT_MS + ops.reduce((t, o) => t + (o.op === 'run' ? Math.ceil(o.timeoutMs / 1000) * 1000 + 2000 : 0), 0);
+}
+
+/**
+ * The one session of a run (issue 23): POSIX sh, constant, started once per connection as
+ * `sh -c SERVER_SCRIPT sevcheck BATCH_SCRIPT`. It reads batches from its stdin, each as a line
+ * with the number of arguments, a line with the batch's limit in seconds, and one line per
+ * argument (serverRequest), and runs BATCH_SCRIPT on them exactly as a remote command of its own
+ * would (`timeout -k 5 LIMIT sh -c BATCH_SCRIPT sevcheck ARGS...`, stdin /dev/null), then
+ * writes a line "#<exit status>". The framing lines of BATCH_SCRIPT are "@", "!<n>" and hex, so
+ * "#" cannot be mistaken for them. An argument line is "=" and the argument as it is, or, when it
+ * holds a backslash, a newline or another control character, "%" and every byte as a `\0ooo`
+ * escape, which `printf %b` turns back into the bytes (POSIX printf; a trailing "x" keeps
+ * command substitution from dropping final newlines). The arguments never reach the shell's
+ * parser: `read -r` and parameter expansion only. At the end of its stdin (the run is over, or
+ * the controller went away) it exits.
+ */
+export const SERVER_SCRIPT = [
+  's=$1',
+  'while IFS= read -r n && IFS= read -r t; do',
+  "  case $n:$t in *[!0-9:]*|:*|*:) exit 2 ;; esac",
+  '  set --',
+  '  while [ "$#" -lt "$n" ]; do',
+  '    IFS= read -r a || exit 2',
+  '    case $a in',
+  '      =*) set -- "$@" "${a#=}" ;;',
+  '      %*) a=$(printf \'%bx\' "${a#%}"); set -- "$@" "${a%x}" ;;',
+  '      *) exit 2 ;;',
+  '    esac',
+  '  done',
+  '  timeout -k 5 "$t" sh -c "$s" sevcheck "$@" </dev/null',
+  '  printf \'#%s\\n\' "$?"',
+  'done',
+  '',
+].join('\n');
+
+/** One batch as SERVER_SCRIPT reads it: the count, the limit in seconds, one line per argument. */
+export function serverRequest(args: readonly string[], limitS: number): string {
+  const line = (a: string): string => {
+    if (!/[\\\x00-\x1f\x7f]/.test(a)) return `=${a}`;
+    return `%${[...Buffer.from(a, 'utf8')].map((b) => `\\0${b.toString(8).padStart(3, '0')}`).join('')}`;
+  };
+  return `${args.length}\n${Math.max(1, Math.ceil(limitS))}\n${args.map((a) => `${line(a)}\n`).join('')}`;
 }
 
 /** An operation as messages name it: the command it stands for. */
@@ -238,13 +276,13 @@ function describeOp(o: BatchOp): string {
 const READS_LIMIT_MS = DEFAULT_TIMEOUT_MS;
 /**
  * Timeouts are measured on the host (issue 23): each command under coreutils `timeout` in
- * BATCH_SCRIPT, the whole batch under `timeout` too (batchCommand), so a controller busy with a
+ * BATCH_SCRIPT, the whole batch under `timeout` too (SERVER_SCRIPT, batchLimitMs), so a controller busy with a
  * hundred hosts makes a host slow, not timed out. The local side only guards against a
  * transport that never answers, with this much on top of the remote limit (a dead peer is found
  * sooner by ServerAliveInterval; a hung host as a whole by the fleet's --host-timeout).
  */
 const TRANSPORT_GRACE_MS = 300_000;
-/** the remote command line is one argument of the remote `sh -c` (Linux MAX_ARG_STRLEN = 128 KiB): a batch stays well under it */
+/** a batch's arguments become the argv of the remote `sh -c BATCH_SCRIPT` (Linux: 128 KiB per argument, ARG_MAX for all): a batch stays well under both */
 const BATCH_ARG_BYTES = 64 * 1024;
 /** how often a connection that died is made again within one run */
 export const MAX_RECONNECTS = 1;
@@ -260,6 +298,120 @@ class ConnectionFailed extends HarnessError {
     readonly silent: boolean,
   ) {
     super(message);
+  }
+}
+
+/** What one batch got back through the session: BATCH_SCRIPT's output, its exit status, and the stderr written meanwhile. */
+interface BatchAnswer {
+  readonly stdout: string;
+  readonly exitCode: number;
+  readonly stderr: string;
+}
+
+/**
+ * One ssh session running SERVER_SCRIPT: batches written to its stdin one at a time, each answer
+ * read up to its "#<status>" line. Whatever the login shell prints before the command (startup
+ * files) is skipped up to EXEC_MARK. When ssh exits, the batch in flight fails: exit 255 is
+ * ssh's own failure (ConnectionFailed: unreachable, auth, host key, the connection or its master
+ * gone), anything else a remote side that does not run the script.
+ */
+class BatchSession {
+  private readonly child: ChildProcess;
+  private out = '';
+  private err = '';
+  private outMarked = false;
+  private errMarked = false;
+  private waiting: { resolve: (a: BatchAnswer) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout } | undefined;
+  /** ssh's exit status once it exited (null: killed by a signal) */
+  exited: { code: number | null } | undefined;
+  private closing = false;
+
+  constructor(
+    args: readonly string[],
+    private readonly target: string,
+  ) {
+    this.child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout?.setEncoding('latin1');
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stdout?.on('data', (d: string) => this.onOut(d));
+    this.child.stderr?.on('data', (d: string) => this.onErr(d));
+    // a session that went away takes no more input: EPIPE is reported through its exit
+    this.child.stdin?.on('error', () => {});
+    this.child.on('error', (e) => this.fail(new HarnessError(`${this.target}: could not start ssh: ${e.message}`)));
+    this.child.on('close', (code) => {
+      this.exited = { code };
+      if (this.closing && !this.waiting) return;
+      const said = this.err.trim().split('\n').pop();
+      if (code === 255) this.fail(new ConnectionFailed(said || 'ssh exited 255 without a message (the connection or its control master went away)', !said));
+      else this.fail(new HarnessError(`${this.target}: the remote read script failed (${said || `exit status ${code ?? 'killed'}`}): the host needs POSIX sh and coreutils (stat, ls, dd, od, timeout)`));
+    });
+  }
+
+  private onOut(d: string): void {
+    this.out += d;
+    if (!this.outMarked) {
+      const i = this.out.indexOf(EXEC_MARK);
+      if (i < 0) return;
+      this.outMarked = true;
+      this.out = this.out.slice(i + EXEC_MARK.length);
+    }
+    if (!this.waiting) return;
+    // the answer ends with a line "#<status>"; the output before it is at the start of a line
+    const m = /(?:^|\n)#(\d+)\n/.exec(this.out);
+    if (!m) return;
+    const end = m.index + m[0].length;
+    const stdout = this.out.slice(0, m.index + (m[0].startsWith('\n') ? 1 : 0));
+    this.out = this.out.slice(end);
+    const w = this.waiting;
+    this.waiting = undefined;
+    clearTimeout(w.timer);
+    const stderr = this.err;
+    this.err = '';
+    w.resolve({ stdout, exitCode: Number(m[1]), stderr });
+  }
+
+  private onErr(d: string): void {
+    this.err += d;
+    if (!this.errMarked) {
+      const i = this.err.indexOf(EXEC_MARK);
+      if (i >= 0) {
+        this.errMarked = true;
+        this.err = this.err.slice(i + EXEC_MARK.length);
+      }
+    }
+    if (this.err.length > 65536) this.err = this.err.slice(-65536);
+  }
+
+  private fail(e: unknown): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    if (!w) return;
+    clearTimeout(w.timer);
+    w.reject(e);
+  }
+
+  /** One batch (the session takes one at a time; SshHost.batch serializes them). */
+  send(request: string, timeoutMs: number, what: string): Promise<BatchAnswer> {
+    if (this.exited) return Promise.reject(new ConnectionFailed('the session had ended', true));
+    return new Promise<BatchAnswer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new CommandTimedOut(`${this.target}: no answer within ${Math.round(timeoutMs / 1000)} s: ${what}`));
+        this.child.kill('SIGKILL');
+      }, timeoutMs);
+      this.waiting = { resolve, reject, timer };
+      this.child.stdin?.write(request);
+    });
+  }
+
+  /** End of input: the script exits, and so does ssh. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.exited) return;
+    const gone = new Promise<void>((r) => this.child.once('close', () => r()));
+    this.child.stdin?.end();
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(t);
   }
 }
 
@@ -281,11 +433,14 @@ export class SshHost implements Host {
   private flushing = false;
   /** the connection is up (open() succeeded): a later ssh exit 255 is a lost connection */
   private up = false;
-  /** bumped each time a lost connection is made again */
-  private generation = 0;
   private reconnects = 0;
-  /** remote commands this host ran (the issue 23 measure: independent of the CPU count) */
+  /** the session running SERVER_SCRIPT, and the batches queued for it (one at a time) */
+  private session: BatchSession | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  /** remote commands (ssh sessions) this host ran (the issue 23 measure: independent of the CPU count and of the phases) */
   remoteCommands = 0;
+  /** batches sent through the session */
+  batches = 0;
 
   constructor(
     readonly dest: SshTarget,
@@ -322,58 +477,53 @@ export class SshHost implements Host {
   }
 
   /**
-   * Run argv remotely, once; exit 255 is ssh's own failure (unreachable, auth, host key, lost
-   * connection). sshd runs the command through the user's shell, which may print from its
-   * startup files first (a .bashrc that runs `pyenv init` does, and bash sources .bashrc for ssh
-   * commands): a marker written just before `exec` separates that from the command's own output.
+   * The session every batch goes through, started when none runs. sshd runs the command through
+   * the user's shell, which may print from its startup files first (a .bashrc that runs `pyenv
+   * init` does, and bash sources .bashrc for ssh commands): a marker written just before `exec`
+   * separates that from the script's own output.
    */
-  private async remoteOnce(argv: readonly string[], timeoutMs: number, what: string) {
+  private sessionNow(): BatchSession {
+    if (this.session && !this.session.exited) return this.session;
+    const argv = ['sh', '-c', SERVER_SCRIPT, 'sevcheck', BATCH_SCRIPT];
     const command = `printf '%s' '${EXEC_MARK}'; printf '%s' '${EXEC_MARK}' >&2; exec ${argv.map(shellQuote).join(' ')}`;
     this.remoteCommands++;
-    const raw = await execa('ssh', [...this.base, command], {
-      reject: false,
-      timeout: timeoutMs,
-      stdin: 'ignore',
-      stripFinalNewline: false,
-    });
-    const r = { ...raw, stdout: afterMark(raw.stdout), stderr: afterMark(raw.stderr) };
-    if (r.timedOut) throw new CommandTimedOut(`${this.target}: no answer within ${Math.round(timeoutMs / 1000)} s: ${what}`);
-    if (r.exitCode === 255) {
-      const said = String(r.stderr).trim().split('\n').pop();
-      throw new ConnectionFailed(said || 'ssh exited 255 without a message (the connection or its control master went away)', !said);
-    }
-    if (r.exitCode === undefined) throw new HarnessError(`${this.target}: could not start ssh: ${r.originalMessage ?? ''}`);
-    return r;
+    this.session = new BatchSession([...this.base, command], this.target);
+    return this.session;
   }
 
   /**
-   * remoteOnce, and when the connection died under it (the master killed, the network dropped),
-   * once more: ControlMaster=auto makes a new master (ssh's mux client unlinks a stale socket).
-   * Every operation in flight on the dead connection is sent again (they only read); a
-   * connection that dies again after it was made again ends the host, in one line. A master that
-   * dies between two commands is replaced by ssh itself on the next one (same mechanism), which
-   * costs nothing here.
+   * One batch through the session; when the connection died under it (the master killed, the
+   * network dropped), once more on a new session: ControlMaster=auto makes a new master (ssh's
+   * mux client unlinks a stale socket). The batch is sent again (it only reads); a connection
+   * that dies again after it was made again ends the host, in one line. Batches go one at a time.
    */
-  private async remote(argv: readonly string[], timeoutMs: number, what: string) {
-    const gen = this.generation;
-    try {
-      return await this.remoteOnce(argv, timeoutMs, what);
-    } catch (e) {
-      if (!(e instanceof ConnectionFailed)) throw e;
-      // before the connection was ever up, only a connection that went away is worth another try
-      if (!this.up && !e.silent) throw new HarnessError(`${this.target}: unreachable: ${e.message}`);
-      if (gen === this.generation) {
+  private batch(ops: readonly BatchOp[], what: string): Promise<BatchAnswer> {
+    const run = async (): Promise<BatchAnswer> => {
+      const limitMs = batchLimitMs(ops);
+      const request = serverRequest(batchArgs(ops), limitMs / 1000);
+      this.batches++;
+      try {
+        return await this.sessionNow().send(request, limitMs + TRANSPORT_GRACE_MS, what);
+      } catch (e) {
+        if (!(e instanceof ConnectionFailed)) throw e;
+        // before the connection was ever up, only a connection that went away is worth another try
+        if (!this.up && !e.silent) throw new HarnessError(`${this.target}: unreachable: ${e.message}`);
         if (this.reconnects >= MAX_RECONNECTS) throw new HarnessError(`${this.target}: connection lost again after it was re-established once: ${e.message}`);
         this.reconnects++;
-        this.generation++;
+        try {
+          return await this.sessionNow().send(request, limitMs + TRANSPORT_GRACE_MS, what);
+        } catch (e2) {
+          if (e2 instanceof ConnectionFailed) throw new HarnessError(`${this.target}: connection lost and could not be re-established: ${e2.message}`);
+          throw e2;
+        }
       }
-      try {
-        return await this.remoteOnce(argv, timeoutMs, what);
-      } catch (e2) {
-        if (e2 instanceof ConnectionFailed) throw new HarnessError(`${this.target}: connection lost and could not be re-established: ${e2.message}`);
-        throw e2;
-      }
-    }
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
   }
 
   /** Fail fast (exit 2) when the host cannot be reached, before any check runs. */
@@ -387,10 +537,9 @@ export class SshHost implements Host {
    */
   private connect(): Promise<string> {
     this.connected ??= (async () => {
-      const hostname = batchCommand([{ op: 'readFile', path: '/proc/sys/kernel/hostname' }]);
-      const r = await this.remote(hostname.argv, hostname.limitMs + TRANSPORT_GRACE_MS, 'connect');
+      const r = await this.batch([{ op: 'readFile', path: '/proc/sys/kernel/hostname' }], 'connect');
       this.up = true;
-      const rec = parseBatch(String(r.stdout))?.[0];
+      const rec = r.exitCode === 0 ? parseBatch(r.stdout)?.[0] : undefined;
       return rec && rec.status === 0 ? rec.stdout.toString('utf8').trim() : '';
     })();
     return this.connected;
@@ -438,17 +587,16 @@ export class SshHost implements Host {
     if (chunk.length) void this.send(chunk);
   }
 
-  /** One remote command for `items`; each gets its record, or all the transport's error. */
+  /** One batch for `items` (through the session); each gets its record, or all the transport's error. */
   private async send(items: readonly Pending[]): Promise<void> {
     try {
       await this.connect();
       const ops = items.map((p) => p.op);
       const first = describeOp(ops[0] as BatchOp);
       const what = ops.length === 1 ? first : `${ops.length} reads and commands (${first}, ...)`;
-      const batch = batchCommand(ops);
-      const r = await this.remote(batch.argv, batch.limitMs + TRANSPORT_GRACE_MS, what);
-      if (r.exitCode === 124) throw new CommandTimedOut(`${this.target}: timed out on the host after ${batch.limitMs / 1000} s: ${what}`);
-      const recs = r.exitCode === 0 ? parseBatch(String(r.stdout)) : undefined;
+      const r = await this.batch(ops, what);
+      if (r.exitCode === 124) throw new CommandTimedOut(`${this.target}: timed out on the host after ${batchLimitMs(ops) / 1000} s: ${what}`);
+      const recs = r.exitCode === 0 ? parseBatch(r.stdout) : undefined;
       if (!recs || recs.length !== items.length) {
         const why = String(r.stderr).trim().split('\n').pop() || `exit status ${r.exitCode ?? '?'}`;
         throw new HarnessError(`${this.target}: the remote read script failed (${why}): the host needs POSIX sh and coreutils (stat, ls, dd, od, timeout)`);
@@ -557,11 +705,12 @@ export class SshHost implements Host {
   }
 
   /**
-   * QMP from one throw-away QEMU on the remote host per run, spoken over the ssh child's stdio
-   * (`-qmp stdio`): same identity rules and commands as the local backend
-   * (qemu-probe.ts HostQmpProbe). QEMU -machine none -S writes nothing. QEMU does not exit when
-   * its stdin closes, so the remote command is bounded by coreutils `timeout -s KILL`: even if
-   * the ssh session dies before `quit`, the remote QEMU is gone within REMOTE_QEMU_LIMIT_S.
+   * QMP from one throw-away QEMU on the remote host per run (`-qmp stdio`): same identity rules
+   * and commands as the local backend (qemu-probe.ts HostQmpProbe). QEMU -machine none -S writes
+   * nothing. It runs as an operation of the session's batch (`i`: its QMP commands on stdin, all
+   * at once, pipelinedQmpInput), so it costs no session of its own; its output is played to the
+   * QMP client afterwards (qmpProbeFromTranscript). The batch's coreutils `timeout` bounds it: the
+   * remote QEMU is gone within REMOTE_QEMU_LIMIT_S whatever happens to the connection.
    */
   async qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     this.qmpProbe ??= new HostQmpProbe(async () => {
@@ -574,16 +723,17 @@ export class SshHost implements Host {
       };
       const selfUid = idu.exitCode === 0 && /^\d+$/.test(idu.stdout.trim()) ? Number(idu.stdout.trim()) : -1;
       const identity = chooseProbeIdentity({ selfUid, qemuConf: text(0), osRelease: text(1), passwd: text(2), group: text(3) });
-      const remoteArgv = ['timeout', '-s', 'KILL', String(REMOTE_QEMU_LIMIT_S), ...setprivArgv(identity), DEFAULT_QEMU_BINARY, ...qemuProbeArgv('fallback')];
-      this.remoteCommands++;
-      const result = await runQmpProbe({
-        launch: {
-          file: 'ssh',
-          args: [...this.base, remoteArgv.map(shellQuote).join(' ')],
-          label: `${this.target} ${DEFAULT_QEMU_BINARY}`,
-          notFound: wrapperNotFound(DEFAULT_QEMU_BINARY),
-        },
+      // QEMU with its QMP commands on stdin, all at once, in the session's next batch: no session of its own
+      const argv = [...setprivArgv(identity), DEFAULT_QEMU_BINARY, ...qemuProbeArgv('fallback')];
+      const t0 = performance.now();
+      const rec = await this.enqueue({ op: 'run', argv, timeoutMs: REMOTE_QEMU_LIMIT_S * 1000, stdin: pipelinedQmpInput(HOST_PROBE_COMMANDS) });
+      const result = await qmpProbeFromTranscript({
+        launch: { file: 'ssh', args: argv, label: `${this.target} ${DEFAULT_QEMU_BINARY}`, notFound: wrapperNotFound(DEFAULT_QEMU_BINARY) },
         commands: HOST_PROBE_COMMANDS,
+        transcript: rec.stdout.toString('utf8'),
+        stderr: rec.stderr,
+        exitCode: rec.status,
+        durationMs: performance.now() - t0,
       });
       return { result, identity };
     });
@@ -591,6 +741,7 @@ export class SshHost implements Host {
   }
 
   async close(): Promise<void> {
+    await this.session?.close();
     if (this.connected) {
       await execa('ssh', ['-o', `ControlPath=${join(this.controlDir, 'cm')}`, '-O', 'exit', 'x'], {
         reject: false,

@@ -24,12 +24,8 @@
  *   /dev/sev, a misc device registered without a mode: 0600 root:root).
  * - systemd's own 50-udev-default.rules has no rule for /dev/sev (it has kvm, vhost-*, sgx).
  */
-import type { StatInfo } from '../host/types.js';
-import { failed, passed, undecided, type Verdict } from '../verdict.js';
 import { ok, type ParseResult } from './parse-result.js';
 import type { AccountDb, GroupEntry, PasswdEntry } from './passwd.js';
-import { canOpen } from '../device/access.js';
-import type { ProcessIdentity } from '../device/identity.js';
 
 /** Highest priority first. */
 export const UDEV_RULE_DIRS: readonly string[] = [
@@ -440,20 +436,6 @@ export function expectedNode(
   return { mode: mode ?? -1, uid, gid };
 }
 
-const oct = (m: number): string => `0${m.toString(8).padStart(3, '0')}`;
-const where = (r: RuleRef): string => `${r.path}:${r.line}`;
-
-export interface UdevVerdictInput {
-  readonly outcome: UdevPermOutcome;
-  readonly stat: StatInfo;
-  readonly passwd?: AccountDb<PasswdEntry> | undefined;
-  readonly group?: AccountDb<GroupEntry> | undefined;
-  /** whether the QEMU identity can open the node as it is now (access.ts canOpen) */
-  readonly qemuCanOpen?: boolean | undefined;
-  /** who QEMU runs as: decides whether the node as the kernel creates it (no rule) is enough */
-  readonly who?: ProcessIdentity | undefined;
-}
-
 /**
  * /dev/sev as the kernel creates it when no udev rule applies: the ccp driver registers a misc
  * device without a mode (torvalds/linux drivers/crypto/ccp/sev-dev.c sev_misc_init(): minor, name,
@@ -463,53 +445,3 @@ export interface UdevVerdictInput {
  */
 export const KERNEL_DEFAULT_NODE = { mode: 0o600, uid: 0, gid: 0 } as const;
 
-/** device.udev.sev-rule */
-export function udevRuleVerdict(input: UdevVerdictInput): Verdict {
-  const { outcome, stat } = input;
-  const path = outcome.device.devname;
-  const trigger = `udevadm control --reload-rules && udevadm trigger --action=add --sysname-match=${outcome.device.kernel}`;
-  const exp = expectedNode(outcome, input.passwd, input.group);
-  if (!exp) {
-    if (outcome.uncertain.length > 0)
-      return undecided(
-        `rules that may set ${path}'s permissions depend on conditions sevcheck cannot evaluate: ${outcome.uncertain.map(where).join(', ')}`,
-      );
-    // No rule: the node's mode now is not a rule and does not survive a reboot (a chmod is lost);
-    // at the next boot the kernel creates it as devtmpfs does for a misc device without a mode.
-    const live = `${oct(stat.mode)} uid ${stat.uid} gid ${stat.gid}`;
-    const dflt = `${oct(KERNEL_DEFAULT_NODE.mode)} uid ${KERNEL_DEFAULT_NODE.uid} gid ${KERNEL_DEFAULT_NODE.gid}`;
-    const isDefault = (stat.mode & 0o7777) === KERNEL_DEFAULT_NODE.mode && stat.uid === KERNEL_DEFAULT_NODE.uid && stat.gid === KERNEL_DEFAULT_NODE.gid;
-    const now = isDefault ? `it is ${live}, the kernel default` : `it is ${live} now, but that was set by hand and is lost at reboot: the kernel creates it ${dflt}`;
-    const afterBoot = input.who ? canOpen({ ...stat, ...KERNEL_DEFAULT_NODE }, input.who, 'rw').allowed : undefined;
-    if (afterBoot === true) return passed(`no udev rule sets ${path}'s permissions; ${now}, which QEMU's user can open`);
-    const fix = `echo 'KERNEL=="${outcome.device.kernel}", GROUP="kvm", MODE="0660"' > /etc/udev/rules.d/65-${outcome.device.kernel}.rules && ${trigger}`;
-    if (afterBoot === undefined)
-      return input.qemuCanOpen === false
-        ? failed(`no udev rule for ${path}; ${now}`, "a rule giving the QEMU user's group access (QEMU cannot open it now)", fix)
-        : undecided(`no udev rule sets ${path}'s permissions (${now}); whether QEMU can open it after a reboot depends on who QEMU runs as, which is unknown`);
-    return failed(
-      `no udev rule for ${path}; ${now}${input.qemuCanOpen === true && !isDefault ? ' (QEMU can open it only until then)' : ''}`,
-      "a rule giving the QEMU user's group access",
-      fix,
-    );
-  }
-  const src = [outcome.mode && `MODE from ${where(outcome.mode.rule)}`, outcome.group && `GROUP from ${where(outcome.group.rule)}`, outcome.owner && `OWNER from ${where(outcome.owner.rule)}`]
-    .filter(Boolean)
-    .join(', ');
-  if (outcome.group && exp.gid === undefined)
-    return undecided(`GROUP="${outcome.group.value}" (${where(outcome.group.rule)}) does not resolve to a gid in /etc/group`);
-  if (outcome.owner && exp.uid === undefined)
-    return undecided(`OWNER="${outcome.owner.value}" (${where(outcome.owner.rule)}) does not resolve to a uid in /etc/passwd`);
-  const diffs: string[] = [];
-  if (exp.mode >= 0 && (stat.mode & 0o777) !== (exp.mode & 0o777)) diffs.push(`mode ${oct(stat.mode)} instead of ${oct(exp.mode)}`);
-  if (exp.gid !== undefined && stat.gid !== exp.gid) diffs.push(`gid ${stat.gid} instead of ${exp.gid}`);
-  if (exp.uid !== undefined && stat.uid !== exp.uid) diffs.push(`uid ${stat.uid} instead of ${exp.uid}`);
-  if (diffs.length > 0)
-    return failed(
-      `${path} has ${diffs.join(', ')}: the rule was not applied (${src})`,
-      `${path} as the winning udev rules set it`,
-      trigger,
-    );
-  const extra = outcome.uncertain.length > 0 ? `; conditional rules not evaluated: ${outcome.uncertain.map(where).join(', ')}` : '';
-  return passed(`${path} matches its udev rules (${src})${extra}`);
-}

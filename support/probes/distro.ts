@@ -25,7 +25,7 @@ import { parseGrubDefaults, parseKernelCmdlineFile, type ShellFile } from '../pa
 import { splitKernelArgs } from '../parsers/cmdline.js';
 import { LIBVIRT_QEMU_ABSTRACTION } from '../device/apparmor.js';
 import { generatedGuestRules, readLibvirtQemuAbstraction } from './selinux.js';
-import { bootLsm, bootNode, templateDomain, type AppArmorAccessFact, type BootLsm, type BootParams, type BootNode, type DescriptorFact, type InstalledKernel, type OvmfFact, type QemuObjects, type SchemaFact, type SelinuxPolicyFact } from '../rules/distro.js';
+import { bootLsm, bootNode, templateDomain, type AppArmorAccessFact, type BootLsm, type BootParams, type BootNode, type DescriptorFact, type InstalledKernel, type OvmfFact, type QemuObjects, type SchemaFact, type SelinuxPolicyFact } from './distro-facts.js';
 import type { Profile } from '../profile.js';
 
 /** Where distributions install kernel configurations (Debian/Ubuntu: /boot; Fedora/Arch: the modules directory). */

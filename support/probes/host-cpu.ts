@@ -176,7 +176,7 @@ export class HostCpuProbe {
       const first = cpus[0] ?? 0;
       const cpuidOf = (cpu: number) => ({ op: 'cpuid' as const, leaf: LEAF_ENCRYPTED_MEMORY, cpu });
       const syscfgOf = (cpu: number) => ({ op: 'msr' as const, cpu, index: MSR_SYSCFG });
-      // at most two batches whatever the CPU count (over ssh: two remote commands): every CPU's
+      // at most two batches whatever the CPU count (over ssh: two batches in the one session): every CPU's
       // CPUID with the first CPU's SYSCFG, then the other CPUs' SYSCFG when the first could be
       // read; the reads below then answer from the run's cache
       await prefetch(this.host, [syscfgOf(first), ...cpus.map(cpuidOf)]);

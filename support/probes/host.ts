@@ -174,7 +174,7 @@ export class HostProbe {
   modprobeOptions(): Promise<ModprobeDirective[]> {
     return this.memo.once('modprobe', async () => {
       const listing: Array<{ dir: string; names: string[] }> = [];
-      // every directory in one batch, then every file in one (over ssh: two remote commands)
+      // every directory in one batch, then every file in one (over ssh: two batches in the one session)
       await prefetch(this.host, MODPROBE_DIRS.map((path) => ({ op: 'listDir' as const, path })));
       for (const dir of MODPROBE_DIRS) {
         try {

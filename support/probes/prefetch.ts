@@ -1,7 +1,7 @@
 /**
  * The first phase of a run over ssh (issue 23): ask every layer's main facts at once before the
  * first check, so that the ssh backend, which sends all the reads and commands asked for in one
- * turn of the event loop as ONE remote command, answers them in a few round trips (one per
+ * turn of the event loop as ONE batch (all of a run in one session), answers them in a few round trips (one per
  * level of dependency: /proc/sys/kernel/osrelease before /boot/config-<release>, the modprobe.d
  * listings before their files, the online CPU list before every CPU) instead of one per read.
  *

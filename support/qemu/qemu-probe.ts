@@ -20,6 +20,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { PassThrough, Writable } from 'node:stream';
 import { execa } from 'execa';
 import { InputError } from '../errors.js';
 import { QmpClient, QmpError, type QmpEvent, type QmpGreeting } from './qmp.js';
@@ -308,6 +309,102 @@ export async function runQmpProbe(opts: QmpProbeOptions): Promise<QmpProbeResult
 }
 
 /**
+ * The probe's QMP input written all at once (issue 23: a remote QEMU is run through the ssh
+ * session's batch, with this on its stdin, instead of over a session of its own): the lines
+ * QmpClient sends, with the ids it gives them (sevcheck-1, -2, ...): qmp_capabilities, each of
+ * `commands`, quit. Without OOB QEMU reads and answers them in order (qmp-spec.rst).
+ */
+export function pipelinedQmpInput(commands: readonly string[]): string {
+  return ['qmp_capabilities', ...commands, 'quit'].map((c, i) => `${JSON.stringify({ execute: c, id: `sevcheck-${i + 1}` })}\n`).join('');
+}
+
+/**
+ * The probe's result from what a QEMU given pipelinedQmpInput(commands) wrote: the transcript
+ * is played to the same QmpClient a live probe talks to (each command's lines released when the
+ * client sends it), so greeting, replies, events and every failure (garbage, a stream that ends
+ * early, a missing binary) read exactly as in runQmpProbe.
+ */
+export async function qmpProbeFromTranscript(opts: {
+  readonly launch: QemuLaunch;
+  readonly commands: readonly string[];
+  readonly transcript: string;
+  readonly stderr: string;
+  readonly exitCode: number | undefined;
+  readonly durationMs: number;
+  readonly timeoutMs?: number;
+}): Promise<QmpProbeResult> {
+  const { launch } = opts;
+  const label = launch.label ?? launch.file;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const lines = opts.transcript.split('\n').filter((l) => l.trim() !== '');
+  const from = new PassThrough({ encoding: 'utf8' });
+  let next = 0;
+  const release = (id: string | undefined): void => {
+    while (next < lines.length) {
+      const line = lines[next++] as string;
+      from.write(`${line}\n`);
+      let msgId: unknown;
+      try {
+        msgId = (JSON.parse(line) as { id?: unknown }).id;
+      } catch {
+        return; // garbage: the client reports it
+      }
+      if (id === undefined || msgId === id) return;
+    }
+    from.end(); // nothing more: the client sees the stream close
+  };
+  const to = new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      let id: string | undefined;
+      try {
+        id = String((JSON.parse(String(chunk)) as { id?: unknown }).id);
+      } catch {
+        id = undefined;
+      }
+      release(id);
+      done();
+    },
+  });
+  release(undefined); // the greeting
+  const source = `QMP (${label})`;
+  let client: QmpClient | undefined;
+  let failure: unknown;
+  let replies: Map<string, QmpReply> | undefined;
+  try {
+    client = await QmpClient.connect(from, to, { source, greetingTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
+    const got = new Map<string, QmpReply>();
+    for (const c of opts.commands) got.set(c, await client.execute(c));
+    replies = got;
+    try {
+      await client.execute('quit');
+    } catch (e) {
+      if (!(e instanceof QmpError && e.code === 'CLOSED')) throw e;
+    }
+  } catch (e) {
+    failure = e;
+  } finally {
+    client?.close();
+  }
+  const version = client?.greeting ?? undefined;
+  if (failure !== undefined || !replies || !version) {
+    const notFound = launch.notFound?.(opts.exitCode, opts.stderr);
+    const reason = notFound ?? `${failure instanceof Error ? failure.message : String(failure)}${opts.stderr ? ` (QEMU stderr: ${opts.stderr.trim().slice(0, 500)})` : ''}`;
+    throw new QemuProbeError(reason, opts.stderr, undefined, failure);
+  }
+  return {
+    launch,
+    pid: undefined,
+    qemuVersion: version.version,
+    replies,
+    events: [...(client?.events ?? [])],
+    durationMs: opts.durationMs,
+    exitCode: opts.exitCode,
+    signal: undefined,
+    stderr: opts.stderr,
+  };
+}
+
+/**
  * Start QEMU, ask about SEV, quit, and reap it. Resolves with both answers (a QMP error reply is
  * an answer); rejects with QemuProbeError when no answer could be had. Either way, no QEMU
  * process is left running when the promise settles.
@@ -474,7 +571,7 @@ export function setprivArgv(id: ProbeIdentity): string[] {
 export function wrapperNotFound(binary: string): (exitCode: number | undefined, stderr: string) => string | undefined {
   return (exitCode, stderr) =>
     exitCode === 127 || /failed to execute .*No such file|command not found/.test(stderr)
-      ? `${/setpriv: (command )?not found/.test(stderr) ? 'setpriv' : binary}: command not found`
+      ? `${/setpriv: (command )?not found|failed to run command .setpriv/.test(stderr) ? 'setpriv' : binary}: command not found`
       : undefined;
 }
 

@@ -3,12 +3,13 @@
  * answered from it, clear HostErrors (never a pass, never a hang, never an orphan) when the
  * peer sends garbage, closes early or never answers; who QEMU runs as.
  */
-import { chmodSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HostError } from '../../support/host/types.js';
-import { chooseProbeIdentity, HostQmpProbe, HOST_PROBE_COMMANDS, probeContextOf, qemuProbeArgv, runQmpProbe, setprivArgv } from '../../support/qemu/qemu-probe.js';
+import { chooseProbeIdentity, HostQmpProbe, HOST_PROBE_COMMANDS, pipelinedQmpInput, probeContextOf, qemuProbeArgv, qmpProbeFromTranscript, runQmpProbe, setprivArgv, wrapperNotFound } from '../../support/qemu/qemu-probe.js';
 import { sevcheck } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sevcheck-hostqmp-'));
@@ -91,6 +92,40 @@ describe('HostQmpProbe', () => {
       expect(gone(p.pid())).toBe(true);
     });
   }
+});
+
+describe('the QEMU probe from its transcript (ssh: QMP commands on stdin all at once, no session of its own; issue 23)', () => {
+  const launch = { file: 'ssh', args: [], label: 'ssh://h qemu-system-x86_64', notFound: wrapperNotFound('qemu-system-x86_64') };
+  const fromTranscript = (transcript: string, exitCode = 0, stderr = '') =>
+    qmpProbeFromTranscript({ launch, commands: HOST_PROBE_COMMANDS, transcript, stderr, exitCode, durationMs: 1, timeoutMs: 2000 });
+
+  it('gives the replies a live QMP conversation with the same QEMU gives (when qemu-system-x86_64 is installed)', async (ctx) => {
+    const bin = ['/usr/bin/qemu-system-x86_64', '/usr/local/bin/qemu-system-x86_64'].find((b) => existsSync(b));
+    if (!bin) return ctx.skip();
+    const live = await runQmpProbe({ launch: { file: bin, args: qemuProbeArgv('fallback') }, commands: HOST_PROBE_COMMANDS, timeoutMs: 20_000 });
+    const r = spawnSync(bin, qemuProbeArgv('fallback'), { input: pipelinedQmpInput(HOST_PROBE_COMMANDS), encoding: 'utf8', timeout: 30_000 });
+    const played = await qmpProbeFromTranscript({ launch, commands: HOST_PROBE_COMMANDS, transcript: r.stdout, stderr: r.stderr, exitCode: r.status ?? undefined, durationMs: 1 });
+    expect(r.status).toBe(0);
+    expect([...played.replies]).toEqual([...live.replies]);
+    expect(played.qemuVersion).toEqual(live.qemuVersion);
+    expect(played.events.map((e) => e.event)).toEqual(live.events.map((e) => e.event));
+  }, 60_000);
+
+  it('sends what QmpClient sends: qmp_capabilities, the commands, quit, with its ids', () => {
+    expect(pipelinedQmpInput(['query-kvm']).split('\n').filter(Boolean).map((l) => JSON.parse(l))).toEqual([
+      { execute: 'qmp_capabilities', id: 'sevcheck-1' },
+      { execute: 'query-kvm', id: 'sevcheck-2' },
+      { execute: 'quit', id: 'sevcheck-3' },
+    ]);
+  });
+
+  it('a missing QEMU or setpriv, garbage and a QEMU that died early are one reason each, never replies', async () => {
+    await expect(fromTranscript('', 127, "timeout: failed to run command 'qemu-system-x86_64': No such file or directory\n")).rejects.toThrow(/^qemu-system-x86_64: command not found$/);
+    await expect(fromTranscript('', 127, "timeout: failed to run command 'setpriv': No such file or directory\n")).rejects.toThrow(/^setpriv: command not found$/);
+    const greeting = '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 9}, "package": ""}, "capabilities": []}}\n{"return": {}, "id": "sevcheck-1"}\n';
+    await expect(fromTranscript(`${greeting}*** stack smashing detected ***\n`, 134)).rejects.toThrow(/garbage on the QMP stream/);
+    await expect(fromTranscript(greeting, 137, 'Killed\n')).rejects.toThrow(/before the reply to query-sev-capabilities.*Killed/);
+  });
 });
 
 describe('who the probe QEMU runs as', () => {

@@ -4,9 +4,9 @@ import {
   evaluateDeviceRules,
   parseUdevRules,
   udevPatternMatches,
-  udevRuleVerdict,
   type UdevRulesFile,
 } from '../../support/parsers/udev-rules.js';
+import { udevRuleVerdict } from '../../support/rules/device.js';
 import { parseGroup, parsePasswd } from '../../support/parsers/passwd.js';
 
 const groupR = parseGroup('root:x:0:\nkvm:x:36:\nsev:x:990:\n');

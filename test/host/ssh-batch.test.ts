@@ -3,12 +3,12 @@
  * the remote login shell execs), its framing against hostile content, and the wrappers treating
  * every request of a batch as the single read it stands for (cache, count, record).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BATCH_SCRIPT, batchArgs, parseBatch, type BatchOp } from '../../support/host/ssh-host.js';
+import { BATCH_SCRIPT, batchArgs, parseBatch, SERVER_SCRIPT, serverRequest, type BatchOp } from '../../support/host/ssh-host.js';
 import { CachingHost } from '../../support/host/caching-host.js';
 import { CountingHost } from '../../support/host/counting-host.js';
 import { RecordingHost } from '../../support/host/recording-host.js';
@@ -74,6 +74,35 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect(recs?.[3]?.status).toBe(0);
   });
 
+  it('gives a command its input on stdin when asked (i), byte for byte, and /dev/null otherwise (x)', () => {
+    const input = '{"execute": "qmp_capabilities"}\nline 2 $(id) `id` \\0101 \\c %s\n\n';
+    const recs = runScript([
+      { op: 'run', argv: ['cat'], timeoutMs: 5000, stdin: input },
+      { op: 'run', argv: ['cat'], timeoutMs: 5000 },
+      { op: 'run', argv: ['sh', '-c', 'cat; exit 4'], timeoutMs: 5000, stdin: '' },
+    ]);
+    expect(recs?.[0]).toMatchObject({ status: 0, stderr: '' });
+    expect(recs?.[0]?.stdout.toString()).toBe(input);
+    expect(recs?.[1]?.stdout.length).toBe(0);
+    expect(recs?.[2]).toMatchObject({ status: 4 });
+  });
+
+  it('answers commands, commands with input and reads in the order asked', () => {
+    const recs = runScript([
+      { op: 'run', argv: ['sh', '-c', 'sleep 0.6; echo first; echo e1 >&2; exit 1'], timeoutMs: 5000 },
+      { op: 'readFile', path: join(dir, 'hostile') },
+      { op: 'run', argv: ['sh', '-c', 'echo second'], timeoutMs: 5000 },
+      { op: 'run', argv: ['cat'], timeoutMs: 5000, stdin: 'third' },
+      { op: 'run', argv: ['sh', '-c', 'sleep 0.3; echo fourth'], timeoutMs: 5000 },
+      { op: 'stat', path: join(dir, 'sub') },
+    ]);
+    expect(recs?.map((r) => r.status)).toEqual([1, 0, 0, 0, 0, 0]);
+    expect(recs?.[0]).toMatchObject({ stderr: 'e1\n' });
+    expect([0, 2, 3, 4].map((i) => recs?.[i]?.stdout.toString())).toEqual(['first\n', 'second\n', 'third', 'fourth\n']);
+    expect(recs?.[1]?.stdout.equals(hostile)).toBe(true);
+    expect(recs?.[5]?.stdout.toString()).toMatch(/^directory\|/);
+  });
+
   it('kills a command at its timeout on the host (exit 124) and goes on with the batch', () => {
     const t0 = Date.now();
     const recs = runScript([
@@ -115,6 +144,49 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect(parseBatch('')).toEqual([]);
     expect(parseBatch('login banner\n@\n!0\n')).toBeUndefined();
     expect(parseBatch('@\n 41\n!0\n 45\n')).toEqual([{ stdout: Buffer.from('A'), stderr: 'E', status: 0 }]);
+  });
+});
+
+describe('SERVER_SCRIPT through /bin/sh (all the batches of a run in one session)', () => {
+  /** The session as the remote side runs it: `sh -c SERVER_SCRIPT sevcheck BATCH_SCRIPT`, batches on stdin; each answer and its "#status". */
+  const session = (input: string, cwd?: string) => {
+    const r = spawnSync('sh', ['-c', SERVER_SCRIPT, 'sevcheck', BATCH_SCRIPT], { input, cwd, maxBuffer: 64 << 20, timeout: 60_000 });
+    const out = r.stdout.toString('latin1');
+    const answers = [...out.matchAll(/([^#]*?)#(\d+)\n/gs)].map((m) => ({ recs: parseBatch(m[1] as string), status: Number(m[2]) }));
+    return { answers, exit: r.status };
+  };
+
+  it('gives each batch the exact arguments, whatever their bytes (never parsed as shell text)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sevcheck-server-'));
+    const hostile = ['$(touch pwned)', '`touch pwned`', "it's", 'a "b"', '*', '', '\n', 'a\nb', '\\', 'back\\0101slash', '\\c', '=x', '%x', '#0', '@', 'tab\tand\r', 'ünï€ode', '${1}', '; exit 7', ' lead and trail '];
+    const b1: BatchOp[] = [{ op: 'run', argv: ['printf', '%s|', ...hostile], timeoutMs: 5000 }];
+    const b2: BatchOp[] = [
+      { op: 'readFile', path: '/etc/hostname' },
+      { op: 'readFile', path: join(dir, 'no\nsuch') },
+      { op: 'run', argv: ['sh', '-c', 'exit 3'], timeoutMs: 5000 },
+    ];
+    const { answers, exit } = session(serverRequest(batchArgs(b1), 10) + serverRequest(batchArgs(b2), 10), dir);
+    expect(exit).toBe(0);
+    expect(answers.map((a) => a.status)).toEqual([0, 0]);
+    expect(answers[0]?.recs?.[0]?.stdout.toString()).toBe(`${hostile.join('|')}|`);
+    expect(answers[1]?.recs?.[0]?.stdout).toEqual(readFileSync('/etc/hostname'));
+    expect(answers[1]?.recs?.[1]?.stderr).toMatch(/No such file or directory/);
+    expect(answers[1]?.recs?.[2]?.status).toBe(3);
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+  });
+
+  it('runs a batch under its limit on the host (exit 124) and takes the next one', () => {
+    const t0 = Date.now();
+    const { answers } = session(serverRequest(batchArgs([{ op: 'run', argv: ['sleep', '30'], timeoutMs: 30_000 }]), 1) + serverRequest(batchArgs([{ op: 'readFile', path: '/etc/hostname' }]), 10));
+    expect(answers.map((a) => a.status)).toEqual([124, 0]);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it('stops at a request that is not the framing (exit 2), and at the end of its input (exit 0)', () => {
+    expect(session('1\n10\nf /etc/hostname\n').exit).toBe(2);
+    expect(session('x\n10\n').exit).toBe(2);
+    expect(session('2\n10\n=f\n').exit).toBe(2);
+    expect(session('').exit).toBe(0);
   });
 });
 
