@@ -179,8 +179,8 @@ export function excludeAllBut(dir: string, keep: readonly string[], scope = '', 
     // keepPrefixes: every name beginning with a kept one is kept ("python3" keeps python3.13)
     if (keepPrefixes && names.includes(prefix)) return;
     const longer = names.filter((n) => n.length > prefix.length);
-    // a name that is only a kept name's beginning ("qem", "qemu-system-x86") is not excluded:
-    // such names are not seen in practice, and every pattern costs guestfish's 8 KiB command line
+    // a name that is only a kept name's beginning ("qem" for "qemu") is not kept either
+    if (prefix !== '' && !names.includes(prefix)) out.push(`${dir}/${prefix}`);
     const next = longer.map((n) => n[prefix.length] as string);
     out.push(`${dir}/${prefix}[!/${cls(next)}]*`);
     for (const c of new Set(next)) walk(prefix + c, longer.filter((n) => n[prefix.length] === c));

@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { byId, oneLine, sevcheck, which, type JsonResults } from '../helpers.js';
-import { guestfishProblem, parseBlkidExport, parseQemuImgInfo } from '../../support/host/image-host.js';
+import fc from 'fast-check';
+import { EXTRACT_EXCLUDES, excludeAllBut, excluded, guestfishProblem, parseBlkidExport, parseLstatnsList, parseQemuImgInfo } from '../../support/host/image-host.js';
+import { DEVICE, parseFilesystems, parseMountpoints } from '../../support/host/guestfish.js';
 import { rootfsImage, runRootfs } from './run-rootfs.js';
 
 const required = process.env.SEVCHECK_REQUIRE_ROOTFS === '1';
@@ -39,6 +41,67 @@ describe('image-host parsers', () => {
     const odd = guestfishProblem(`guestfish: mount: \u001b[31m${'x'.repeat(500)}`);
     expect(odd).not.toMatch(/[\u0000-\u001f]/);
     expect(odd.length).toBeLessThan(260);
+  });
+});
+
+describe('the guestfish session: its answers and the copy list', () => {
+  it('list-filesystems, inspect-get-mountpoints, lstatnslist as guestfish 1.48 prints them', () => {
+    expect(parseFilesystems('/dev/sda1: vfat\n/dev/sda2: ext4\n/dev/sda3: crypto_LUKS\n/dev/vg0/root: xfs\n')).toEqual([
+      { device: '/dev/sda1', type: 'vfat' },
+      { device: '/dev/sda2', type: 'ext4' },
+      { device: '/dev/sda3', type: 'crypto_LUKS' },
+      { device: '/dev/vg0/root', type: 'xfs' },
+    ]);
+    // parents first; a mount point with ".." or odd characters is never mounted
+    expect(parseMountpoints('/boot/efi: /dev/sda1\n/: /dev/sda2\n/boot: /dev/sda3\n/x/../etc: /dev/sda4\n/a b: /dev/sda5\n')).toEqual([
+      { mountpoint: '/', device: '/dev/sda2' },
+      { mountpoint: '/boot', device: '/dev/sda3' },
+      { mountpoint: '/boot/efi', device: '/dev/sda1' },
+    ]);
+    const block = (mode: number, size: number): string => `[0] = {\n  st_dev: 2048\n  st_ino: 7\n  st_mode: ${mode}\n  st_nlink: 1\n  st_uid: 0\n  st_gid: 0\n  st_size: ${size}\n  st_mtime_sec: 1\n}\n`;
+    expect(parseLstatnsList(block(33261, 28994112), 1)).toEqual([{ dev: 2048, ino: 7, mode: 33261, uid: 0, gid: 0, size: 28994112, mtime: 1 }]);
+    // one block for two names: the shape is not that, nothing is downloaded from it
+    expect(parseLstatnsList(block(33261, 1), 2)).toBeUndefined();
+  });
+  it('the answers never crash and never yield a device, mount point or count that is not safe (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), fc.nat(5), (text, n) => {
+        for (const f of parseFilesystems(text)) expect(f.device).toMatch(DEVICE);
+        for (const m of parseMountpoints(text)) {
+          expect(m.device).toMatch(DEVICE);
+          expect(m.mountpoint.split('/')).not.toContain('..');
+          expect(m.mountpoint).not.toMatch(/\s/);
+        }
+        const st = parseLstatnsList(text, n);
+        if (st) expect(st).toHaveLength(n);
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('excludeAllBut: everything in the directory but the kept names (tar has no "all but"; property)', () => {
+    const name = fc.stringMatching(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,9}$/);
+    fc.assert(
+      fc.property(fc.uniqueArray(name, { maxLength: 6 }), fc.array(name, { maxLength: 12 }), (keep, others) => {
+        const pats = excludeAllBut('./usr/share', keep);
+        for (const n of [...keep, ...others]) {
+          expect(excluded(`./usr/share/${n}`, pats)).toBe(!keep.includes(n));
+          // a kept directory's contents are kept, an excluded one's are not
+          expect(excluded(`./usr/share/${n}/x/y`, pats)).toBe(!keep.includes(n));
+        }
+        // the other directories are untouched
+        for (const n of others) expect(excluded(`./usr/lib/${n}`, pats)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+    const prefixed = excludeAllBut('.', ['python3'], '', true);
+    expect(['python3', 'python3.13', 'python3/dist-packages'].map((n) => excluded(`./${n}`, prefixed))).toEqual([false, false, false]);
+    expect(['python2.7', 'libvirt', 'x86_64-linux-gnu'].map((n) => excluded(`./${n}`, prefixed))).toEqual([true, true, true]);
+  });
+  it('what the distro layer reads is copied; documentation, other emulators and Python (until sesearch runs) are not', () => {
+    const kept = ['./etc/passwd', './boot/config-6.12.0-1-amd64', './usr/lib/modules/6.12.0-1-amd64/config', './usr/bin/qemu-system-x86_64', './usr/share/qemu/firmware/60-edk2-x86_64-amdsev.json', './usr/share/OVMF/OVMF.amdsev.fd', './usr/share/libvirt/schemas/domain.rng', './usr/lib/libvirt/virt-aa-helper', './etc/apparmor.d/abstractions/libvirt-qemu', './usr/lib/udev/rules.d/50-udev-default.rules', './var/lib/dpkg/status', './etc/selinux/config', './usr/lib/x86_64-linux-gnu/libvirt.so.0'];
+    const dropped = ['./usr/share/doc/qemu-system-x86/changelog.gz', './usr/bin/qemu-system-i386', './usr/bin/qemu-system-x86_64-microvm', './usr/bin/qemu-system-aarch64', './usr/share/qemu/skiboot.lid', './usr/lib/python3.13/os.py', './usr/lib/python3/dist-packages/setools/__init__.py', './usr/lib/modules/6.12.0-1-amd64/kernel/arch/x86/kvm/kvm-amd.ko.xz', './boot/vmlinuz-6.12.0-1-amd64', './var/lib/libvirt/images/guest.qcow2'];
+    expect(kept.filter((m) => excluded(m, EXTRACT_EXCLUDES))).toEqual([]);
+    expect(dropped.filter((m) => !excluded(m, EXTRACT_EXCLUDES))).toEqual([]);
   });
 });
 
