@@ -495,7 +495,7 @@ export class ImageHost implements Host {
     lap('launch');
     const fss = parseFilesystems(await gf.cmd('list-filesystems', CMD_TIMEOUT_MS));
     const linux = fss.filter((f) => LINUX_ROOT_TYPES.includes(f.type));
-    const luks = fss.some((f) => f.type === 'crypto_LUKS');
+    let luks = fss.some((f) => f.type === 'crypto_LUKS');
     let mounted = false;
     if (linux.length === 1) {
       const only = linux[0] as { device: string };
@@ -506,6 +506,11 @@ export class ImageHost implements Host {
     }
     if (!mounted) {
       const roots = (await gf.cmd('inspect-os', INSPECT_TIMEOUT_MS)).split('\n').filter((l) => DEVICE.test(l));
+      if (roots.length === 0 && !luks) {
+        // list-filesystems leaves LUKS volumes out (libguestfs 1.48): ask each partition and disk
+        const blocks = [...(await gf.cmd('list-partitions', CMD_TIMEOUT_MS)).split('\n'), ...(await gf.cmd('list-devices', CMD_TIMEOUT_MS)).split('\n')].filter((d) => DEVICE.test(d));
+        for (const b of blocks) if (!luks && (await gf.cmd(`-vfs-type ${b}`, CMD_TIMEOUT_MS)).trim() === 'crypto_LUKS') luks = true;
+      }
       if (roots.length === 0) throw this.bad(luks ? 'the disk image holds an encrypted file system (LUKS) and no other operating system: sevcheck does not unlock images' : 'no operating system found in the disk image (libguestfs inspection found no root file system)');
       if (roots.length > 1) throw this.bad('the disk image holds more than one operating system: sevcheck judges one root file system');
       for (const mp of parseMountpoints(await gf.cmd(`inspect-get-mountpoints ${roots[0] as string}`, CMD_TIMEOUT_MS))) {

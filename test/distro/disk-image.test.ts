@@ -136,6 +136,16 @@ describe('image:FILE refuses bad input with one line, exit 2', () => {
       oneLine(await run(`image:${luks}`), /luks\.raw: the disk image is a LUKS-encrypted volume/);
     }
   }, 60_000);
+  it.runIf(which('guestfish') && which('cryptsetup') && which('sfdisk'))('a GPT disk whose only partition is LUKS (the appliance sees it; no other OS): encrypted', async () => {
+    const luks = join(dir, 'part.luks');
+    writeFileSync(luks, Buffer.alloc(20 * 1024 * 1024));
+    execFileSync('cryptsetup', ['luksFormat', '-q', '--type', 'luks2', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', luks, '-'], { input: 'pw' });
+    const disk = join(dir, 'gpt-luks.raw');
+    writeFileSync(disk, Buffer.alloc(23 * 1024 * 1024));
+    execFileSync('sfdisk', ['--quiet', disk], { input: 'label: gpt\nstart=2048, size=40960, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' });
+    execFileSync('dd', [`if=${luks}`, `of=${disk}`, 'bs=1M', 'seek=1', 'conv=notrunc', 'status=none']);
+    oneLine(await sevcheck(['run', '--host', `image:${disk}`, '--tags', '@layer:distro'], {}, 590_000), /gpt-luks\.raw: the disk image holds an encrypted file system \(LUKS\)/);
+  }, 600_000);
   it.runIf(which('guestfish') && which('mke2fs'))('a file system without an operating system (libguestfs inspection)', async () => {
     const empty = join(dir, 'blank.raw');
     writeFileSync(empty, Buffer.alloc(16 * 1024 * 1024));
