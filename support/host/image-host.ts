@@ -10,17 +10,18 @@
  *   guestfs(3) "SECURITY": a raw image that looks like qcow2 could otherwise name a backing file).
  * - libguestfs (Debian package libguestfs-tools; guestfish(1)) opens the image strictly read-only
  *   (`--ro`: the drive is added with readonly=true, qemu's snapshot layer; nothing is ever written
- *   back) in its own appliance VM, finds the operating system (`-i`: inspection, mounting every
- *   file system of the OS at its mount point, read-only), and streams its file tree out as a tar
- *   (`tar-out / - excludes:...`). The image's bytes are only ever parsed inside that appliance.
+ *   back) in its own appliance VM, in one session driven command by command (guestfish.ts): the
+ *   only Linux file system holding /etc and /usr is mounted read-only directly, otherwise
+ *   inspection finds the operating system and mounts its file systems read-only. The image's
+ *   bytes are only ever parsed inside that appliance.
+ * - What a check can read is copied out: `tar-out /` without EXTRACT_EXCLUDES, and the large
+ *   regular files of DOWNLOAD_DIRS with `download` (faster than the appliance's tar under TCG);
+ *   Python's libraries only when an image command needs them (PYTHON_COMMANDS, a second session).
+ *   Measured and broken down by `npm run bench image`.
  * - The tar is unpacked (GNU tar, numeric owners as the image has them, device nodes dropped) into
  *   a private temporary directory (0700), and RootfsHost judges that directory: the same reads,
  *   the same bubblewrap sandbox for the image's own binaries, the same verdicts as `rootfs:DIR`.
  *   The directory is removed on close.
- * - Left out of the copy, because no check reads them and they are most of an image's size:
- *   kernel modules' object files (/usr/lib/modules/<release>/kernel; `config` next to them stays),
- *   kernel and initrd images (/boot/config-* stays), firmware blobs, the compiled udev hwdb,
- *   documentation, manual pages, locales, apt's caches and logs.
  * - A raw file is first probed with libblkid (`blkid -p`, util-linux: reads signatures only): one
  *   with neither a partition table nor a file system is not a disk image, and a LUKS header means
  *   encrypted — both refused before an appliance is booted.
@@ -477,7 +478,6 @@ export class ImageHost implements Host {
         await utimes(local, d.mtime, d.mtime);
       }
       this.timings.downloaded = { files: direct.length, bytes: direct.reduce((a, d) => a + d.size, 0) };
-      if (process.env.SEVCHECK_DEBUG_IMAGE) console.error(direct.map((d) => `${d.size} ${d.path}`).join("\n"));
       lap('download');
     } catch (e) {
       if (e instanceof HarnessError) throw e;
