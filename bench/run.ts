@@ -8,7 +8,8 @@
  *   index.html at 1,000 hosts ≤ 2 MB with its open time in headless Chromium, and metrics.prom
  *   ≤ 10 series per host + 1 per failing check (fleet-page); over ssh (a loopback sshd the
  *   benchmark starts): one host ≤ 2× local and ≤ 10 remote commands, 100 targets ≤ 60 s none in
- *   error (`npm run bench ssh`).
+ *   error (`npm run bench ssh`); `sevcheck run --host image:` on the Debian 13 qcow2 ≤ 60 s
+ *   without KVM, with where the time goes (`npm run bench image`).
  */
 import benchSuite from './suite.bench.js';
 import { benchLintDomain } from './lint-domain.bench.js';
@@ -17,6 +18,7 @@ import benchStartup from './startup.bench.js';
 import benchFleet from './fleet.bench.js';
 import benchFleetPage from './fleet-page.bench.js';
 import benchSsh from './ssh.bench.js';
+import benchImage from './image.bench.js';
 
 const only = process.argv[2];
 if (!only || only === 'startup') benchStartup();
@@ -26,3 +28,4 @@ if (!only || only === 'measure') printSnpDigestBench(await benchSnpDigest());
 if (!only || only === 'fleet') benchFleet();
 if (!only || only === 'fleet-page') await benchFleetPage();
 if (!only || only === 'ssh') await benchSsh();
+if (!only || only === 'image') await benchImage();

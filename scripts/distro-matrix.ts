@@ -68,6 +68,12 @@ const lines = [
   '',
   `Images: ${cols.map((c) => `${c.title}: ${c.dir ? `\`${c.dir.split('/').pop()}\`` : 'not built'}`).join('; ')}.`,
   '',
+  'The per-guest rule: libvirt 12.8.0\'s `/usr/lib/libvirt/virt-aa-helper` (testing, unstable) writes',
+  '`"/dev/sev" rw,` into a SEV guest\'s profile; 11.3.0\'s (Debian 13) and 9.0.0\'s (Debian 12) do not',
+  '(the string is in the one binary and not in the others). Debian\'s 12.8.0-1 changelog lists no',
+  'patch for it, so the change is upstream\'s, between v11.3.0 and v12.8.0; its commit is not in the',
+  'libvirt sources available to this project (they end before it) and NEWS.rst does not mention it.',
+  '',
 ];
 writeFileSync(out, lines.join('\n'));
 process.stdout.write(`${out}\n`);

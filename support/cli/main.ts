@@ -18,7 +18,7 @@ export interface Io {
   stderr: Writable;
 }
 
-const HOST_HELP = 'local | ssh://[user@]host[:port] | fixture:DIR | rootfs:DIR';
+const HOST_HELP = 'local | ssh://[user@]host[:port] | fixture:DIR | rootfs:DIR | image:FILE';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];

@@ -17,7 +17,7 @@ import { schemaCheck } from '../input/schema.js';
 /** One host to check. */
 export interface FleetEntry {
   readonly name: string;
-  /** the --host value: local, ssh://[user@]host[:port], fixture:/abs/dir, rootfs:/abs/dir */
+  /** the --host value: local, ssh://[user@]host[:port], fixture:/abs/dir, rootfs:/abs/dir, image:/abs/file */
   readonly target: string;
   /** absent: as `sevcheck run` (a fixture's host.json profile, else sev) */
   readonly profile?: string | undefined;
@@ -54,8 +54,10 @@ function str(v: unknown, file: string, where: string): string {
  * A target's syntax, as support/host/target.ts openHost accepts it, checked without opening
  * anything (no ssh, no temporary directory): `local`, `ssh://[user@]host[:port]` (a URL with a
  * host name, no path, not starting with "-"), `fixture:DIR` and `rootfs:DIR` (relative to the
- * inventory's directory; the directory must exist; `rootfs:` is the backend of issue 11).
- * Returns the target with DIR made absolute.
+ * inventory's directory; the directory must exist; `rootfs:` is the backend of issue 11), and
+ * `image:FILE` (a disk image, issue 22: relative to the inventory's directory, the file must exist
+ * and be a regular file or a block device; what it holds is checked when it is opened, as for
+ * `--host image:FILE`). Returns the target with DIR or FILE made absolute.
  */
 export function checkTarget(spec: string, base: string): string {
   if (spec === 'local') return spec;
@@ -68,6 +70,17 @@ export function checkTarget(spec: string, base: string): string {
     if (!statSync(abs).isDirectory()) throw new Error(`${spec}: ${abs} is not a directory`);
     if (scheme === 'fixture' && !existsSync(resolve(abs, 'host.json'))) throw new Error(`${spec}: ${abs} has no host.json (not a fixture host)`);
     return `${scheme}:${abs}`;
+  }
+  const image = /^image:(.*)$/s.exec(spec);
+  if (image) {
+    const file = image[1] as string;
+    if (!file) throw new Error('image: needs a disk image file (raw or qcow2)');
+    const abs = isAbsolute(file) ? file : resolve(base, file);
+    if (!existsSync(abs)) throw new Error(`${spec}: file ${abs} does not exist`);
+    const st = statSync(abs);
+    if (st.isDirectory()) throw new Error(`${spec}: ${abs} is a directory (a root file system is rootfs:DIR)`);
+    if (!st.isFile() && !st.isBlockDevice()) throw new Error(`${spec}: ${abs} is not a regular file or block device`);
+    return `image:${abs}`;
   }
   if (spec.startsWith('ssh://')) {
     let url: URL;
@@ -82,7 +95,7 @@ export function checkTarget(spec: string, base: string): string {
     if (url.hostname.startsWith('-')) throw new Error(`${spec}: host name may not start with "-"`);
     return spec;
   }
-  throw new Error(`${spec}: not a target; use local, ssh://[user@]host[:port], fixture:DIR or rootfs:DIR`);
+  throw new Error(`${spec}: not a target; use local, ssh://[user@]host[:port], fixture:DIR, rootfs:DIR or image:FILE`);
 }
 
 function tagList(v: unknown, file: string, where: string): string[] {

@@ -25,7 +25,7 @@ export type FleetCheck = CheckResult & { readonly waived?: WaivedMark | undefine
 
 export interface FleetHost {
   readonly name: string;
-  /** the --host value it ran against (local, ssh://…, fixture:DIR, rootfs:DIR) */
+  /** the --host value it ran against (local, ssh://…, fixture:DIR, rootfs:DIR, image:FILE) */
   readonly target: string;
   readonly profile: string;
   readonly tags: readonly string[];

@@ -187,7 +187,14 @@ export function bootLsm(kernels: readonly InstalledKernel[], boot: BootParams): 
 }
 
 
-/** What the image's libvirt would confine a SEV guest's QEMU with. */
+/**
+ * What the image's libvirt would confine a SEV guest's QEMU with. Whether virt-aa-helper grants
+ * `"/dev/sev" rw,` per guest is read from the image's own helper (dry run), never from its
+ * version: the string is in Debian testing's libvirt 12.8.0 /usr/lib/libvirt/virt-aa-helper and
+ * not in 11.3.0's (Debian 13) or 9.0.0's (Debian 12); Debian's 12.8.0-1 changelog has no patch
+ * for it, so it is upstream's, between v11.3.0 and v12.8.0. Its upstream commit could not be
+ * found in the libvirt sources available to this project (they end before it; NEWS.rst is silent).
+ */
 export type AppArmorAccessFact =
   /** the libvirt QEMU abstraction is not installed: libvirt's AppArmor driver has nothing to confine QEMU with */
   | { readonly kind: 'no-profiles'; readonly searched: string }

@@ -39,6 +39,7 @@ hosts:
   - {name: ref.milan_1, target: fixture:hosts/reference-milan}
   - {name: me, target: local}
   - {name: img, target: rootfs:hosts}
+  - {name: disk, target: image:hosts/reference-milan/host.json}
 `,
       INV,
     );
@@ -47,6 +48,8 @@ hosts:
       { name: 'ref.milan_1', target: `fixture:${resolve(ROOT, 'fixtures/hosts/reference-milan')}`, profile: 'sev-snp', tags: ['lab'] },
       { name: 'me', target: 'local', profile: 'sev-snp', tags: ['lab'] },
       { name: 'img', target: `rootfs:${resolve(ROOT, 'fixtures/hosts')}`, profile: 'sev-snp', tags: ['lab'] },
+      // image:FILE: relative to the inventory like rootfs:, only its existence checked here (ImageHost opens it)
+      { name: 'disk', target: `image:${resolve(ROOT, 'fixtures/hosts/reference-milan/host.json')}`, profile: 'sev-snp', tags: ['lab'] },
     ]);
     expect(parseInventory('hosts: [{name: a, target: local}]', INV)[0]?.profile).toBeUndefined();
   });
@@ -56,7 +59,10 @@ hosts:
     ['a duplicate key', 'hosts:\n  - name: a\n    name: b\n    target: local\n', 'inv.yaml: line 3, column 5: Map keys must be unique'],
     ['an unknown host key', 'hosts:\n  - {name: a, target: local, rack: 3}\n', 'inv.yaml: hosts[0].rack: unknown key (allowed: name, target, profile, tags, config)'],
     ['an unknown top-level key', 'hosts: []\nhostz: []\n', 'inv.yaml: hostz: unknown key (allowed: defaults, hosts)'],
-    ['a target that is not a target', 'hosts:\n  - {name: a, target: local}\n  - {name: b, target: epyc-b}\n', 'inv.yaml: hosts[1].target: epyc-b: not a target; use local, ssh://[user@]host[:port], fixture:DIR or rootfs:DIR'],
+    ['a target that is not a target', 'hosts:\n  - {name: a, target: local}\n  - {name: b, target: epyc-b}\n', 'inv.yaml: hosts[1].target: epyc-b: not a target; use local, ssh://[user@]host[:port], fixture:DIR, rootfs:DIR or image:FILE'],
+    ['an image file that does not exist', 'hosts:\n  - {name: a, target: "image:disks/nope.qcow2"}\n', `inv.yaml: hosts[0].target: image:disks/nope.qcow2: file ${resolve(ROOT, 'fixtures/disks/nope.qcow2')} does not exist`],
+    ['an image that is a directory', 'hosts:\n  - {name: a, target: "image:hosts"}\n', `inv.yaml: hosts[0].target: image:hosts: ${resolve(ROOT, 'fixtures/hosts')} is a directory (a root file system is rootfs:DIR)`],
+    ['an image without a file', 'hosts:\n  - {name: a, target: "image:"}\n', 'inv.yaml: hosts[0].target: image: needs a disk image file (raw or qcow2)'],
     ['an ssh target with a path', 'hosts:\n  - {name: a, target: "ssh://root@h/x"}\n', 'inv.yaml: hosts[0].target: ssh://root@h/x: not a valid ssh://[user@]host[:port] address'],
     ['a fixture dir that does not exist', 'hosts:\n  - {name: a, target: "fixture:hosts/nope"}\n', `inv.yaml: hosts[0].target: fixture:hosts/nope: directory ${resolve(ROOT, 'fixtures/hosts/nope')} does not exist`],
     ['a bad name', 'hosts:\n  - {name: "a b", target: local}\n', 'inv.yaml: hosts[0].name: is not a host name (a host name is labels of letters, digits, "_" and "-" (not first or last) separated by dots'],
