@@ -20,7 +20,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import { InputError } from '../errors.js';
 import { QmpClient, QmpError, type QmpEvent, type QmpGreeting } from './qmp.js';
@@ -251,32 +251,14 @@ export async function runQmpProbe(opts: QmpProbeOptions): Promise<QmpProbeResult
   });
   const pid = proc.pid;
   const source = `QMP (${label} pid ${pid ?? '?'})`;
-  let client: QmpClient | undefined;
-  let failure: unknown;
-  let replies: Map<string, QmpReply> | undefined;
-
-  try {
-    if (!proc.stdout || !proc.stdin) throw new HarnessError(`${label}: no stdio pipes`);
-    client = await QmpClient.connect(proc.stdout, proc.stdin, { source, greetingTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
-    const got = new Map<string, QmpReply>();
-    for (const c of opts.commands) got.set(c, await client.execute(c));
-    replies = got;
-    try {
-      await client.execute('quit');
-    } catch (e) {
-      // QEMU may close the stream before or right after answering quit; a closed stream here is
-      // the expected end, anything else is reported
-      if (!(e instanceof QmpError && e.code === 'CLOSED')) throw e;
-    }
-  } catch (e) {
-    failure = e;
-  } finally {
-    client?.close();
-    proc.stdout?.resume();
-  }
+  const talk =
+    proc.stdout && proc.stdin
+      ? await converse(proc.stdout, proc.stdin, source, timeoutMs, opts.commands)
+      : { failure: new HarnessError(`${label}: no stdio pipes`) };
+  proc.stdout?.resume();
 
   // Reap: after quit QEMU exits by itself; otherwise (or if it lingers) SIGKILL it.
-  if (failure !== undefined) proc.kill('SIGKILL');
+  if (talk.failure !== undefined) proc.kill('SIGKILL');
   const exited = await Promise.race([
     proc.then(() => true),
     new Promise<false>((r) => setTimeout(() => r(false), exitGraceMs).unref()),
@@ -286,25 +268,65 @@ export async function runQmpProbe(opts: QmpProbeOptions): Promise<QmpProbeResult
   const durationMs = performance.now() - t0;
   const stderr = typeof result.stderr === 'string' ? result.stderr : '';
 
+  const spawnFailed = (result as { code?: string }).code === 'ENOENT';
+  const notFound = spawnFailed ? `${launch.file}: command not found` : launch.notFound?.(result.exitCode, stderr);
+  return probeResult(launch, talk, { pid, durationMs, exitCode: result.exitCode, signal: result.signal, stderr, notFound });
+}
+
+/** A QMP conversation's outcome: the client (its greeting and events), every reply, or what ended it. */
+interface Conversation {
+  readonly client?: QmpClient | undefined;
+  readonly replies?: Map<string, QmpReply> | undefined;
+  readonly failure?: unknown;
+}
+
+/**
+ * The probe's conversation, live or played from a transcript: negotiate QMP, send each of
+ * `commands`, then quit. QEMU may close the stream before or right after answering quit; a closed
+ * stream there is the expected end, anything else is reported.
+ */
+async function converse(from: Readable, to: Writable, source: string, timeoutMs: number, commands: readonly string[]): Promise<Conversation> {
+  let client: QmpClient | undefined;
+  try {
+    client = await QmpClient.connect(from, to, { source, greetingTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
+    const replies = new Map<string, QmpReply>();
+    for (const c of commands) replies.set(c, await client.execute(c));
+    try {
+      await client.execute('quit');
+    } catch (e) {
+      if (!(e instanceof QmpError && e.code === 'CLOSED')) throw e;
+    }
+    return { client, replies };
+  } catch (e) {
+    return { client, failure: e };
+  } finally {
+    client?.close();
+  }
+}
+
+/** The probe's result from its conversation and its QEMU's end, or QemuProbeError when it got no answers. */
+function probeResult(
+  launch: QemuLaunch,
+  talk: Conversation,
+  run: { pid: number | undefined; durationMs: number; exitCode: number | undefined; signal: string | undefined; stderr: string; notFound: string | undefined },
+): QmpProbeResult {
+  const { client, replies, failure } = talk;
   const version = client?.greeting ?? undefined;
   if (failure !== undefined || !replies || !version) {
-    const spawnFailed = (result as { code?: string }).code === 'ENOENT';
-    const notFound = spawnFailed ? `${launch.file}: command not found` : launch.notFound?.(result.exitCode, stderr);
-    const reason =
-      notFound ??
-      `${failure instanceof Error ? failure.message : String(failure)}${stderr ? ` (QEMU stderr: ${stderr.trim().slice(0, 500)})` : ''}`;
-    throw new QemuProbeError(reason, stderr, pid, failure);
+    const { stderr } = run;
+    const reason = run.notFound ?? `${failure instanceof Error ? failure.message : String(failure)}${stderr ? ` (QEMU stderr: ${stderr.trim().slice(0, 500)})` : ''}`;
+    throw new QemuProbeError(reason, stderr, run.pid, failure);
   }
   return {
     launch,
-    pid,
+    pid: run.pid,
     qemuVersion: version.version,
     replies,
     events: [...(client?.events ?? [])],
-    durationMs,
-    exitCode: result.exitCode,
-    signal: result.signal,
-    stderr,
+    durationMs: run.durationMs,
+    exitCode: run.exitCode,
+    signal: run.signal,
+    stderr: run.stderr,
   };
 }
 
@@ -366,42 +388,9 @@ export async function qmpProbeFromTranscript(opts: {
     },
   });
   release(undefined); // the greeting
-  const source = `QMP (${label})`;
-  let client: QmpClient | undefined;
-  let failure: unknown;
-  let replies: Map<string, QmpReply> | undefined;
-  try {
-    client = await QmpClient.connect(from, to, { source, greetingTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
-    const got = new Map<string, QmpReply>();
-    for (const c of opts.commands) got.set(c, await client.execute(c));
-    replies = got;
-    try {
-      await client.execute('quit');
-    } catch (e) {
-      if (!(e instanceof QmpError && e.code === 'CLOSED')) throw e;
-    }
-  } catch (e) {
-    failure = e;
-  } finally {
-    client?.close();
-  }
-  const version = client?.greeting ?? undefined;
-  if (failure !== undefined || !replies || !version) {
-    const notFound = launch.notFound?.(opts.exitCode, opts.stderr);
-    const reason = notFound ?? `${failure instanceof Error ? failure.message : String(failure)}${opts.stderr ? ` (QEMU stderr: ${opts.stderr.trim().slice(0, 500)})` : ''}`;
-    throw new QemuProbeError(reason, opts.stderr, undefined, failure);
-  }
-  return {
-    launch,
-    pid: undefined,
-    qemuVersion: version.version,
-    replies,
-    events: [...(client?.events ?? [])],
-    durationMs: opts.durationMs,
-    exitCode: opts.exitCode,
-    signal: undefined,
-    stderr: opts.stderr,
-  };
+  const talk = await converse(from, to, `QMP (${label})`, timeoutMs, opts.commands);
+  const notFound = launch.notFound?.(opts.exitCode, opts.stderr);
+  return probeResult(launch, talk, { pid: undefined, durationMs: opts.durationMs, exitCode: opts.exitCode, signal: undefined, stderr: opts.stderr, notFound });
 }
 
 /**
