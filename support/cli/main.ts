@@ -11,7 +11,7 @@ import { tolerateClosedPipes } from './closed-pipe.js';
 import { REPORT_FILES, WRITERS } from '../report/writers.js';
 import { USAGE } from './usage.js';
 import { VERSION } from '../version.js';
-import { configPath } from '../site/config.js';
+import { configPath } from '../site/config-path.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean };

@@ -17,7 +17,7 @@ import { checkLine, checkStream, closingLines, headerLine, painter, useColour } 
 import { printable } from '../report/printable.js';
 import { checkSuiteOptions, parseMinFirmware } from './options.js';
 import { commitStage, discardStage, openStage, type Stage } from './staging.js';
-import { excludeReasons, loadConfig, type SiteConfig } from '../site/config.js';
+import type { SiteConfig } from '../site/config.js';
 import { checkSiteFeatures, siteFeatureFiles } from '../site/preflight.js';
 
 export interface SuiteOptions {
@@ -97,7 +97,9 @@ export async function runSuite(given: SuiteOptions, io: SuiteIo): Promise<SuiteO
   let fixture: Stage | undefined;
   try {
     // 0. the site file (support/site/config.ts): its values under the command line's
-    const cfg = given.config !== undefined ? loadConfig(given.config) : undefined;
+    // loaded only for a site file: its YAML parser and schema validator are start-up cost otherwise
+    const site = given.config !== undefined ? await import('../site/config.js') : undefined;
+    const cfg = site && given.config !== undefined ? site.loadConfig(given.config) : undefined;
     opts = withConfig(given, cfg);
     // 1. every option, before anything is opened, run or written
     checkSuiteOptions({
@@ -115,7 +117,7 @@ export async function runSuite(given: SuiteOptions, io: SuiteIo): Promise<SuiteO
     // site features: every step known, every value good, every id site.<name> (support/site/preflight.ts)
     const siteFiles = opts.features?.length ? siteFeatureFiles(opts.features) : [];
     if (siteFiles.length) checkSiteFeatures(siteFiles, (await sharedSuite()).support);
-    const exclude = excludeReasons(cfg);
+    const exclude = site?.excludeReasons(cfg);
     // 2. where the results go: staging directories, which also prove the places are writable
     if (write) reports = await openStage(opts.outOption ?? '--out', opts.outDir);
     if (opts.recordTo) fixture = await openStage('--out', opts.recordTo.dir);

@@ -10,7 +10,6 @@
  * naming the file, the line and the key (an InputError, exit 2), before any host is opened.
  * Paths in the file are relative to the file's directory.
  */
-import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isNode } from 'yaml';
@@ -18,7 +17,7 @@ import { parseYamlStrict } from '../input/yaml.js';
 import { InputError } from '../errors.js';
 import { readSiteFile } from './files.js';
 
-export const DEFAULT_CONFIG = '/etc/sevcheck/sevcheck.yaml';
+export { DEFAULT_CONFIG, configPath } from './config-path.js';
 
 /** A check id as waivers and reports take it (fleet/waivers.ts CHECK_ID). */
 const CHECK_ID = '^[a-z0-9][a-z0-9._-]*$';
@@ -160,16 +159,6 @@ export function parseConfig(text: string, file: string): SiteConfig {
 
 export function loadConfig(file: string, label = '--config'): SiteConfig {
   return parseConfig(readSiteFile(file, `${label} ${file}`), file);
-}
-
-/**
- * Which site file a run reads: `--config FILE`, none with `--no-config` (false), else the default
- * when it exists.
- */
-export function configPath(given: string | false | undefined, fallback = DEFAULT_CONFIG): string | undefined {
-  if (given === false) return undefined;
-  if (given !== undefined) return given;
-  return existsSync(fallback) ? fallback : undefined;
 }
 
 /** The reason an excluded check is skipped with, naming the site file. */

@@ -61,6 +61,26 @@ describe('prebuilt run bundle', () => {
     expect(fast.stdout).not.toMatch(/dist\/run/);
   });
 
+  it('names every step, hook and parameter type at the same .ts file and line as tsx (messages.ndjson)', async () => {
+    // the bundle finds definition sites through V8 call sites and the support code's source map
+    // (scripts/cucumber-definition-line.cjs); cucumber's own lookup runs under tsx
+    const args = ['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--tags', '@check:host.cpu.sev-flag'];
+    const dirs = [out(), out()] as const;
+    const [fast, slow] = await Promise.all([sevcheck([...args, '--out', dirs[0]]), sevcheck([...args, '--out', dirs[1]], TSX)]);
+    expect([fast.code, slow.code]).toEqual([0, 0]);
+    const definitions = (dir: string): unknown[] =>
+      readFileSync(join(dir, 'messages.ndjson'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, { id?: string; sourceReference?: unknown; pattern?: unknown; name?: unknown }>)
+        .flatMap((e) => ['stepDefinition', 'hook', 'parameterType'].filter((k) => e[k]).map((k) => [k, e[k]!.pattern ?? e[k]!.name ?? null, e[k]!.sourceReference]));
+    const fastDefs = definitions(dirs[0]);
+    expect(fastDefs.length).toBeGreaterThan(50);
+    expect(fastDefs).toEqual(definitions(dirs[1]));
+    expect(JSON.stringify(fastDefs)).toMatch(/"uri":"steps\/host\.steps\.ts","location":\{"line":\d+\}/);
+    expect(JSON.stringify(fastDefs)).not.toMatch(/dist\/run|"line":0|unknown/);
+  });
+
   it('gives the same one-line input errors', async () => {
     for (const args of [['run', '--host', 'fixture:fixtures/hosts/does-not-exist'], ['run', '--profile', 'sev-xyz'], ['nonsense']]) {
       const [fast, slow] = await Promise.all([sevcheck([...args, '--out', out()]), sevcheck([...args, '--out', out()], TSX)]);
