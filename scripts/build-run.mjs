@@ -80,6 +80,9 @@ const result = await build({
   define: { SEVCHECK_PREBUILT: 'true' },
   metafile: true,
   sourcemap: 'external',
+  // the map only names files and lines (cucumber's definition sites, mapped error stacks); Node
+  // parses it whole when support.mjs loads, so it carries no copy of the sources
+  sourcesContent: false,
   legalComments: 'none',
   // less text for V8 to decode and parse at every start (4.4 MB -> 3.1 MB). Identifiers keep their
   // names (no --keep-names wrappers needed, messages that name a class stay the same).
@@ -113,6 +116,24 @@ const result = await build({
       },
     },
     {
+      // xml2js's index loads its XML builder (xmlbuilder, ~40 modules) with the parser; sevcheck only
+      // parses. The builder is loaded on first use of xml2js.Builder instead (same exports).
+      name: 'xml2js-lazy-builder',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]xml2js[\\/]lib[\\/]xml2js\.js$/ }, (args) => {
+          let text = readFileSync(args.path, 'utf8');
+          for (const [from, to] of [
+            ["  builder = require('./builder');\n", ''],
+            ['  exports.Builder = builder.Builder;\n', "  Object.defineProperty(exports, 'Builder', { enumerable: true, get: function() { return require('./builder').Builder; } });\n"],
+          ]) {
+            if (!text.includes(from)) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(from)} not found`);
+            text = text.replace(from, to);
+          }
+          return { contents: text, loader: 'js' };
+        });
+      },
+    },
+    {
       name: 'sevcheck-support',
       setup(b) {
         b.onResolve({ filter: /^sevcheck:support$/ }, () => ({ path: 'support', namespace: 'sevcheck' }));
@@ -125,11 +146,54 @@ const result = await build({
     },
   ],
 });
+// V8 keeps a module's text as a one-byte string only if every character is Latin-1, and Node
+// decodes ASCII files on its fast path: a few characters esbuild leaves in regular-expression
+// literals (lodash's word patterns: ’) made the largest chunk a slower decode and a two-byte
+// string. Outside strings, templates and comments (esbuild escapes those itself), \uXXXX means
+// the same character in a regular expression, with or without the u flag (surrogate pairs too).
+// support.mjs is left alone: its source map's columns must stay right.
+for (const f of readdirSync(outdir)) {
+  if (!f.endsWith('.mjs') || f === 'support.mjs') continue;
+  const text = readFileSync(join(outdir, f), 'utf8');
+  if (!/[^\x00-\x7f]/.test(text)) continue;
+  const escaped = text.replace(/[^\x00-\x7f]/g, (c, at) => {
+    if (text[at - 1] === '\\') throw new Error(`build-run: ${f}: an escaped non-ASCII character at ${at}; look at the ASCII step`);
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+  writeFileSync(join(outdir, f), escaped);
+}
+
 // Source maps: only the support code's is kept, so that cucumber names steps and hooks by their
 // .ts file and line as under tsx (support/run/prebuilt.ts turns source maps on before loading it);
 // the others would cost start time and give nothing a user sees.
 for (const f of readdirSync(outdir)) if (f.endsWith('.map') && f !== 'support.mjs.map') rmSync(join(outdir, f));
 appendFileSync(join(outdir, 'support.mjs'), '//# sourceMappingURL=support.mjs.map\n');
+// The same map as a position table for scripts/cucumber-definition-line.cjs, which names where each
+// step, hook and parameter type is defined: decoding the VLQ map at run time (node:module
+// SourceMap) cost 10-30 ms of every start. Built from Node's own findEntry at every column of
+// support.mjs, so a lookup gives exactly what Node's mapping of that frame gives: runs of equal
+// results as [line, column, source index or -1, original line], base64 of an Int32Array.
+{
+  const { SourceMap } = await import('node:module');
+  const payload = JSON.parse(readFileSync(join(outdir, 'support.mjs.map'), 'utf8'));
+  const map = new SourceMap(payload);
+  const lines = readFileSync(join(outdir, 'support.mjs'), 'utf8').split('\n');
+  const runs = [];
+  let last = '';
+  for (let l = 0; l < lines.length; l++) {
+    for (let c = 0; c < Math.max(lines[l].length, 1); c++) {
+      const e = map.findEntry(l, c);
+      const found = e.originalSource && e.originalLine !== undefined && e.originalColumn !== undefined;
+      const value = found ? [payload.sources.indexOf(e.originalSource), e.originalLine] : [-1, -1];
+      if (found && value[0] < 0) throw new Error(`build-run: support.mjs.map: unknown source ${e.originalSource}`);
+      const key = value.join(':');
+      if (key !== last) runs.push(l, c, ...value);
+      last = key;
+    }
+  }
+  const positions = Buffer.from(new Int32Array(runs).buffer).toString('base64');
+  writeFileSync(join(outdir, 'support.mjs.positions.json'), `${JSON.stringify({ map: 'support.mjs.map', sources: payload.sources, positions })}\n`);
+}
 
 // what went into which file (esbuild's metafile: `npx esbuild --analyze` reads it), for start-up work
 writeFileSync(join(outdir, '..', 'run.meta.json'), JSON.stringify(result.metafile));
