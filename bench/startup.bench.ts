@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -44,26 +44,32 @@ function withHyperfine(runs: number, outDir: string): StartupTiming[] | undefine
 }
 
 function withLoop(runs: number, outDir: string): StartupTiming[] {
-  return cases(outDir).map((c) => {
-    const wall: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i < runs + 2; i++) {
+  const cs = cases(outDir);
+  const wall: number[][] = cs.map(() => []);
+  const cpu: number[][] = cs.map(() => []);
+  // the cases take turns, so that a change in the machine's load falls on all of them alike
+  for (let i = 0; i < runs + 2; i++) {
+    cs.forEach((c, k) => {
       const t0 = performance.now();
       const r = spawnSync('/usr/bin/time', ['-f', '%U %S', ...c.argv], { cwd: ROOT, env: { ...process.env, ...c.env }, encoding: 'utf8' });
       const t = performance.now() - t0;
       const [u, s] = (r.stderr.trim().split('\n').pop() ?? '0 0').split(' ').map(Number);
       if (i >= 2) {
-        wall.push(t);
-        cpu.push(((u ?? 0) + (s ?? 0)) * 1000);
+        wall[k]!.push(t);
+        cpu[k]!.push(((u ?? 0) + (s ?? 0)) * 1000);
       }
-    }
-    return { name: c.name, wallMs: median(wall), cpuMs: median(cpu) };
-  });
+    });
+  }
+  return cs.map((c, k) => ({ name: c.name, wallMs: median(wall[k]!), cpuMs: median(cpu[k]!) }));
 }
 
 export function benchStartup(runs = 10, log: (s: string) => void = console.log): StartupTiming[] {
   const outDir = mkdtempSync(join(tmpdir(), 'sevcheck-bench-'));
+  // wall time on a shared machine depends on the others' load: say what it was
+  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadBefore = load();
   const timings = withHyperfine(runs, outDir) ?? withLoop(runs, outDir);
+  log(`${runs} warm runs each; load average ${loadBefore} before, ${load()} after`);
   for (const t of timings) log(`${t.name.padEnd(32)} warm median ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms CPU`);
   const fast = timings[0]!;
   const floor = timings[timings.length - 1]!;
