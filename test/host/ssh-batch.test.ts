@@ -103,6 +103,31 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect(recs?.[5]?.stdout.toString()).toMatch(/^directory\|/);
   });
 
+  it('answers every operation by its index when there are more commands than lanes, reads and commands interleaved', () => {
+    const ops: BatchOp[] = [];
+    for (let i = 0; i < 11; i++) {
+      ops.push(i % 3 === 0 ? { op: 'run', argv: ['cat'], timeoutMs: 5000, stdin: `in${i}` } : { op: 'run', argv: ['printf', '%s', `cmd${i}`, '$(id)'], timeoutMs: 5000 });
+      ops.push({ op: 'readFile', path: join(dir, i % 2 ? 'hostile' : 'missing') });
+    }
+    const recs = runScript(ops);
+    expect(recs).toHaveLength(22);
+    for (let i = 0; i < 11; i++) {
+      expect(recs?.[2 * i]?.stdout.toString()).toBe(i % 3 === 0 ? `in${i}` : `cmd${i}$(id)`);
+      const read = recs?.[2 * i + 1];
+      if (i % 2) expect(read?.stdout.equals(hostile)).toBe(true);
+      else expect(read?.stderr).toMatch(/No such file or directory/);
+    }
+  });
+
+  it('runs the commands of a batch concurrently (the second sees the first still running)', () => {
+    // the first sleeps with a unique argument; the second looks for it in the process table
+    const recs = runScript([
+      { op: 'run', argv: ['sleep', '4.321'], timeoutMs: 10_000 },
+      { op: 'run', argv: ['sh', '-c', 'i=0; while [ $i -lt 40 ]; do pgrep -x -f "sleep 4.321" >/dev/null && exit 0; sleep 0.1; i=$((i + 1)); done; exit 1'], timeoutMs: 10_000 },
+    ]);
+    expect(recs?.map((r) => r.status)).toEqual([0, 0]);
+  });
+
   it('kills a command at its timeout on the host (exit 124) and goes on with the batch', () => {
     const t0 = Date.now();
     const recs = runScript([
