@@ -14,6 +14,8 @@ const SSHD = '/usr/sbin/sshd';
 export interface LoopbackSshd {
   readonly port: number;
   readonly dir: string;
+  /** the server's process id (its CPU time, with its reaped children's: the remote side's work) */
+  readonly pid: number | undefined;
   /** the remote account's startup files: as this machine has them, or a stock account's */
   readonly account: 'stock' | 'as-is';
   /** `--host` value for root on this server */
@@ -141,6 +143,7 @@ export async function startSshd(opts: { maxStartups?: number; maxSessions?: numb
     port,
     dir,
     account: opts.account ?? 'as-is',
+    pid: sshd.pid,
     target: `ssh://root@127.0.0.1:${port}`,
     ssh,
     sessions: () => sessions,

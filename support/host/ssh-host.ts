@@ -39,14 +39,17 @@ import { CommandTimedOut, runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, pipelinedQmpInput, qemuProbeArgv, qmpProbeFromTranscript, setprivArgv, wrapperNotFound } from '../qemu/qemu-probe.js';
 
-/** what the remote QEMU probe's identity is decided from (chooseProbeIdentity): files, then `id -u` */
+/**
+ * What the remote QEMU probe's identity is decided from (chooseProbeIdentity): files, and the
+ * login's user id, as the reading process's own /proc/self/status gives it (the `od` that reads
+ * it runs as the login user: its "Uid:" line, effective id second, is what `id -u` prints,
+ * without a command of its own).
+ */
 const QEMU_IDENTITY_FILES = ['/etc/libvirt/qemu.conf', '/etc/os-release', '/etc/passwd', '/etc/group'];
-const QEMU_IDENTITY_READS: readonly BatchOp[] = [
-  ...QEMU_IDENTITY_FILES.map((path) => ({ op: 'readFile' as const, path })),
-  { op: 'run', argv: ['id', '-u'], timeoutMs: DEFAULT_TIMEOUT_MS },
-];
-/** an operation as the early answers are keyed: what it reads or runs */
-const earlyKey = (op: BatchOp): string => (op.op === 'readFile' ? `f\0${op.path}` : op.op === 'run' && op.stdin === undefined ? `x\0${op.argv.join('\0')}` : '');
+const SELF_STATUS = '/proc/self/status';
+const QEMU_IDENTITY_READS: readonly BatchOp[] = [...QEMU_IDENTITY_FILES, SELF_STATUS].map((path) => ({ op: 'readFile' as const, path }));
+/** an operation as the early answers are keyed: the file it reads (nothing else is read early) */
+const earlyKey = (op: BatchOp): string => (op.op === 'readFile' ? op.path : '');
 
 /** upper bound on the remote probe QEMU's life, seconds (it normally quits within a second) */
 const REMOTE_QEMU_LIMIT_S = 60;
@@ -98,22 +101,29 @@ const STAT_TYPES: Record<string, FileType> = {
  *   i SECONDS INPUT N ARGS..   the same with INPUT on its stdin (the QEMU probe's QMP commands, all at once)
  *
  * and answers, for each: a line "@<K>" (K: the operation's index in the batch); the operation's
- * stdout as `od -An -v -tx1` hex; a line "!<exit status>"; its stderr as hex too (nothing when
- * empty). The reads answer in order; the commands (`x`, `i`) are dealt to four lanes that run
+ * stdout as `od -An -v -tx1` hex (a directory whose names are all plain: "=NAME" lines, see
+ * SAFE_NAME); a line "!<exit status>"; its stderr as hex too (nothing when empty). The reads answer in order; the commands (`x`, `i`) are dealt to four lanes that run
  * concurrently with each other and with the reads (one pipeline: a lane keeps its records in a
  * variable until its commands are done, then passes on the earlier lanes' and adds its own), so
  * a batch takes about as long as its slowest command, not their sum, as on a local run, where
  * the probes' commands run at once too. Hex lines hold only
- * [0-9a-f ] and the delimiters are lines of their own, so no content (binary, NUL bytes, lines
- * that look like a delimiter, a file name) can be mistaken for the framing. The work per read is
- * kept to one or two processes (a file that reads is one `od`): a batch of fifty reads costs the
- * host a fraction of one login.
+ * [0-9a-f ], "=NAME" lines only [A-Za-z0-9._+,:@=-] after the "=" (any other name goes as hex),
+ * and the delimiters are lines of their own, so no content (binary, NUL bytes, lines that look
+ * like a delimiter, a file name) can be mistaken for the framing. The work per read is
+ * kept to one or two processes (a file that reads is one `od`; a path that does not exist, or
+ * a directory listing, none: the shell's test and glob): a batch of fifty reads costs the host
+ * a fraction of one login.
  *
  * The lanes' words are built for `eval` from positional references only ("${4}" "${5}" ..., made
  * from counters) and the operations' indices: the arguments' text never reaches the shell's parser. `dd` with `if=` and
  * no `of=` opens the device O_RDONLY and writes to stdout (coreutils dd.c); `od`, `stat`, `ls`
  * only read. LC_ALL=C: tool messages in English, as errno.ts fromToolStderr reads them.
  */
+/** "No such file or directory\n" as BATCH_SCRIPT's hex lines: the stderr of a read whose path the shell found missing */
+const NO_SUCH_FILE_HEX = [...Buffer.from('No such file or directory\n')].map((b) => ` ${b.toString(16).padStart(2, '0')}`).join('');
+/** a directory entry name BATCH_SCRIPT may send as it is ("=NAME"): nothing a framing line could be made of */
+const SAFE_NAME = /^=[A-Za-z0-9._+,:@=-]+$/;
+
 export const BATCH_SCRIPT = [
   'export LC_ALL=C',
   'exec 3>&1 </dev/null',
@@ -133,15 +143,31 @@ export const BATCH_SCRIPT = [
   'c() { printf \'@%s\\n\' "$1"; case $2 in x) shift 2; r tm "$@" ;; *) in=$3; shift 3; r ti "$@" ;; esac; }',
   // fe PATH: a file od could not read: its error and status (read once more, for the message only)
   'fe() { e=$(od -An -v -tx1 -- "$1" 2>&1 >/dev/null; printf \'\\n%s\' "$?"); case $e in *"$nl"0) e="od: $1: changed while being read${nl}1" ;; esac; o "$e"; }',
+  // ne: the record's end for a path that does not exist (no process: the shell's test, the message as od/stat/ls/dd word it)
+  `ne() { printf '!1\\n%s\\n' '${NO_SUCH_FILE_HEX}'; }`,
+  // ld DIR: the names in DIR from the shell's own globs (no process), as "=NAME" lines when every
+  // name is plain (SAFE_NAME), else `ls` through r; ls -1A's set of names (decode sorts them)
+  'ld() {',
+  '  for n in "$1"/* "$1"/.[!.]* "$1"/..?*; do',
+  '    [ -e "$n" ] || [ -L "$n" ] || continue',
+  "    case ${n##*/} in ''|*[!A-Za-z0-9._+,:@=-]*) r ls -1A -- \"$1\"; return ;; esac",
+  '  done',
+  '  for n in "$1"/* "$1"/.[!.]* "$1"/..?*; do',
+  '    [ -e "$n" ] || [ -L "$n" ] || continue',
+  "    printf '=%s\\n' \"${n##*/}\"",
+  '  done',
+  "  printf '!0\\n'",
+  '}',
   // rd ARGS: every read of the batch in order, each as its record "@K"; commands are skipped (their lanes answer them)
   'rd() {',
   '  k=0',
   '  while [ "$#" -gt 0 ]; do',
   '    case $1 in',
-  '      f) printf \'@%s\\n\' "$k"; if od -An -v -tx1 -- "$2" 2>/dev/null; then printf \'!0\\n\'; else fe "$2"; fi; shift 2 ;;',
-  '      s) printf \'@%s\\n\' "$k"; r st "$2"; shift 2 ;;',
-  '      l) printf \'@%s\\n\' "$k"; r ls -1A -- "$2"; shift 2 ;;',
-  '      d) printf \'@%s\\n\' "$k"; r dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none; shift 4 ;;',
+  '      f) printf \'@%s\\n\' "$k"; if [ ! -e "$2" ]; then ne; elif od -An -v -tx1 -- "$2" 2>/dev/null; then printf \'!0\\n\'; else fe "$2"; fi; shift 2 ;;',
+  '      s) printf \'@%s\\n\' "$k"; if [ ! -e "$2" ] && [ ! -L "$2" ]; then ne; else r st "$2"; fi; shift 2 ;;',
+  '      l) printf \'@%s\\n\' "$k"',
+  '         if [ ! -e "$2" ] && [ ! -L "$2" ]; then ne; elif [ -d "$2" ] && [ -r "$2" ] && [ -x "$2" ]; then ld "$2"; else r ls -1A -- "$2"; fi; shift 2 ;;',
+  '      d) printf \'@%s\\n\' "$k"; if [ ! -e "$2" ]; then ne; else r dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none; fi; shift 4 ;;',
   '      x) shift "$(($3 + 3))" ;;',
   '      i) shift "$(($4 + 4))" ;;',
   '      *) exit 2 ;;',
@@ -231,9 +257,11 @@ export function batchArgs(ops: readonly BatchOp[]): string[] {
  * writes (then the transport or the remote shell is broken, never a file's content).
  */
 export function parseBatch(out: string): BatchRecord[] | undefined {
-  type Rec = { out: string[]; err: string[]; status: number | undefined };
+  // a record's stdout: hex lines, or (a directory's plain names) "=NAME" lines, each NAME and a newline
+  type Rec = { out: Buffer[]; err: string[]; status: number | undefined };
   const recs = new Map<number, Rec>();
   let cur: Rec | undefined;
+  const unhex = (lines: string[]): Buffer => Buffer.from(lines.join('').replace(/ /g, ''), 'hex');
   for (const line of out.split('\n')) {
     const start = /^@(\d*)$/.exec(line);
     const status = /^!(\d+)$/.exec(line);
@@ -244,15 +272,16 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
       recs.set(k, (cur = { out: [], err: [], status: undefined }));
     } else if (status && cur && cur.status === undefined) cur.status = Number(status[1]);
     else if (line === '') continue;
+    else if (cur && cur.status === undefined && SAFE_NAME.test(line)) cur.out.push(Buffer.from(`${line.slice(1)}\n`));
     else if (!cur || !/^[0-9a-f ]+$/.test(line)) return undefined;
-    else (cur.status === undefined ? cur.out : cur.err).push(line);
+    else if (cur.status === undefined) cur.out.push(unhex([line]));
+    else cur.err.push(line);
   }
-  const unhex = (lines: string[]): Buffer => Buffer.from(lines.join('').replace(/ /g, ''), 'hex');
   const result: BatchRecord[] = [];
   for (let k = 0; k < recs.size; k++) {
     const r = recs.get(k);
     if (!r || r.status === undefined) return undefined;
-    result.push({ stdout: unhex(r.out), stderr: unhex(r.err).toString('utf8'), status: r.status });
+    result.push({ stdout: Buffer.concat(r.out), stderr: unhex(r.err).toString('utf8'), status: r.status });
   }
   return result;
 }
@@ -790,13 +819,14 @@ export class SshHost implements Host {
    */
   async qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     this.qmpProbe ??= new HostQmpProbe(async () => {
-      // the identity files and `id -u`: read by the connection's first batch (QEMU_IDENTITY_READS)
-      const [read, idu] = await Promise.all([this.readMany(QEMU_IDENTITY_FILES.map((path) => ({ op: 'readFile' as const, path }))), this.run(['id', '-u'])]);
+      // the identity files and the login's user id: read by the connection's first batch (QEMU_IDENTITY_READS)
+      const read = await this.readMany([...QEMU_IDENTITY_FILES, SELF_STATUS].map((path) => ({ op: 'readFile' as const, path })));
       const text = (i: number): string | undefined => {
         const o = read[i];
         return o?.status === 'fulfilled' ? (o.value as Buffer).toString('utf8') : undefined;
       };
-      const selfUid = idu.exitCode === 0 && /^\d+$/.test(idu.stdout.trim()) ? Number(idu.stdout.trim()) : -1;
+      const euid = /^Uid:\s+\d+\s+(\d+)\s/m.exec(text(4) ?? '')?.[1];
+      const selfUid = euid !== undefined ? Number(euid) : -1;
       const identity = chooseProbeIdentity({ selfUid, qemuConf: text(0), osRelease: text(1), passwd: text(2), group: text(3) });
       // QEMU with its QMP commands on stdin, all at once, in the session's next batch: no session of its own
       const argv = [...setprivArgv(identity), DEFAULT_QEMU_BINARY, ...qemuProbeArgv('fallback')];

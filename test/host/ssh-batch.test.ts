@@ -4,7 +4,7 @@
  * every request of a batch as the single read it stands for (cache, count, record).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +101,29 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect([0, 2, 3, 4].map((i) => recs?.[i]?.stdout.toString())).toEqual(['first\n', 'second\n', 'third', 'fourth\n']);
     expect(recs?.[1]?.stdout.equals(hostile)).toBe(true);
     expect(recs?.[5]?.stdout.toString()).toMatch(/^directory\|/);
+  });
+
+  it('lists a directory from the shell (plain names as they are, any other name as hex) with the names ls -1A gives; missing paths answer as the tools do', () => {
+    const plain = mkdtempSync(join(tmpdir(), 'sevcheck-ls-'));
+    for (const n of ['a.conf', '.hidden', '..dots', 'b-c_d+e,f:g@h=i']) writeFileSync(join(plain, n), '');
+    const recs = runScript([
+      { op: 'listDir', path: plain },
+      { op: 'listDir', path: dir },
+      { op: 'listDir', path: join(dir, 'missing') },
+      { op: 'stat', path: join(dir, 'missing') },
+      { op: 'readFile', path: join(dir, 'missing', 'deeper') },
+      { op: 'listDir', path: join(dir, 'empty') },
+    ]);
+    const names = (i: number): string[] => (recs?.[i]?.stdout.toString() ?? '').split('\n').filter(Boolean).sort();
+    expect(names(0)).toEqual(['..dots', '.hidden', 'a.conf', 'b-c_d+e,f:g@h=i']);
+    // (a name with a newline is two lines, as ls -1A prints it)
+    expect(names(1)).toEqual(readdirSync(dir).join('\n').split('\n').sort());
+    for (const i of [2, 3, 4]) expect(recs?.[i]).toMatchObject({ status: 1, stderr: 'No such file or directory\n' });
+    // a file: ls prints its path (decode: ENOTDIR)
+    expect(names(5)).toEqual([join(dir, 'empty')]);
+    // plain names only as they are: a line "=..." with anything else is not the framing
+    expect(parseBatch('@0\n=a b\n!0\n')).toBeUndefined();
+    expect(parseBatch('@0\n=a.conf\n 41 0a\n!0\n')?.[0]?.stdout.toString()).toBe('a.conf\nA\n');
   });
 
   it('answers every operation by its index when there are more commands than lanes, reads and commands interleaved', () => {
