@@ -121,6 +121,8 @@ const STAT_TYPES: Record<string, FileType> = {
  */
 /** "No such file or directory\n" as BATCH_SCRIPT's hex lines: the stderr of a read whose path the shell found missing */
 const NO_SUCH_FILE_HEX = [...Buffer.from('No such file or directory\n')].map((b) => ` ${b.toString(16).padStart(2, '0')}`).join('');
+/** "not found\n" as hex lines: the stderr of a command the remote shell cannot find (SshHost.run reads 127 and "not found") */
+const NOT_FOUND_HEX = [...Buffer.from('not found\n')].map((b) => ` ${b.toString(16).padStart(2, '0')}`).join('');
 /** a directory entry name BATCH_SCRIPT may send as it is ("=NAME"): nothing a framing line could be made of */
 const SAFE_NAME = /^=[A-Za-z0-9._+,:@=-]+$/;
 
@@ -140,7 +142,8 @@ export const BATCH_SCRIPT = [
   // ti SECONDS CMD...: tm with the operation's INPUT ($in) on CMD's stdin
   'ti() { t=$1; shift; printf \'%s\' "$in" | tm "$t" "$@"; }',
   // c K x SECONDS ARGS.. | c K i INPUT SECONDS ARGS..: the record of command K (stdin /dev/null, or INPUT)
-  'c() { printf \'@%s\\n\' "$1"; case $2 in x) shift 2; r tm "$@" ;; *) in=$3; shift 3; r ti "$@" ;; esac; }',
+  // (a program the shell cannot find answers as the shell would, "not found", 127, without a process)
+  `c() { printf '@%s\\n' "$1"; m=$2; if [ "$m" = x ]; then shift 2; else in=$3; shift 3; fi; if ! command -v "$2" >/dev/null 2>&1; then printf '!127\\n%s\\n' '${NOT_FOUND_HEX}'; elif [ "$m" = x ]; then r tm "$@"; else r ti "$@"; fi; }`,
   // fe PATH: a file od could not read: its error and status (read once more, for the message only)
   'fe() { e=$(od -An -v -tx1 -- "$1" 2>&1 >/dev/null; printf \'\\n%s\' "$?"); case $e in *"$nl"0) e="od: $1: changed while being read${nl}1" ;; esac; o "$e"; }',
   // ne: the record's end for a path that does not exist (no process: the shell's test, the message as od/stat/ls/dd word it)
