@@ -146,8 +146,11 @@ export const BATCH_SCRIPT = [
   `c() { printf '@%s\\n' "$1"; m=$2; if [ "$m" = x ]; then shift 2; else in=$3; shift 3; fi; if ! command -v "$2" >/dev/null 2>&1; then printf '!127\\n%s\\n' '${NOT_FOUND_HEX}'; elif [ "$m" = x ]; then r tm "$@"; else r ti "$@"; fi; }`,
   // fe PATH: a file od could not read: its error and status (read once more, for the message only)
   'fe() { e=$(od -An -v -tx1 -- "$1" 2>&1 >/dev/null; printf \'\\n%s\' "$?"); case $e in *"$nl"0) e="od: $1: changed while being read${nl}1" ;; esac; o "$e"; }',
-  // ne: the record's end for a path that does not exist (no process: the shell's test, the message as od/stat/ls/dd word it)
+  // ne: the record's end for a path that does not exist (no process: the message as od/stat/ls/dd word it)
   `ne() { printf '!1\\n%s\\n' '${NO_SUCH_FILE_HEX}'; }`,
+  // nx PATH: PATH surely does not exist: no such entry (not even a dangling or looping link) in a
+  // directory this user can search (else the tool runs and says why: EACCES, ENOTDIR, ELOOP)
+  'nx() { [ ! -e "$1" ] && [ ! -L "$1" ] && y=${1%/*} && [ -d "${y:-/}" ] && [ -x "${y:-/}" ]; }',
   // ld DIR: the names in DIR from the shell's own globs (no process), as "=NAME" lines when every
   // name is plain (SAFE_NAME), else `ls` through r; ls -1A's set of names (decode sorts them)
   'ld() {',
@@ -166,11 +169,11 @@ export const BATCH_SCRIPT = [
   '  k=0',
   '  while [ "$#" -gt 0 ]; do',
   '    case $1 in',
-  '      f) printf \'@%s\\n\' "$k"; if [ ! -e "$2" ]; then ne; elif od -An -v -tx1 -- "$2" 2>/dev/null; then printf \'!0\\n\'; else fe "$2"; fi; shift 2 ;;',
-  '      s) printf \'@%s\\n\' "$k"; if [ ! -e "$2" ] && [ ! -L "$2" ]; then ne; else r st "$2"; fi; shift 2 ;;',
+  '      f) printf \'@%s\\n\' "$k"; if nx "$2"; then ne; elif od -An -v -tx1 -- "$2" 2>/dev/null; then printf \'!0\\n\'; else fe "$2"; fi; shift 2 ;;',
+  '      s) printf \'@%s\\n\' "$k"; if nx "$2"; then ne; else r st "$2"; fi; shift 2 ;;',
   '      l) printf \'@%s\\n\' "$k"',
-  '         if [ ! -e "$2" ] && [ ! -L "$2" ]; then ne; elif [ -d "$2" ] && [ -r "$2" ] && [ -x "$2" ]; then ld "$2"; else r ls -1A -- "$2"; fi; shift 2 ;;',
-  '      d) printf \'@%s\\n\' "$k"; if [ ! -e "$2" ]; then ne; else r dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none; fi; shift 4 ;;',
+  '         if nx "$2"; then ne; elif [ -d "$2" ] && [ -r "$2" ] && [ -x "$2" ]; then ld "$2"; else r ls -1A -- "$2"; fi; shift 2 ;;',
+  '      d) printf \'@%s\\n\' "$k"; if nx "$2"; then ne; else r dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none; fi; shift 4 ;;',
   '      x) shift "$(($3 + 3))" ;;',
   '      i) shift "$(($4 + 4))" ;;',
   '      *) exit 2 ;;',

@@ -4,7 +4,7 @@
  * every request of a batch as the single read it stands for (cache, count, record).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +106,7 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
   it('lists a directory from the shell (plain names as they are, any other name as hex) with the names ls -1A gives; missing paths answer as the tools do', () => {
     const plain = mkdtempSync(join(tmpdir(), 'sevcheck-ls-'));
     for (const n of ['a.conf', '.hidden', '..dots', 'b-c_d+e,f:g@h=i']) writeFileSync(join(plain, n), '');
+    symlinkSync(join(plain, 'loop'), join(plain, 'loop'));
     const recs = runScript([
       { op: 'listDir', path: plain },
       { op: 'listDir', path: dir },
@@ -113,14 +114,23 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
       { op: 'stat', path: join(dir, 'missing') },
       { op: 'readFile', path: join(dir, 'missing', 'deeper') },
       { op: 'listDir', path: join(dir, 'empty') },
+      // not "missing": the tool's own error (ENOTDIR, ELOOP)
+      { op: 'readFile', path: join(dir, 'empty', 'below') },
+      { op: 'stat', path: join(dir, 'empty', 'below') },
+      { op: 'readFile', path: join(plain, 'loop') },
     ]);
     const names = (i: number): string[] => (recs?.[i]?.stdout.toString() ?? '').split('\n').filter(Boolean).sort();
-    expect(names(0)).toEqual(['..dots', '.hidden', 'a.conf', 'b-c_d+e,f:g@h=i']);
+    expect(names(0)).toEqual(['..dots', '.hidden', 'a.conf', 'b-c_d+e,f:g@h=i', 'loop']);
     // (a name with a newline is two lines, as ls -1A prints it)
     expect(names(1)).toEqual(readdirSync(dir).join('\n').split('\n').sort());
-    for (const i of [2, 3, 4]) expect(recs?.[i]).toMatchObject({ status: 1, stderr: 'No such file or directory\n' });
+    // missing in a directory that exists: answered by the shell; below a missing directory: by od
+    for (const i of [2, 3]) expect(recs?.[i]).toMatchObject({ status: 1, stderr: 'No such file or directory\n' });
+    expect(recs?.[4]?.stderr).toMatch(/^od: .*deeper: No such file or directory\n$/);
     // a file: ls prints its path (decode: ENOTDIR)
     expect(names(5)).toEqual([join(dir, 'empty')]);
+    expect(recs?.[6]?.stderr).toMatch(/Not a directory/);
+    expect(recs?.[7]?.stderr).toMatch(/Not a directory/);
+    expect(recs?.[8]?.stderr).toMatch(/Too many levels of symbolic links/);
     // plain names only as they are: a line "=..." with anything else is not the framing
     expect(parseBatch('@0\n=a b\n!0\n')).toBeUndefined();
     expect(parseBatch('@0\n=a.conf\n 41 0a\n!0\n')?.[0]?.stdout.toString()).toBe('a.conf\nA\n');
