@@ -151,7 +151,7 @@ async function oneHost(sshd: LoopbackSshd, suite: LoadedSuite, log: (s: string) 
       { host: sshd.target, ssh: sshd.ssh },
       {
         started: () => void (started = performance.now()),
-        finish: async (t) => void (tl = [...(t.backend as SshHost).timeline]),
+        finish: async (t) => void (tl = [...((t.backend as SshHost).timeline ?? [])]),
       },
       suite,
     );
