@@ -27,5 +27,6 @@ if (!only || only === 'lint') await benchLintDomain();
 if (!only || only === 'measure') printSnpDigestBench(await benchSnpDigest());
 if (!only || only === 'fleet') benchFleet();
 if (!only || only === 'fleet-page') await benchFleetPage();
-if (!only || only === 'ssh') await benchSsh();
+// `npm run bench ssh 25 50`: those fleet sizes only
+if (!only || only === 'ssh') await benchSsh(only === 'ssh' && process.argv.length > 3 ? process.argv.slice(3).map(Number).filter((n) => n > 0) : undefined);
 if (!only || only === 'image') await benchImage();

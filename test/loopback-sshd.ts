@@ -14,6 +14,10 @@ const SSHD = '/usr/sbin/sshd';
 export interface LoopbackSshd {
   readonly port: number;
   readonly dir: string;
+  /** the server's process id (its CPU time, with its reaped children's: the remote side's work) */
+  readonly pid: number | undefined;
+  /** the remote account's startup files: as this machine has them, or a stock account's */
+  readonly account: 'stock' | 'as-is';
   /** `--host` value for root on this server */
   readonly target: string;
   /** the `sevcheck run` options that trust this server's key and use the user key */
@@ -48,8 +52,47 @@ const listening = async (p: number, ms: number): Promise<boolean> => {
   return false;
 };
 
-/** Start the server; a string is why it cannot run here. */
-export async function startSshd(opts: { maxStartups?: number; maxSessions?: number } = {}): Promise<LoopbackSshd | string> {
+/**
+ * The login account's startup files and what a stock account has instead: Debian's base-files
+ * root dot files (/usr/share/base-files, what a fresh root account gets), /dev/null (empty) for
+ * the files a fresh account does not have.
+ */
+const STOCK_RC: ReadonlyArray<readonly [string, string]> = [
+  ['.bashrc', '/usr/share/base-files/dot.bashrc'],
+  ['.profile', '/usr/share/base-files/dot.profile'],
+  ['.bash_profile', '/dev/null'],
+  ['.bash_login', '/dev/null'],
+  ['.bash_logout', '/dev/null'],
+];
+
+/** binds each SOURCE over TARGET (pairs up to "--"), then runs the rest: sshd's private mount namespace */
+const MASK_SCRIPT = 'while [ "$1" != -- ]; do mount --bind "$1" "$2" || exit 1; shift 2; done; shift; exec "$@"';
+
+/**
+ * The argv that starts sshd: as it is, or (`account: 'stock'`) in a private mount namespace
+ * (unshare -m, propagation private: nothing leaks to the machine's mounts) where the remote
+ * account's startup files (~/.bashrc, ~/.profile, ...) are those of a stock account. The files
+ * themselves are never written. Root's home from the passwd database.
+ */
+function sshdArgv(account: 'stock' | 'as-is', args: readonly string[]): { file: string; args: string[] } | string {
+  if (account === 'as-is') return { file: SSHD, args: [...args] };
+  const home = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === 'root')?.[5];
+  if (!home) return 'no root account in /etc/passwd';
+  const binds: string[] = [];
+  for (const [name, stock] of STOCK_RC) {
+    const file = join(home, name);
+    if (existsSync(file)) binds.push(existsSync(stock) ? stock : '/dev/null', file);
+  }
+  return { file: 'unshare', args: ['-m', '--propagation', 'private', '--', '/bin/sh', '-c', MASK_SCRIPT, 'mask', ...binds, '--', SSHD, ...args] };
+}
+
+/**
+ * Start the server; a string is why it cannot run here. `account`: the remote account as this
+ * machine has it (default), or a stock one (its startup files masked, see sshdArgv): the ssh
+ * benchmark's goal figures, since the remote side of every "host" here is this machine, whose
+ * root account runs `pyenv init` for every login.
+ */
+export async function startSshd(opts: { maxStartups?: number; maxSessions?: number; account?: 'stock' | 'as-is' } = {}): Promise<LoopbackSshd | string> {
   if (!existsSync(SSHD)) return `${SSHD} not installed (Debian openssh-server)`;
   if (process.getuid?.() !== 0) return 'sshd needs root here (privilege separation directory /run/sshd)';
   const dir = mkdtempSync(join(tmpdir(), 'sevcheck-sshd-'));
@@ -80,7 +123,10 @@ export async function startSshd(opts: { maxStartups?: number; maxSessions?: numb
     ].join('\n'),
   );
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const sshd: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const argv = sshdArgv(opts.account ?? 'as-is', ['-D', '-e', '-f', join(dir, 'sshd_config')]);
+  if (typeof argv === 'string') return argv;
+  // unshare and sh exec: the child is sshd itself (stop() signals it)
+  const sshd: ChildProcess = spawn(argv.file, argv.args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   let sessions = 0;
   sshd.stderr?.on('data', (d) => {
@@ -96,6 +142,8 @@ export async function startSshd(opts: { maxStartups?: number; maxSessions?: numb
   return {
     port,
     dir,
+    account: opts.account ?? 'as-is',
+    pid: sshd.pid,
     target: `ssh://root@127.0.0.1:${port}`,
     ssh,
     sessions: () => sessions,

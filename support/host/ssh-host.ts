@@ -39,6 +39,18 @@ import { CommandTimedOut, runResultFromExeca } from './run-result.js';
 import { ACL_TIMEOUT_MS, readExtendedAcl } from './acl.js';
 import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpProbe, pipelinedQmpInput, qemuProbeArgv, qmpProbeFromTranscript, setprivArgv, wrapperNotFound } from '../qemu/qemu-probe.js';
 
+/**
+ * What the remote QEMU probe's identity is decided from (chooseProbeIdentity): files, and the
+ * login's user id, as the reading process's own /proc/self/status gives it (the `od` that reads
+ * it runs as the login user: its "Uid:" line, effective id second, is what `id -u` prints,
+ * without a command of its own).
+ */
+const QEMU_IDENTITY_FILES = ['/etc/libvirt/qemu.conf', '/etc/os-release', '/etc/passwd', '/etc/group'];
+const SELF_STATUS = '/proc/self/status';
+const QEMU_IDENTITY_READS: readonly BatchOp[] = [...QEMU_IDENTITY_FILES, SELF_STATUS].map((path) => ({ op: 'readFile' as const, path }));
+/** an operation as the early answers are keyed: the file it reads (nothing else is read early) */
+const earlyKey = (op: BatchOp): string => (op.op === 'readFile' ? op.path : '');
+
 /** upper bound on the remote probe QEMU's life, seconds (it normally quits within a second) */
 const REMOTE_QEMU_LIMIT_S = 60;
 
@@ -88,17 +100,32 @@ const STAT_TYPES: Record<string, FileType> = {
  *   x SECONDS N ARG1 .. ARGN   run ARG1 .. ARGN, stdin /dev/null, killed after SECONDS (coreutils timeout)
  *   i SECONDS INPUT N ARGS..   the same with INPUT on its stdin (the QEMU probe's QMP commands, all at once)
  *
- * and answers, for each in order: a line "@"; the operation's stdout as `od -An -v -tx1` hex; a
- * line "!<exit status>"; its stderr as hex too (nothing when empty). Hex lines hold only
- * [0-9a-f ] and the delimiters are lines of their own, so no content (binary, NUL bytes, lines
- * that look like a delimiter, a file name) can be mistaken for the framing. The work per read is
- * kept to one or two processes: a batch of fifty reads costs the host a fraction of one login.
+ * and answers, for each: a line "@<K>" (K: the operation's index in the batch); the operation's
+ * stdout as `od -An -v -tx1` hex (a directory whose names are all plain: "=NAME" lines, see
+ * SAFE_NAME); a line "!<exit status>"; its stderr as hex too (nothing when empty). The reads answer in order; the commands (`x`, `i`) are dealt to four lanes that run
+ * concurrently with each other and with the reads (one pipeline: a lane keeps its records in a
+ * variable until its commands are done, then passes on the earlier lanes' and adds its own), so
+ * a batch takes about as long as its slowest command, not their sum, as on a local run, where
+ * the probes' commands run at once too. Hex lines hold only
+ * [0-9a-f ], "=NAME" lines only [A-Za-z0-9._+,:@=-] after the "=" (any other name goes as hex),
+ * and the delimiters are lines of their own, so no content (binary, NUL bytes, lines that look
+ * like a delimiter, a file name) can be mistaken for the framing. The work per read is
+ * kept to one or two processes (a file that reads is one `od`; a path that does not exist, or
+ * a directory listing, none: the shell's test and glob): a batch of fifty reads costs the host
+ * a fraction of one login.
  *
- * `x` and `i` build the command's words with `eval` from positional references only ("${4}" "${5}" ...,
- * made from counters): the arguments' text never reaches the shell's parser. `dd` with `if=` and
+ * The lanes' words are built for `eval` from positional references only ("${4}" "${5}" ..., made
+ * from counters) and the operations' indices: the arguments' text never reaches the shell's parser. `dd` with `if=` and
  * no `of=` opens the device O_RDONLY and writes to stdout (coreutils dd.c); `od`, `stat`, `ls`
  * only read. LC_ALL=C: tool messages in English, as errno.ts fromToolStderr reads them.
  */
+/** "No such file or directory\n" as BATCH_SCRIPT's hex lines: the stderr of a read whose path the shell found missing */
+const NO_SUCH_FILE_HEX = [...Buffer.from('No such file or directory\n')].map((b) => ` ${b.toString(16).padStart(2, '0')}`).join('');
+/** "not found\n" as hex lines: the stderr of a command the remote shell cannot find (SshHost.run reads 127 and "not found") */
+const NOT_FOUND_HEX = [...Buffer.from('not found\n')].map((b) => ` ${b.toString(16).padStart(2, '0')}`).join('');
+/** a directory entry name BATCH_SCRIPT may send as it is ("=NAME"): nothing a framing line could be made of */
+const SAFE_NAME = /^=[A-Za-z0-9._+,:@=-]+$/;
+
 export const BATCH_SCRIPT = [
   'export LC_ALL=C',
   'exec 3>&1 </dev/null',
@@ -114,22 +141,73 @@ export const BATCH_SCRIPT = [
   'tm() { t=$1; shift; if command -v timeout >/dev/null 2>&1; then timeout -k 2 "$t" "$@"; else "$@"; fi; }',
   // ti SECONDS CMD...: tm with the operation's INPUT ($in) on CMD's stdin
   'ti() { t=$1; shift; printf \'%s\' "$in" | tm "$t" "$@"; }',
-  'while [ "$#" -gt 0 ]; do',
-  "  printf '@\\n'",
-  '  case $1 in',
-  '    f) o "$(od -An -v -tx1 -- "$2" 2>&1 >&3 3>&-; printf \'\\n%s\' "$?")"; shift 2 ;;',
-  '    s) r st "$2"; shift 2 ;;',
-  '    l) r ls -1A -- "$2"; shift 2 ;;',
-  '    d) r dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none; shift 4 ;;',
-  '    x) t=$2; n=$3; shift 3; a=; i=1',
-  '       while [ "$i" -le "$n" ]; do a="$a \\"\\${$i}\\""; i=$((i + 1)); done',
-  '       eval "r tm \\"\\$t\\" $a"; shift "$n" ;;',
-  '    i) t=$2; in=$3; n=$4; shift 4; a=; i=1',
-  '       while [ "$i" -le "$n" ]; do a="$a \\"\\${$i}\\""; i=$((i + 1)); done',
-  '       eval "r ti \\"\\$t\\" $a"; shift "$n" ;;',
+  // c K x SECONDS ARGS.. | c K i INPUT SECONDS ARGS..: the record of command K (stdin /dev/null, or INPUT)
+  // (a program the shell cannot find answers as the shell would, "not found", 127, without a process)
+  `c() { printf '@%s\\n' "$1"; m=$2; if [ "$m" = x ]; then shift 2; else in=$3; shift 3; fi; if ! command -v "$2" >/dev/null 2>&1; then printf '!127\\n%s\\n' '${NOT_FOUND_HEX}'; elif [ "$m" = x ]; then r tm "$@"; else r ti "$@"; fi; }`,
+  // fe PATH: a file od could not read: its error and status (read once more, for the message only)
+  'fe() { e=$(od -An -v -tx1 -- "$1" 2>&1 >/dev/null; printf \'\\n%s\' "$?"); case $e in *"$nl"0) e="od: $1: changed while being read${nl}1" ;; esac; o "$e"; }',
+  // ne: the record's end for a path that does not exist (no process: the message as od/stat/ls/dd word it)
+  `ne() { printf '!1\\n%s\\n' '${NO_SUCH_FILE_HEX}'; }`,
+  // nx PATH: PATH surely does not exist: no such entry (not even a dangling or looping link) in a
+  // directory this user can search (else the tool runs and says why: EACCES, ENOTDIR, ELOOP)
+  'nx() { [ ! -e "$1" ] && [ ! -L "$1" ] && y=${1%/*} && [ -d "${y:-/}" ] && [ -x "${y:-/}" ]; }',
+  // ld DIR: the names in DIR from the shell's own globs (no process), as "=NAME" lines when every
+  // name is plain (SAFE_NAME), else `ls` through r; ls -1A's set of names (decode sorts them)
+  'ld() {',
+  '  for n in "$1"/* "$1"/.[!.]* "$1"/..?*; do',
+  '    [ -e "$n" ] || [ -L "$n" ] || continue',
+  "    case ${n##*/} in ''|*[!A-Za-z0-9._+,:@=-]*) r ls -1A -- \"$1\"; return ;; esac",
+  '  done',
+  '  for n in "$1"/* "$1"/.[!.]* "$1"/..?*; do',
+  '    [ -e "$n" ] || [ -L "$n" ] || continue',
+  "    printf '=%s\\n' \"${n##*/}\"",
+  '  done',
+  "  printf '!0\\n'",
+  '}',
+  // rd ARGS: every read of the batch in order, each as its record "@K"; commands are skipped (their lanes answer them)
+  'rd() {',
+  '  k=0',
+  '  while [ "$#" -gt 0 ]; do',
+  '    case $1 in',
+  '      f) printf \'@%s\\n\' "$k"; if nx "$2"; then ne; elif od -An -v -tx1 -- "$2" 2>/dev/null; then printf \'!0\\n\'; else fe "$2"; fi; shift 2 ;;',
+  '      s) printf \'@%s\\n\' "$k"; if nx "$2"; then ne; else r st "$2"; fi; shift 2 ;;',
+  '      l) printf \'@%s\\n\' "$k"',
+  '         if nx "$2"; then ne; elif [ -d "$2" ] && [ -r "$2" ] && [ -x "$2" ]; then ld "$2"; else r ls -1A -- "$2"; fi; shift 2 ;;',
+  '      d) printf \'@%s\\n\' "$k"; if nx "$2"; then ne; else r dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none; fi; shift 4 ;;',
+  '      x) shift "$(($3 + 3))" ;;',
+  '      i) shift "$(($4 + 4))" ;;',
+  '      *) exit 2 ;;',
+  '    esac',
+  '    k=$((k + 1))',
+  '  done',
+  '}',
+  // the commands, dealt to LANES lanes: each lane's words from positional references and counters only
+  'l0= l1= l2= l3= j=0 k=0 p=1',
+  'while [ "$p" -le "$#" ]; do',
+  '  eval "a=\\${$p}"',
+  '  case $a in',
+  '    f|s|l) p=$((p + 2)) ;;',
+  '    d) p=$((p + 4)) ;;',
+  '    x|i)',
+  '      if [ "$a" = x ]; then q=$((p + 3)); eval "m=\\${$((p + 2))}"; w="c $k x \\"\\${$((p + 1))}\\""',
+  '      else q=$((p + 4)); eval "m=\\${$((p + 3))}"; w="c $k i \\"\\${$((p + 2))}\\" \\"\\${$((p + 1))}\\""; fi',
+  "      case $m in ''|*[!0-9]*) exit 2 ;; esac",
+  '      e=$((q + m)); [ "$e" -le $(($# + 1)) ] || exit 2',
+  '      while [ "$q" -lt "$e" ]; do w="$w \\"\\${$q}\\""; q=$((q + 1)); done',
+  '      case $j in 0) l0="$l0$w; " ;; 1) l1="$l1$w; " ;; 2) l2="$l2$w; " ;; *) l3="$l3$w; " ;; esac',
+  '      j=$(((j + 1) % 4)); p=$e ;;',
   '    *) exit 2 ;;',
   '  esac',
+  '  k=$((k + 1))',
   'done',
+  // one pipeline: each lane runs its commands (concurrently with the others and with the reads),
+  // keeps their records, passes on what came before it, then adds its own; the reads last, on the
+  // real stdout, then the lanes' records
+  'z=',
+  'for w in "$l0" "$l1" "$l2" "$l3"; do',
+  '  [ -z "$w" ] || z="$z { y=\\$(exec 3>&1 </dev/null; $w printf x); cat; printf \'%s\' \\"\\${y%x}\\"; } |"',
+  'done',
+  'eval "$z { rd \\"\\$@\\" </dev/null; s=\\$?; cat; exit \\$s; }"',
   '',
 ].join('\n');
 
@@ -185,21 +263,31 @@ export function batchArgs(ops: readonly BatchOp[]): string[] {
  * writes (then the transport or the remote shell is broken, never a file's content).
  */
 export function parseBatch(out: string): BatchRecord[] | undefined {
-  const recs: Array<{ out: string[]; err: string[]; status: number | undefined }> = [];
-  let cur: { out: string[]; err: string[]; status: number | undefined } | undefined;
-  for (const line of out.split('\n')) {
-    const status = /^!(\d+)$/.exec(line);
-    if (line === '@') recs.push((cur = { out: [], err: [], status: undefined }));
-    else if (status && cur && cur.status === undefined) cur.status = Number(status[1]);
-    else if (line === '') continue;
-    else if (!cur || !/^[0-9a-f ]+$/.test(line)) return undefined;
-    else (cur.status === undefined ? cur.out : cur.err).push(line);
-  }
+  // a record's stdout: hex lines, or (a directory's plain names) "=NAME" lines, each NAME and a newline
+  type Rec = { out: Buffer[]; err: string[]; status: number | undefined };
+  const recs = new Map<number, Rec>();
+  let cur: Rec | undefined;
   const unhex = (lines: string[]): Buffer => Buffer.from(lines.join('').replace(/ /g, ''), 'hex');
+  for (const line of out.split('\n')) {
+    const start = /^@(\d*)$/.exec(line);
+    const status = /^!(\d+)$/.exec(line);
+    if (start) {
+      // "@K": operation K's record (commands answer out of order); "@": the next one
+      const k = start[1] ? Number(start[1]) : recs.size;
+      if (recs.has(k)) return undefined;
+      recs.set(k, (cur = { out: [], err: [], status: undefined }));
+    } else if (status && cur && cur.status === undefined) cur.status = Number(status[1]);
+    else if (line === '') continue;
+    else if (cur && cur.status === undefined && SAFE_NAME.test(line)) cur.out.push(Buffer.from(`${line.slice(1)}\n`));
+    else if (!cur || !/^[0-9a-f ]+$/.test(line)) return undefined;
+    else if (cur.status === undefined) cur.out.push(unhex([line]));
+    else cur.err.push(line);
+  }
   const result: BatchRecord[] = [];
-  for (const r of recs) {
-    if (r.status === undefined) return undefined;
-    result.push({ stdout: unhex(r.out), stderr: unhex(r.err).toString('utf8'), status: r.status });
+  for (let k = 0; k < recs.size; k++) {
+    const r = recs.get(k);
+    if (!r || r.status === undefined) return undefined;
+    result.push({ stdout: Buffer.concat(r.out), stderr: unhex(r.err).toString('utf8'), status: r.status });
   }
   return result;
 }
@@ -329,6 +417,7 @@ class BatchSession {
   constructor(
     args: readonly string[],
     private readonly target: string,
+    private readonly onReady: () => void = () => {},
   ) {
     this.child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout?.setEncoding('latin1');
@@ -354,6 +443,7 @@ class BatchSession {
       if (i < 0) return;
       this.outMarked = true;
       this.out = this.out.slice(i + EXEC_MARK.length);
+      this.onReady();
     }
     if (!this.waiting) return;
     // the answer ends with a line "#<status>"; the output before it is at the start of a line
@@ -434,6 +524,8 @@ export class SshHost implements Host {
   /** the connection is up (open() succeeded): a later ssh exit 255 is a lost connection */
   private up = false;
   private reconnects = 0;
+  /** the connection's first batch's speculative answers (QEMU_IDENTITY_READS): the answer to every later read of them in this run, as the run's read cache gives one answer per fact */
+  private readonly early = new Map<string, BatchRecord>();
   /** the session running SERVER_SCRIPT, and the batches queued for it (one at a time) */
   private session: BatchSession | undefined;
   private chain: Promise<unknown> = Promise.resolve();
@@ -441,6 +533,13 @@ export class SshHost implements Host {
   remoteCommands = 0;
   /** batches sent through the session */
   batches = 0;
+  /**
+   * Where a run's time went on this connection (the ssh benchmark prints it): performance.now()
+   * of each step: the ssh client started, the remote shell reached the script (connection, key
+   * exchange, authentication, session, the login shell's startup files), each batch sent and
+   * answered with its operation count.
+   */
+  readonly timeline: Array<{ readonly at: number; readonly event: string }> = [];
 
   constructor(
     readonly dest: SshTarget,
@@ -487,7 +586,8 @@ export class SshHost implements Host {
     const argv = ['sh', '-c', SERVER_SCRIPT, 'sevcheck', BATCH_SCRIPT];
     const command = `printf '%s' '${EXEC_MARK}'; printf '%s' '${EXEC_MARK}' >&2; exec ${argv.map(shellQuote).join(' ')}`;
     this.remoteCommands++;
-    this.session = new BatchSession([...this.base, command], this.target);
+    this.timeline.push({ at: performance.now(), event: 'ssh started' });
+    this.session = new BatchSession([...this.base, command], this.target, () => this.timeline.push({ at: performance.now(), event: 'remote shell ready' }));
     return this.session;
   }
 
@@ -501,9 +601,12 @@ export class SshHost implements Host {
     const run = async (): Promise<BatchAnswer> => {
       const limitMs = batchLimitMs(ops);
       const request = serverRequest(batchArgs(ops), limitMs / 1000);
-      this.batches++;
+      const k = ++this.batches;
+      this.timeline.push({ at: performance.now(), event: `batch ${k} sent: ${ops.length} ops` });
       try {
-        return await this.sessionNow().send(request, limitMs + TRANSPORT_GRACE_MS, what);
+        const a = await this.sessionNow().send(request, limitMs + TRANSPORT_GRACE_MS, what);
+        this.timeline.push({ at: performance.now(), event: `batch ${k} answered` });
+        return a;
       } catch (e) {
         if (!(e instanceof ConnectionFailed)) throw e;
         // before the connection was ever up, only a connection that went away is worth another try
@@ -532,14 +635,20 @@ export class SshHost implements Host {
   }
 
   /**
-   * The multiplexed connection every read goes through, made once: its first command already
-   * reads the host name (describe), so connecting costs no extra round trip.
+   * The multiplexed connection every read goes through, made once. Its first batch reads the host
+   * name (describe) and, speculatively, what the QEMU probe's identity is decided from
+   * (QEMU_IDENTITY_READS: every live run reads them, and the probe can then go out with the
+   * run's first batch of facts instead of a round trip later); those answers are kept and answer
+   * the run's reads of them (early).
    */
   private connect(): Promise<string> {
     this.connected ??= (async () => {
-      const r = await this.batch([{ op: 'readFile', path: '/proc/sys/kernel/hostname' }], 'connect');
+      const ops: BatchOp[] = [{ op: 'readFile', path: '/proc/sys/kernel/hostname' }, ...QEMU_IDENTITY_READS];
+      const r = await this.batch(ops, 'connect');
       this.up = true;
-      const rec = r.exitCode === 0 ? parseBatch(r.stdout)?.[0] : undefined;
+      const recs = r.exitCode === 0 ? parseBatch(r.stdout) : undefined;
+      if (recs && recs.length === ops.length) ops.forEach((op, i) => i > 0 && this.early.set(earlyKey(op), recs[i] as BatchRecord));
+      const rec = recs?.[0];
       return rec && rec.status === 0 ? rec.stdout.toString('utf8').trim() : '';
     })();
     return this.connected;
@@ -550,8 +659,10 @@ export class SshHost implements Host {
     return { name: name || this.dest.host, source: 'live' };
   }
 
-  /** Queue one operation for the next batch (sent when this turn of the event loop ends). */
+  /** Queue one operation for the next batch (sent when this turn of the event loop ends); the first batch's answer if it was read there. */
   private enqueue(op: BatchOp): Promise<BatchRecord> {
+    const early = this.early.get(earlyKey(op));
+    if (early) return Promise.resolve(early);
     return new Promise<BatchRecord>((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
       if (!this.flushing) {
@@ -714,14 +825,14 @@ export class SshHost implements Host {
    */
   async qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     this.qmpProbe ??= new HostQmpProbe(async () => {
-      // the identity files and `id -u` in one batch
-      const files = ['/etc/libvirt/qemu.conf', '/etc/os-release', '/etc/passwd', '/etc/group'];
-      const [read, idu] = await Promise.all([this.readMany(files.map((path) => ({ op: 'readFile' as const, path }))), this.run(['id', '-u'])]);
+      // the identity files and the login's user id: read by the connection's first batch (QEMU_IDENTITY_READS)
+      const read = await this.readMany([...QEMU_IDENTITY_FILES, SELF_STATUS].map((path) => ({ op: 'readFile' as const, path })));
       const text = (i: number): string | undefined => {
         const o = read[i];
         return o?.status === 'fulfilled' ? (o.value as Buffer).toString('utf8') : undefined;
       };
-      const selfUid = idu.exitCode === 0 && /^\d+$/.test(idu.stdout.trim()) ? Number(idu.stdout.trim()) : -1;
+      const euid = /^Uid:\s+\d+\s+(\d+)\s/m.exec(text(4) ?? '')?.[1];
+      const selfUid = euid !== undefined ? Number(euid) : -1;
       const identity = chooseProbeIdentity({ selfUid, qemuConf: text(0), osRelease: text(1), passwd: text(2), group: text(3) });
       // QEMU with its QMP commands on stdin, all at once, in the session's next batch: no session of its own
       const argv = [...setprivArgv(identity), DEFAULT_QEMU_BINARY, ...qemuProbeArgv('fallback')];

@@ -4,7 +4,7 @@
  * every request of a batch as the single read it stands for (cache, count, record).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +101,64 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect([0, 2, 3, 4].map((i) => recs?.[i]?.stdout.toString())).toEqual(['first\n', 'second\n', 'third', 'fourth\n']);
     expect(recs?.[1]?.stdout.equals(hostile)).toBe(true);
     expect(recs?.[5]?.stdout.toString()).toMatch(/^directory\|/);
+  });
+
+  it('lists a directory from the shell (plain names as they are, any other name as hex) with the names ls -1A gives; missing paths answer as the tools do', () => {
+    const plain = mkdtempSync(join(tmpdir(), 'sevcheck-ls-'));
+    for (const n of ['a.conf', '.hidden', '..dots', 'b-c_d+e,f:g@h=i']) writeFileSync(join(plain, n), '');
+    symlinkSync(join(plain, 'loop'), join(plain, 'loop'));
+    const recs = runScript([
+      { op: 'listDir', path: plain },
+      { op: 'listDir', path: dir },
+      { op: 'listDir', path: join(dir, 'missing') },
+      { op: 'stat', path: join(dir, 'missing') },
+      { op: 'readFile', path: join(dir, 'missing', 'deeper') },
+      { op: 'listDir', path: join(dir, 'empty') },
+      // not "missing": the tool's own error (ENOTDIR, ELOOP)
+      { op: 'readFile', path: join(dir, 'empty', 'below') },
+      { op: 'stat', path: join(dir, 'empty', 'below') },
+      { op: 'readFile', path: join(plain, 'loop') },
+    ]);
+    const names = (i: number): string[] => (recs?.[i]?.stdout.toString() ?? '').split('\n').filter(Boolean).sort();
+    expect(names(0)).toEqual(['..dots', '.hidden', 'a.conf', 'b-c_d+e,f:g@h=i', 'loop']);
+    // (a name with a newline is two lines, as ls -1A prints it)
+    expect(names(1)).toEqual(readdirSync(dir).join('\n').split('\n').sort());
+    // missing in a directory that exists: answered by the shell; below a missing directory: by od
+    for (const i of [2, 3]) expect(recs?.[i]).toMatchObject({ status: 1, stderr: 'No such file or directory\n' });
+    expect(recs?.[4]?.stderr).toMatch(/^od: .*deeper: No such file or directory\n$/);
+    // a file: ls prints its path (decode: ENOTDIR)
+    expect(names(5)).toEqual([join(dir, 'empty')]);
+    expect(recs?.[6]?.stderr).toMatch(/Not a directory/);
+    expect(recs?.[7]?.stderr).toMatch(/Not a directory/);
+    expect(recs?.[8]?.stderr).toMatch(/Too many levels of symbolic links/);
+    // plain names only as they are: a line "=..." with anything else is not the framing
+    expect(parseBatch('@0\n=a b\n!0\n')).toBeUndefined();
+    expect(parseBatch('@0\n=a.conf\n 41 0a\n!0\n')?.[0]?.stdout.toString()).toBe('a.conf\nA\n');
+  });
+
+  it('answers every operation by its index when there are more commands than lanes, reads and commands interleaved', () => {
+    const ops: BatchOp[] = [];
+    for (let i = 0; i < 11; i++) {
+      ops.push(i % 3 === 0 ? { op: 'run', argv: ['cat'], timeoutMs: 5000, stdin: `in${i}` } : { op: 'run', argv: ['printf', '%s', `cmd${i}`, '$(id)'], timeoutMs: 5000 });
+      ops.push({ op: 'readFile', path: join(dir, i % 2 ? 'hostile' : 'missing') });
+    }
+    const recs = runScript(ops);
+    expect(recs).toHaveLength(22);
+    for (let i = 0; i < 11; i++) {
+      expect(recs?.[2 * i]?.stdout.toString()).toBe(i % 3 === 0 ? `in${i}` : `cmd${i}$(id)`);
+      const read = recs?.[2 * i + 1];
+      if (i % 2) expect(read?.stdout.equals(hostile)).toBe(true);
+      else expect(read?.stderr).toMatch(/No such file or directory/);
+    }
+  });
+
+  it('runs the commands of a batch concurrently (the second sees the first still running)', () => {
+    // the first sleeps with a unique argument; the second looks for it in the process table
+    const recs = runScript([
+      { op: 'run', argv: ['sleep', '4.321'], timeoutMs: 10_000 },
+      { op: 'run', argv: ['sh', '-c', 'i=0; while [ $i -lt 40 ]; do pgrep -x -f "sleep 4.321" >/dev/null && exit 0; sleep 0.1; i=$((i + 1)); done; exit 1'], timeoutMs: 10_000 },
+    ]);
+    expect(recs?.map((r) => r.status)).toEqual([0, 0]);
   });
 
   it('kills a command at its timeout on the host (exit 124) and goes on with the batch', () => {
