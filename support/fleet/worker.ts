@@ -21,5 +21,5 @@ port.on('message', (msg: { id: number; job: HostJob } | { close: true }) => {
   void suite
     .then((s) => runHost(msg.job, s))
     .catch((e: unknown) => ({ name: msg.job.name, exitCode: 2 as const, error: `worker: ${e instanceof Error ? e.message : String(e)}`, durationMs: 0, phases: { open: 0, suite: 0, collect: 0, write: 0 }, warnings: [] }))
-    .then((done) => port.postMessage({ id: msg.id, done, rss: process.memoryUsage().rss }));
+    .then((done) => port.postMessage({ id: msg.id, done, rss: process.memoryUsage.rss() }));
 });

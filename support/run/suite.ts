@@ -158,7 +158,8 @@ function matchOnce(support: ISupportCodeLibrary): void {
     const match = expr.match.bind(expr);
     const memo = new Map<string, unknown>();
     expr.match = (text: string) => {
-      if (memo.has(text)) return memo.get(text);
+      const hit = memo.get(text);
+      if (hit !== undefined) return hit;
       const m = match(text);
       if (memo.size < MATCH_MEMO_MAX) memo.set(text, m);
       return m;
