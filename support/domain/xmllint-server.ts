@@ -33,7 +33,7 @@ const DOCUMENTS = 1000;
 const SENTINEL = '<end/>\n';
 
 /** What this process's kept xmllint did (tests: the verdicts came from it, not from the fallback). */
-export const xmllintServerStats = { processes: 0, documents: 0, fallbacks: 0 };
+export const xmllintServerStats: { processes: number; documents: number; fallbacks: number; pid?: number | undefined } = { processes: 0, documents: 0, fallbacks: 0 };
 
 class XmllintServer {
   private proc: ChildProcess | undefined;
@@ -74,6 +74,7 @@ class XmllintServer {
     xmllintServerStats.processes++;
     const proc = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     this.proc = proc;
+    xmllintServerStats.pid = proc.pid;
     this.exited = false;
     this.used = 0;
     this.lines = [];
@@ -97,6 +98,25 @@ class XmllintServer {
     // an idle server never keeps the process alive (a request in flight does: its timer)
     proc.unref();
     (proc.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+
+  /**
+   * Write into a FIFO. open(2) waits for xmllint to open its end; should xmllint be gone before or
+   * while it waits, the FIFO's other end is opened here (unblock) until the write returns, so a
+   * write never waits for a process that is not there.
+   */
+  private async put(path: string, data: string): Promise<void> {
+    if (this.exited) throw new Error('xmllint is gone');
+    const write = writeFile(path, data);
+    const poll = setInterval(() => {
+      if (this.exited) this.unblock();
+    }, 20);
+    try {
+      await write;
+    } finally {
+      clearInterval(poll);
+    }
+    if (this.exited) throw new Error('xmllint is gone');
   }
 
   /** xmllint is gone while a write may wait in open(2) for it: open each FIFO's other end once so that write returns. */
@@ -139,8 +159,8 @@ class XmllintServer {
       this.stop();
     }, timeoutMs);
     try {
-      await writeFile(doc, text);
-      await writeFile(end, SENTINEL);
+      await this.put(doc, text);
+      await this.put(end, SENTINEL);
       const closing = (l: string): boolean => l === `${end} fails to validate` || l === `${end} validates`;
       const at = await new Promise<number>((res) => {
         const look = (): void => {

@@ -66,6 +66,30 @@ describe('kept xmllint: the same verdict as one xmllint per definition', () => {
     const one = await Promise.all(batch.map(([l, t]) => validateDomainText(t, l)));
     expect(kept).toEqual(one);
   }, 60_000);
+  it('a kept xmllint killed between or during definitions: the verdicts stay the same, nothing hangs', async () => {
+    const texts = [made[0], made[1], ...hostGuests.slice(0, 4).map((f): [string, string] => [f, readFileSync(f, 'utf8')])] as Array<[string, string]>;
+    // the process may already be gone (the previous request noticed the kill and fell back)
+    const kill = (): void => {
+      try {
+        process.kill(xmllintServerStats.pid as number, 'SIGKILL');
+      } catch {
+        // ESRCH
+      }
+    };
+    const started = xmllintServerStats.processes;
+    for (const [label, text] of texts) {
+      await validateDomainTextKept(made[0]![1], 'warm');
+      // killed while idle (blocked in open(2) of the next FIFO)
+      kill();
+      expect(await validateDomainTextKept(text, label), label).toEqual(await validateDomainText(text, label));
+      // killed while a definition is being handed over
+      const during = validateDomainTextKept(text, label);
+      kill();
+      expect(await during, label).toEqual(await validateDomainText(text, label));
+    }
+    // it was killed and started again, not given up
+    expect(xmllintServerStats.processes).toBeGreaterThan(started + 2);
+  }, 120_000);
   it('starts again after it was closed', async () => {
     const [label, text] = made[0] as [string, string];
     closeXmllintServer();
