@@ -25,7 +25,9 @@ if (!only || only === 'startup') benchStartup();
 if (!only || only === 'suite') await benchSuite();
 if (!only || only === 'lint') await benchLintDomain();
 if (!only || only === 'measure') printSnpDigestBench(await benchSnpDigest());
-if (!only || only === 'fleet') benchFleet();
+// `npm run bench fleet 1000`: the sizes after the name (default 50/100/200/1000)
+const sizes = process.argv.slice(3).map(Number).filter((n) => n > 0);
+if (!only || only === 'fleet') benchFleet(sizes.length ? sizes : undefined);
 if (!only || only === 'fleet-page') await benchFleetPage();
 // `npm run bench ssh 25 50`: those fleet sizes only
 if (!only || only === 'ssh') await benchSsh(only === 'ssh' && process.argv.length > 3 ? process.argv.slice(3).map(Number).filter((n) => n > 0) : undefined);

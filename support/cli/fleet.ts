@@ -455,7 +455,9 @@ export async function fleetMain(o: FleetOptions, io: FleetIo, ctx: FleetContext 
     // where each host's time went (open / suite / collect / write, ms), for the benchmark
     // (bench/fleet.bench.ts); not part of the report set
     const timingsFile = process.env.SEVCHECK_FLEET_TIMINGS;
-    if (timingsFile) await writeFile(timingsFile, `${JSON.stringify({ peakRss, hosts: timings })}\n`);
+    // cpu: this process's own CPU time (all threads, no child processes), so that the benchmark can
+    // tell the child processes' share (xmllint) from the total
+    if (timingsFile) await writeFile(timingsFile, `${JSON.stringify({ peakRss, cpu: process.cpuUsage(), hosts: timings })}\n`);
     await commitStage(stage);
     stage = undefined;
     // --history: a complete run is kept (an interrupted one is never a baseline), the oldest beyond --keep go

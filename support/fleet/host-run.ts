@@ -5,7 +5,7 @@
  * (report/writers.ts WRITERS), carrying the host's waivers and a link back to the fleet page
  * (fleet/host-writers.ts). Never throws: whatever goes wrong is the host's `error`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Results } from '../report/results.js';
 import { hostReportSet, type FleetSide } from './host-writers.js';
@@ -63,10 +63,12 @@ export async function runHost(job: HostJob, suite: LoadedSuite): Promise<HostDon
     }
     const t1 = performance.now();
     if (job.reportDir && r.results && !r.error) {
-      await mkdir(job.reportDir, { recursive: true });
       const results = r.results;
       const set = hostReportSet(results, job.fleet, { name: job.name, target: job.target, profile: results.profile, tags: job.hostTags, exitCode: r.exitCode });
-      await Promise.all(set.map((f) => writeFile(join(job.reportDir as string, f.file), f.text)));
+      // synchronous: five small files into the fleet's own staging directory, from a worker
+      // thread; the promise versions cost a thread-pool round trip and their promises per file
+      mkdirSync(job.reportDir, { recursive: true });
+      for (const f of set) writeFileSync(join(job.reportDir, f.file), f.text);
     }
     const write = performance.now() - t1;
     return {

@@ -68,8 +68,16 @@ export async function runPool(jobs: readonly HostJob[], opts: PoolOptions): Prom
       const end = (): void => {
         if (settled) return;
         settled = true;
-        for (const { w } of workers) void w.terminate();
-        resolveAll();
+        // each thread stops what it keeps running (its xmllint) and ends; one that does not
+        // within a second is terminated
+        void Promise.all(
+          workers.map(({ w }) => {
+            const gone = new Promise<void>((res) => w.once('exit', () => res()));
+            w.postMessage({ close: true });
+            const t = setTimeout(() => void w.terminate(), 1000);
+            return gone.finally(() => clearTimeout(t));
+          }),
+        ).then(() => resolveAll());
       };
       const pump = (): void => {
         if (opts.signal?.aborted) return end();

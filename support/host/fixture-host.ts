@@ -378,8 +378,9 @@ export class FixtureHost implements Host {
 
   private local(path: string): { kind: 'file' | 'dir' } | undefined {
     try {
-      const st = statSync(this.mirror(path));
-      return { kind: st.isDirectory() ? 'dir' : 'file' };
+      // most paths a run asks for are absent from a fixture: no exception built for those
+      const st = statSync(this.mirror(path), { throwIfNoEntry: false });
+      return st === undefined ? undefined : { kind: st.isDirectory() ? 'dir' : 'file' };
     } catch {
       return undefined;
     }

@@ -21,14 +21,11 @@ import { HarnessError, HostError, isHostError, type Host } from '../host/types.j
 import { InputError } from '../errors.js';
 import { parseDomainXml } from '../domain/model.js';
 import { isSevGuest, type GuestDefinition, type HostGuests, type UnreadableDefinition } from '../domain/guests.js';
-import { schemaInfo, validateDomainText, type SchemaInfo, type SchemaOutcome } from '../domain/schema.js';
-import { createHash } from 'node:crypto';
+import { schemaInfo, type SchemaInfo, type SchemaOutcome } from '../domain/schema.js';
+import { validateDomainTextKept } from '../domain/xmllint-server.js';
 
 /** This process's libvirt schema facts (the machine sevcheck runs on), asked once. */
 let localSchemaInfo: Promise<SchemaInfo> | undefined;
-/** xmllint verdicts by guest source and text digest, shared by the runs of one process (bounded). */
-const schemaVerdicts = new Map<string, Promise<SchemaOutcome>>();
-const SCHEMA_CACHE_MAX = 10_000;
 
 export const LIBVIRT_QEMU_DIR = '/etc/libvirt/qemu';
 export const VIRSH = ['virsh', '-c', 'qemu:///system'] as const;
@@ -75,17 +72,9 @@ export class DomainProbe {
 
   /** xmllint's verdict on one guest's definition (local schemas). */
   schema(g: GuestDefinition): Promise<SchemaOutcome> {
-    return this.memo.once(`schema\0${g.source}`, () => {
-      // xmllint's verdict depends only on the text, its label and the local schema: the same
-      // definition on many hosts of a fleet (one template) is validated once per process
-      const key = `${g.source}\0${createHash('sha256').update(g.text).digest('hex')}`;
-      let v = schemaVerdicts.get(key);
-      if (!v) {
-        if (schemaVerdicts.size >= SCHEMA_CACHE_MAX) schemaVerdicts.clear();
-        schemaVerdicts.set(key, (v = validateDomainText(g.text, g.source)));
-      }
-      return v;
-    });
+    // the process's kept xmllint (domain/xmllint-server.ts): the schema is compiled once per
+    // process, not once per guest; every definition of every host is validated
+    return this.memo.once(`schema\0${g.source}`, () => validateDomainTextKept(g.text, g.source));
   }
 
   private async fromConfigDir(): Promise<{ none: string } | { raws: RawDefinition[]; error?: HostError }> {

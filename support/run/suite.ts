@@ -136,12 +136,44 @@ function compileFeaturesOnce(): void {
   };
 }
 
+/** Step texts remembered per step definition (bounded: step texts come from the feature files). */
+const MATCH_MEMO_MAX = 4096;
+
+/**
+ * Every step definition's expression matched once per step text for the process (issue 23): every
+ * runCucumber assembles its test cases by matching each pickle step's text against every step
+ * definition (@cucumber/cucumber lib/assemble/assemble_test_cases.js: stepDefinitions.filter(
+ * sd => sd.matchesStepName(text))) and matches the chosen one again to get its arguments
+ * (lib/models/step_definition.js getInvocationParameters: expression.match(step.text)); with ~100
+ * definitions and ~90 steps that is ~9,000 regular-expression matches per host on the same texts.
+ * A match depends only on the expression (fixed once the support code is loaded) and the step text
+ * (from the feature files, never from a host), and its Arguments are immutable (each getValue
+ * transforms its groups anew), so the result is remembered per definition and text.
+ */
+function matchOnce(support: ISupportCodeLibrary): void {
+  // the public type is opaque; loadSupport's value is cucumber's SupportCodeLibrary
+  const { stepDefinitions } = support as unknown as { stepDefinitions?: ReadonlyArray<{ expression: { match(text: string): unknown } }> };
+  for (const sd of stepDefinitions ?? []) {
+    const expr = sd.expression;
+    const match = expr.match.bind(expr);
+    const memo = new Map<string, unknown>();
+    expr.match = (text: string) => {
+      const hit = memo.get(text);
+      if (hit !== undefined) return hit;
+      const m = match(text);
+      if (memo.size < MATCH_MEMO_MAX) memo.set(text, m);
+      return m;
+    };
+  }
+}
+
 /** Load cucumber's support code (cucumber.json, this build's files) once for this process. */
 export async function loadSuite(): Promise<LoadedSuite> {
   compileFeaturesOnce();
   const rc = forThisBuild(await configuration('sev'));
   const environment = { cwd: ROOT, stdout: quiet(), stderr: process.stderr };
   const support = await loadSupport({ sources: rc.sources, support: rc.support }, environment);
+  matchOnce(support);
   const { plan } = await loadSources(rc.sources, environment);
   return { support, configs: new Map(), featurePaths: featurePattern([...new Set(plan.map((p) => p.uri))]) };
 }

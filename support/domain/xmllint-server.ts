@@ -1,0 +1,230 @@
+/**
+ * One xmllint kept running per process (or fleet worker thread) for the guest definitions read
+ * through a Host (issue 23): `xmllint --relaxng domain.rng` compiles libvirt's schema (about
+ * 25 ms of CPU here) before it validates anything, and a process per guest made that the largest
+ * cost of a fleet host with guests (~1.8 guests per fixture host: ~60 ms of its ~70 ms). The
+ * schema is compiled once per process instead, for every host, distinct or not.
+ *
+ * How: xmllint validates its file arguments in order, compiling the schema once (what the batched
+ * validateDomainFiles relies on). Its arguments here are two FIFOs in a private temporary
+ * directory, repeated: `doc end doc end ...`. A definition is written into `doc` (xmllint opens it,
+ * reads to end of file, validates, prints its lines), then a fixed sentinel (`<end/>`, never valid)
+ * into `end`: its "end fails to validate" line closes the definition's output, whatever that was
+ * (a document that is not well-formed has no verdict line of its own). The definition's lines are
+ * read exactly as validateDomainText reads xmllint's answer for stdin, the FIFO's path written as
+ * "-", so a verdict is the same text either way (test/domain/xmllint-server.test.ts). Nothing is
+ * written to disk: a FIFO holds no data.
+ *
+ * Anything unexpected (no mkfifo, xmllint exits or dies mid-document) falls back to one xmllint
+ * per definition (validateDomainText), so the verdict never depends on this path; a timeout is
+ * the same `unavailable` verdict. The process gets SIGKILL when the thread that started it ends
+ * (setpriv --pdeathsig, util-linux, when installed), when this process exits, and on close().
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants, existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { DEFAULT_XMLLINT_TIMEOUT_MS, parseXmllintOutput, schemaPath, validateDomainText, type SchemaOutcome } from './schema.js';
+
+/** documents per xmllint process (two arguments each; argv stays ~100 KiB) */
+const DOCUMENTS = 1000;
+const SENTINEL = '<end/>\n';
+
+/** What this process's kept xmllint did (tests: the verdicts came from it, not from the fallback). */
+export const xmllintServerStats: { processes: number; documents: number; fallbacks: number; pid?: number | undefined } = { processes: 0, documents: 0, fallbacks: 0 };
+
+class XmllintServer {
+  private proc: ChildProcess | undefined;
+  private dir: string | undefined;
+  private used = 0;
+  private lines: string[] = [];
+  private partial = '';
+  /** called on every stderr line and on exit: the waiting request looks */
+  private wake: (() => void) | undefined;
+  private exited = true;
+  private chain: Promise<unknown> = Promise.resolve();
+  private broken = false;
+
+  constructor(
+    private readonly rng: string,
+    private readonly xmllint: string,
+  ) {}
+
+  validate(text: string, label: string): Promise<SchemaOutcome> {
+    const run = this.chain.then(() => this.one(text, label));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async start(): Promise<void> {
+    this.stop();
+    this.dir ??= mkdtempSync(join(tmpdir(), 'sevcheck-xmllint-'));
+    const doc = join(this.dir, 'doc');
+    const end = join(this.dir, 'end');
+    if (!existsSync(doc)) {
+      const r = await execa('mkfifo', ['-m', '600', doc, end], { reject: false, timeout: 10_000, stdin: 'ignore' });
+      if (r.exitCode !== 0) throw new Error('mkfifo failed');
+    }
+    const args = ['--nonet', '--noout', '--relaxng', this.rng];
+    for (let i = 0; i < DOCUMENTS; i++) args.push(doc, end);
+    const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+    const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', this.xmllint, ...args]] : [this.xmllint, args];
+    xmllintServerStats.processes++;
+    const proc = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    this.proc = proc;
+    xmllintServerStats.pid = proc.pid;
+    this.exited = false;
+    this.used = 0;
+    this.lines = [];
+    this.partial = '';
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (chunk: string) => {
+      const parts = (this.partial + chunk).split('\n');
+      this.partial = parts.pop() ?? '';
+      this.lines.push(...parts);
+      this.wake?.();
+    });
+    const gone = (): void => {
+      if (this.proc !== proc) return;
+      this.exited = true;
+      this.unblock();
+      this.wake?.();
+    };
+    // 'close': after its stderr is read to the end (its last lines may come after 'exit')
+    proc.on('close', gone);
+    proc.on('error', gone);
+    // an idle server never keeps the process alive (a request in flight does: its timer)
+    proc.unref();
+    (proc.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+
+  /**
+   * Write into a FIFO. open(2) waits for xmllint to open its end; should xmllint be gone before or
+   * while it waits, the FIFO's other end is opened here (unblock) until the write returns, so a
+   * write never waits for a process that is not there.
+   */
+  private async put(path: string, data: string): Promise<void> {
+    if (this.exited) throw new Error('xmllint is gone');
+    const write = writeFile(path, data);
+    const poll = setInterval(() => {
+      if (this.exited) this.unblock();
+    }, 20);
+    try {
+      await write;
+    } finally {
+      clearInterval(poll);
+    }
+    if (this.exited) throw new Error('xmllint is gone');
+  }
+
+  /** xmllint is gone while a write may wait in open(2) for it: open each FIFO's other end once so that write returns. */
+  private unblock(): void {
+    if (!this.dir) return;
+    for (const f of ['doc', 'end']) {
+      try {
+        closeSync(openSync(join(this.dir, f), constants.O_RDONLY | constants.O_NONBLOCK));
+      } catch {
+        // no FIFO, nothing to release
+      }
+    }
+  }
+
+  private async one(text: string, label: string): Promise<SchemaOutcome> {
+    const r = await this.kept(text, label);
+    if (r) xmllintServerStats.documents++;
+    else xmllintServerStats.fallbacks++;
+    return r ?? validateDomainText(text, label);
+  }
+
+  /** The kept process's verdict; undefined: ask one xmllint of its own instead. */
+  private async kept(text: string, label: string): Promise<SchemaOutcome | undefined> {
+    if (this.broken) return undefined;
+    try {
+      if (this.exited || !this.proc || this.used >= DOCUMENTS) await this.start();
+    } catch {
+      this.broken = true;
+      return undefined;
+    }
+    const dir = this.dir as string;
+    const doc = join(dir, 'doc');
+    const end = join(dir, 'end');
+    this.used++;
+    const from = this.lines.length;
+    const timeoutMs = DEFAULT_XMLLINT_TIMEOUT_MS;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.stop();
+    }, timeoutMs);
+    try {
+      await this.put(doc, text);
+      await this.put(end, SENTINEL);
+      const closing = (l: string): boolean => l === `${end} fails to validate` || l === `${end} validates`;
+      const at = await new Promise<number>((res) => {
+        const look = (): void => {
+          const i = this.lines.findIndex((l, k) => k >= from && closing(l));
+          if (i >= 0 || this.exited) {
+            this.wake = undefined;
+            res(i);
+          }
+        };
+        this.wake = look;
+        look();
+      });
+      if (timedOut) return { status: 'unavailable', reason: `xmllint timed out after ${timeoutMs} ms` };
+      if (at < 0) return undefined;
+      const mine = this.lines.slice(from, at).filter((l) => !l.startsWith(`${end}:`) && !l.startsWith(`${end} `));
+      this.lines = this.lines.slice(at + 1);
+      // exactly validateDomainText's reading of xmllint's answer for stdin ("-")
+      const out = mine.map((l) => l.split(doc).join('-')).join('\n');
+      const r = parseXmllintOutput(`${out}\n`, [label], ['-']).get(label) as SchemaOutcome;
+      return r.status === 'invalid' || r.status === 'unreadable' ? { ...r, errors: r.errors.map((e) => ({ ...e, file: label })) } : r;
+    } catch {
+      if (timedOut) return { status: 'unavailable', reason: `xmllint timed out after ${timeoutMs} ms` };
+      this.stop();
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** End the xmllint process (its writes waiting in open(2) are released). */
+  stop(): void {
+    const p = this.proc;
+    this.proc = undefined;
+    if (p && !this.exited) p.kill('SIGKILL');
+    this.exited = true;
+    this.unblock();
+    this.wake?.();
+  }
+
+  close(): void {
+    this.stop();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+}
+
+let server: XmllintServer | undefined;
+
+/**
+ * validateDomainText with this process's kept xmllint (the default schema and xmllint only; other
+ * options take the one-process path).
+ */
+export function validateDomainTextKept(text: string, label: string): Promise<SchemaOutcome> {
+  const rng = schemaPath();
+  if (!existsSync(rng)) return validateDomainText(text, label);
+  if (!server) {
+    server = new XmllintServer(rng, 'xmllint');
+    process.once('exit', closeXmllintServer);
+  }
+  return server.validate(text, label);
+}
+
+/** Stop this process's kept xmllint and remove its FIFOs (a fleet worker before it ends). */
+export function closeXmllintServer(): void {
+  server?.close();
+  server = undefined;
+}
