@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { schemaCheck } from '../input/schema.js';
 import { parseYaml } from './inventory.js';
 import type { FleetHost, WaivedMark, Waiver, WaiverReport } from './types.js';
+import { fnmatchRegExp } from '../parsers/fnmatch.js';
 
 const KEYS = ['check', 'hosts', 'reason', 'expires'] as const;
 const CHECK_ID = /^[a-z0-9][a-z0-9._-]*$/;
@@ -58,21 +59,8 @@ export function parseWaivers(text: string, file: string): Waiver[] {
  * `[abc]`, `[a-z]`, `[!a-z]`; host names have no `/`).
  */
 export function globRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) throw new Error(`"${glob}": unclosed [`);
-      let set = glob.slice(i + 1, end);
-      if (set.startsWith('!')) set = `^${set.slice(1)}`;
-      re += `[${set.replace(/[\\\]]/g, '\\$&')}]`;
-      i = end;
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+  // a backslash is an ordinary character here, as it always was; an unclosed [ or a reversed range is an input error
+  return fnmatchRegExp(glob, { noescape: true, strict: true });
 }
 
 /** How far ahead a waiver counts as expiring (index.html's headline, fleet.json `waivers.expiring`). */

@@ -35,6 +35,7 @@ import { execa } from 'execa';
 import { RootfsHost } from './rootfs-host.js';
 import { DEVICE, Guestfish, GuestfishError, parseFilesystems, parseMountpoints } from './guestfish.js';
 import { HarnessError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
+import { fnmatchRegExp } from '../parsers/fnmatch.js';
 
 /** qemu-img info on any image: it reads headers only */
 const QEMU_IMG_TIMEOUT_MS = 30_000;
@@ -124,24 +125,8 @@ export function parseLstatnsList(out: string, count: number): GuestStat[] | unde
 
 /** GNU tar's exclusion match (fnmatch, `*` and `?` match "/" too; `[!...]`), of a member or any directory above it. */
 export function excluded(member: string, patterns: readonly string[]): boolean {
-  const res = patterns.map((p) => {
-    let r = '';
-    for (let i = 0; i < p.length; i++) {
-      const c = p[i] as string;
-      if (c === '*') r += '.*';
-      else if (c === '?') r += '.';
-      else if (c === '[') {
-        const end = p.indexOf(']', i + 2);
-        if (end < 0) r += '\\[';
-        else {
-          const body = p.slice(i + 1, end);
-          r += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`.replace(/\\/g, '\\\\');
-          i = end;
-        }
-      } else r += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-    }
-    return new RegExp(`^${r}$`);
-  });
+  // no pattern of ours has a backslash: read as a literal one, as before fnmatch.ts
+  const res = patterns.map((p) => fnmatchRegExp(p, { noescape: true }));
   const parts = member.split('/');
   for (let n = 2; n <= parts.length; n++) {
     const prefix = parts.slice(0, n).join('/');

@@ -26,6 +26,7 @@
  */
 import { ok, type ParseResult } from './parse-result.js';
 import type { AccountDb, GroupEntry, PasswdEntry } from './passwd.js';
+import { fnmatchRegExp } from './fnmatch.js';
 
 /** Highest priority first. */
 export const UDEV_RULE_DIRS: readonly string[] = [
@@ -260,27 +261,6 @@ export interface UdevDevice {
 export const SEV_DEVICE: UdevDevice = { kernel: 'sev', subsystem: 'misc', action: 'add', devname: '/dev/sev' };
 export const KVM_DEVICE: UdevDevice = { kernel: 'kvm', subsystem: 'misc', action: 'add', devname: '/dev/kvm' };
 
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] ?? '';
-    if (c === '\\' && i + 1 < glob.length) re += (glob[++i] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'); // fnmatch: \x is x
-    else if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) re += '\\[';
-      else {
-        let cls = glob.slice(i + 1, close);
-        if (cls.startsWith('!')) cls = '^' + cls.slice(1);
-        re += `[${cls.replace(/\\/g, '\\\\')}]`;
-        i = close;
-      }
-    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
 /**
  * udev pattern match (systemd 0052418bf8a2 udev-rules.c token_match_string()): "|" separates
  * alternatives (an empty one matches an empty value); an alternative with one of `*?[` is a glob
@@ -288,7 +268,7 @@ function globToRegExp(glob: string): RegExp {
  * else is compared as a plain string.
  */
 export function udevPatternMatches(pattern: string, value: string): boolean {
-  return pattern.split('|').some((alt) => (/[*?[]/.test(alt) ? globToRegExp(alt).test(value) : alt === value));
+  return pattern.split('|').some((alt) => (/[*?[]/.test(alt) ? fnmatchRegExp(alt).test(value) : alt === value));
 }
 
 type Tri = true | false | 'unknown';

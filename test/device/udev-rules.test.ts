@@ -46,6 +46,11 @@ describe('parseUdevRules', () => {
     expect(udevPatternMatches('|sev', '')).toBe(true);
     expect(udevPatternMatches('*', 'a/b')).toBe(true);
     expect(udevPatternMatches('s[^a]v', 'sev')).toBe(true);
+    // a rule file's reversed range matches nothing (glibc), and never stops the run with a RegExp error
+    expect(udevPatternMatches('[z-a]*', 'sev')).toBe(false);
+    expect(udevPatternMatches('[z-a]*|sev', 'sev')).toBe(true);
+    // a "]" first in a set is a member of it
+    expect(udevPatternMatches('[]s]ev', 'sev')).toBe(true);
   });
 });
 
