@@ -47,7 +47,7 @@ import { chooseProbeIdentity, DEFAULT_QEMU_BINARY, HOST_PROBE_COMMANDS, HostQmpP
  */
 const QEMU_IDENTITY_FILES = ['/etc/libvirt/qemu.conf', '/etc/os-release', '/etc/passwd', '/etc/group'];
 const SELF_STATUS = '/proc/self/status';
-const QEMU_IDENTITY_READS: readonly BatchOp[] = [...QEMU_IDENTITY_FILES, SELF_STATUS].map((path) => ({ op: 'readFile' as const, path }));
+const QEMU_IDENTITY_READS: readonly ReadRequest[] = [...QEMU_IDENTITY_FILES, SELF_STATUS].map((path) => ({ op: 'readFile' as const, path }));
 /** an operation as the early answers are keyed: the file it reads (nothing else is read early) */
 const earlyKey = (op: BatchOp): string => (op.op === 'readFile' ? op.path : '');
 
@@ -826,7 +826,7 @@ export class SshHost implements Host {
   async qmp(command: string, args?: Record<string, unknown>): Promise<QmpReply> {
     this.qmpProbe ??= new HostQmpProbe(async () => {
       // the identity files and the login's user id: read by the connection's first batch (QEMU_IDENTITY_READS)
-      const read = await this.readMany([...QEMU_IDENTITY_FILES, SELF_STATUS].map((path) => ({ op: 'readFile' as const, path })));
+      const read = await this.readMany(QEMU_IDENTITY_READS);
       const text = (i: number): string | undefined => {
         const o = read[i];
         return o?.status === 'fulfilled' ? (o.value as Buffer).toString('utf8') : undefined;

@@ -11,16 +11,11 @@
  * (the read log of `sevcheck run --host local`, SEVCHECK_READ_LOG); a fact only some checks
  * need (after a gate) is read when its check asks, as before.
  */
-import type { Host } from '../host/types.js';
-import { prefetch } from '../host/read.js';
 import type { Probes } from '../run-context.js';
 
-/** The files the QEMU identity is decided from (device probe qemuIdentity, and the QMP probe's), which it reads one after the other. */
-const IDENTITY_FILES = ['/etc/libvirt/qemu.conf', '/etc/os-release', '/etc/passwd', '/etc/group'];
-
-export async function prefetchFacts(host: Host, p: Probes): Promise<void> {
+/** (The QEMU identity's files are not asked here: the ssh connection's first batch reads them, host/ssh-host.ts QEMU_IDENTITY_READS.) */
+export async function prefetchFacts(p: Probes): Promise<void> {
   await Promise.allSettled([
-    prefetch(host, IDENTITY_FILES.map((path) => ({ op: 'readFile' as const, path }))),
     p.host.cpuinfo(),
     p.host.encryptedMemory(),
     p.host.kvmAmdLoaded(),

@@ -223,7 +223,7 @@ export async function runOnce(opts: OneRunOptions, hooks: OneRunHooks = {}, suit
     await ctx.probes.launch.bundle();
     // over ssh, the facts every layer reads asked for at once: a few remote commands instead of
     // one per read (probes/prefetch.ts); a --tags run reads only what its checks ask for
-    if (target.backend.kind === 'ssh' && !opts.tags) await prefetchFacts(ctx.host, ctx.probes);
+    if (target.backend.kind === 'ssh' && !opts.tags) await prefetchFacts(ctx.probes);
     run = registerRun(ctx);
     const meta: RunMeta = { host: printable(described.name), target: printable(target.host.target), profile };
     hooks.started?.(meta);
