@@ -32,6 +32,16 @@ export class GuestfishError extends Error {
   }
 }
 
+/**
+ * What libguestfs prints when the hypervisor itself died starting the appliance under KVM (a
+ * /dev/kvm that is there but cannot run a guest: nested virtualization that refuses an MSR, seen
+ * as "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69" then "killed by signal 6" on a
+ * 2026 CI machine); not a problem of the image. TCG can still start it.
+ */
+export function hypervisorFailed(stderr: string): boolean {
+  return /failed to set MSR|kvm_init_vcpu|KVM_[A-Z_]+ failed|failed to initialize kvm|qemu-system-[\w-]+ killed by signal/i.test(stderr);
+}
+
 export class Guestfish {
   private readonly proc: ResultPromise;
   private out = '';
@@ -40,14 +50,26 @@ export class Guestfish {
   private seq = 0;
   private waiter: (() => void) | undefined;
 
-  constructor(file: string, format: string) {
+  /**
+   * `tcg`: run the appliance under TCG (libguestfs's backend setting force_tcg), for a machine
+   * whose /dev/kvm is there but cannot run it. The user's own LIBGUESTFS_BACKEND_SETTINGS
+   * (guestfs(3) "ENVIRONMENT VARIABLES") is passed on as it is and wins.
+   */
+  constructor(file: string, format: string, opts: { readonly tcg?: boolean } = {}) {
+    const settings = process.env.LIBGUESTFS_BACKEND_SETTINGS ?? (opts.tcg ? 'force_tcg' : undefined);
     this.proc = execa('guestfish', ['--ro', `--format=${format}`, '-a', file], {
       reject: false,
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
       buffer: false,
-      env: { LIBGUESTFS_BACKEND: 'direct', LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}) },
+      env: {
+        LIBGUESTFS_BACKEND: 'direct',
+        LC_ALL: 'C',
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+        ...(settings ? { LIBGUESTFS_BACKEND_SETTINGS: settings } : {}),
+      },
       extendEnv: false,
       killSignal: 'SIGKILL',
     });

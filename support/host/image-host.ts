@@ -33,7 +33,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { RootfsHost } from './rootfs-host.js';
-import { DEVICE, Guestfish, GuestfishError, parseFilesystems, parseMountpoints } from './guestfish.js';
+import { DEVICE, Guestfish, GuestfishError, hypervisorFailed, parseFilesystems, parseMountpoints } from './guestfish.js';
 import { HarnessError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
 import { fnmatchRegExp } from '../parsers/fnmatch.js';
 
@@ -41,6 +41,8 @@ import { fnmatchRegExp } from '../parsers/fnmatch.js';
 const QEMU_IMG_TIMEOUT_MS = 30_000;
 /** the appliance boots under TCG without KVM: 15 s on a quiet 2-core machine, 35 s loaded */
 const LAUNCH_TIMEOUT_MS = 300_000;
+/** KVM could not start the appliance once in this process (ImageHost.launch): later sessions start under TCG */
+let kvmUnusable = false;
 /** inspection mounts and reads every file system of the image */
 const INSPECT_TIMEOUT_MS = 300_000;
 const CMD_TIMEOUT_MS = 60_000;
@@ -325,9 +327,38 @@ export class ImageHost implements Host {
   /** where open() spent its time, in ms (npm run bench image) */
   readonly timings: ImageTimings = {};
 
-  constructor(readonly spec: string) {
+  constructor(
+    readonly spec: string,
+    private readonly opts: { readonly warn?: ((message: string) => void) | undefined } = {},
+  ) {
     this.target = `image:${spec}`;
     this.file = resolve(spec);
+  }
+
+  /**
+   * A guestfish session whose appliance is up (`run` answered). When KVM cannot start it (the
+   * hypervisor died: hypervisorFailed) and the user set no LIBGUESTFS_BACKEND_SETTINGS, once more
+   * under TCG, with a warning; the process remembers it for later sessions.
+   */
+  private async launch(format: string): Promise<Guestfish> {
+    const start = async (tcg: boolean): Promise<Guestfish> => {
+      const gf = new Guestfish(this.file, format, { tcg });
+      try {
+        await gf.cmd('run', LAUNCH_TIMEOUT_MS);
+        return gf;
+      } catch (e) {
+        await gf.close();
+        throw e;
+      }
+    };
+    try {
+      return await start(kvmUnusable);
+    } catch (e) {
+      if (!(e instanceof GuestfishError) || e.timedOut || kvmUnusable || process.env.LIBGUESTFS_BACKEND_SETTINGS !== undefined || !hypervisorFailed(e.stderr)) throw e;
+      kvmUnusable = true;
+      this.opts.warn?.(`${this.target}: KVM could not start libguestfs's appliance (${guestfishProblem(e.stderr).replace(/^libguestfs cannot open the disk image: /, '')}); it runs under TCG instead (slower; LIBGUESTFS_BACKEND_SETTINGS=force_tcg says so from the start)`);
+      return await start(true);
+    }
   }
 
   private bad(problem: string): HarnessError {
@@ -405,7 +436,13 @@ export class ImageHost implements Host {
     if (/["\\\s]/.test(work)) throw this.bad(`the temporary directory ${JSON.stringify(work)} has a quote, backslash or space: set TMPDIR to a plain path`);
     const tarFile = join(work, 'image.tar');
     let t = Date.now();
-    const gf = new Guestfish(this.file, format);
+    let gf: Guestfish;
+    try {
+      gf = await this.launch(format);
+    } catch (e) {
+      if (e instanceof GuestfishError) throw this.bad(e.timedOut ? `libguestfs: ${e.message}` : e.message.startsWith('guestfish not found') ? e.message : guestfishProblem(e.stderr));
+      throw e;
+    }
     const lap = (k: Exclude<keyof ImageTimings, 'via' | 'downloaded' | 'python'>): void => {
       const now = Date.now();
       this.timings[k] = (this.timings[k] ?? 0) + now - t;
@@ -476,7 +513,6 @@ export class ImageHost implements Host {
 
   /** Boot the appliance and mount the image's root file system (and its other mount points) read-only at /. */
   private async mountRoot(gf: Guestfish, lap: (k: 'launch') => void): Promise<void> {
-    await gf.cmd('run', LAUNCH_TIMEOUT_MS);
     lap('launch');
     const fss = parseFilesystems(await gf.cmd('list-filesystems', CMD_TIMEOUT_MS));
     const linux = fss.filter((f) => LINUX_ROOT_TYPES.includes(f.type));
@@ -543,7 +579,13 @@ export class ImageHost implements Host {
     const work = this.work as string;
     const dir = this.dir as string;
     const t = Date.now();
-    const gf = new Guestfish(this.file, this.info?.format ?? 'raw');
+    let gf: Guestfish;
+    try {
+      gf = await this.launch(this.info?.format ?? 'raw');
+    } catch (e) {
+      if (e instanceof GuestfishError) throw this.bad(e.timedOut ? `libguestfs: ${e.message}` : guestfishProblem(e.stderr));
+      throw e;
+    }
     try {
       await this.mountRoot(gf, () => undefined);
       for (const d of PYTHON_DIRS) {

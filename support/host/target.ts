@@ -71,7 +71,7 @@ export function openHost(spec: string, opts: { ssh?: SshOptions | undefined; fix
   if (spec.startsWith('image:')) {
     const file = spec.slice('image:'.length);
     if (!file) throw new HarnessError(`--host ${spec}: image: needs a disk image file (raw or qcow2)`);
-    return new ImageHost(file);
+    return new ImageHost(file, { warn: opts.fixture?.warn });
   }
   if (spec.startsWith('ssh://')) {
     let url: URL;
