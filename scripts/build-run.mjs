@@ -158,6 +158,36 @@ const result = await build({
       },
     },
     {
+      // Cucumber expands its feature and support paths with glob on every runCucumber (lib/paths/
+      // paths.js resolvePaths: a file-system walk, an lstat per file). A fleet worker runs the same
+      // paths for every host: the bundle resolves each set of paths (cwd, feature paths, support
+      // coordinates) once per thread. A fleet's feature files are fixed for its run, as its support
+      // code is (loaded once per thread); their content is still compared by size and mtime before
+      // each run (support/run/suite.ts compileFeaturesOnce).
+      name: 'cucumber-paths-once',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]paths[\\/]paths\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'exports.resolvePaths = resolvePaths;';
+          if (text.split(from).length !== 2 || !text.includes('async function resolvePaths(logger, cwd, sources, support = {')) throw new Error(`build-run: ${args.path} changed: resolvePaths not found as expected`);
+          const once = [
+            'const resolvedOnce = new Map();',
+            'exports.resolvePaths = function resolvePathsOnce(logger, cwd, sources, support) {',
+            '    const key = JSON.stringify([cwd, sources.paths, support]);',
+            '    let hit = resolvedOnce.get(key);',
+            '    if (!hit) {',
+            '        hit = resolvePaths(logger, cwd, sources, support);',
+            '        resolvedOnce.set(key, hit);',
+            '        hit.catch(() => resolvedOnce.delete(key));',
+            '    }',
+            '    return hit.then((r) => ({ ...r, sourcePaths: [...r.sourcePaths], requirePaths: [...r.requirePaths], importPaths: [...r.importPaths], unexpandedSourcePaths: [...r.unexpandedSourcePaths] }));',
+            '};',
+          ].join('\n');
+          return { contents: text.replace(from, once), loader: 'js' };
+        });
+      },
+    },
+    {
       // xml2js's index loads its XML builder (xmlbuilder, ~40 modules) with the parser; sevcheck only
       // parses. The builder is loaded on first use of xml2js.Builder instead (same exports).
       name: 'xml2js-lazy-builder',
