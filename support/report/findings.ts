@@ -175,13 +175,22 @@ function explainers(checks: readonly Omit<CheckFinding, 'because' | 'root'>[], r
 /**
  * The owners a check's scenarios declare (`because`), when every scenario that makes it failed or
  * undecided declares one and that owner failed on the same scenario (a lint's file): one file's
- * defect never explains another file's failure.
+ * defect never explains another file's failure. A run's checks have one scenario each, named
+ * differently: there the owner must have failed in the run.
  */
 function declared(c: Omit<CheckFinding, 'because' | 'root'>, byId: ReadonlyMap<string, Omit<CheckFinding, 'because' | 'root'>>): string[] {
   const open = c.scenarios.filter((s) => s.status === 'failed' || s.status === 'undecided');
   const out: string[] = [];
   for (const s of open) {
-    const owners = (s.because ?? []).filter((o) => o !== c.id && byId.get(o)?.scenarios.some((x) => x.scenario === s.scenario && x.status === 'failed'));
+    // the owner failed on the same scenario (a lint: the same file); where the owner has no
+    // scenario of that name (a run: one scenario per check, the host's guests folded into it,
+    // domain/guests.ts foldGuests), it failed in the run
+    const owners = (s.because ?? []).filter((o) => {
+      const of = byId.get(o)?.scenarios;
+      if (o === c.id || !of) return false;
+      const same = of.filter((x) => x.scenario === s.scenario);
+      return (same.length ? same : of).some((x) => x.status === 'failed');
+    });
     if (!owners.length) return [];
     for (const o of owners) if (!out.includes(o)) out.push(o);
   }
