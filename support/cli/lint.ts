@@ -395,8 +395,9 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
         const hostName = typeof a.values['host'] === 'string' ? a.values['host'] : host.cbitpos !== undefined ? 'C-bit facts given on the command line' : 'no host (--host not given)';
         const r = lintResults(result, { host: printable(hostName), startedAt: new Date(t0).toISOString(), durationMs: Date.now() - t0 });
         const json = WRITERS['json']!.file;
-        await writeFile(join(stage.dir, json), `${printableJson(withFindings(r))}\n`);
-        await writeFile(join(stage.dir, WRITERS['html']!.file), reportHtml(r, { links: { results: json }, command: 'sevcheck lint-domain', parts: 'files' }));
+        const f = findings(r.checks);
+        await writeFile(join(stage.dir, json), `${printableJson(withFindings(r, f))}\n`);
+        await writeFile(join(stage.dir, WRITERS['html']!.file), reportHtml(r, { links: { results: json }, command: 'sevcheck lint-domain', parts: 'files' }, f));
         await commitStage(stage);
       }
       const code = emit(result, a.values['format'] as string, out, host);

@@ -200,22 +200,11 @@ function declared(c: Omit<CheckFinding, 'because' | 'root'>, byId: ReadonlyMap<s
 /**
  * Everything a report leads with, from one run's scenarios (results.json `checks`).
  * `rules` is the cause graph (default rules/causes.ts CAUSES; tests pass their own).
+ * A run computes them once and hands them to every writer of its report set and to the console
+ * (each writer takes them as an argument, computing them itself only when called alone).
  */
-/**
- * The findings of one array of scenarios, by that array (identity, not content): every report of a
- * run (report.html, summary.md, results.json, junit.xml; a fleet host's set) asks for the same
- * run's findings, which cost more than some of the writers. Only for the default rules; an array
- * whose length changed since is computed again.
- */
-const computed = new WeakMap<readonly FindingScenario[], { readonly length: number; readonly f: Findings }>();
-
 export function findings<S extends FindingScenario>(scenarios: readonly S[], rules: readonly CauseRule[] = CAUSES): Findings<S> {
-  if (rules !== CAUSES) return compute(scenarios, rules);
-  const hit = computed.get(scenarios);
-  if (hit && hit.length === scenarios.length) return hit.f as unknown as Findings<S>;
-  const f = compute(scenarios, rules);
-  computed.set(scenarios, { length: scenarios.length, f: f as unknown as Findings });
-  return f;
+  return compute(scenarios, rules);
 }
 
 function compute<S extends FindingScenario>(scenarios: readonly S[], rules: readonly CauseRule[]): Findings<S> {

@@ -240,8 +240,8 @@ function inFleet(f: NonNullable<ReportHtmlOptions['fleet']>): string {
  */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
-export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {}): string {
-  const f = findings(results.checks);
+/** `f`: the run's findings of these very checks (report/findings.ts), when the caller has them */
+export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {}, f: Findings<ReportCheck> = findings(results.checks)): string {
   const gs = f.checks;
   const v = verdictLine(f);
   const n = (s: Status): number => f.totals[s];

@@ -13,7 +13,7 @@
  * (docs/results.md), never from splitting its message.
  */
 import type { CheckResult, Results } from './results.js';
-import { findings, type CheckFinding } from './findings.js';
+import { findings, type CheckFinding, type Findings } from './findings.js';
 import { xmlEscape, xmlSeconds } from './xml.js';
 import { pointsToOwnersFix } from '../verdict.js';
 
@@ -56,8 +56,8 @@ function testcase(g: CheckFinding<CheckResult>): string[] {
   return out;
 }
 
-export function junitXml(r: Results): string {
-  const f = findings(r.checks);
+/** `f`: the run's findings of these very checks (report/findings.ts), when the caller has them */
+export function junitXml(r: Results, f: Findings<CheckResult> = findings(r.checks)): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const t = f.totals;
   const all = t.failed + t.undecided + t.passed + t.skipped;
