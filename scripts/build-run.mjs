@@ -116,6 +116,78 @@ const result = await build({
       },
     },
     {
+      // one message-id counter per thread for every run, instead of a random-UUID generator per
+      // run (see scripts/cucumber-thread-ids.cjs): run_cucumber.js and load_sources.js
+      name: 'cucumber-thread-ids',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]api[\\/](run_cucumber|load_sources)\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'const newId = messages_1.IdGenerator.uuid();';
+          if (text.split(from).length !== 2) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(from)} not found once`);
+          const ids = JSON.stringify(join(root, 'scripts/cucumber-thread-ids.cjs'));
+          return { contents: text.replace(from, `const newId = require(${ids}).threadIds;`), loader: 'js' };
+        });
+      },
+    },
+    {
+      // Cucumber runs every step and hook inside an AsyncLocalStorage (runtime/scope/) only so that
+      // its `worldProxy` and `contextProxy` exports can find the current World; sevcheck's steps use
+      // `this`, never those proxies. An AsyncLocalStorage in use turns on Node 20's promise hooks
+      // for the whole thread: every promise of every check paid for them (measured, issue 23: 4-5%
+      // of a fleet worker's CPU in node:internal/async_hooks). In the bundle the scopes run their
+      // callback directly, and the proxies throw, saying why, if anything ever uses them.
+      name: 'cucumber-no-async-scope',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]runtime[\\/]scope[\\/]test_(case|run)_scope\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const which = /test_case_scope\.js$/.test(args.path) ? { run: 'runInTestCaseScope', proxy: 'worldProxy' } : { run: 'runInTestRunScope', proxy: 'contextProxy' };
+          for (const expected of [`async function ${which.run}(store, callback) {`, `exports.${which.proxy} = (0, make_proxy_1.makeProxy)(`, 'new node_async_hooks_1.AsyncLocalStorage()']) {
+            if (!text.includes(expected)) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(expected)} not found`);
+          }
+          const message = `sevcheck's bundle runs cucumber without ${which.proxy} (scripts/build-run.mjs, cucumber-no-async-scope): use \`this\``;
+          return {
+            contents: [
+              "'use strict';",
+              "Object.defineProperty(exports, '__esModule', { value: true });",
+              `exports.${which.run} = async function ${which.run}(store, callback) { return callback(); };`,
+              `exports.${which.proxy} = new Proxy({}, { get() { throw new Error(${JSON.stringify(message)}); } });`,
+            ].join('\n'),
+            loader: 'js',
+          };
+        });
+      },
+    },
+    {
+      // Cucumber expands its feature and support paths with glob on every runCucumber (lib/paths/
+      // paths.js resolvePaths: a file-system walk, an lstat per file). A fleet worker runs the same
+      // paths for every host: the bundle resolves each set of paths (cwd, feature paths, support
+      // coordinates) once per thread. A fleet's feature files are fixed for its run, as its support
+      // code is (loaded once per thread); their content is still compared by size and mtime before
+      // each run (support/run/suite.ts compileFeaturesOnce).
+      name: 'cucumber-paths-once',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]paths[\\/]paths\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'exports.resolvePaths = resolvePaths;';
+          if (text.split(from).length !== 2 || !text.includes('async function resolvePaths(logger, cwd, sources, support = {')) throw new Error(`build-run: ${args.path} changed: resolvePaths not found as expected`);
+          const once = [
+            'const resolvedOnce = new Map();',
+            'exports.resolvePaths = function resolvePathsOnce(logger, cwd, sources, support) {',
+            '    const key = JSON.stringify([cwd, sources.paths, support]);',
+            '    let hit = resolvedOnce.get(key);',
+            '    if (!hit) {',
+            '        hit = resolvePaths(logger, cwd, sources, support);',
+            '        resolvedOnce.set(key, hit);',
+            '        hit.catch(() => resolvedOnce.delete(key));',
+            '    }',
+            '    return hit.then((r) => ({ ...r, sourcePaths: [...r.sourcePaths], requirePaths: [...r.requirePaths], importPaths: [...r.importPaths], unexpandedSourcePaths: [...r.unexpandedSourcePaths] }));',
+            '};',
+          ].join('\n');
+          return { contents: text.replace(from, once), loader: 'js' };
+        });
+      },
+    },
+    {
       // xml2js's index loads its XML builder (xmlbuilder, ~40 modules) with the parser; sevcheck only
       // parses. The builder is loaded on first use of xml2js.Builder instead (same exports).
       name: 'xml2js-lazy-builder',

@@ -78,6 +78,14 @@ export function failedBecause(owner: string, found: string, expected: string): F
   return { status: 'failed', message: `because ${owner}: found ${f}; expected ${e}`, found: f, expected: e, fix: `the fix under ${owner}`, because: owner };
 }
 
+/**
+ * Whether a failure's `fix` is only the pointer to its owner's fix (failedBecause: "the fix under
+ * <owner>"): a report shows no fix of its own for it (the owner's is shown once, above it).
+ */
+export function pointsToOwnersFix(c: { readonly fix?: string | undefined; readonly because?: readonly string[] | undefined }): boolean {
+  return c.fix !== undefined && (c.because ?? []).some((o) => c.fix === `the fix under ${o}`);
+}
+
 /** A check left nothing to judge by a defect another check owns (its reason names that check). */
 export function undecidedBecause(owner: string, reason: string): UndecidedVerdict {
   const r = printable(reason);

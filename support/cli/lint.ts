@@ -35,7 +35,7 @@ import { DEFAULT_MAX_XML_BYTES } from '../domain/xml.js';
 import { printable, printableJson } from '../report/printable.js';
 import { reportHtml, type ReportResults } from '../report/html.js';
 import { withFindings, WRITERS } from '../report/writers.js';
-import { checksLine, totals } from '../report/findings.js';
+import { checksLine, findings } from '../report/findings.js';
 import { VERDICT_FIELDS } from '../report/results.js';
 import { checkDir, checkOutputDir } from './options.js';
 import { commitStage, discardStage, openStage } from './staging.js';
@@ -305,12 +305,14 @@ function emit(result: LintResult, format: string, out: Out, host: HostSevFacts =
       for (const w of r.warnings ?? []) out.stdout(`  warning: ${printable(w)}\n`);
       for (const c of r.checks) out.stdout(`  ${LABEL[c.status].padEnd(9)} ${c.id}: ${printable(c.message)}\n`);
     }
-    const n = (s: Status) => result.reports.reduce((a, r) => a + r.checks.filter((c) => c.status === s).length, 0);
+    // one unit, the check: each counted once, the worst over the files, as report.html and
+    // results.json count it (report/findings.ts); the fixes are counted per file and defect
+    const f = findings(result.reports.flatMap((r) => r.checks.map((c) => ({ id: c.id, status: c.status, scenario: r.file, message: c.message, ...(c.because !== undefined ? { because: [c.because] } : {}) }))));
     const found = lintFindings(result);
-    const under = result.reports.reduce((a, r) => a + r.checks.filter((c) => c.because !== undefined).length, 0);
+    const under = f.checks.filter((c) => c.root !== undefined && (c.status === 'failed' || c.status === 'undecided')).length;
     out.stdout(
-      `${result.reports.length} file(s): ${n('passed')} passed, ${n('failed')} failed, ${n('undecided')} undecided, ${n('skipped')} skipped` +
-        (n('failed') ? `; ${found} to fix, one fix each${under ? ` (${under} more ${under === 1 ? 'check fails or is' : 'checks fail or are'} undecided because of them)` : ''}` : '') +
+      `${result.reports.length} file(s), ${checksLine(f.totals)}` +
+        (f.totals.failed ? `; ${found} to fix, one fix each${under ? ` (${under} more ${under === 1 ? 'check fails or is' : 'checks fail or are'} undecided because of them)` : ''}` : '') +
         (result.errors.length ? `; ${result.errors.length} unreadable` : '') +
         '\n',
     );
@@ -393,17 +395,13 @@ export async function lintDomainMain(argv: string[], out: Out): Promise<number> 
         const hostName = typeof a.values['host'] === 'string' ? a.values['host'] : host.cbitpos !== undefined ? 'C-bit facts given on the command line' : 'no host (--host not given)';
         const r = lintResults(result, { host: printable(hostName), startedAt: new Date(t0).toISOString(), durationMs: Date.now() - t0 });
         const json = WRITERS['json']!.file;
-        await writeFile(join(stage.dir, json), `${printableJson(withFindings(r))}\n`);
-        await writeFile(join(stage.dir, WRITERS['html']!.file), reportHtml(r, { links: { results: json }, command: 'sevcheck lint-domain', parts: 'files' }));
+        const f = findings(r.checks);
+        await writeFile(join(stage.dir, json), `${printableJson(withFindings(r, f))}\n`);
+        await writeFile(join(stage.dir, WRITERS['html']!.file), reportHtml(r, { links: { results: json }, command: 'sevcheck lint-domain', parts: 'files' }, f));
         await commitStage(stage);
       }
       const code = emit(result, a.values['format'] as string, out, host);
-      if (stage && result.errors.length === 0 && a.values['format'] !== 'json') {
-        // the pages count each check once, the worst over the files (report/findings.ts): say so beside the per-file counts
-        const byCheck = checksLine(totals(result.reports.flatMap((r) => r.checks)));
-        out.stdout(`${WRITERS['html']!.file} and ${WRITERS['json']!.file} count each check once, the worst over the files: ${byCheck}\n`);
-        out.stdout(`reports: ${printable(outDir as string)}\n`);
-      }
+      if (stage && result.errors.length === 0 && a.values['format'] !== 'json') out.stdout(`reports: ${printable(outDir as string)}\n`);
       return code;
     } finally {
       await discardStage(stage);

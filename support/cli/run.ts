@@ -10,7 +10,8 @@ import { HarnessError } from '../host/types.js';
 import type { SshOptions } from '../host/ssh-host.js';
 import type { AmdCertOptions } from '../probes/kds-fetch.js';
 import type { LaunchOptions } from '../launch/bundle.js';
-import type { Results } from '../report/results.js';
+import type { CheckResult, Results } from '../report/results.js';
+import { findings, type Findings } from '../report/findings.js';
 import { loadSuite, runOnce, type LoadedSuite } from '../run/suite.js';
 import { CUCUMBER_REPORTS, WRITERS } from '../report/writers.js';
 import { checkLine, checkStream, closingLines, headerLine, painter, useColour } from '../report/console.js';
@@ -94,6 +95,9 @@ export async function runSuite(given: SuiteOptions, io: SuiteIo): Promise<SuiteO
   const write = opts.writeReports !== false;
   const readLog = process.env.SEVCHECK_READ_LOG;
   let reports: Stage | undefined;
+  // the run's findings (report/findings.ts), computed once for its report set and its console
+  let computed: { readonly of: Results; readonly f: Findings<CheckResult> } | undefined;
+  const findingsOf = (r: Results): Findings<CheckResult> => (computed?.of === r ? computed.f : (computed = { of: r, f: findings(r.checks) }).f);
   let fixture: Stage | undefined;
   try {
     // 0. the site file (support/site/config.ts): its values under the command line's
@@ -170,7 +174,8 @@ export async function runSuite(given: SuiteOptions, io: SuiteIo): Promise<SuiteO
           //    (exit 2) leaves them as they were
           if (reports && results && !error) {
             const shown = cfg ? { ...results, config: cfg.file } : results;
-            for (const w of Object.values(WRITERS)) await writeFile(resolve(reports.dir, w.file), w.write(shown));
+            const f = findingsOf(results);
+            for (const w of Object.values(WRITERS)) await writeFile(resolve(reports.dir, w.file), w.write(shown, f));
             await commitStage(reports);
             reports = undefined;
           }
@@ -192,19 +197,23 @@ export async function runSuite(given: SuiteOptions, io: SuiteIo): Promise<SuiteO
     }
 
     const onStdout = opts.format === 'text' || opts.format === 'pretty' ? undefined : WRITERS[opts.format];
-    if (onStdout) io.stdout.write(onStdout.write(cfg ? { ...results, config: cfg.file } : results));
+    if (onStdout) io.stdout.write(onStdout.write(cfg ? { ...results, config: cfg.file } : results, findingsOf(results)));
     else {
       // the set as it was renamed into place (report files the writers add are listed too)
       const written = write && !harness ? { dir: opts.outDir, files: await readdir(opts.outDir).catch(() => []) } : undefined;
-      const closing = closingLines(results, {
-        paint,
-        details: text,
-        verbose: opts.verbose,
-        failOnUndecided: opts.failOnUndecided,
-        harnessError: Boolean(harness),
-        reports: written,
-        above: 1, // the header
-      });
+      const closing = closingLines(
+        results,
+        {
+          paint,
+          details: text,
+          verbose: opts.verbose,
+          failOnUndecided: opts.failOnUndecided,
+          harnessError: Boolean(harness),
+          reports: written,
+          above: 1, // the header
+        },
+        findingsOf(results),
+      );
       io.stdout.write(`${closing.join('\n')}\n`);
     }
     return { exitCode, results, error: harness };

@@ -13,7 +13,7 @@
  * definition could not be read (it might be an SEV guest); else passed if any passed; else
  * skipped (no SEV guest, or the check does not apply to any of them).
  */
-import { failed, passed, skipped, undecided, type Verdict } from '../verdict.js';
+import { failed, failedBecause, passed, skipped, undecided, undecidedBecause, type Verdict } from '../verdict.js';
 import type { DomainModel } from './model.js';
 import { schemaVerdict, withInvalidValues, type SchemaInfo, type SchemaOutcome } from './schema.js';
 
@@ -81,6 +81,21 @@ export function foldGuests(g: HostGuests, verdicts: ReadonlyArray<readonly [Gues
   const notApplicable = by('skipped');
   const names = (xs: ReadonlyArray<readonly [GuestDefinition, Verdict]>) => xs.map(([x]) => `'${x.name}'`).join(', ');
   const passingNote = ok.length ? ` (${ok.length} other SEV guest(s) pass: ${names(ok)})` : '';
+  // every failing guest fails by a defect one other check owns (verdict.ts failedBecause, e.g. an SNP
+  // policy with MIGRATE_MA is domain.policy.valid's): the folded verdict is that check's follower,
+  // with no fix of its own, as a linter's is (one finding per input defect)
+  const owner = (vs: ReadonlyArray<readonly [GuestDefinition, Verdict]>): string | undefined => {
+    const owners = new Set(vs.map(([, v]) => (v.status === 'failed' || v.status === 'undecided' ? v.because : undefined)));
+    const [only] = owners;
+    return owners.size === 1 && only !== undefined ? only : undefined;
+  };
+  const unreadable = g.unreadable.length ? ` (unreadable: ${g.unreadable.map((u) => u.source).join(', ')})` : '';
+  const followed = owner(bad);
+  if (bad.length > 0 && followed !== undefined) {
+    const found = bad.map(([guest, v]) => `${guestLabel(guest)}: ${v.status === 'failed' ? v.found : v.message}`);
+    const expected = [...new Set(bad.map(([, v]) => (v.status === 'failed' ? v.expected : 'the check to pass')))];
+    return failedBecause(followed, `${bad.length} of ${g.sev.length} SEV guest(s) fail: ${found.join(' | ')}${passingNote}${open.length ? ` (undecided for ${names(open)})` : ''}${unreadable}`, expected.join(' | '));
+  }
   if (bad.length > 0) {
     const found: string[] = [];
     const expected: string[] = [];
@@ -96,6 +111,12 @@ export function foldGuests(g: HostGuests, verdicts: ReadonlyArray<readonly [Gues
       expected.join(' | '),
       `${fixes.join(' | ')} (edit with: virsh edit ${bad.map(([x]) => x.name).join(' / ')})`,
     );
+  }
+  const waiting = owner(open);
+  if (open.length > 0 && g.unreadable.length === 0 && waiting !== undefined) {
+    // every undecided guest is left nothing to judge by another check's failure (undecidedBecause)
+    const prefix = `because ${waiting}: `;
+    return undecidedBecause(waiting, `${open.map(([guest, v]) => `${guestLabel(guest)}: ${reasonOf(v).startsWith(prefix) ? reasonOf(v).slice(prefix.length) : reasonOf(v)}`).join('; ')}${passingNote}`);
   }
   if (open.length > 0 || g.unreadable.length > 0) {
     const reasons = [

@@ -15,6 +15,7 @@
  */
 import type { Results } from '../report/results.js';
 import { WRITERS, withFindings } from '../report/writers.js';
+import { findings } from '../report/findings.js';
 import { reportHtml } from '../report/html.js';
 import { summaryMarkdown } from '../report/summary.js';
 import { printableJson } from '../report/printable.js';
@@ -44,14 +45,16 @@ export function hostReportSet(results: Results, fleet: FleetSide, host: Pick<Fle
   const checks = waiveChecks(host.name, results.checks, waivers, fleet.today);
   const inFleet: HostInFleet = { page: fleetPageFromHost(host.name, fleet.page), startedAt: fleet.startedAt, waivers };
   const marked = { ...results, checks, fleet: inFleet };
+  // the host's findings, once for its whole set (report/findings.ts)
+  const f = findings(checks);
   return Object.entries(WRITERS).map(([name, w]) => {
-    if (name === 'html') return { file: w.file, text: reportHtml(marked, { links: { results: WRITERS['json']?.file }, fleet: inFleet }) };
-    if (name === 'summary') return { file: w.file, text: summaryMarkdown(marked, { page: WRITERS['html']?.file }) };
-    if (name === 'json') return { file: w.file, text: `${printableJson(withFindings(marked))}\n` };
+    if (name === 'html') return { file: w.file, text: reportHtml(marked, { links: { results: WRITERS['json']?.file }, fleet: inFleet }, f) };
+    if (name === 'summary') return { file: w.file, text: summaryMarkdown(marked, { page: WRITERS['html']?.file }, f) };
+    if (name === 'json') return { file: w.file, text: `${printableJson(withFindings(marked, f))}\n` };
     if (name === 'junit') {
       const h: FleetHost = { ...host, checks, durationMs: results.durationMs };
       return { file: w.file, text: hostJunitXml(h, { startedAt: results.startedAt, page: inFleet.page, waivers }) };
     }
-    return { file: w.file, text: w.write(marked) };
+    return { file: w.file, text: w.write(marked, f) };
   });
 }

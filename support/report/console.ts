@@ -16,7 +16,7 @@ import type { Envelope } from '@cucumber/messages';
 import type { Status } from '../verdict.js';
 import { VERDICT_MEDIA_TYPE, type CheckResult, type Results } from './results.js';
 import { printable } from './printable.js';
-import { checksLine, findings, STATUSES, undecidedHeadline, verdictOf, type Cause, type UndecidedGroup } from './findings.js';
+import { checksLine, findings, STATUSES, undecidedHeadline, verdictOf, type Cause, type Findings, type UndecidedGroup } from './findings.js';
 
 /** What the console reads of a check: results.ts CheckResult, the structured fields when present. */
 export type ConsoleCheck = Pick<CheckResult, 'id' | 'status' | 'scenario' | 'message' | 'found' | 'expected' | 'fix' | 'reason'>;
@@ -156,8 +156,7 @@ function undecidedBlock(g: UndecidedGroup<ConsoleCheck>, o: Closing): string[] {
  * --verbose it is cut to fit CONSOLE_MAX_LINES with the header: what is left out is counted and
  * is in the reports.
  */
-export function closingLines(r: ConsoleRun & { readonly checks: readonly ConsoleCheck[] }, o: Closing): string[] {
-  const f = findings(r.checks);
+export function closingLines(r: ConsoleRun & { readonly checks: readonly ConsoleCheck[] }, o: Closing, f: Findings<ConsoleCheck> = findings(r.checks)): string[] {
   const t = f.totals;
   const profile = `for profile ${printable(r.profile)}`;
   const counts = checksLine(t);

@@ -175,13 +175,22 @@ function explainers(checks: readonly Omit<CheckFinding, 'because' | 'root'>[], r
 /**
  * The owners a check's scenarios declare (`because`), when every scenario that makes it failed or
  * undecided declares one and that owner failed on the same scenario (a lint's file): one file's
- * defect never explains another file's failure.
+ * defect never explains another file's failure. A run's checks have one scenario each, named
+ * differently: there the owner must have failed in the run.
  */
 function declared(c: Omit<CheckFinding, 'because' | 'root'>, byId: ReadonlyMap<string, Omit<CheckFinding, 'because' | 'root'>>): string[] {
   const open = c.scenarios.filter((s) => s.status === 'failed' || s.status === 'undecided');
   const out: string[] = [];
   for (const s of open) {
-    const owners = (s.because ?? []).filter((o) => o !== c.id && byId.get(o)?.scenarios.some((x) => x.scenario === s.scenario && x.status === 'failed'));
+    // the owner failed on the same scenario (a lint: the same file); where the owner has no
+    // scenario of that name (a run: one scenario per check, the host's guests folded into it,
+    // domain/guests.ts foldGuests), it failed in the run
+    const owners = (s.because ?? []).filter((o) => {
+      const of = byId.get(o)?.scenarios;
+      if (o === c.id || !of) return false;
+      const same = of.filter((x) => x.scenario === s.scenario);
+      return (same.length ? same : of).some((x) => x.status === 'failed');
+    });
     if (!owners.length) return [];
     for (const o of owners) if (!out.includes(o)) out.push(o);
   }
@@ -191,22 +200,11 @@ function declared(c: Omit<CheckFinding, 'because' | 'root'>, byId: ReadonlyMap<s
 /**
  * Everything a report leads with, from one run's scenarios (results.json `checks`).
  * `rules` is the cause graph (default rules/causes.ts CAUSES; tests pass their own).
+ * A run computes them once and hands them to every writer of its report set and to the console
+ * (each writer takes them as an argument, computing them itself only when called alone).
  */
-/**
- * The findings of one array of scenarios, by that array (identity, not content): every report of a
- * run (report.html, summary.md, results.json, junit.xml; a fleet host's set) asks for the same
- * run's findings, which cost more than some of the writers. Only for the default rules; an array
- * whose length changed since is computed again.
- */
-const computed = new WeakMap<readonly FindingScenario[], { readonly length: number; readonly f: Findings }>();
-
 export function findings<S extends FindingScenario>(scenarios: readonly S[], rules: readonly CauseRule[] = CAUSES): Findings<S> {
-  if (rules !== CAUSES) return compute(scenarios, rules);
-  const hit = computed.get(scenarios);
-  if (hit && hit.length === scenarios.length) return hit.f as unknown as Findings<S>;
-  const f = compute(scenarios, rules);
-  computed.set(scenarios, { length: scenarios.length, f: f as unknown as Findings });
-  return f;
+  return compute(scenarios, rules);
 }
 
 function compute<S extends FindingScenario>(scenarios: readonly S[], rules: readonly CauseRule[]): Findings<S> {

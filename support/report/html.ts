@@ -16,7 +16,7 @@
  */
 import { printable } from './printable.js';
 import { STYLESHEET } from './style.js';
-import type { Status } from '../verdict.js';
+import { pointsToOwnersFix, type Status } from '../verdict.js';
 import type { CheckResult, HostInfo, Results } from './results.js';
 import { checksLine, findings, STATUSES, undecidedHeadline, verdictOf, type Cause, type CheckFinding, type Findings, type UndecidedGroup } from './findings.js';
 
@@ -124,7 +124,8 @@ function details(c: ReportCheck, sharedReason?: string): string {
   if (c.status === 'failed') {
     if (c.found !== undefined) rows.push(`<dt>found</dt><dd class="found">${text(c.found)}</dd>`);
     if (c.expected !== undefined) rows.push(`<dt>expected</dt><dd class="expected">${text(c.expected)}</dd>`);
-    if (c.fix !== undefined) rows.push(`<dt>fix</dt><dd class="fix"><code>${text(c.fix)}</code></dd>`);
+    // a follower (verdict.ts failedBecause) has no fix of its own: its owner's is shown above it
+    if (c.fix !== undefined && !pointsToOwnersFix(c)) rows.push(`<dt>fix</dt><dd class="fix"><code>${text(c.fix)}</code></dd>`);
   } else if (c.status !== 'passed' && c.reason !== undefined) {
     rows.push(`<dt>${c.status === 'undecided' ? 'why' : 'why not'}</dt><dd class="reason">${text(c.reason)}</dd>`);
   }
@@ -239,8 +240,8 @@ function inFleet(f: NonNullable<ReportHtmlOptions['fleet']>): string {
  */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
-export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {}): string {
-  const f = findings(results.checks);
+/** `f`: the run's findings of these very checks (report/findings.ts), when the caller has them */
+export function reportHtml(results: ReportResults, opts: ReportHtmlOptions = {}, f: Findings<ReportCheck> = findings(results.checks)): string {
   const gs = f.checks;
   const v = verdictLine(f);
   const n = (s: Status): number => f.totals[s];

@@ -13,8 +13,9 @@
  * (docs/results.md), never from splitting its message.
  */
 import type { CheckResult, Results } from './results.js';
-import { findings, type CheckFinding } from './findings.js';
+import { findings, type CheckFinding, type Findings } from './findings.js';
 import { xmlEscape, xmlSeconds } from './xml.js';
+import { pointsToOwnersFix } from '../verdict.js';
 
 const esc = xmlEscape;
 
@@ -26,7 +27,13 @@ function statusLine(c: CheckResult): string {
 /** A failure's body: found, expected and fix on lines of their own (a harness-error entry has only its message). */
 function failureText(c: CheckResult): string {
   if (c.found === undefined || c.expected === undefined || c.fix === undefined) return c.message;
-  return `found: ${c.found}\nexpected: ${c.expected}\nfix: ${c.fix}`;
+  // a follower (verdict.ts failedBecause) has no fix of its own: its testcase message names the owner
+  return `found: ${c.found}\nexpected: ${c.expected}${pointsToOwnersFix(c) ? '' : `\nfix: ${c.fix}`}`;
+}
+
+/** `why` before `text`, unless the verdict's own words already begin with it (verdict.ts failedBecause: "because X: ...") */
+function said(why: string, text: string): string {
+  return why !== '' && (text.startsWith(why) || text.startsWith(`failed: ${why}`) || text.startsWith(`undecided: ${why}`)) ? text : why + text;
 }
 
 function because(g: CheckFinding<CheckResult>): string {
@@ -41,16 +48,16 @@ function testcase(g: CheckFinding<CheckResult>): string[] {
   if (g.status === 'failed') {
     const failing = g.scenarios.filter((c) => c.status === 'failed');
     const body = failing.map((c) => (several ? `${c.scenario}:\n${failureText(c)}` : failureText(c))).join('\n\n');
-    out.push(`      <failure type="${esc(g.id)}" message="${esc(because(g) + lead.message)}">${esc(because(g) + body)}</failure>`);
-  } else if (g.status !== 'passed') out.push(`      <skipped message="${esc(because(g) + statusLine(lead))}"/>`);
+    out.push(`      <failure type="${esc(g.id)}" message="${esc(said(because(g), lead.message))}">${esc(because(g) + body)}</failure>`);
+  } else if (g.status !== 'passed') out.push(`      <skipped message="${esc(said(because(g), statusLine(lead)))}"/>`);
   const all = g.scenarios.map((c) => (several ? `${c.scenario}: ${statusLine(c)}` : statusLine(c)));
   out.push(`      <system-out>${esc(all.join('\n'))}</system-out>`);
   out.push('    </testcase>');
   return out;
 }
 
-export function junitXml(r: Results): string {
-  const f = findings(r.checks);
+/** `f`: the run's findings of these very checks (report/findings.ts), when the caller has them */
+export function junitXml(r: Results, f: Findings<CheckResult> = findings(r.checks)): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const t = f.totals;
   const all = t.failed + t.undecided + t.passed + t.skipped;

@@ -20,6 +20,12 @@ export interface CheckResult {
   readonly fix?: string;
   /** an undecided or skipped check's reason (`message` without its "undecided: " / "skipped: ") */
   readonly reason?: string;
+  /**
+   * the check that owns the defect this one also sees (support/verdict.ts failedBecause /
+   * undecidedBecause: one finding per input defect), as the verdict named it; results.json gives
+   * it for every scenario a failure explains (report/writers.ts withFindings)
+   */
+  readonly because?: readonly string[];
 }
 
 /** The fields of a verdict kept beside `message`, in the order results.json shows them. */
@@ -64,7 +70,7 @@ export function collectResults(
   const pickles = new Map<string, { name: string; uri: string; tags: string[] }>();
   const testCases = new Map<string, string>(); // testCase.id -> pickleId
   const started = new Map<string, string>(); // testCaseStarted.id -> testCase.id
-  const verdicts = new Map<string, { status: Status; message: string; check?: string } & VerdictFields>();
+  const verdicts = new Map<string, { status: Status; message: string; check?: string; because?: unknown } & VerdictFields>();
   const badSteps = new Map<string, string>(); // testCaseStarted.id -> status
   let startedAt = '';
   let t0 = 0;
@@ -107,6 +113,7 @@ export function collectResults(
       feature: pickle.uri,
       message: v?.message ?? (bad ? `harness error: ${bad} step` : 'harness error: no verdict'),
       ...fields,
+      ...(typeof v?.because === 'string' && (v.status === 'failed' || v.status === 'undecided') ? { because: [v.because] } : {}),
     });
   }
   return {

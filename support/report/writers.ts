@@ -12,7 +12,7 @@ import type { CheckResult, Results } from './results.js';
 import { summaryMarkdown } from './summary.js';
 import { junitXml } from './junit.js';
 import { reportHtml } from './html.js';
-import { findings } from './findings.js';
+import { findings, type Findings } from './findings.js';
 
 /**
  * results.json: the run's verdicts, with what every other report states beside them
@@ -21,9 +21,8 @@ import { findings } from './findings.js';
  * rest grouped by reason with one remedy), and on each scenario of a check a cause explains, its
  * `because`. A reader that knows only `checks` reads it as before.
  */
-export function withFindings(r: Omit<Results, 'checks'> & { readonly checks: readonly CheckResult[] }): Record<string, unknown> {
+export function withFindings(r: Omit<Results, 'checks'> & { readonly checks: readonly CheckResult[] }, f: Findings<CheckResult> = findings(r.checks)): Record<string, unknown> {
   const { checks, ...head } = r;
-  const f = findings(checks);
   const byId = new Map(f.checks.map((c) => [c.id, c]));
   return {
     ...head,
@@ -40,15 +39,16 @@ export function withFindings(r: Omit<Results, 'checks'> & { readonly checks: rea
 export interface Writer {
   /** the file's name in the report set */
   readonly file: string;
-  write(results: Results): string;
+  /** `f`: the run's findings of results.checks (report/findings.ts), computed once for the whole set */
+  write(results: Results, f?: Findings<CheckResult>): string;
 }
 
 export const WRITERS: Record<string, Writer> = {
   // sevcheck's own page first: the console names the report set's files in this order
-  html: { file: 'report.html', write: (r) => reportHtml(r, { links: { steps: CUCUMBER_REPORTS['html'], results: WRITERS['json']?.file } }) },
-  json: { file: 'results.json', write: (r) => `${printableJson(withFindings(r))}\n` },
-  summary: { file: 'summary.md', write: (r) => summaryMarkdown(r, reportLinks()) },
-  junit: { file: 'junit.xml', write: junitXml },
+  html: { file: 'report.html', write: (r, f) => reportHtml(r, { links: { steps: CUCUMBER_REPORTS['html'], results: WRITERS['json']?.file } }, f) },
+  json: { file: 'results.json', write: (r, f) => `${printableJson(withFindings(r, f))}\n` },
+  summary: { file: 'summary.md', write: (r, f) => summaryMarkdown(r, reportLinks(), f) },
+  junit: { file: 'junit.xml', write: (r, f) => junitXml(r, f) },
 };
 
 /**

@@ -4,7 +4,7 @@
  * TypeScript sources through tsx, and never used once a source differs from the recorded hash.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,30 @@ describe('prebuilt run bundle', () => {
     expect(fastDefs).toEqual(definitions(dirs[1]));
     expect(JSON.stringify(fastDefs)).toMatch(/"uri":"steps\/host\.steps\.ts","location":\{"line":\d+\}/);
     expect(JSON.stringify(fastDefs)).not.toMatch(/dist\/run|"line":0|unknown/);
+  });
+
+  it("runs cucumber on one message-id counter per thread and without cucumber's AsyncLocalStorage scopes", async () => {
+    // scripts/build-run.mjs plugins cucumber-thread-ids and cucumber-no-async-scope (issue 23)
+    const dir = out();
+    const r = await sevcheck(['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--out', dir]);
+    expect(r.code).toBe(0);
+    const ids: string[] = [];
+    const collect = (v: unknown, key?: string): void => {
+      if (Array.isArray(v)) v.forEach((x) => collect(x));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) collect(x, k);
+      else if (key === 'id' && typeof v === 'string') ids.push(v);
+    };
+    for (const line of readFileSync(join(dir, 'messages.ndjson'), 'utf8').split('\n').filter(Boolean)) {
+      const e = JSON.parse(line) as Record<string, unknown>;
+      // step definitions, hooks and parameter types keep loadSupport's ids; every other message's id comes from the counter
+      if (!e.stepDefinition && !e.hook && !e.parameterType) collect(e);
+    }
+    expect(ids.length).toBeGreaterThan(1000);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => /^\d+$/.test(id))).toBe(true);
+    const bundle = readdirSync(join(ROOT, 'dist/run')).filter((f) => f.endsWith('.mjs')).map((f) => readFileSync(join(ROOT, 'dist/run', f), 'utf8'));
+    expect(bundle.some((text) => text.includes('AsyncLocalStorage'))).toBe(false);
+    expect(bundle.some((text) => text.includes('IdGenerator.uuid()'))).toBe(true); // loadSupport's, and gherkin's unused default
   });
 
   it('gives the same one-line input errors', async () => {

@@ -17,7 +17,7 @@ import { parseDomainXml } from '../../support/domain/model.js';
 import { checkVirtioIommu, checkLaunchSecurity } from '../../support/domain/rules.js';
 import { schemaVerdict } from '../../support/domain/schema.js';
 import { decodeEncryptedMemory } from '../../support/sev/cpuid.js';
-import { failed, passed, skipped, undecided } from '../../support/verdict.js';
+import { failed, failedBecause, passed, skipped, undecided, undecidedBecause } from '../../support/verdict.js';
 import { sevcheck, type JsonResults } from '../helpers.js';
 
 const fx = (p: string) => fileURLToPath(new URL(`../../fixtures/${p}`, import.meta.url));
@@ -147,6 +147,30 @@ describe('one verdict over several guests', () => {
     );
     const v = foldGuests(hostWith([good], { unreadable: [{ source: '/etc/libvirt/qemu/x.xml', reason: 'EACCES: denied' }] }), [[good, passed('ok')]]);
     expect(v.message).toMatch(/^undecided: \/etc\/libvirt\/qemu\/x\.xml: EACCES: denied \(cannot tell whether it is an SEV guest\)/);
+  });
+
+  it("a defect another check owns stays that check's: followers fold to a follower, with no fix of their own", () => {
+    const follows = failedBecause('domain.policy.valid', 'policy 0x70000 sets MIGRATE_MA (bit 18)', 'MIGRATE_MA clear');
+    const v = foldGuests(hostWith([good, bad1, bad2]), [[good, passed('ok')], [bad1, follows], [bad2, follows]]);
+    expect(v).toMatchObject({ status: 'failed', because: 'domain.policy.valid', fix: 'the fix under domain.policy.valid', expected: 'MIGRATE_MA clear' });
+    expect(v.message).toBe(
+      "because domain.policy.valid: found 2 of 3 SEV guest(s) fail: guest 'bad1' (/etc/libvirt/qemu/bad1.xml): policy 0x70000 sets MIGRATE_MA (bit 18) | guest 'bad2' (/etc/libvirt/qemu/bad2.xml): policy 0x70000 sets MIGRATE_MA (bit 18) (1 other SEV guest(s) pass: 'good'); expected MIGRATE_MA clear",
+    );
+    // one guest's own defect: the fold is a finding of its own, with its fix (the follower's pointer beside it)
+    const mixed = foldGuests(hostWith([bad1, bad2]), [[bad1, follows], [bad2, failed('NOSEND clear', 'NOSEND set', '<policy>0x000b</policy>')]]);
+    expect(mixed).toMatchObject({ status: 'failed' });
+    expect('because' in mixed).toBe(false);
+    expect(mixed.status === 'failed' && mixed.fix).toMatch(/for 'bad2': <policy>0x000b<\/policy>/);
+    // two different owners: not one follower
+    const two = foldGuests(hostWith([bad1, bad2]), [[bad1, follows], [bad2, failedBecause('domain.schema-valid', 'x', 'y')]]);
+    expect('because' in two).toBe(false);
+    // every undecided guest left nothing to judge by the same check's failure: undecided because of it
+    const waits = undecidedBecause('domain.launch-security', 'the policy cannot be read');
+    const u = foldGuests(hostWith([good, bad1]), [[good, passed('ok')], [bad1, waits]]);
+    expect(u).toEqual(undecidedBecause('domain.launch-security', "guest 'bad1' (/etc/libvirt/qemu/bad1.xml): the policy cannot be read (1 other SEV guest(s) pass: 'good')"));
+    // an unreadable definition might be an SEV guest with a defect of its own: not a follower
+    const un = foldGuests(hostWith([bad1], { unreadable: [{ source: '/etc/libvirt/qemu/x.xml', reason: 'EACCES' }] }), [[bad1, waits]]);
+    expect('because' in un).toBe(false);
   });
 
   it('all pass: passed, listing each guest', () => {

@@ -20,7 +20,8 @@ describe('sevcheck lint-domain', () => {
     const r = await run(lintDomainMain, [fx('domains/good-sev-q35.xml'), fx('domains/good-sev-es.xml'), ...host]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/2 file\(s\): 18 passed, 0 failed/);
+    // one unit, the check: each counted once over the files (the reports' count)
+    expect(r.stdout).toMatch(/^2 file\(s\), 9 checks: 0 failed, 0 undecided, 9 passed, 0 skipped$/m);
   });
   it('exit 1 on a failure, message names file, found, expected and fix', async () => {
     const r = await run(lintDomainMain, [fx('domains/bad-iommu-missing.xml'), ...host]);
@@ -215,7 +216,7 @@ describe('one finding per input defect, on every lint fixture (issue 20)', () =>
     const r = await run(lintQemuMain, [fx('qemu-cmdline/bad-snp.cmdline'), ...host]);
     expect(r.stdout).toMatch(/^\s+failed\s+domain\.no-migration: because domain\.policy\.valid: found SNP policy 0x70000 sets MIGRATE_MA \(bit 18\); expected [^;]*$/m);
     expect(r.stdout.match(/policy=0x30000/g)).toHaveLength(1); // one fix
-    expect(r.stdout).toMatch(/1 file\(s\): 3 passed, 4 failed, 1 undecided, 0 skipped; 3 to fix, one fix each \(1 more check fails or is undecided because of them\)/);
+    expect(r.stdout).toMatch(/^1 file\(s\), 8 checks: 4 failed, 1 undecided, 3 passed, 0 skipped; 3 to fix, one fix each \(1 more check fails or is undecided because of them\)$/m);
     const pve = await run(lintPveMain, [fx('proxmox/bad-property.conf')]);
     expect(pve.stdout.match(/fix: /g)).toHaveLength(1); // one typo, one fix
   });

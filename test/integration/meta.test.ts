@@ -43,6 +43,16 @@ describe('meta-test: fixture hosts give exactly their expected verdicts', () => 
 function messagesAreWhole(results: JsonResults): void {
   for (const c of results.checks) {
     expect(c.message.length).toBeGreaterThan(10);
+    // a follower (verdict.ts failedBecause: a defect another check owns) has no fix of its own
+    const owner = c.status === 'failed' && /^because ([a-z0-9.-]+): /.exec(c.message)?.[1];
+    if (owner) {
+      const { found, expected, fix } = c as { found?: string; expected?: string; fix?: string };
+      expect(c.message, c.id).toBe(`because ${owner}: found ${found}; expected ${expected}`);
+      expect(fix, c.id).toBe(`the fix under ${owner}`);
+      expect((c as { because?: string[] }).because, c.id).toEqual([owner]);
+      expect(results.checks.some((o) => o.id === owner && o.status === 'failed'), c.id).toBe(true);
+      continue;
+    }
     if (c.status === 'failed') expect(c.message).toMatch(/^found .+; expected .+; fix: .+/);
     if (c.status === 'undecided') expect(c.message).toMatch(/^undecided: /);
     // the message's parts as fields (docs/results.md): each is exactly its part of the message
