@@ -1,6 +1,6 @@
 /**
  * A remote host through the system `ssh` client. The remote side needs only POSIX sh and GNU
- * coreutils (cat, stat, ls, dd, od, timeout): no Node, no agent, nothing written there. Host keys
+ * coreutils (base64 or od, stat, ls, dd, timeout): no Node, no agent, nothing written there. Host keys
  * are checked as the user's ssh configuration says (never disabled); BatchMode makes a missing
  * key fail at once instead of prompting. One multiplexed connection (ControlMaster, socket in a
  * private local temp dir) serves all reads of a run.
@@ -483,7 +483,7 @@ class BatchSession {
       if (this.closing && !this.waiting) return;
       const said = this.err.trim().split('\n').pop();
       if (code === 255) this.fail(new ConnectionFailed(said || 'ssh exited 255 without a message (the connection or its control master went away)', !said));
-      else this.fail(new HarnessError(`${this.target}: the remote read script failed (${said || `exit status ${code ?? 'killed'}`}): the host needs POSIX sh and coreutils (stat, ls, dd, od, timeout)`));
+      else this.fail(new HarnessError(`${this.target}: the remote read script failed (${said || `exit status ${code ?? 'killed'}`}): the host needs POSIX sh and coreutils (stat, ls, dd, base64 or od, timeout)`));
     });
   }
 
@@ -761,7 +761,7 @@ export class SshHost implements Host {
       const recs = r.exitCode === 0 ? parseBatch(r.stdout) : undefined;
       if (!recs || recs.length !== items.length) {
         const why = String(r.stderr).trim().split('\n').pop() || `exit status ${r.exitCode ?? '?'}`;
-        throw new HarnessError(`${this.target}: the remote read script failed (${why}): the host needs POSIX sh and coreutils (stat, ls, dd, od, timeout)`);
+        throw new HarnessError(`${this.target}: the remote read script failed (${why}): the host needs POSIX sh and coreutils (stat, ls, dd, base64 or od, timeout)`);
       }
       items.forEach((p, i) => p.resolve(recs[i] as BatchRecord));
     } catch (e) {
