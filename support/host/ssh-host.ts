@@ -158,9 +158,19 @@ export const BATCH_SCRIPT = [
   'fe() { e=$($H -- "$1" 2>&1 >/dev/null; printf \'\\n%s\' "$?"); case $e in *"$nl"0) e="$1: changed while being read${nl}1" ;; esac; o "$e"; }',
   // ne: the record's end for a path that does not exist (no process: the message as base64/od/stat/ls/dd word it)
   `ne() { printf '!1\\n%s\\n' '${NO_SUCH_FILE_HEX}'; }`,
-  // nx PATH: PATH surely does not exist: no such entry (not even a dangling or looping link) in a
-  // directory this user can search (else the tool runs and says why: EACCES, ENOTDIR, ELOOP)
-  'nx() { [ ! -e "$1" ] && [ ! -L "$1" ] && y=${1%/*} && [ -d "${y:-/}" ] && [ -x "${y:-/}" ]; }',
+  // nx PATH: PATH surely does not exist: its deepest ancestor that exists (no entry, not even a
+  // dangling or looping link, below it) is a directory this user can search, so the kernel's walk
+  // stops at the next name with ENOENT (else the tool runs and says why: EACCES, ENOTDIR, ELOOP)
+  'nx() {',
+  '  [ ! -e "$1" ] && [ ! -L "$1" ] || return 1',
+  '  y=$1',
+  '  while :; do',
+  '    case $y in */*) y=${y%/*}; y=${y:-/} ;; *) y=. ;; esac',
+  '    case $y in /|.) break ;; esac',
+  '    [ ! -e "$y" ] && [ ! -L "$y" ] || break',
+  '  done',
+  '  [ -d "$y" ] && [ -x "$y" ]',
+  '}',
   // ld DIR: the names in DIR from the shell's own globs (no process), as "=NAME" lines when every
   // name is plain (SAFE_NAME), else `ls` through r; ls -1A's set of names (decode sorts them)
   'ld() {',

@@ -150,9 +150,8 @@ describe.each(ENCODERS)('BATCH_SCRIPT through /bin/sh, encoding with %s', (_name
     expect(names(0)).toEqual(['..dots', '.hidden', 'a.conf', 'b-c_d+e,f:g@h=i', 'loop']);
     // (a name with a newline is two lines, as ls -1A prints it)
     expect(names(1)).toEqual(readdirSync(dir).join('\n').split('\n').sort());
-    // missing in a directory that exists: answered by the shell; below a missing directory: by the encoder
-    for (const i of [2, 3]) expect(recs?.[i]).toMatchObject({ status: 1, stderr: 'No such file or directory\n' });
-    expect(recs?.[4]?.stderr).toMatch(path ? /^od: .*deeper: No such file or directory\n$/ : /^base64: .*deeper: No such file or directory\n$/);
+    // missing in a directory that exists, or below one that does not: answered by the shell
+    for (const i of [2, 3, 4]) expect(recs?.[i]).toMatchObject({ status: 1, stderr: 'No such file or directory\n' });
     // a file: ls prints its path (decode: ENOTDIR)
     expect(names(5)).toEqual([join(dir, 'empty')]);
     expect(recs?.[6]?.stderr).toMatch(/Not a directory/);
@@ -161,6 +160,35 @@ describe.each(ENCODERS)('BATCH_SCRIPT through /bin/sh, encoding with %s', (_name
     // plain names only as they are: a line "=..." with anything else is not the framing
     expect(parseBatch('@0\n=a b\n!0\n')).toBeUndefined();
     expect(parseBatch('@0\n=a.conf\n 41 0a\n!0\n')?.[0]?.stdout.toString()).toBe('a.conf\nA\n');
+  });
+
+  it('answers a path below missing directories from the shell (no process), and leaves every other failure to the tool', () => {
+    // a PATH without the tools: a tool that ran would answer 127 "not found", so the shell's own
+    // "No such file or directory" shows that no process ran
+    const bare = mkdtempSync(join(tmpdir(), 'sevcheck-bare-'));
+    for (const n of ['sh', 'dash', 'cat', 'timeout']) if (existsSync(join('/usr/bin', n))) symlinkSync(join('/usr/bin', n), join(bare, n));
+    const sub = mkdtempSync(join(tmpdir(), 'sevcheck-nx-'));
+    writeFileSync(join(sub, 'file'), 'x');
+    symlinkSync(join(sub, 'nowhere'), join(sub, 'dangling'));
+    symlinkSync(join(sub, 'self'), join(sub, 'self'));
+    const missing = [join(sub, 'a', 'b', 'c'), '/sevcheck-no-such-dir/x/y', join(sub, 'a', 'b', ''), 'no-such-dir/x'];
+    const ops: BatchOp[] = [
+      ...missing.flatMap((p): BatchOp[] => [{ op: 'readFile', path: p }, { op: 'stat', path: p }, { op: 'listDir', path: p }]),
+      // the tool's: below a file (ENOTDIR), a dangling link (the link's target is not ours to judge), a loop (ELOOP)
+      { op: 'readFile', path: join(sub, 'file', 'x', 'y') },
+      { op: 'readFile', path: join(sub, 'dangling', 'x') },
+      { op: 'readFile', path: join(sub, 'self', 'x', 'y') },
+    ];
+    const bareRecs = parseBatch(rawScript(ops, sub, bare));
+    expect(bareRecs).toHaveLength(ops.length);
+    for (let i = 0; i < missing.length * 3; i++) expect(bareRecs?.[i]).toEqual({ stdout: Buffer.alloc(0), stderr: 'No such file or directory\n', status: 1 });
+    for (const i of [0, 1, 2]) expect(bareRecs?.[missing.length * 3 + i]?.status).toBe(127);
+    // with the tools, their own messages
+    const recs = runScript(ops, sub);
+    expect(recs?.[missing.length * 3]?.stderr).toMatch(/Not a directory/);
+    expect(recs?.[missing.length * 3 + 1]?.stderr).toMatch(/No such file or directory/);
+    expect(recs?.[missing.length * 3 + 1]?.stderr).not.toBe('No such file or directory\n');
+    expect(recs?.[missing.length * 3 + 2]?.stderr).toMatch(/Too many levels of symbolic links/);
   });
 
   it('answers every operation by its index when there are more commands than lanes, reads and commands interleaved', () => {
