@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, mkd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BATCH_SCRIPT, batchArgs, parseBatch, SERVER_SCRIPT, serverRequest, type BatchOp } from '../../support/host/ssh-host.js';
+import { BATCH_SCRIPT, batchArgs, parseBatch, parseStatLine, SERVER_SCRIPT, serverRequest, type BatchOp } from '../../support/host/ssh-host.js';
 import { CachingHost } from '../../support/host/caching-host.js';
 import { CountingHost } from '../../support/host/counting-host.js';
 import { RecordingHost } from '../../support/host/recording-host.js';
@@ -17,13 +17,38 @@ import { readMany } from '../../support/host/read.js';
 import type { ReadRequest } from '../../support/host/types.js';
 import { fixtureDir } from '../helpers.js';
 
-/** The script as the remote side runs it: `sh -c BATCH_SCRIPT sevcheck ARGS...`, parsed back. */
-const runScript = (ops: BatchOp[], cwd?: string) => {
-  const out = execFileSync('sh', ['-c', BATCH_SCRIPT, 'sevcheck', ...batchArgs(ops)], { maxBuffer: 64 << 20, cwd });
-  return parseBatch(out.toString('latin1'));
+/** The script's raw output: `sh -c BATCH_SCRIPT sevcheck ARGS...` as the remote side runs it (PATH: `path`, else this process's). */
+const rawScript = (ops: BatchOp[], cwd?: string, path?: string): string =>
+  execFileSync('sh', ['-c', BATCH_SCRIPT, 'sevcheck', ...batchArgs(ops)], { maxBuffer: 64 << 20, cwd, env: path ? { ...process.env, PATH: path } : process.env }).toString('latin1');
+
+/**
+ * A PATH like this machine's without base64 (every program of /usr/bin and /usr/sbin linked from
+ * a directory of its own, base64 left out): a host whose coreutils lack base64, where BATCH_SCRIPT
+ * encodes with od.
+ */
+const pathWithout = (...names: string[]): string => {
+  const bin = mkdtempSync(join(tmpdir(), 'sevcheck-path-'));
+  for (const d of ['/usr/bin', '/usr/sbin']) {
+    for (const n of readdirSync(d)) if (!names.includes(n) && !existsSync(join(bin, n))) symlinkSync(join(d, n), join(bin, n));
+  }
+  return bin;
 };
 
-describe('BATCH_SCRIPT through /bin/sh', () => {
+const ENCODERS: ReadonlyArray<readonly [string, string | undefined, RegExp]> = [
+  // the encoder is seen in the raw output: base64 lines (no space), or od's " xx" lines
+  ['base64', undefined, /^[A-Za-z0-9+/]+={0,2}$/m],
+  ['od (a host without base64)', pathWithout('base64'), /^( [0-9a-f]{2})+$/m],
+];
+
+describe.each(ENCODERS)('BATCH_SCRIPT through /bin/sh, encoding with %s', (_name, path, encoded) => {
+  /** The script as the remote side runs it, parsed back (and the raw output shows the encoder under test). */
+  const runScript = (ops: BatchOp[], cwd?: string) => {
+    const out = rawScript(ops, cwd, path);
+    const recs = parseBatch(out);
+    if (ops.some((o, i) => o.op === 'readFile' && recs?.[i]?.stdout.length)) expect(out).toMatch(encoded);
+    return recs;
+  };
+
   const dir = mkdtempSync(join(tmpdir(), 'sevcheck-batch-'));
   // content that looks like the framing, NUL bytes, no final newline, every byte value
   const hostile = Buffer.concat([Buffer.from('@\n!\n@\n0\n'), Buffer.from([0, 0, 255, 10, 64, 10]), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
@@ -55,7 +80,9 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect(m?.stderr).toMatch(/No such file or directory/);
     expect(d?.stderr).toMatch(/Is a directory/);
     expect(l?.stdout.toString().split('\n')).toContain('hostile');
-    expect(st?.stdout.toString()).toMatch(/^directory\|755\|\d+\|\d+\|/);
+    // MODE:UID:GID (S_IFDIR | 0755 = 0x41ed), a context only where the host has one
+    expect(st?.stdout.toString()).toMatch(/^41ed:\d+:\d+(:[^\n]+)?\n$/);
+    expect(parseStatLine('sub', st?.stdout.toString() ?? '')).toMatchObject({ type: 'dir', mode: 0o755 });
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
   });
 
@@ -100,7 +127,7 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect(recs?.[0]).toMatchObject({ stderr: 'e1\n' });
     expect([0, 2, 3, 4].map((i) => recs?.[i]?.stdout.toString())).toEqual(['first\n', 'second\n', 'third', 'fourth\n']);
     expect(recs?.[1]?.stdout.equals(hostile)).toBe(true);
-    expect(recs?.[5]?.stdout.toString()).toMatch(/^directory\|/);
+    expect(recs?.[5]?.stdout.toString()).toMatch(/^41ed:/);
   });
 
   it('lists a directory from the shell (plain names as they are, any other name as hex) with the names ls -1A gives; missing paths answer as the tools do', () => {
@@ -123,9 +150,8 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect(names(0)).toEqual(['..dots', '.hidden', 'a.conf', 'b-c_d+e,f:g@h=i', 'loop']);
     // (a name with a newline is two lines, as ls -1A prints it)
     expect(names(1)).toEqual(readdirSync(dir).join('\n').split('\n').sort());
-    // missing in a directory that exists: answered by the shell; below a missing directory: by od
-    for (const i of [2, 3]) expect(recs?.[i]).toMatchObject({ status: 1, stderr: 'No such file or directory\n' });
-    expect(recs?.[4]?.stderr).toMatch(/^od: .*deeper: No such file or directory\n$/);
+    // missing in a directory that exists, or below one that does not: answered by the shell
+    for (const i of [2, 3, 4]) expect(recs?.[i]).toMatchObject({ status: 1, stderr: 'No such file or directory\n' });
     // a file: ls prints its path (decode: ENOTDIR)
     expect(names(5)).toEqual([join(dir, 'empty')]);
     expect(recs?.[6]?.stderr).toMatch(/Not a directory/);
@@ -134,6 +160,35 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     // plain names only as they are: a line "=..." with anything else is not the framing
     expect(parseBatch('@0\n=a b\n!0\n')).toBeUndefined();
     expect(parseBatch('@0\n=a.conf\n 41 0a\n!0\n')?.[0]?.stdout.toString()).toBe('a.conf\nA\n');
+  });
+
+  it('answers a path below missing directories from the shell (no process), and leaves every other failure to the tool', () => {
+    // a PATH without the tools: a tool that ran would answer 127 "not found", so the shell's own
+    // "No such file or directory" shows that no process ran
+    const bare = mkdtempSync(join(tmpdir(), 'sevcheck-bare-'));
+    for (const n of ['sh', 'dash', 'cat', 'timeout']) if (existsSync(join('/usr/bin', n))) symlinkSync(join('/usr/bin', n), join(bare, n));
+    const sub = mkdtempSync(join(tmpdir(), 'sevcheck-nx-'));
+    writeFileSync(join(sub, 'file'), 'x');
+    symlinkSync(join(sub, 'nowhere'), join(sub, 'dangling'));
+    symlinkSync(join(sub, 'self'), join(sub, 'self'));
+    const missing = [join(sub, 'a', 'b', 'c'), '/sevcheck-no-such-dir/x/y', join(sub, 'a', 'b', ''), 'no-such-dir/x'];
+    const ops: BatchOp[] = [
+      ...missing.flatMap((p): BatchOp[] => [{ op: 'readFile', path: p }, { op: 'stat', path: p }, { op: 'listDir', path: p }]),
+      // the tool's: below a file (ENOTDIR), a dangling link (the link's target is not ours to judge), a loop (ELOOP)
+      { op: 'readFile', path: join(sub, 'file', 'x', 'y') },
+      { op: 'readFile', path: join(sub, 'dangling', 'x') },
+      { op: 'readFile', path: join(sub, 'self', 'x', 'y') },
+    ];
+    const bareRecs = parseBatch(rawScript(ops, sub, bare));
+    expect(bareRecs).toHaveLength(ops.length);
+    for (let i = 0; i < missing.length * 3; i++) expect(bareRecs?.[i]).toEqual({ stdout: Buffer.alloc(0), stderr: 'No such file or directory\n', status: 1 });
+    for (const i of [0, 1, 2]) expect(bareRecs?.[missing.length * 3 + i]?.status).toBe(127);
+    // with the tools, their own messages
+    const recs = runScript(ops, sub);
+    expect(recs?.[missing.length * 3]?.stderr).toMatch(/Not a directory/);
+    expect(recs?.[missing.length * 3 + 1]?.stderr).toMatch(/No such file or directory/);
+    expect(recs?.[missing.length * 3 + 1]?.stderr).not.toBe('No such file or directory\n');
+    expect(recs?.[missing.length * 3 + 2]?.stderr).toMatch(/Too many levels of symbolic links/);
   });
 
   it('answers every operation by its index when there are more commands than lanes, reads and commands interleaved', () => {
@@ -196,12 +251,59 @@ describe('BATCH_SCRIPT through /bin/sh', () => {
     expect(recs?.map((r) => r.stdout.toString('hex'))).toEqual(want.map((b) => b.toString('hex')));
   });
 
+  it('frames a stat line that is not plain (a context with a space, a newline, framing-like text) as encoded bytes', () => {
+    // a stat whose context is hostile (what stat -c %C printed is the host's word): the line must come back byte for byte
+    const bin = mkdtempSync(join(tmpdir(), 'sevcheck-stat-'));
+    const line = '81a4:0:0:u:r:t:s0 x\n!0\n@1\n=a';
+    writeFileSync(join(bin, 'stat'), `#!/bin/sh\nprintf '%s\\n' '${line}'\n`, { mode: 0o755 });
+    const recs = parseBatch(rawScript([{ op: 'stat', path: join(dir, 'sub') }, { op: 'readFile', path: join(dir, 'empty') }], undefined, `${bin}:${path ?? process.env.PATH ?? ''}`));
+    expect(recs).toHaveLength(2);
+    expect(recs?.[0]).toMatchObject({ status: 0, stderr: '' });
+    expect(recs?.[0]?.stdout.toString()).toBe(`${line}\n`);
+    expect(recs?.[1]).toMatchObject({ status: 0 });
+  });
+});
+
+describe('parseBatch', () => {
   it('refuses output that is not the framing (a broken transport is never read as content)', () => {
     expect(parseBatch('@\nhello\n!0\n')).toBeUndefined();
     expect(parseBatch('@\n 41\n')).toBeUndefined(); // no status
     expect(parseBatch('')).toEqual([]);
     expect(parseBatch('login banner\n@\n!0\n')).toBeUndefined();
     expect(parseBatch('@\n 41\n!0\n 45\n')).toEqual([{ stdout: Buffer.from('A'), stderr: 'E', status: 0 }]);
+  });
+
+  it('decodes base64 runs whatever their wrapping, and refuses base64 that is not whole', () => {
+    const data = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) & 255));
+    const b64 = data.toString('base64');
+    const wrapped = (w: number) => b64.match(new RegExp(`.{1,${w}}`, 'g'))?.join('\n') ?? '';
+    for (const w of [4, 76, 400]) expect(parseBatch(`@0\n${wrapped(w)}\n!0\nRQo=\n`)).toEqual([{ stdout: data, stderr: 'E\n', status: 0 }]);
+    expect(parseBatch('@0\nQUJD\n!0\n@1\n=x\n!1\n')).toEqual([{ stdout: Buffer.from('ABC'), stderr: '', status: 0 }, { stdout: Buffer.from('x\n'), stderr: '', status: 1 }]);
+    expect(parseBatch('@0\nQUJ\n!0\n')).toBeUndefined(); // not a whole quantum
+    expect(parseBatch('@0\nQQ==\nQQ==\n!0\n')).toBeUndefined(); // padding inside a run
+    expect(parseBatch('@0\n!0\nQUJ\n')).toBeUndefined(); // stderr not whole
+    expect(parseBatch('@0\nQU JD\n!0\n')).toBeUndefined(); // neither base64 nor od's hex
+    expect(parseBatch('@0\n 4\n!0\n')).toBeUndefined();
+    expect(parseBatch('@0\n!0\n=x\n')).toBeUndefined(); // "=TEXT" only in stdout
+  });
+});
+
+describe('parseStatLine (BATCH_SCRIPT stat lines: raw st_mode in hex, uid, gid, context)', () => {
+  it('reads the type and permission bits from st_mode, and the context when there is one', () => {
+    expect(parseStatLine('/etc/passwd', '81a4:0:0\n')).toEqual({ path: '/etc/passwd', type: 'file', mode: 0o644, uid: 0, gid: 0, selinux: undefined });
+    expect(parseStatLine('/dev/kvm', '21b0:0:107:system_u:object_r:kvm_device_t:s0\n')).toEqual({ path: '/dev/kvm', type: 'char', mode: 0o660, uid: 0, gid: 107, selinux: 'system_u:object_r:kvm_device_t:s0' });
+    expect(parseStatLine('/tmp', '43ff:0:0:?\n')).toMatchObject({ type: 'dir', mode: 0o1777, selinux: undefined });
+    expect(parseStatLine('l', 'a1ff:1:2')).toMatchObject({ type: 'link', mode: 0o777, uid: 1, gid: 2 });
+    expect(parseStatLine('b', '61b0:0:6\n')).toMatchObject({ type: 'block', mode: 0o660 });
+    expect(parseStatLine('f', '11a4:0:0\n')).toMatchObject({ type: 'fifo' });
+    expect(parseStatLine('s', 'c1ed:0:0\n')).toMatchObject({ type: 'socket', mode: 0o755 });
+    expect(parseStatLine('u', '8da4:0:0\n')).toMatchObject({ type: 'file', mode: 0o6644 });
+  });
+
+  it('refuses anything else (EIO, naming the path)', () => {
+    for (const bad of ['', 'directory|755|0|0|?\n', 'd1a4:0:0\n', '81a4:0\n', '81a4:x:0\n', '81a4:0:0:\n', '81a4:0:0:a\nb\n']) {
+      expect(() => parseStatLine('/p', bad)).toThrow(expect.objectContaining({ code: 'EIO', message: expect.stringContaining('/p') }));
+    }
   });
 });
 
