@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // sevcheck launcher. Every command runs from a prebuilt plain-JS bundle while every source it was
 // built from still has the recorded SHA-256 (content, not mtime): `measure` from dist/measure.mjs
-// (scripts/build-measure.mjs), everything else from dist/run/main.mjs (scripts/build-run.mjs, with
-// the cucumber support code prebuilt too). Both are built by npm's prepare. An edited checkout, or
+// (scripts/build-measure.mjs), everything else from dist/run/sevcheck.cjs (scripts/build-run.mjs, with
+// the cucumber support code prebuilt too; dist/run/load.cjs compiles it with V8's code cache).
+// Both are built by npm's prepare. An edited checkout, or
 // SEVCHECK_NO_PREBUILT=1, runs the TypeScript sources through tsx's loader instead.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const argv = process.argv.slice(2);
 const root = new URL('../', import.meta.url);
@@ -27,13 +29,13 @@ function prebuilt(inputsFile, entry) {
 }
 
 const measure = argv[0] === 'measure';
-const fast = measure ? prebuilt('dist/measure.inputs.json', 'dist/measure.mjs') : prebuilt('dist/run.inputs.json', 'dist/run/main.mjs');
+const fast = measure ? prebuilt('dist/measure.inputs.json', 'dist/measure.mjs') : prebuilt('dist/run.inputs.json', 'dist/run/sevcheck.cjs');
 if (process.env.SEVCHECK_LAUNCHER_TRACE) process.stderr.write(`sevcheck: launcher: ${fast ? `prebuilt ${fast.entry}` : 'tsx'}\n`);
 if (fast && measure) {
   const { runMeasure } = await import(fast.href);
   process.exitCode = await runMeasure(argv.slice(1));
 } else if (fast) {
-  const { main } = await import(fast.href);
+  const { main } = createRequire(import.meta.url)('../dist/run/load.cjs').load();
   process.exitCode = await main(argv);
 } else {
   const { register } = await import('tsx/esm/api');
