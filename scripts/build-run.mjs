@@ -33,7 +33,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const finaldir = join(root, 'dist/run');
@@ -167,6 +167,19 @@ const result = await build({
       },
     },
     {
+      // cucumber's "message" formatter (messages.ndjson) wrote each of ~1,400 lines on its own;
+      // scripts/cucumber-message-formatter.cjs writes the same lines once when the file is closed
+      name: 'cucumber-message-formatter',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]formatter[\\/]builtin[\\/]message\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const expected = "formatter({ on, write }) {\n        on('message', (message) => write(JSON.stringify(message) + '\\n'));\n    },";
+          if (!text.includes(expected)) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(expected)} not found (see scripts/cucumber-message-formatter.cjs)`);
+          return { contents: readFileSync(join(root, 'scripts/cucumber-message-formatter.cjs'), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
+        });
+      },
+    },
+    {
       // xml2js's index loads its XML builder (xmlbuilder, ~40 modules) with the parser; sevcheck only
       // parses. The builder is loaded on first use of xml2js.Builder instead (same exports).
       name: 'xml2js-lazy-builder',
@@ -269,7 +282,18 @@ const escapedBefore = (line, column) => (escapedAt.get(line) ?? []).filter((c) =
   // cucumber's own directory (its lib/, src/, node_modules/ are "in cucumber", as cucumber's
   // filter_stack_trace.js decides under tsx), relative to dist/run
   const cucumber = relative(finaldir, dirname(createRequire(join(root, 'package.json')).resolve('@cucumber/cucumber/package.json')));
-  writeFileSync(join(outdir, `${BUNDLE}.positions.json`), `${JSON.stringify({ map: `${BUNDLE}.map`, cucumber, sources: payload.sources, positions })}\n`);
+  // each source as a path relative to dist/run, resolved as Node resolves a map's sources (against
+  // the map's URL), so that the lookup at run time is a path.join
+  const mapUrl = pathToFileURL(join(finaldir, `${BUNDLE}.map`));
+  // (a source that is no file, such as esbuild's namespace of the entry, sevcheck:bundle, stays a URL: `urls`)
+  const urls = {};
+  const sources = payload.sources.map((s, i) => {
+    const url = new URL(s, mapUrl);
+    if (url.protocol === 'file:') return relative(finaldir, fileURLToPath(url));
+    urls[i] = url.href;
+    return '';
+  });
+  writeFileSync(join(outdir, `${BUNDLE}.positions.json`), `${JSON.stringify({ cucumber, sources, urls, positions })}\n`);
 }
 
 // the loader, and the files cucumber and the fleet pool load by path (support/run/prebuilt.ts,
@@ -299,6 +323,7 @@ inputs['cucumber.json'] = sha256('cucumber.json');
 // bundled in place of a package file (so not among the metafile's own sources)
 inputs['scripts/cucumber-definition-line.cjs'] = sha256('scripts/cucumber-definition-line.cjs');
 inputs['scripts/cucumber-html-formatter.cjs'] = sha256('scripts/cucumber-html-formatter.cjs');
+inputs['scripts/cucumber-message-formatter.cjs'] = sha256('scripts/cucumber-message-formatter.cjs');
 // copied as dist/run/load.cjs
 inputs['scripts/run-bundle-loader.cjs'] = sha256('scripts/run-bundle-loader.cjs');
 for (const pattern of JSON.parse(readFileSync(join(root, 'cucumber.json'), 'utf8')).default.import) {

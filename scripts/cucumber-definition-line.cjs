@@ -19,7 +19,7 @@
 
 const path = require('node:path');
 const { readFileSync } = require('node:fs');
-const { fileURLToPath, pathToFileURL } = require('node:url');
+const { fileURLToPath } = require('node:url');
 const { valueOrDefault } = require('../value_checker');
 
 /** the frames of the caller's stack, from getDefinitionLineAndUri down (as `new Error()` there has them) */
@@ -47,12 +47,13 @@ function bundlePositions() {
   try {
     // __filename is the bundle (dist/run/sevcheck.cjs), the table is next to it
     const t = JSON.parse(readFileSync(`${__filename}.positions.json`, 'utf8'));
-    const mapUrl = pathToFileURL(path.join(__dirname, t.map)).href;
     const bytes = Buffer.from(t.positions, 'base64');
     const cucumber = path.join(__dirname, t.cucumber);
+    // sources: relative to dist/run (the build resolved them as Node resolves a map's sources),
+    // or a URL when no file
+    const files = new Map();
     positions = {
-      // resolved against the map's URL, as Node resolves a map's sources
-      sources: t.sources.map((s) => new URL(s, mapUrl).href).map((s) => (s.startsWith('file://') ? fileURLToPath(s) : s)),
+      source: (i) => files.get(i) ?? (files.set(i, t.urls[i] ?? path.join(__dirname, t.sources[i])), files.get(i)),
       runs: new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
       // cucumber's filter_stack_trace.js isFileNameInCucumber, with cucumber's real directory
       inCucumber: (fileName) => ['src', 'lib', 'node_modules'].some((dir) => fileName.startsWith(path.join(cucumber, dir))),
@@ -77,7 +78,7 @@ function fromPositions(p, line, column) {
     else hi = mid - 1;
   }
   const source = r[lo * 4 + 2];
-  return source < 0 ? undefined : { fileName: p.sources[source], line: r[lo * 4 + 3] };
+  return source < 0 ? undefined : { fileName: p.source(source), line: r[lo * 4 + 3] };
 }
 
 /** a frame's file and line: the original's for a frame in the bundle that the map covers */
