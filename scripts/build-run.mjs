@@ -19,7 +19,7 @@
  *   dist/run/support.mjs, pretty.mjs, worker.mjs
  *                                three-line files for what cucumber and the fleet pool load by
  *                                path: each calls the bundle's support(), pretty() or worker()
- *   dist/run/sevcheck.cjs.positions.json
+ *   dist/run/sevcheck.cjs.positions.json, .positions.bin
  *                                the bundle's source map as a table (cucumber's definition lines)
  * plus dist/run.inputs.json: the SHA-256 of every source they were built from. bin/sevcheck.js
  * uses the bundle only while every source still has that hash (content, not mtime), so an edited
@@ -255,7 +255,7 @@ const escapedBefore = (line, column) => (escapedAt.get(line) ?? []).filter((c) =
 // The bundle's source map as a position table for scripts/cucumber-definition-line.cjs, which names
 // where each step, hook and parameter type is defined (the first stack frame outside cucumber, at
 // its .ts file and line as under tsx): runs of equal results of Node's own SourceMap.findEntry at
-// every column, as [line, column, source index or -1, original line], base64 of an Int32Array; a
+// every column, as [line, column, source index or -1, original line] (Int32, positions.bin); a
 // source in node_modules/ keeps its file but not its lines (the lookup only needs to know that a
 // frame is cucumber's; the table stays ~10x smaller). Columns are those of the escaped text.
 {
@@ -278,7 +278,9 @@ const escapedBefore = (line, column) => (escapedAt.get(line) ?? []).filter((c) =
       last = key;
     }
   }
-  const positions = Buffer.from(new Int32Array(runs).buffer).toString('base64');
+  // the runs as raw little-endian Int32 (read straight into an Int32Array: no base64 or JSON to decode)
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('build-run: the positions table assumes a little-endian machine');
+  writeFileSync(join(outdir, `${BUNDLE}.positions.bin`), new Int32Array(runs));
   // cucumber's own directory (its lib/, src/, node_modules/ are "in cucumber", as cucumber's
   // filter_stack_trace.js decides under tsx), relative to dist/run
   const cucumber = relative(finaldir, dirname(createRequire(join(root, 'package.json')).resolve('@cucumber/cucumber/package.json')));
@@ -293,7 +295,7 @@ const escapedBefore = (line, column) => (escapedAt.get(line) ?? []).filter((c) =
     urls[i] = url.href;
     return '';
   });
-  writeFileSync(join(outdir, `${BUNDLE}.positions.json`), `${JSON.stringify({ cucumber, sources, urls, positions })}\n`);
+  writeFileSync(join(outdir, `${BUNDLE}.positions.json`), `${JSON.stringify({ cucumber, sources, urls })}\n`);
 }
 
 // the loader, and the files cucumber and the fleet pool load by path (support/run/prebuilt.ts,

@@ -10,7 +10,7 @@
  * V8's structured stack-trace API (Error.prepareStackTrace receiving CallSite objects,
  * https://v8.dev/docs/stack-trace-api) and maps each one it looks at through the position table
  * the build made from the bundle's source map with Node's own findEntry
- * (sevcheck.cjs.positions.json): frames that map into cucumber's own directories are skipped, as
+ * (sevcheck.cjs.positions.json, .bin): frames that map into cucumber's own directories are skipped, as
  * cucumber's isFileNameInCucumber skips them under tsx (its own notion of its directory would be
  * dist/ in the bundle), and the first other frame gives the .ts file and line. Same frames
  * (Error.stackTraceLimit applies alike), same rule, same result.
@@ -37,7 +37,7 @@ function callSites() {
 
 /**
  * The bundle's source map as the build wrote it for this lookup (scripts/build-run.mjs
- * sevcheck.cjs.positions.json: Node's own findEntry at every column, as runs), loaded once; null
+ * sevcheck.cjs.positions.json and .bin: Node's own findEntry at every column, as runs), loaded once; null
  * when absent (then frames are named by the bundle's own file and line).
  */
 let positions;
@@ -47,16 +47,25 @@ function bundlePositions() {
   try {
     // __filename is the bundle (dist/run/sevcheck.cjs), the table is next to it
     const t = JSON.parse(readFileSync(`${__filename}.positions.json`, 'utf8'));
-    const bytes = Buffer.from(t.positions, 'base64');
+    const bytes = readFileSync(`${__filename}.positions.bin`);
     const cucumber = path.join(__dirname, t.cucumber);
     // sources: relative to dist/run (the build resolved them as Node resolves a map's sources),
     // or a URL when no file
+    // cucumber's filter_stack_trace.js isFileNameInCucumber, with cucumber's real directory
+    const cucumberDirs = ['src', 'lib', 'node_modules'].map((dir) => path.join(cucumber, dir));
+    const inCucumber = (fileName) => cucumberDirs.some((dir) => fileName.startsWith(dir));
+    /** source index → { fileName, inCucumber }, made on first use */
     const files = new Map();
     positions = {
-      source: (i) => files.get(i) ?? (files.set(i, t.urls[i] ?? path.join(__dirname, t.sources[i])), files.get(i)),
+      source: (i) => {
+        let f = files.get(i);
+        if (f === undefined) {
+          const fileName = t.urls[i] ?? path.join(__dirname, t.sources[i]);
+          files.set(i, (f = { fileName, inCucumber: inCucumber(fileName) }));
+        }
+        return f;
+      },
       runs: new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
-      // cucumber's filter_stack_trace.js isFileNameInCucumber, with cucumber's real directory
-      inCucumber: (fileName) => ['src', 'lib', 'node_modules'].some((dir) => fileName.startsWith(path.join(cucumber, dir))),
     };
   } catch {
     positions = null;
@@ -64,7 +73,7 @@ function bundlePositions() {
   return positions;
 }
 
-/** the original file and 0-based line (-1: not kept) of a 0-based generated position, or undefined */
+/** the original file (and whether it is cucumber's) and 0-based line (-1: not kept) of a 0-based generated position, or undefined */
 function fromPositions(p, line, column) {
   const r = p.runs;
   let lo = 0;
@@ -78,7 +87,7 @@ function fromPositions(p, line, column) {
     else hi = mid - 1;
   }
   const source = r[lo * 4 + 2];
-  return source < 0 ? undefined : { fileName: p.source(source), line: r[lo * 4 + 3] };
+  return source < 0 ? undefined : { ...p.source(source), line: r[lo * 4 + 3] };
 }
 
 /** a frame's file and line: the original's for a frame in the bundle that the map covers */
@@ -89,7 +98,7 @@ function located(site, p) {
   if (!p || fileName !== __filename || line === undefined || column === undefined) return { fileName, line, inCucumber: false };
   const entry = fromPositions(p, line - 1, column - 1);
   if (entry === undefined) return { fileName, line, inCucumber: false };
-  return { fileName: entry.fileName, line: entry.line < 0 ? undefined : entry.line + 1, inCucumber: p.inCucumber(entry.fileName) };
+  return { fileName: entry.fileName, line: entry.line < 0 ? undefined : entry.line + 1, inCucumber: entry.inCucumber };
 }
 
 function getDefinitionLineAndUri(cwd, isExcluded) {
