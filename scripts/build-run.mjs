@@ -60,6 +60,11 @@ async function supportFiles() {
   return files;
 }
 
+/**
+ * cucumber's `await import(` calls through the loader's import() (plugin dynamic-import-through-loader;
+ * esbuild runs one onLoad per file, so a plugin that rewrites another cucumber file applies this too)
+ */
+const throughLoader = (text) => text.replaceAll('await import(', 'await __sevcheckImport(');
 const EXTERNAL = ['@cucumber/html-formatter', 'esbuild', 'tsx', 'tsx/*'];
 // cucumber's "pretty" formatter, the package cucumber itself loads by name (its own nested copy):
 // bundled as dist/run/pretty.mjs so that its require("@cucumber/cucumber") is the bundled cucumber,
@@ -125,6 +130,20 @@ const result = await build({
       },
     },
     {
+      // cucumber's configuration reader loads the yaml package (72 modules) for cucumber.yaml files;
+      // sevcheck's configuration is cucumber.json: yaml is loaded on first use of a YAML file instead
+      name: 'cucumber-lazy-yaml',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]configuration[\\/]from_file\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'const yaml_1 = __importDefault(require("yaml"));\n';
+          if (!text.includes(from) || text.split('yaml_1.').length !== 2 || !text.includes('yaml_1.default.parse(')) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(from)} and one yaml_1.default.parse( expected`);
+          // (its import() of .mjs configuration files goes through the loader too: one onLoad per file)
+          return { contents: throughLoader(text.replace(from, 'const yaml_1 = { get default() { return __importDefault(require("yaml")).default; } };\n')), loader: 'js' };
+        });
+      },
+    },
+    {
       // cucumber loads support code, formatters and plugins with import(). A script compiled with a
       // code cache cannot (on Node 20 vm.Script's import() works only without cachedData, and
       // only as an experimental feature that prints a warning): the bundle calls the loader's
@@ -135,7 +154,7 @@ const result = await build({
           const text = readFileSync(args.path, 'utf8');
           // every other import() is refused below, after the build
           if (!text.includes('await import(')) return undefined;
-          return { contents: text.replaceAll('await import(', 'await __sevcheckImport('), loader: 'js' };
+          return { contents: throughLoader(text), loader: 'js' };
         });
       },
     },
