@@ -29,8 +29,10 @@ const { createRequire } = require('node:module');
 const path = require('node:path');
 const vm = require('node:vm');
 
-// one bundle per thread: its support-code registry and run contexts are per thread anyway
-const KEY = Symbol.for('sevcheck.run-bundle');
+// one bundle per thread (its support-code registry and run contexts are per thread anyway) and
+// per file (another checkout's bundle in the same process is another bundle)
+const FILE = path.join(__dirname, 'sevcheck.cjs');
+const KEY = Symbol.for(`sevcheck.run-bundle:${FILE}`);
 
 /** what a cache file starts with: the bundle's SHA-256, its path's length (4 bytes) and its path */
 function header(bytes, file) {
@@ -44,7 +46,7 @@ function header(bytes, file) {
 function load() {
   const loaded = globalThis[KEY];
   if (loaded) return loaded;
-  const file = path.join(__dirname, 'sevcheck.cjs');
+  const file = FILE;
   const bytes = readFileSync(file);
   // the build writes it ASCII-only (a one-byte string for V8, no UTF-8 decode)
   const source = bytes.latin1Slice(0, bytes.length);
