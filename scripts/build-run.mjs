@@ -365,17 +365,17 @@ rmSync(old, { recursive: true, force: true });
 // functions a run compiles, not only the top-level code. The same for every host: it is the
 // code that is cached, keyed by the bundle's SHA-256 and path. Made in dist/run itself, because
 // the cache keeps the script's path (run-bundle-loader.cjs); a sevcheck started meanwhile runs
-// without it. Without NODE_OPTIONS, whose V8 flags would make V8 reject the cache in a plain
-// `sevcheck` process. If the run fails, no cache (a warning): sevcheck then compiles the bundle
-// at every start, as it did before there was one.
+// without it. In this environment, NODE_OPTIONS included: V8 accepts a cache only under the V8
+// flags it was made with, and the runs that follow a build (npm ci, then npm test or sevcheck)
+// share its environment. If the run fails, no cache (a warning): sevcheck then compiles the
+// bundle at every start, as it did before there was one.
 {
   const reports = mkdtempSync(join(tmpdir(), 'sevcheck-build-run-'));
-  const { NODE_OPTIONS: _ignored, ...env } = process.env;
   try {
     execFileSync(
       process.execPath,
       ['-e', `require(${JSON.stringify(join(finaldir, 'load.cjs'))}).load().main(process.argv.slice(1)).then((code) => { if (code === 2) process.exitCode = 2; })`, 'run', '--host', 'fixture:fixtures/hosts/reference-milan', '--out', reports],
-      { cwd: root, env: { ...env, SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`) }, stdio: ['ignore', 'ignore', 'pipe'] },
+      { cwd: root, env: { ...process.env, SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`) }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
   } catch (e) {
     rmSync(join(finaldir, `${BUNDLE}.cache`), { force: true });
