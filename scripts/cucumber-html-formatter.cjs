@@ -9,8 +9,9 @@
  * pieces, the 950 KB of the report's script read as a stream in 64 KB pieces: 45-60 ms of CPU in a
  * fresh process, a tenth of a `sevcheck run` (issue 23). This keeps each message's text as
  * CucumberHtmlStream makes it (JSON.stringify, "<" written as \x3C) and writes the page once, at
- * the end, from the same template and files (html-formatter's index.mustache, icon.url, main.css,
- * main.js, read as UTF-8 as CucumberHtmlStream reads them) in CucumberHtmlStream's order:
+ * the end, in seven pieces, from the same template and files (html-formatter's index.mustache,
+ * icon.url, main.css, main.js: their bytes when valid UTF-8, else decoded as CucumberHtmlStream
+ * decodes them) in CucumberHtmlStream's order:
  * template up to {{title}}, "Cucumber", up to {{icon}}, the icon, up to {{css}}, the CSS, up to
  * {{custom_css}}, up to {{messages}}, the messages joined by ",", up to {{script}}, the script,
  * up to {{custom_script}}, the rest.
@@ -23,6 +24,7 @@
 Object.defineProperty(exports, '__esModule', { value: true });
 
 const { readFileSync } = require('node:fs');
+const { isUtf8 } = require('node:buffer');
 const path = require('node:path');
 const { promisify } = require('node:util');
 const { finished } = require('node:stream');
@@ -47,27 +49,31 @@ function streamed({ on, options, write, directory }) {
   };
 }
 
-/** the page CucumberHtmlStream writes for these messages (each already as its text) */
+/**
+ * A file of the page as CucumberHtmlStream writes it: read as UTF-8 text and written back as UTF-8.
+ * For a file that is valid UTF-8 that is its bytes, written as they are (no 1 MB decode and
+ * encode); any other file is decoded as CucumberHtmlStream decodes it.
+ */
+function file(p) {
+  const bytes = readFileSync(p);
+  return isUtf8(bytes) ? bytes : bytes.toString('utf-8');
+}
+
+/** the pieces of the page CucumberHtmlStream writes for these messages (each already as its text) */
 function page(messages) {
   // CucumberHtmlStream's own directory (dist/src) and its default paths
   const src = path.dirname(require.resolve('@cucumber/html-formatter/dist/src/CucumberHtmlStream.js'));
   const template = readFileSync(path.join(src, 'index.mustache'), 'utf-8');
   const between = (begin, end) => template.substring(begin === null ? 0 : template.indexOf(begin) + begin.length, end === null ? template.length : template.indexOf(end));
   return [
-    between(null, '{{title}}'),
-    'Cucumber',
-    between('{{title}}', '{{icon}}'),
-    readFileSync(path.join(src, 'icon.url'), 'utf-8'),
+    between(null, '{{title}}') + 'Cucumber' + between('{{title}}', '{{icon}}'),
+    file(path.join(src, 'icon.url')),
     between('{{icon}}', '{{css}}'),
-    readFileSync(path.join(src, '..', 'main.css'), 'utf-8'),
-    between('{{css}}', '{{custom_css}}'),
-    between('{{custom_css}}', '{{messages}}'),
-    messages.join(','),
-    between('{{messages}}', '{{script}}'),
-    readFileSync(path.join(src, '..', 'main.js'), 'utf-8'),
-    between('{{script}}', '{{custom_script}}'),
-    between('{{custom_script}}', null),
-  ].join('');
+    file(path.join(src, '..', 'main.css')),
+    between('{{css}}', '{{custom_css}}') + between('{{custom_css}}', '{{messages}}') + messages.join(',') + between('{{messages}}', '{{script}}'),
+    file(path.join(src, '..', 'main.js')),
+    between('{{script}}', '{{custom_script}}') + between('{{custom_script}}', null),
+  ];
 }
 
 exports.default = {
@@ -82,7 +88,7 @@ exports.default = {
     // https://html.spec.whatwg.org/multipage/scripting.html#restrictions-for-contents-of-script-elements)
     on('message', (message) => messages.push(JSON.stringify(message).replace(/</g, '\\x3C')));
     return async () => {
-      write(page(messages));
+      for (const piece of page(messages)) write(piece);
     };
   },
   optionsKey: 'html',
