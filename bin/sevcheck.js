@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // sevcheck launcher. Every command runs from a prebuilt plain-JS bundle while every source it was
 // built from still has the recorded SHA-256 (content, not mtime): `measure` from dist/measure.mjs
-// (scripts/build-measure.mjs), everything else from dist/run/main.mjs (scripts/build-run.mjs, with
-// the cucumber support code prebuilt too). Both are built by npm's prepare. An edited checkout, or
+// (scripts/build-measure.mjs), everything else from dist/run/sevcheck.cjs (scripts/build-run.mjs, with
+// the cucumber support code prebuilt too; dist/run/load.cjs compiles it with V8's code cache).
+// Both are built by npm's prepare. An edited checkout, or
 // SEVCHECK_NO_PREBUILT=1, runs the TypeScript sources through tsx's loader instead.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 
 const argv = process.argv.slice(2);
 const root = new URL('../', import.meta.url);
@@ -27,13 +30,22 @@ function prebuilt(inputsFile, entry) {
 }
 
 const measure = argv[0] === 'measure';
-const fast = measure ? prebuilt('dist/measure.inputs.json', 'dist/measure.mjs') : prebuilt('dist/run.inputs.json', 'dist/run/main.mjs');
+const fast = measure ? prebuilt('dist/measure.inputs.json', 'dist/measure.mjs') : prebuilt('dist/run.inputs.json', 'dist/run/sevcheck.cjs');
 if (process.env.SEVCHECK_LAUNCHER_TRACE) process.stderr.write(`sevcheck: launcher: ${fast ? `prebuilt ${fast.entry}` : 'tsx'}\n`);
 if (fast && measure) {
   const { runMeasure } = await import(fast.href);
   process.exitCode = await runMeasure(argv.slice(1));
 } else if (fast) {
-  const { main } = await import(fast.href);
+  const { main } = createRequire(import.meta.url)('../dist/run/load.cjs').load();
+  // One host's run is about half a second of JavaScript that runs once: V8's optimising compiler
+  // (TurboFan, on a thread of its own) cost more CPU than its code saved, ~60 ms of a run (issue 23).
+  // Off for the first second of run and record only (set after the bundle is compiled: the code
+  // cache must see the flags it was made with); a run that lasts longer (a live host, an image)
+  // gets it back for its hot code. fleet and the linters keep it. SEVCHECK_V8_OPT=1 keeps it too.
+  if ((argv[0] === 'run' || argv[0] === 'record') && !process.env.SEVCHECK_V8_OPT) {
+    setFlagsFromString('--no-opt');
+    setTimeout(() => setFlagsFromString('--opt'), 1000).unref();
+  }
   process.exitCode = await main(argv);
 } else {
   const { register } = await import('tsx/esm/api');

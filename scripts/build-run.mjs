@@ -1,24 +1,39 @@
 #!/usr/bin/env node
 /**
  * Prebuild `sevcheck` (every command but `measure`, which has dist/measure.mjs) and the cucumber
- * support code into plain-JS ESM under dist/run/ with esbuild (installed with tsx):
- *   dist/run/main.mjs     support/cli/main.ts (bin/sevcheck.js calls its main(argv))
- *   dist/run/support.mjs  what cucumber.json's "import" names (world, hooks, parameter types,
- *                         steps), expanded with cucumber's own glob; runSuite hands this file to
- *                         cucumber instead of the .ts files (support/run/prebuilt.ts)
- *   dist/run/pretty.mjs   cucumber's built-in "pretty" formatter
- *   dist/run/worker.mjs   a `sevcheck fleet` worker thread (support/fleet/worker.ts; fleet/pool.ts starts it)
- *   dist/run/chunk-*.mjs  modules both share (one run context, one @cucumber/cucumber)
+ * support code into ONE plain-JS CommonJS file under dist/run/ with esbuild (installed with tsx),
+ * loaded with V8's code cache (issue 23: Node 20's ES module loader compiled ~3 MB of modules
+ * from their text at every start and cannot use a code cache; a vm.Script can):
+ *   dist/run/sevcheck.cjs        everything, as `(function (exports, require, module, __filename,
+ *                                __dirname) {...})`; its exports: main(argv) (support/cli/main.ts),
+ *                                support() (registers what cucumber.json's "import" names: world,
+ *                                hooks, parameter types, steps), pretty() (cucumber's built-in
+ *                                "pretty" formatter), worker() (a `sevcheck fleet` worker thread,
+ *                                support/fleet/worker.ts). Each module is initialised on first use,
+ *                                as with import(): a run never initialises the lint or fleet code.
+ *   dist/run/sevcheck.cjs.cache  V8's code cache of it, made by a training run of the bundle on the
+ *                                reference fixture (the top-level code and every function that run
+ *                                compiled), after the bundle's SHA-256
+ *   dist/run/load.cjs            the loader (scripts/run-bundle-loader.cjs): compiles the bundle
+ *                                once per thread with the cache, or without it when V8 rejects it
+ *   dist/run/support.mjs, pretty.mjs, worker.mjs
+ *                                three-line files for what cucumber and the fleet pool load by
+ *                                path: each calls the bundle's support(), pretty() or worker()
+ *   dist/run/sevcheck.cjs.positions.json, .positions.bin
+ *                                the bundle's source map as a table (cucumber's definition lines)
  * plus dist/run.inputs.json: the SHA-256 of every source they were built from. bin/sevcheck.js
  * uses the bundle only while every source still has that hash (content, not mtime), so an edited
- * checkout falls back to tsx, never stale code. Packages stay in node_modules (imported at run
- * time), so cucumber's support-code registry is the one instance all entries see.
+ * checkout falls back to tsx, never stale code. Packages are bundled too, so cucumber's
+ * support-code registry is the one instance all entries see.
  * Meant for the npm `prepare` script (npm ci runs it).
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const finaldir = join(root, 'dist/run');
@@ -45,47 +60,46 @@ async function supportFiles() {
   return files;
 }
 
+/**
+ * cucumber's `await import(` calls through the loader's import() (plugin dynamic-import-through-loader;
+ * esbuild runs one onLoad per file, so a plugin that rewrites another cucumber file applies this too)
+ */
+const throughLoader = (text) => text.replaceAll('await import(', 'await __sevcheckImport(');
 const EXTERNAL = ['@cucumber/html-formatter', 'esbuild', 'tsx', 'tsx/*'];
 // cucumber's "pretty" formatter, the package cucumber itself loads by name (its own nested copy):
 // bundled as dist/run/pretty.mjs so that its require("@cucumber/cucumber") is the bundled cucumber,
 // not a second, unbundled one (that alone cost more than the rest of the start)
-const { createRequire } = await import('node:module');
 const prettyFormatter = createRequire(createRequire(join(root, 'package.json')).resolve('@cucumber/cucumber/package.json')).resolve('@cucumber/pretty-formatter');
 const support = await supportFiles();
 mkdirSync(outdir, { recursive: true });
+const BUNDLE = 'sevcheck.cjs';
 const result = await build({
-  entryPoints: { main: join(root, 'support/cli/main.ts'), support: 'sevcheck:support', pretty: prettyFormatter, worker: join(root, 'support/fleet/worker.ts') },
+  // one entry (see sevcheck-bundle below): no chunks, one script for V8 to compile and cache
+  entryPoints: { sevcheck: 'sevcheck:bundle' },
   bundle: true,
-  splitting: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   outdir,
-  chunkNames: 'chunk-[hash]',
-  outExtension: { '.js': '.mjs' },
+  outExtension: { '.js': '.cjs' },
   // Packages are bundled too (loading ~900 small CommonJS files one by one was most of the start
   // time); these stay in node_modules: they read files next to their own sources (__dirname) or
-  // are loaded by name at run time (cucumber's "pretty" formatter is @cucumber/pretty-formatter).
+  // are loaded by name at run time.
   external: EXTERNAL,
-  // CommonJS packages inside an ES module: give them require, __filename and __dirname (dist/run)
-  banner: {
-    js: [
-      "import { createRequire as __sevcheckRequire } from 'node:module';",
-      "import { fileURLToPath as __sevcheckPath } from 'node:url';",
-      'const require = __sevcheckRequire(import.meta.url);',
-      'const __filename = __sevcheckPath(import.meta.url);',
-      "const __dirname = __sevcheckPath(new URL('.', import.meta.url));",
-    ].join(' '),
-  },
-  define: { SEVCHECK_PREBUILT: 'true' },
+  // The file is one function expression, compiled by dist/run/load.cjs (scripts/run-bundle-loader.cjs)
+  // with vm.Script and called with the CommonJS arguments (require from dist/run, __filename,
+  // __dirname: dist/run) and the loader's import(). Strict mode throughout, as the ES modules of the former ESM bundle were.
+  // import.meta.url (paths.ts, prebuilt.ts, pool.ts) is the bundle's file URL.
+  banner: { js: `(function (exports, require, module, __filename, __dirname, __sevcheckImport) { 'use strict'; var __sevcheckImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+  footer: { js: '})' },
+  define: { SEVCHECK_PREBUILT: 'true', 'import.meta.url': '__sevcheckImportMetaUrl' },
   metafile: true,
   sourcemap: 'external',
-  // the map only names files and lines (cucumber's definition sites, mapped error stacks); Node
-  // parses it whole when support.mjs loads, so it carries no copy of the sources
+  // the map is only read by this build (the positions table below): no copy of the sources
   sourcesContent: false,
   legalComments: 'none',
-  // less text for V8 to decode and parse at every start (4.4 MB -> 3.1 MB). Identifiers keep their
-  // names (no --keep-names wrappers needed, messages that name a class stay the same).
+  // less text for V8 to decode and parse (4.4 MB -> 3.1 MB). Identifiers keep their names (no
+  // --keep-names wrappers needed, messages that name a class stay the same).
   // SEVCHECK_BUILD_READABLE=1 builds it unminified, for reading a CPU profile of a run.
   minifyWhitespace: !process.env.SEVCHECK_BUILD_READABLE,
   minifySyntax: !process.env.SEVCHECK_BUILD_READABLE,
@@ -130,6 +144,20 @@ const result = await build({
       },
     },
     {
+      // cucumber's configuration reader loads the yaml package (72 modules) for cucumber.yaml files;
+      // sevcheck's configuration is cucumber.json: yaml is loaded on first use of a YAML file instead
+      name: 'cucumber-lazy-yaml',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]configuration[\\/]from_file\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'const yaml_1 = __importDefault(require("yaml"));\n';
+          if (!text.includes(from) || text.split('yaml_1.').length !== 2 || !text.includes('yaml_1.default.parse(')) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(from)} and one yaml_1.default.parse( expected`);
+          // (its import() of .mjs configuration files goes through the loader too: one onLoad per file)
+          return { contents: throughLoader(text.replace(from, 'const yaml_1 = { get default() { return __importDefault(require("yaml")).default; } };\n')), loader: 'js' };
+        });
+      },
+    },
+    {
       // Cucumber runs every step and hook inside an AsyncLocalStorage (runtime/scope/) only so that
       // its `worldProxy` and `contextProxy` exports can find the current World; sevcheck's steps use
       // `this`, never those proxies. An AsyncLocalStorage in use turns on Node 20's promise hooks
@@ -154,6 +182,48 @@ const result = await build({
             ].join('\n'),
             loader: 'js',
           };
+        });
+      },
+    },
+    {
+      // cucumber loads support code, formatters and plugins with import(). A script compiled with a
+      // code cache cannot (on Node 20 vm.Script's import() works only without cachedData, and
+      // only as an experimental feature that prints a warning): the bundle calls the loader's
+      // import() instead, `__sevcheckImport` (scripts/run-bundle-loader.cjs passes it in)
+      name: 'dynamic-import-through-loader',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/].*\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          // every other import() is refused below, after the build
+          if (!text.includes('await import(')) return undefined;
+          return { contents: throughLoader(text), loader: 'js' };
+        });
+      },
+    },
+    {
+      // cucumber's "html" formatter (cucumber.html) streamed ~1,400 messages through two Transform
+      // streams into ~2,900 writes; scripts/cucumber-html-formatter.cjs writes the same page once
+      name: 'cucumber-html-formatter',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]formatter[\\/]builtin[\\/]html\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const page = readFileSync(createRequire(args.path).resolve('@cucumber/html-formatter/dist/src/CucumberHtmlStream.js'), 'utf8');
+          // the stand-in writes what these versions write; a changed original must be looked at again
+          for (const [file, t, expected] of [
+            ['html.js', text, 'const htmlStream = new html_formatter_1.CucumberHtmlStream();'],
+            ['html.js', text, 'behaviour: options.externalAttachments,'],
+            ['html.js', text, "optionsKey: 'html',"],
+            ['CucumberHtmlStream.js', page, "this.writeTemplateBetween(null, '{{title}}', (err) => {"],
+            ['CucumberHtmlStream.js', page, "this.push('Cucumber');"],
+            ['CucumberHtmlStream.js', page, "this.writeTemplateBetween('{{custom_css}}', '{{messages}}', (err) => {"],
+            ['CucumberHtmlStream.js', page, "this.writeTemplateBetween('{{custom_script}}', null, callback);"],
+            ['CucumberHtmlStream.js', page, "this.push(',');"],
+            ['CucumberHtmlStream.js', page, "this.push(JSON.stringify(envelope).replace(/</g, '\\\\x3C'));"],
+            ['CucumberHtmlStream.js', page, "constructor(cssPath = node_path_1.default.join(__dirname, '..', 'main.css'), jsPath = node_path_1.default.join(__dirname, '..', 'main.js'), iconPath = node_path_1.default.join(__dirname, 'icon.url')) {"],
+          ]) {
+            if (!t.includes(expected)) throw new Error(`build-run: ${file} changed: "${expected}" not found (see scripts/cucumber-html-formatter.cjs)`);
+          }
+          return { contents: readFileSync(join(root, 'scripts/cucumber-html-formatter.cjs'), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
         });
       },
     },
@@ -188,6 +258,19 @@ const result = await build({
       },
     },
     {
+      // cucumber's "message" formatter (messages.ndjson) wrote each of ~1,400 lines on its own;
+      // scripts/cucumber-message-formatter.cjs writes the same lines once when the file is closed
+      name: 'cucumber-message-formatter',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]formatter[\\/]builtin[\\/]message\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const expected = "formatter({ on, write }) {\n        on('message', (message) => write(JSON.stringify(message) + '\\n'));\n    },";
+          if (!text.includes(expected)) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(expected)} not found (see scripts/cucumber-message-formatter.cjs)`);
+          return { contents: readFileSync(join(root, 'scripts/cucumber-message-formatter.cjs'), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
+        });
+      },
+    },
+    {
       // xml2js's index loads its XML builder (xmlbuilder, ~40 modules) with the parser; sevcheck only
       // parses. The builder is loaded on first use of xml2js.Builder instead (same exports).
       name: 'xml2js-lazy-builder',
@@ -206,11 +289,22 @@ const result = await build({
       },
     },
     {
-      name: 'sevcheck-support',
+      // the bundle's one entry, and the support code it registers on demand (cucumber.json's list)
+      name: 'sevcheck-bundle',
       setup(b) {
-        b.onResolve({ filter: /^sevcheck:support$/ }, () => ({ path: 'support', namespace: 'sevcheck' }));
-        b.onLoad({ filter: /.*/, namespace: 'sevcheck' }, () => ({
-          contents: support.map((f) => `import ${JSON.stringify(f)};`).join('\n'),
+        b.onResolve({ filter: /^sevcheck:(bundle|support)$/ }, (args) => ({ path: args.path.slice('sevcheck:'.length), namespace: 'sevcheck' }));
+        b.onLoad({ filter: /.*/, namespace: 'sevcheck' }, (args) => ({
+          contents:
+            args.path === 'support'
+              ? support.map((f) => `import ${JSON.stringify(f)};`).join('\n')
+              : [
+                  `export { main } from ${JSON.stringify(join(root, 'support/cli/main.ts'))};`,
+                  // require(), not import(): esbuild initialises the module (and what it imports) then,
+                  // synchronously, once: cucumber's loadSupport calls this between its reset and finalize
+                  "export function support() { require('sevcheck:support'); }",
+                  `export function pretty() { return require(${JSON.stringify(prettyFormatter)}); }`,
+                  `export function worker() { require(${JSON.stringify(join(root, 'support/fleet/worker.ts'))}); }`,
+                ].join('\n'),
           resolveDir: root,
           loader: 'js',
         }));
@@ -218,54 +312,91 @@ const result = await build({
     },
   ],
 });
-// V8 keeps a module's text as a one-byte string only if every character is Latin-1, and Node
-// decodes ASCII files on its fast path: a few characters esbuild leaves in regular-expression
-// literals (lodash's word patterns: ’) made the largest chunk a slower decode and a two-byte
-// string. Outside strings, templates and comments (esbuild escapes those itself), \uXXXX means
-// the same character in a regular expression, with or without the u flag (surrogate pairs too).
-// support.mjs is left alone: its source map's columns must stay right.
-for (const f of readdirSync(outdir)) {
-  if (!f.endsWith('.mjs') || f === 'support.mjs') continue;
-  const text = readFileSync(join(outdir, f), 'utf8');
-  if (!/[^\x00-\x7f]/.test(text)) continue;
-  const escaped = text.replace(/[^\x00-\x7f]/g, (c, at) => {
-    if (text[at - 1] === '\\') throw new Error(`build-run: ${f}: an escaped non-ASCII character at ${at}; look at the ASCII step`);
+// V8 keeps a script's text as a one-byte string only if every character is Latin-1, and the
+// loader reads the file as Latin-1: a few characters esbuild leaves in regular-expression
+// literals (lodash's word patterns: ’) must become escapes. Outside strings, templates and
+// comments (esbuild escapes those itself), \uXXXX means the same character in a regular
+// expression, with or without the u flag (surrogate pairs too). Each escape makes its line 5
+// characters longer after it: `escapedBefore` keeps where, for the source positions below.
+const bundleFile = join(outdir, BUNDLE);
+const original = readFileSync(bundleFile, 'utf8');
+/** line (0-based) → the columns (UTF-16 units, before escaping) of the characters escaped on it */
+const escapedAt = new Map();
+{
+  let line = 0;
+  let lineStart = 0;
+  const escaped = original.replace(/\n|[^\x00-\x7f]/g, (c, at) => {
+    if (c === '\n') {
+      line++;
+      lineStart = at + 1;
+      return c;
+    }
+    if (original[at - 1] === '\\') throw new Error(`build-run: ${BUNDLE}: an escaped non-ASCII character at ${at}; look at the ASCII step`);
+    if (!escapedAt.has(line)) escapedAt.set(line, []);
+    escapedAt.get(line).push(at - lineStart);
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
-  writeFileSync(join(outdir, f), escaped);
+  if (/[^\x00-\x7f]/.test(escaped)) throw new Error(`build-run: ${BUNDLE} is not ASCII after escaping`);
+  // every import() goes through the loader (dynamic-import-through-loader above)
+  if (/\bimport\(/.test(escaped)) throw new Error(`build-run: ${BUNDLE} calls import() at ${escaped.search(/\bimport\(/)}: bundle it or route it through __sevcheckImport`);
+  writeFileSync(bundleFile, escaped);
 }
+const escapedBefore = (line, column) => (escapedAt.get(line) ?? []).filter((c) => c < column).length;
 
-// Source maps: only the support code's is kept, so that cucumber names steps and hooks by their
-// .ts file and line as under tsx (support/run/prebuilt.ts turns source maps on before loading it);
-// the others would cost start time and give nothing a user sees.
-for (const f of readdirSync(outdir)) if (f.endsWith('.map') && f !== 'support.mjs.map') rmSync(join(outdir, f));
-appendFileSync(join(outdir, 'support.mjs'), '//# sourceMappingURL=support.mjs.map\n');
-// The same map as a position table for scripts/cucumber-definition-line.cjs, which names where each
-// step, hook and parameter type is defined: decoding the VLQ map at run time (node:module
-// SourceMap) cost 10-30 ms of every start. Built from Node's own findEntry at every column of
-// support.mjs, so a lookup gives exactly what Node's mapping of that frame gives: runs of equal
-// results as [line, column, source index or -1, original line], base64 of an Int32Array.
+// The bundle's source map as a position table for scripts/cucumber-definition-line.cjs, which names
+// where each step, hook and parameter type is defined (the first stack frame outside cucumber, at
+// its .ts file and line as under tsx): runs of equal results of Node's own SourceMap.findEntry at
+// every column, as [line, column, source index or -1, original line] (Int32, positions.bin); a
+// source in node_modules/ keeps its file but not its lines (the lookup only needs to know that a
+// frame is cucumber's; the table stays ~10x smaller). Columns are those of the escaped text.
 {
   const { SourceMap } = await import('node:module');
-  const payload = JSON.parse(readFileSync(join(outdir, 'support.mjs.map'), 'utf8'));
+  const payload = JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8'));
   const map = new SourceMap(payload);
-  const lines = readFileSync(join(outdir, 'support.mjs'), 'utf8').split('\n');
+  const sourceIndex = new Map(payload.sources.map((s, i) => [s, i]));
+  const lines = original.split('\n');
   const runs = [];
   let last = '';
   for (let l = 0; l < lines.length; l++) {
     for (let c = 0; c < Math.max(lines[l].length, 1); c++) {
       const e = map.findEntry(l, c);
       const found = e.originalSource && e.originalLine !== undefined && e.originalColumn !== undefined;
-      const value = found ? [payload.sources.indexOf(e.originalSource), e.originalLine] : [-1, -1];
-      if (found && value[0] < 0) throw new Error(`build-run: support.mjs.map: unknown source ${e.originalSource}`);
+      const index = found ? sourceIndex.get(e.originalSource) ?? -2 : -1;
+      if (index === -2) throw new Error(`build-run: ${BUNDLE}.map: unknown source ${e.originalSource}`);
+      const value = found ? [index, /(^|\/)node_modules\//.test(payload.sources[index]) ? -1 : e.originalLine] : [-1, -1];
       const key = value.join(':');
-      if (key !== last) runs.push(l, c, ...value);
+      if (key !== last) runs.push(l, c + 5 * escapedBefore(l, c), ...value);
       last = key;
     }
   }
-  const positions = Buffer.from(new Int32Array(runs).buffer).toString('base64');
-  writeFileSync(join(outdir, 'support.mjs.positions.json'), `${JSON.stringify({ map: 'support.mjs.map', sources: payload.sources, positions })}\n`);
+  // the runs as raw little-endian Int32 (read straight into an Int32Array: no base64 or JSON to decode)
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('build-run: the positions table assumes a little-endian machine');
+  writeFileSync(join(outdir, `${BUNDLE}.positions.bin`), new Int32Array(runs));
+  // cucumber's own directory (its lib/, src/, node_modules/ are "in cucumber", as cucumber's
+  // filter_stack_trace.js decides under tsx), relative to dist/run
+  const cucumber = relative(finaldir, dirname(createRequire(join(root, 'package.json')).resolve('@cucumber/cucumber/package.json')));
+  // each source as a path relative to dist/run, resolved as Node resolves a map's sources (against
+  // the map's URL), so that the lookup at run time is a path.join
+  const mapUrl = pathToFileURL(join(finaldir, `${BUNDLE}.map`));
+  // (a source that is no file, such as esbuild's namespace of the entry, sevcheck:bundle, stays a URL: `urls`)
+  const urls = {};
+  const sources = payload.sources.map((s, i) => {
+    const url = new URL(s, mapUrl);
+    if (url.protocol === 'file:') return relative(finaldir, fileURLToPath(url));
+    urls[i] = url.href;
+    return '';
+  });
+  writeFileSync(join(outdir, `${BUNDLE}.positions.json`), `${JSON.stringify({ cucumber, sources, urls })}\n`);
 }
+
+// the loader, and the files cucumber and the fleet pool load by path (support/run/prebuilt.ts,
+// support/fleet/pool.ts): each takes the thread's one bundle from the loader
+copyFileSync(join(root, 'scripts/run-bundle-loader.cjs'), join(outdir, 'load.cjs'));
+const stub = (what, call) =>
+  `// ${what} (scripts/build-run.mjs): the bundle's, loaded once per thread by load.cjs\nimport { createRequire } from 'node:module';\n${call}\n`;
+writeFileSync(join(outdir, 'support.mjs'), stub("cucumber's support code: registers world, hooks, parameter types and steps", "createRequire(import.meta.url)('./load.cjs').load().support();"));
+writeFileSync(join(outdir, 'pretty.mjs'), stub('cucumber\'s "pretty" formatter', "export default createRequire(import.meta.url)('./load.cjs').load().pretty();"));
+writeFileSync(join(outdir, 'worker.mjs'), stub('a `sevcheck fleet` worker thread', "createRequire(import.meta.url)('./load.cjs').load().worker();"));
 
 // what went into which file (esbuild's metafile: `npx esbuild --analyze` reads it), for start-up work
 writeFileSync(join(outdir, '..', 'run.meta.json'), JSON.stringify(result.metafile));
@@ -284,6 +415,10 @@ const inputs = Object.fromEntries(
 inputs['cucumber.json'] = sha256('cucumber.json');
 // bundled in place of a package file (so not among the metafile's own sources)
 inputs['scripts/cucumber-definition-line.cjs'] = sha256('scripts/cucumber-definition-line.cjs');
+inputs['scripts/cucumber-html-formatter.cjs'] = sha256('scripts/cucumber-html-formatter.cjs');
+inputs['scripts/cucumber-message-formatter.cjs'] = sha256('scripts/cucumber-message-formatter.cjs');
+// copied as dist/run/load.cjs
+inputs['scripts/run-bundle-loader.cjs'] = sha256('scripts/run-bundle-loader.cjs');
 for (const pattern of JSON.parse(readFileSync(join(root, 'cucumber.json'), 'utf8')).default.import) {
   const star = pattern.indexOf('*');
   if (star < 0) continue;
@@ -297,6 +432,31 @@ rmSync(join(root, 'dist/run.inputs.json'), { force: true });
 if (existsSync(finaldir)) renameSync(finaldir, old);
 renameSync(outdir, finaldir);
 rmSync(old, { recursive: true, force: true });
+// The code cache: one run of the bundle on the reference fixture (its reports into a temporary
+// directory), which writes V8's cache of the bundle as it exits, so that the cache holds the
+// functions a run compiles, not only the top-level code. The same for every host: it is the
+// code that is cached, keyed by the bundle's SHA-256 and path. Made in dist/run itself, because
+// the cache keeps the script's path (run-bundle-loader.cjs); a sevcheck started meanwhile runs
+// without it. In this environment, NODE_OPTIONS included: V8 accepts a cache only under the V8
+// flags it was made with, and the runs that follow a build (npm ci, then npm test or sevcheck)
+// share its environment. If the run fails, no cache (a warning): sevcheck then compiles the
+// bundle at every start, as it did before there was one.
+{
+  const reports = mkdtempSync(join(tmpdir(), 'sevcheck-build-run-'));
+  try {
+    execFileSync(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(join(finaldir, 'load.cjs'))}).load().main(process.argv.slice(1)).then((code) => { if (code === 2) process.exitCode = 2; })`, 'run', '--host', 'fixture:fixtures/hosts/reference-milan', '--out', reports],
+      { cwd: root, env: { ...process.env, SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`) }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  } catch (e) {
+    rmSync(join(finaldir, `${BUNDLE}.cache`), { force: true });
+    console.error(`build-run: warning: the training run for the code cache failed, no cache (${String(e.stderr ?? e.message).trim().split('\n')[0]})`);
+  } finally {
+    rmSync(reports, { recursive: true, force: true });
+  }
+}
+
 // last: the launcher uses dist/run only while this file says it is current
 const inputsTmp = join(root, `dist/run.inputs.${process.pid}.tmp`);
 writeFileSync(inputsTmp, `${JSON.stringify(inputs, null, 2)}\n`);

@@ -4,23 +4,22 @@
  * in its place, so its relative requires are cucumber's own). Cucumber calls it once per step,
  * hook and parameter type to name where it was defined: the first stack frame outside cucumber.
  *
- * The original takes `new Error().stack` as text and parses it with error-stack-parser; with
- * source maps on (support/run/prebuilt.ts), Node formats that text by mapping every frame through
- * the source map first. That was 60-150 ms of a `sevcheck run`, for a few hundred definitions.
- * This reads the same frames through V8's structured stack-trace API (Error.prepareStackTrace
- * receiving CallSite objects, https://v8.dev/docs/stack-trace-api) and maps only the frame it
- * looks at: frames in support.mjs through the position table the build made from its source map
- * with Node's own findEntry (support.mjs.positions.json), any other file through Node's source
- * map of it (node:module findSourceMap, loaded because source maps are on). Same frames
- * (Error.stackTraceLimit applies alike), same rule, same result: the .ts file and line.
+ * The original takes `new Error().stack` as text and parses it with error-stack-parser. In the
+ * bundle every frame is in one file, dist/run/sevcheck.cjs, which has no source map at run time
+ * (it is compiled by dist/run/load.cjs with V8's code cache). This reads the same frames through
+ * V8's structured stack-trace API (Error.prepareStackTrace receiving CallSite objects,
+ * https://v8.dev/docs/stack-trace-api) and maps each one it looks at through the position table
+ * the build made from the bundle's source map with Node's own findEntry
+ * (sevcheck.cjs.positions.json, .bin): frames that map into cucumber's own directories are skipped, as
+ * cucumber's isFileNameInCucumber skips them under tsx (its own notion of its directory would be
+ * dist/ in the bundle), and the first other frame gives the .ts file and line. Same frames
+ * (Error.stackTraceLimit applies alike), same rule, same result.
  */
 'use strict';
 
 const path = require('node:path');
 const { readFileSync } = require('node:fs');
-const { findSourceMap } = require('node:module');
-const { fileURLToPath, pathToFileURL } = require('node:url');
-const { isFileNameInCucumber } = require('../filter_stack_trace');
+const { fileURLToPath } = require('node:url');
 const { valueOrDefault } = require('../value_checker');
 
 /** the frames of the caller's stack, from getDefinitionLineAndUri down (as `new Error()` there has them) */
@@ -37,23 +36,35 @@ function callSites() {
 }
 
 /**
- * support.mjs's source map as the build wrote it for this lookup (scripts/build-run.mjs
- * support.mjs.positions.json: Node's own findEntry at every column, as runs), loaded once; null
- * when absent, then Node's source map is asked instead.
+ * The bundle's source map as the build wrote it for this lookup (scripts/build-run.mjs
+ * sevcheck.cjs.positions.json and .bin: Node's own findEntry at every column, as runs), loaded once; null
+ * when absent (then frames are named by the bundle's own file and line).
  */
 let positions;
-function supportPositions() {
+function bundlePositions() {
   if (positions !== undefined) return positions;
   positions = null;
   try {
-    // this file is bundled into a chunk next to support.mjs (dist/run/)
-    const t = JSON.parse(readFileSync(path.join(__dirname, 'support.mjs.positions.json'), 'utf8'));
-    const mapUrl = pathToFileURL(path.join(__dirname, t.map)).href;
-    const bytes = Buffer.from(t.positions, 'base64');
+    // __filename is the bundle (dist/run/sevcheck.cjs), the table is next to it
+    const t = JSON.parse(readFileSync(`${__filename}.positions.json`, 'utf8'));
+    const bytes = readFileSync(`${__filename}.positions.bin`);
+    const cucumber = path.join(__dirname, t.cucumber);
+    // sources: relative to dist/run (the build resolved them as Node resolves a map's sources),
+    // or a URL when no file
+    // cucumber's filter_stack_trace.js isFileNameInCucumber, with cucumber's real directory
+    const cucumberDirs = ['src', 'lib', 'node_modules'].map((dir) => path.join(cucumber, dir));
+    const inCucumber = (fileName) => cucumberDirs.some((dir) => fileName.startsWith(dir));
+    /** source index → { fileName, inCucumber }, made on first use */
+    const files = new Map();
     positions = {
-      file: pathToFileURL(path.join(__dirname, 'support.mjs')).href,
-      // resolved against the map's URL, as Node resolves a map's sources
-      sources: t.sources.map((s) => new URL(s, mapUrl).href),
+      source: (i) => {
+        let f = files.get(i);
+        if (f === undefined) {
+          const fileName = t.urls[i] ?? path.join(__dirname, t.sources[i]);
+          files.set(i, (f = { fileName, inCucumber: inCucumber(fileName) }));
+        }
+        return f;
+      },
       runs: new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
     };
   } catch {
@@ -62,7 +73,7 @@ function supportPositions() {
   return positions;
 }
 
-/** the original source URL and 0-based line of a 0-based generated position, or undefined */
+/** the original file (and whether it is cucumber's) and 0-based line (-1: not kept) of a 0-based generated position, or undefined */
 function fromPositions(p, line, column) {
   const r = p.runs;
   let lo = 0;
@@ -76,39 +87,28 @@ function fromPositions(p, line, column) {
     else hi = mid - 1;
   }
   const source = r[lo * 4 + 2];
-  return source < 0 ? undefined : { originalSource: p.sources[source], originalLine: r[lo * 4 + 3] };
+  return source < 0 ? undefined : { ...p.source(source), line: r[lo * 4 + 3] };
 }
 
-/** a frame's file and line, through the file's source map when it has one (as Node prints frames) */
-function located(site) {
+/** a frame's file and line: the original's for a frame in the bundle that the map covers */
+function located(site, p) {
   const fileName = site.getFileName() ?? undefined;
   const line = site.getLineNumber() ?? undefined;
   const column = site.getColumnNumber() ?? undefined;
-  if (fileName === undefined || line === undefined || column === undefined) return { fileName, line };
-  let entry;
-  const p = supportPositions();
-  if (p && fileName === p.file) entry = fromPositions(p, line - 1, column - 1);
-  else {
-    const map = findSourceMap(fileName);
-    if (map === undefined) return { fileName, line };
-    const e = map.findEntry(line - 1, column - 1);
-    if (e.originalSource && e.originalLine !== undefined && e.originalColumn !== undefined) entry = e;
-  }
-  if (entry === undefined) return { fileName, line };
-  const { originalSource, originalLine } = entry;
-  return { fileName: originalSource.startsWith('file://') ? fileURLToPath(originalSource) : originalSource, line: originalLine + 1 };
+  if (!p || fileName !== __filename || line === undefined || column === undefined) return { fileName, line, inCucumber: false };
+  const entry = fromPositions(p, line - 1, column - 1);
+  if (entry === undefined) return { fileName, line, inCucumber: false };
+  return { fileName: entry.fileName, line: entry.line < 0 ? undefined : entry.line + 1, inCucumber: entry.inCucumber };
 }
 
-// this file is bundled into a chunk: its frames (and cucumber's, in the same chunk) are skipped
-// whether V8 names the chunk by path or by file: URL
-const self = [__filename, pathToFileURL(__filename).href];
-
-function getDefinitionLineAndUri(cwd, isExcluded = isFileNameInCucumber) {
+function getDefinitionLineAndUri(cwd, isExcluded) {
+  const p = bundlePositions();
   let line;
   let uri;
   for (const site of callSites()) {
-    const frame = located(site);
-    if (self.includes(frame.fileName) || isExcluded(frame.fileName)) continue;
+    const frame = located(site, p);
+    // this function and cucumber's builder map into cucumber's lib/; an isExcluded given by a caller applies too
+    if (frame.inCucumber || (isExcluded && isExcluded(frame.fileName))) continue;
     line = frame.line;
     uri = frame.fileName;
     if (uri !== undefined && uri !== null) {

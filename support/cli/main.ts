@@ -4,6 +4,7 @@
  * `sevcheck: ...` and exit 2; never a stack trace.
  */
 import { Command, CommanderError, Option, type OptionValues } from 'commander';
+import { basename, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { HarnessError } from '../host/types.js';
 import { printable, printableLines } from '../report/printable.js';
@@ -177,7 +178,6 @@ Examples:
       .option('--verbose', 'text console: also one line per check as it completes, and nothing cut'),
   ).action(async (o) => {
     const { runSuite } = await import('./run.js');
-    const { basename, resolve } = await import('node:path');
     const r = await runSuite(
       {
         host: o.host,

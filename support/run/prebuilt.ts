@@ -15,19 +15,19 @@ export function isPrebuilt(): boolean {
 
 /**
  * The run configuration for the code that is running:
- *  - support code: the bundled dist/run/support.mjs (world, hooks, parameter types, steps: what
- *    cucumber.json's `import` names) instead of the .ts files. It sits next to the bundle's
- *    entry and shares its chunks, so the steps register with the same cucumber and see the same
- *    run context as the CLI. Its source map makes cucumber name each step's .ts file and line.
+ *  - support code: dist/run/support.mjs instead of the .ts files: cucumber imports it between
+ *    its registry's reset and finalize, and it initialises the support code bundled in
+ *    dist/run/sevcheck.cjs (world, hooks, parameter types, steps: what cucumber.json's `import`
+ *    names), so the steps register with the bundle's one cucumber and see the same run context
+ *    as the CLI. Cucumber names each step's .ts file and line through the bundle's source
+ *    positions (scripts/cucumber-definition-line.cjs).
  *  - the "pretty" formatter: cucumber loads its built-in formatters by package name from its own
  *    directory (lib/formatter/builtin/index.js: pretty → @cucumber/pretty-formatter, its own
- *    nested copy, which requires @cucumber/cucumber). The build bundles that package as
- *    dist/run/pretty.mjs on the bundle's cucumber, and it is given to cucumber by file URL.
+ *    nested copy, which requires @cucumber/cucumber). The build bundles that package on the
+ *    bundle's cucumber; dist/run/pretty.mjs exports it, and is given to cucumber by file URL.
  */
 export function forThisBuild(rc: IRunConfiguration): IRunConfiguration {
   if (!isPrebuilt()) return rc;
-  // support.mjs carries a source map, so that steps and hooks are reported at their .ts file and line
-  process.setSourceMapsEnabled(true);
   const support = fileURLToPath(new URL('./support.mjs', import.meta.url));
   const pretty = new URL('./pretty.mjs', import.meta.url).href;
   const formatter = (name: string): string => (name === 'pretty' ? pretty : name);

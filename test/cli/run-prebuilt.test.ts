@@ -3,13 +3,20 @@
  * its sources are unchanged): the same verdicts, messages, console output and exit codes as the
  * TypeScript sources through tsx, and never used once a source differs from the recorded hash.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, sevcheck } from '../helpers.js';
 
+/** node with its own flags running the launcher (what sevcheck() does, plus node options) */
+const execNode = (argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((res) => {
+    execFile(process.execPath, argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (e, stdout, stderr) =>
+      res({ code: e ? (typeof e.code === 'number' ? e.code : 2) : 0, stdout, stderr }),
+    );
+  });
 const out = (): string => mkdtempSync(join(tmpdir(), 'sevcheck-prebuilt-'));
 const TSX = { SEVCHECK_NO_PREBUILT: '1' };
 /** results.json without the two fields that differ between any two runs */
@@ -29,8 +36,39 @@ describe('prebuilt run bundle', () => {
 
   it('is what the launcher runs while its sources are unchanged', async () => {
     const r = await sevcheck(['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--tags', '@check:host.cpu.sev-flag', '--out', out()], { SEVCHECK_LAUNCHER_TRACE: '1' });
-    expect(r.stderr).toBe('sevcheck: launcher: prebuilt dist/run/main.mjs\n');
+    expect(r.stderr).toBe('sevcheck: launcher: prebuilt dist/run/sevcheck.cjs\n');
     expect(r.code).toBe(0);
+  });
+
+  it('compiles the bundle with the code cache the build made, and runs the same without it', async () => {
+    // the build's training run wrote dist/run/sevcheck.cjs.cache (scripts/run-bundle-loader.cjs);
+    // a V8 flag changes V8's flag hash, so V8 rejects the cache and the bundle is compiled from its text
+    const args = ['run', '--host', 'fixture:fixtures/hosts/modprobe-conflict', '--format', 'json'];
+    const trace = { SEVCHECK_CODE_CACHE_TRACE: '1' };
+    const [cached, rejected, off] = await Promise.all([
+      sevcheck([...args, '--out', out()], trace),
+      execNode(['--no-opt', join(ROOT, 'bin/sevcheck.js'), ...args, '--out', out()], trace),
+      sevcheck([...args, '--out', out()], { ...trace, SEVCHECK_CODE_CACHE: 'off' }),
+    ]);
+    expect([cached.stderr, rejected.stderr, off.stderr]).toEqual(['sevcheck: code cache used\n', 'sevcheck: code cache rejected\n', 'sevcheck: code cache off\n']);
+    expect([cached.code, rejected.code, off.code]).toEqual([1, 1, 1]);
+    expect(stable(rejected.stdout)).toEqual(stable(cached.stdout));
+    expect(stable(off.stdout)).toEqual(stable(cached.stdout));
+  });
+
+  it('does not use a code cache made from another bundle text', async () => {
+    const file = join(ROOT, 'dist/run/sevcheck.cjs.cache');
+    const original = readFileSync(file);
+    const other = Buffer.from(original);
+    other[0] = other[0]! ^ 0xff; // the bundle's SHA-256 comes first
+    writeFileSync(file, other);
+    try {
+      const r = await sevcheck(['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--tags', '@check:host.cpu.sev-flag', '--out', out()], { SEVCHECK_CODE_CACHE_TRACE: '1' });
+      expect(r.stderr).toBe('sevcheck: code cache stale\n');
+      expect(r.code).toBe(0);
+    } finally {
+      writeFileSync(file, original);
+    }
   });
 
   it.each([
@@ -100,7 +138,7 @@ describe('prebuilt run bundle', () => {
     expect(ids.length).toBeGreaterThan(1000);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^\d+$/.test(id))).toBe(true);
-    const bundle = readdirSync(join(ROOT, 'dist/run')).filter((f) => f.endsWith('.mjs')).map((f) => readFileSync(join(ROOT, 'dist/run', f), 'utf8'));
+    const bundle = readdirSync(join(ROOT, 'dist/run')).filter((f) => f.endsWith('.mjs') || f.endsWith('.cjs')).map((f) => readFileSync(join(ROOT, 'dist/run', f), 'utf8'));
     expect(bundle.some((text) => text.includes('AsyncLocalStorage'))).toBe(false);
     expect(bundle.some((text) => text.includes('IdGenerator.uuid()'))).toBe(true); // loadSupport's, and gherkin's unused default
   });
