@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
 
 const argv = process.argv.slice(2);
 const root = new URL('../', import.meta.url);
@@ -37,15 +36,6 @@ if (fast && measure) {
   process.exitCode = await runMeasure(argv.slice(1));
 } else if (fast) {
   const { main } = createRequire(import.meta.url)('../dist/run/load.cjs').load();
-  // One host's run is about half a second of JavaScript that runs once: V8's optimising compiler
-  // (TurboFan, on a thread of its own) cost more CPU than its code saved, ~60 ms of a run (issue 23).
-  // Off for the first second of run and record only (set after the bundle is compiled: the code
-  // cache must see the flags it was made with); a run that lasts longer (a live host, an image)
-  // gets it back for its hot code. fleet and the linters keep it. SEVCHECK_V8_OPT=1 keeps it too.
-  if ((argv[0] === 'run' || argv[0] === 'record') && !process.env.SEVCHECK_V8_OPT) {
-    setFlagsFromString('--no-opt');
-    setTimeout(() => setFlagsFromString('--opt'), 1000).unref();
-  }
   process.exitCode = await main(argv);
 } else {
   const { register } = await import('tsx/esm/api');
