@@ -16,7 +16,7 @@ import type { Envelope } from '@cucumber/messages';
 import type { Status } from '../verdict.js';
 import { VERDICT_MEDIA_TYPE, type CheckResult, type Results } from './results.js';
 import { printable } from './printable.js';
-import { checksLine, findings, STATUSES, undecidedHeadline, verdictOf, type Cause, type Findings, type UndecidedGroup } from './findings.js';
+import { checksLine, findings, idOrder, STATUSES, undecidedHeadline, verdictOf, type Cause, type Findings, type UndecidedGroup } from './findings.js';
 
 /** What the console reads of a check: results.ts CheckResult, the structured fields when present. */
 export type ConsoleCheck = Pick<CheckResult, 'id' | 'status' | 'scenario' | 'message' | 'found' | 'expected' | 'fix' | 'reason'>;
@@ -167,7 +167,7 @@ export function closingLines(r: ConsoleRun & { readonly checks: readonly Console
   const tail: string[] = [];
   if (o.reports) {
     const rank = (x: string): number => (REPORT_ORDER.includes(x) ? REPORT_ORDER.indexOf(x) : REPORT_ORDER.length);
-    const files = [...o.reports.files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+    const files = [...o.reports.files].sort((a, b) => rank(a) - rank(b) || idOrder(a, b));
     const dir = printable(o.reports.dir).replace(/\/*$/, '/');
     tail.push(files.length ? `reports: ${dir} (${files.map(printable).join(', ')})` : `reports: ${dir}`);
   }

@@ -133,6 +133,20 @@ export function totals(scenarios: readonly Pick<FindingScenario, 'id' | 'status'
   return n;
 }
 
+const PLAIN = /^[a-z0-9.-]*$/;
+
+/**
+ * `a.localeCompare(b)`'s order, without ICU where it cannot differ: for two strings of lower-case
+ * letters, digits, "." and "-" (check ids, report file names) the root collation orders by the
+ * characters' code points ("-" < "." < digits < letters, a prefix first), so a plain comparison
+ * gives the same order; anything else goes to localeCompare. The first localeCompare of a process
+ * sets up ICU's collator, ~6 ms of every `sevcheck run` (issue 23).
+ */
+export function idOrder(a: string, b: string): number {
+  if (PLAIN.test(a) && PLAIN.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return a.localeCompare(b);
+}
+
 /** "2 failed, 17 undecided, 13 passed, 42 skipped": the same words in every output. */
 export function totalsLine(t: Totals): string {
   return STATUSES.map((s) => `${t[s]} ${s}`).join(', ');

@@ -2,7 +2,7 @@
  * summary.md: a table to paste into a release ticket (the console is support/report/console.ts).
  */
 import type { CheckResult, Results } from './results.js';
-import { checksLine, findings, totals, totalsLine, undecidedHeadline, verdictOf, type CheckFinding, type Findings } from './findings.js';
+import { checksLine, findings, idOrder, totals, totalsLine, undecidedHeadline, verdictOf, type CheckFinding, type Findings } from './findings.js';
 import type { Status } from '../verdict.js';
 import { printable } from './printable.js';
 
@@ -65,7 +65,7 @@ const code = mdCode;
  */
 /** `f`: the run's findings of these very checks (report/findings.ts), when the caller has them */
 export function summaryMarkdown(r: Results, links: { page?: string | undefined; steps?: string | undefined } = {}, f: Findings<CheckResult> = findings(r.checks)): string {
-  const rows = [...f.checks].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.id.localeCompare(b.id));
+  const rows = [...f.checks].sort((a, b) => ORDER[a.status] - ORDER[b.status] || idOrder(a.id, b.id));
   const v = verdictOf(f.totals);
   const verdict = v.words === 'COMPLIANT SO FAR' ? `**COMPLIANT SO FAR — ${f.totals.undecided} undecided**` : `**${v.words}**`;
   const see = [

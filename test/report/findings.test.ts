@@ -3,7 +3,8 @@
  * (rules/causes.ts) turning failures into causes and symptoms, undecided checks grouped by reason.
  */
 import { describe, expect, it } from 'vitest';
-import { checksLine, findings, totals, totalsLine, verdictOf, type FindingScenario } from '../../support/report/findings.js';
+import fc from 'fast-check';
+import { checksLine, findings, idOrder, totals, totalsLine, verdictOf, type FindingScenario } from '../../support/report/findings.js';
 import { CAUSES, names, UNDECIDED_CLASSES, type CauseRule } from '../../support/rules/causes.js';
 import type { Status } from '../../support/verdict.js';
 
@@ -163,5 +164,18 @@ describe('undecided inside a virtual machine: one group, one remedy', () => {
     const f = findings(cpuInVm.map(([id, reason]) => sc(id, 'undecided', { message: `undecided: ${reason}`, reason })));
     expect(f.undecided.map((g) => [g.key, g.checks.map((c) => c.id)])).toEqual([['virtual-machine', cpuInVm.map(([id]) => id)]]);
     expect(f.undecided[0]!.remedy).toMatch(/bare-metal EPYC host/);
+  });
+});
+
+describe('idOrder: localeCompare\'s order without ICU for check ids and report file names', () => {
+  const sign = (n: number): number => Math.sign(n);
+  it('equals localeCompare on strings of [a-z0-9.-] (property), and on anything else by falling back', () => {
+    const plain = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789.-'), maxLength: 12 });
+    fc.assert(fc.property(plain, plain, (a, b) => sign(idOrder(a, b)) === sign(a.localeCompare(b))), { numRuns: 20_000 });
+    fc.assert(fc.property(fc.string(), fc.string(), (a, b) => sign(idOrder(a, b)) === sign(a.localeCompare(b))), { numRuns: 5_000 });
+  });
+  it('orders real ids as before', () => {
+    const ids = ['host.kvm-amd.sev', 'host.kvm.api', 'host.kvm-amd.sev-es', 'caps.layers.agree', 'domain.no-migration', 'domain.policy.valid', 'report.html', 'results.json', 'Zeta.txt', 'zeta.txt'];
+    expect([...ids].sort(idOrder)).toEqual([...ids].sort((a, b) => a.localeCompare(b)));
   });
 });
