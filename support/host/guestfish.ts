@@ -39,7 +39,13 @@ export class GuestfishError extends Error {
  * 2026 CI machine); not a problem of the image. TCG can still start it.
  */
 export function hypervisorFailed(stderr: string): boolean {
-  return /failed to set MSR|kvm_init_vcpu|KVM_[A-Z_]+ failed|failed to initialize kvm|qemu-system-[\w-]+ killed by signal/i.test(stderr);
+  return hypervisorFailure(stderr) !== undefined;
+}
+
+/** The line of `stderr` that says the hypervisor died (hypervisorFailed), printable and short, without guestfish's "*stdin*:N: " */
+export function hypervisorFailure(stderr: string): string | undefined {
+  const line = stderr.split('\n').find((l) => /failed to set MSR|kvm_init_vcpu|KVM_[A-Z_]+ failed|failed to initialize kvm|qemu-system-[\w-]+ killed by signal/i.test(l));
+  return line === undefined ? undefined : line.replace(/^\*stdin\*:\d+: /, '').replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 200);
 }
 
 export class Guestfish {

@@ -33,7 +33,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { RootfsHost } from './rootfs-host.js';
-import { DEVICE, Guestfish, GuestfishError, hypervisorFailed, parseFilesystems, parseMountpoints } from './guestfish.js';
+import { DEVICE, Guestfish, GuestfishError, hypervisorFailure, parseFilesystems, parseMountpoints } from './guestfish.js';
 import { HarnessError, type CpuidRegs, type Host, type HostDescription, type QmpReply, type RunOptions, type RunResult, type StatInfo } from './types.js';
 import { fnmatchRegExp } from '../parsers/fnmatch.js';
 
@@ -354,9 +354,10 @@ export class ImageHost implements Host {
     try {
       return await start(kvmUnusable);
     } catch (e) {
-      if (!(e instanceof GuestfishError) || e.timedOut || kvmUnusable || process.env.LIBGUESTFS_BACKEND_SETTINGS !== undefined || !hypervisorFailed(e.stderr)) throw e;
+      const died = e instanceof GuestfishError && !e.timedOut ? hypervisorFailure(e.stderr) : undefined;
+      if (died === undefined || kvmUnusable || process.env.LIBGUESTFS_BACKEND_SETTINGS !== undefined) throw e;
       kvmUnusable = true;
-      this.opts.warn?.(`${this.target}: KVM could not start libguestfs's appliance (${guestfishProblem(e.stderr).replace(/^libguestfs cannot open the disk image: /, '')}); it runs under TCG instead (slower; LIBGUESTFS_BACKEND_SETTINGS=force_tcg says so from the start)`);
+      this.opts.warn?.(`${this.target}: KVM could not start libguestfs's appliance (${died}); it runs under TCG instead (slower; LIBGUESTFS_BACKEND_SETTINGS=force_tcg says so from the start)`);
       return await start(true);
     }
   }

@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { byId, oneLine, sevcheck, which, type JsonResults } from '../helpers.js';
 import fc from 'fast-check';
 import { EXTRACT_EXCLUDES, excludeAllBut, excluded, guestfishProblem, parseBlkidExport, parseLstatnsList, parseQemuImgInfo } from '../../support/host/image-host.js';
-import { DEVICE, hypervisorFailed, parseFilesystems, parseMountpoints } from '../../support/host/guestfish.js';
+import { DEVICE, hypervisorFailed, hypervisorFailure, parseFilesystems, parseMountpoints } from '../../support/host/guestfish.js';
 import { rootfsImage, runRootfs } from './run-rootfs.js';
 
 const required = process.env.SEVCHECK_REQUIRE_ROOTFS === '1';
@@ -51,6 +51,8 @@ describe('image-host parsers', () => {
       'To see full error messages you may need to enable debugging.',
     ].join('\n');
     expect(hypervisorFailed(kvm)).toBe(true);
+    // the warning names the hypervisor's death, not guestfish's first line
+    expect(hypervisorFailure(kvm)).toBe('libguestfs: error: /usr/bin/qemu-system-x86_64 killed by signal 6 (Aborted).');
     expect(hypervisorFailed('qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69')).toBe(true);
     for (const other of ['*stdin*:1: libguestfs: error: /usr/bin/supermin exited with error status 1.', 'guestfish: no operating system was found on this disk', 'Enter key or passphrase ("/dev/sda2"):', '']) expect(hypervisorFailed(other)).toBe(false);
   });
