@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { byId, oneLine, sevcheck, which, type JsonResults } from '../helpers.js';
 import fc from 'fast-check';
@@ -142,7 +142,13 @@ describe('image:FILE refuses bad input with one line, exit 2', () => {
   });
   it('an encrypted qcow2, a LUKS volume, a qcow2 with a backing file', async () => {
     const enc = join(dir, 'enc.qcow2');
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '--object', 'secret,id=s0,data=pw', '-o', 'encrypt.format=luks,encrypt.key-secret=s0', enc, '16M']);
+    // qemu-img times its PBKDF to choose the LUKS iteration count, and on a VM that timing fails now
+    // and then ("Unable to get accurate CPU usage": 3 of 12 runs on the 2026-12 CI machine): tried again
+    for (let attempt = 1; ; attempt++) {
+      const r = spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '--object', 'secret,id=s0,data=pw', '-o', 'encrypt.format=luks,encrypt.key-secret=s0', enc, '16M'], { encoding: 'utf8' });
+      if (r.status === 0) break;
+      if (attempt >= 5 || !/Unable to get accurate CPU usage/.test(r.stderr)) throw new Error(`qemu-img create: ${r.stderr}`);
+    }
     oneLine(await run(`image:${enc}`), /enc\.qcow2: the qcow2 image is encrypted/);
     const backed = join(dir, 'backed.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', enc, '-F', 'qcow2', backed]);
