@@ -464,7 +464,8 @@ rmSync(old, { recursive: true, force: true });
     execFileSync(
       process.execPath,
       ['-e', `require(${JSON.stringify(join(finaldir, 'load.cjs'))}).load().main(process.argv.slice(1)).then((code) => { if (code === 2) process.exitCode = 2; })`, 'run', '--host', 'fixture:fixtures/hosts/reference-milan', '--out', reports],
-      { cwd: root, env: { ...process.env, SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`) }, stdio: ['ignore', 'ignore', 'pipe'] },
+      // bounded like every command sevcheck runs: a training run that hangs leaves no cache, not a hung npm ci
+      { cwd: root, env: { ...process.env, SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`) }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000, killSignal: 'SIGKILL' },
     );
   } catch (e) {
     rmSync(join(finaldir, `${BUNDLE}.cache`), { force: true });
