@@ -81,21 +81,12 @@ export function foldGuests(g: HostGuests, verdicts: ReadonlyArray<readonly [Gues
   const notApplicable = by('skipped');
   const names = (xs: ReadonlyArray<readonly [GuestDefinition, Verdict]>) => xs.map(([x]) => `'${x.name}'`).join(', ');
   const passingNote = ok.length ? ` (${ok.length} other SEV guest(s) pass: ${names(ok)})` : '';
-  // every failing guest fails by a defect one other check owns (verdict.ts failedBecause, e.g. an SNP
-  // policy with MIGRATE_MA is domain.policy.valid's): the folded verdict is that check's follower,
-  // with no fix of its own, as a linter's is (one finding per input defect)
+  /** the one check every verdict of `vs` names as the owner of its defect (verdict.ts because), if there is one */
   const owner = (vs: ReadonlyArray<readonly [GuestDefinition, Verdict]>): string | undefined => {
     const owners = new Set(vs.map(([, v]) => (v.status === 'failed' || v.status === 'undecided' ? v.because : undefined)));
     const [only] = owners;
     return owners.size === 1 && only !== undefined ? only : undefined;
   };
-  const unreadable = g.unreadable.length ? ` (unreadable: ${g.unreadable.map((u) => u.source).join(', ')})` : '';
-  const followed = owner(bad);
-  if (bad.length > 0 && followed !== undefined) {
-    const found = bad.map(([guest, v]) => `${guestLabel(guest)}: ${v.status === 'failed' ? v.found : v.message}`);
-    const expected = [...new Set(bad.map(([, v]) => (v.status === 'failed' ? v.expected : 'the check to pass')))];
-    return failedBecause(followed, `${bad.length} of ${g.sev.length} SEV guest(s) fail: ${found.join(' | ')}${passingNote}${open.length ? ` (undecided for ${names(open)})` : ''}${unreadable}`, expected.join(' | '));
-  }
   if (bad.length > 0) {
     const found: string[] = [];
     const expected: string[] = [];
@@ -106,17 +97,20 @@ export function foldGuests(g: HostGuests, verdicts: ReadonlyArray<readonly [Gues
       if (!expected.includes(e)) expected.push(e);
       fixes.push(bad.length > 1 ? `for '${guest.name}': ${x}` : x);
     }
-    return failed(
-      `${bad.length} of ${g.sev.length} SEV guest(s) fail: ${found.join(' | ')}${passingNote}${open.length ? ` (undecided for ${names(open)})` : ''}${g.unreadable.length ? ` (unreadable: ${g.unreadable.map((u) => u.source).join(', ')})` : ''}`,
-      expected.join(' | '),
-      `${fixes.join(' | ')} (edit with: virsh edit ${bad.map(([x]) => x.name).join(' / ')})`,
-    );
+    const what = `${bad.length} of ${g.sev.length} SEV guest(s) fail: ${found.join(' | ')}${passingNote}${open.length ? ` (undecided for ${names(open)})` : ''}${g.unreadable.length ? ` (unreadable: ${g.unreadable.map((u) => u.source).join(', ')})` : ''}`;
+    // every failing guest fails by a defect one other check owns (verdict.ts failedBecause, e.g. an
+    // SNP policy with MIGRATE_MA is domain.policy.valid's): the folded verdict is that check's
+    // follower, with no fix of its own, as a linter's is (one finding per input defect)
+    const followed = owner(bad);
+    if (followed !== undefined) return failedBecause(followed, what, expected.join(' | '));
+    return failed(what, expected.join(' | '), `${fixes.join(' | ')} (edit with: virsh edit ${bad.map(([x]) => x.name).join(' / ')})`);
   }
   const waiting = owner(open);
   if (open.length > 0 && g.unreadable.length === 0 && waiting !== undefined) {
     // every undecided guest is left nothing to judge by another check's failure (undecidedBecause)
     const prefix = `because ${waiting}: `;
-    return undecidedBecause(waiting, `${open.map(([guest, v]) => `${guestLabel(guest)}: ${reasonOf(v).startsWith(prefix) ? reasonOf(v).slice(prefix.length) : reasonOf(v)}`).join('; ')}${passingNote}`);
+    const unprefixed = (r: string): string => (r.startsWith(prefix) ? r.slice(prefix.length) : r);
+    return undecidedBecause(waiting, `${open.map(([guest, v]) => `${guestLabel(guest)}: ${unprefixed(reasonOf(v))}`).join('; ')}${passingNote}`);
   }
   if (open.length > 0 || g.unreadable.length > 0) {
     const reasons = [
