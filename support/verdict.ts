@@ -75,7 +75,7 @@ export function failed(found: string, expected: string, fix: string): FailedVerd
  */
 export function failedBecause(owner: string, found: string, expected: string): FailedVerdict {
   const [f, e] = [printable(found), printable(expected)];
-  return { status: 'failed', message: `because ${owner}: found ${f}; expected ${e}`, found: f, expected: e, fix: `the fix under ${owner}`, because: owner };
+  return { status: 'failed', message: `because ${owner}: found ${f}; expected ${e}`, found: f, expected: e, fix: ownersFix(owner), because: owner };
 }
 
 /**
@@ -83,7 +83,12 @@ export function failedBecause(owner: string, found: string, expected: string): F
  * <owner>"): a report shows no fix of its own for it (the owner's is shown once, above it).
  */
 export function pointsToOwnersFix(c: { readonly fix?: string | undefined; readonly because?: readonly string[] | undefined }): boolean {
-  return c.fix !== undefined && (c.because ?? []).some((o) => c.fix === `the fix under ${o}`);
+  return c.fix !== undefined && (c.because ?? []).some((o) => c.fix === ownersFix(o));
+}
+
+/** A follower's `fix`: the pointer to its owner's (failedBecause) */
+function ownersFix(owner: string): string {
+  return `the fix under ${owner}`;
 }
 
 /** A check left nothing to judge by a defect another check owns (its reason names that check). */
