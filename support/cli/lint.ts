@@ -36,7 +36,7 @@ import { printable, printableJson } from '../report/printable.js';
 import { reportHtml, type ReportResults } from '../report/html.js';
 import { withFindings, WRITERS } from '../report/writers.js';
 import { checksLine, findings } from '../report/findings.js';
-import { VERDICT_FIELDS } from '../report/results.js';
+import { VERDICT_FIELDS, type CheckResult } from '../report/results.js';
 import { checkDir, checkOutputDir } from './options.js';
 import { commitStage, discardStage, openStage } from './staging.js';
 
@@ -307,7 +307,7 @@ function emit(result: LintResult, format: string, out: Out, host: HostSevFacts =
     }
     // one unit, the check: each counted once, the worst over the files, as report.html and
     // results.json count it (report/findings.ts); the fixes are counted per file and defect
-    const f = findings(result.reports.flatMap((r) => r.checks.map((c) => ({ id: c.id, status: c.status, scenario: r.file, message: c.message, ...(c.because !== undefined ? { because: [c.because] } : {}) }))));
+    const f = findings(lintChecks(result));
     const found = lintFindings(result);
     const under = f.checks.filter((c) => c.root !== undefined && (c.status === 'failed' || c.status === 'undecided')).length;
     out.stdout(
@@ -353,10 +353,15 @@ export function lintResults(result: LintResult, meta: { host: string; startedAt:
     profile: '',
     startedAt: meta.startedAt,
     durationMs: meta.durationMs,
-    checks: result.reports.flatMap((r) =>
-      r.checks.map(({ id, status, message, because, ...fields }) => ({ id, status, scenario: r.file, feature: r.file, message, ...verdictFields(fields), ...(because !== undefined ? { because: [because] } : {}) })),
-    ),
+    checks: lintChecks(result),
   };
+}
+
+/** The linted files' verdicts as results.json's checks: one per file and check, the file as `scenario` and `feature`. */
+function lintChecks(result: Pick<LintResult, 'reports'>): CheckResult[] {
+  return result.reports.flatMap((r) =>
+    r.checks.map(({ id, status, message, because, ...fields }) => ({ id, status, scenario: r.file, feature: r.file, message, ...verdictFields(fields), ...(because !== undefined ? { because: [because] } : {}) })),
+  );
 }
 
 /** A verdict's parts kept beside its message (results.json: found / expected / fix, reason). */
