@@ -65,6 +65,19 @@ async function supportFiles() {
  * esbuild runs one onLoad per file, so a plugin that rewrites another cucumber file applies this too)
  */
 const throughLoader = (text) => text.replaceAll('await import(', 'await __sevcheckImport(');
+
+/**
+ * A plugin's check of the original it rewrites or stands in for: a changed original must be looked
+ * at again, so the build stops unless `text` holds each of `expected` and each of `once` exactly
+ * once. `see`: the stand-in to look at then.
+ */
+function expectText(file, text, { expected = [], once = [], see } = {}) {
+  const refuse = (e, how) => {
+    throw new Error(`build-run: ${file} changed: ${JSON.stringify(e)} ${how}${see ? ` (see ${see})` : ''}`);
+  };
+  for (const e of expected) if (!text.includes(e)) refuse(e, 'not found');
+  for (const e of once) if (text.split(e).length !== 2) refuse(e, 'not found once');
+}
 const EXTERNAL = ['@cucumber/html-formatter', 'esbuild', 'tsx', 'tsx/*'];
 // cucumber's "pretty" formatter, the package cucumber itself loads by name (its own nested copy):
 // bundled as dist/run/pretty.mjs so that its require("@cucumber/cucumber") is the bundled cucumber,
@@ -121,10 +134,11 @@ const result = await build({
       setup(b) {
         b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]support_code_library_builder[\\/]get_definition_line_and_uri\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
-          // the stand-in follows this version's rule; a changed original must be looked at again
-          for (const expected of ['error_stack_parser_1.default.parse(new Error())', 'frame.fileName !== __filename && !isExcluded(frame.fileName)', 'node_path_1.default.relative(cwd, uri)']) {
-            if (!text.includes(expected)) throw new Error(`build-run: ${args.path} changed: "${expected}" not found (see scripts/cucumber-definition-line.cjs)`);
-          }
+          // the stand-in follows this version's rule
+          expectText(args.path, text, {
+            expected: ['error_stack_parser_1.default.parse(new Error())', 'frame.fileName !== __filename && !isExcluded(frame.fileName)', 'node_path_1.default.relative(cwd, uri)'],
+            see: 'scripts/cucumber-definition-line.cjs',
+          });
           return { contents: readFileSync(join(root, 'scripts/cucumber-definition-line.cjs'), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
         });
       },
@@ -137,7 +151,7 @@ const result = await build({
         b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]api[\\/](run_cucumber|load_sources)\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
           const from = 'const newId = messages_1.IdGenerator.uuid();';
-          if (text.split(from).length !== 2) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(from)} not found once`);
+          expectText(args.path, text, { once: [from] });
           const ids = JSON.stringify(join(root, 'scripts/cucumber-thread-ids.cjs'));
           return { contents: text.replace(from, `const newId = require(${ids}).threadIds;`), loader: 'js' };
         });
@@ -151,7 +165,7 @@ const result = await build({
         b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]configuration[\\/]from_file\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
           const from = 'const yaml_1 = __importDefault(require("yaml"));\n';
-          if (!text.includes(from) || text.split('yaml_1.').length !== 2 || !text.includes('yaml_1.default.parse(')) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(from)} and one yaml_1.default.parse( expected`);
+          expectText(args.path, text, { expected: [from, 'yaml_1.default.parse('], once: ['yaml_1.'] });
           // (its import() of .mjs configuration files goes through the loader too: one onLoad per file)
           return { contents: throughLoader(text.replace(from, 'const yaml_1 = { get default() { return __importDefault(require("yaml")).default; } };\n')), loader: 'js' };
         });
@@ -169,9 +183,7 @@ const result = await build({
         b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]runtime[\\/]scope[\\/]test_(case|run)_scope\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
           const which = /test_case_scope\.js$/.test(args.path) ? { run: 'runInTestCaseScope', proxy: 'worldProxy' } : { run: 'runInTestRunScope', proxy: 'contextProxy' };
-          for (const expected of [`async function ${which.run}(store, callback) {`, `exports.${which.proxy} = (0, make_proxy_1.makeProxy)(`, 'new node_async_hooks_1.AsyncLocalStorage()']) {
-            if (!text.includes(expected)) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(expected)} not found`);
-          }
+          expectText(args.path, text, { expected: [`async function ${which.run}(store, callback) {`, `exports.${which.proxy} = (0, make_proxy_1.makeProxy)(`, 'new node_async_hooks_1.AsyncLocalStorage()'] });
           const message = `sevcheck's bundle runs cucumber without ${which.proxy} (scripts/build-run.mjs, cucumber-no-async-scope): use \`this\``;
           return {
             contents: [
@@ -207,22 +219,22 @@ const result = await build({
       setup(b) {
         b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]formatter[\\/]builtin[\\/]html\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
-          const page = readFileSync(createRequire(args.path).resolve('@cucumber/html-formatter/dist/src/CucumberHtmlStream.js'), 'utf8');
-          // the stand-in writes what these versions write; a changed original must be looked at again
-          for (const [file, t, expected] of [
-            ['html.js', text, 'const htmlStream = new html_formatter_1.CucumberHtmlStream();'],
-            ['html.js', text, 'behaviour: options.externalAttachments,'],
-            ['html.js', text, "optionsKey: 'html',"],
-            ['CucumberHtmlStream.js', page, "this.writeTemplateBetween(null, '{{title}}', (err) => {"],
-            ['CucumberHtmlStream.js', page, "this.push('Cucumber');"],
-            ['CucumberHtmlStream.js', page, "this.writeTemplateBetween('{{custom_css}}', '{{messages}}', (err) => {"],
-            ['CucumberHtmlStream.js', page, "this.writeTemplateBetween('{{custom_script}}', null, callback);"],
-            ['CucumberHtmlStream.js', page, "this.push(',');"],
-            ['CucumberHtmlStream.js', page, "this.push(JSON.stringify(envelope).replace(/</g, '\\\\x3C'));"],
-            ['CucumberHtmlStream.js', page, "constructor(cssPath = node_path_1.default.join(__dirname, '..', 'main.css'), jsPath = node_path_1.default.join(__dirname, '..', 'main.js'), iconPath = node_path_1.default.join(__dirname, 'icon.url')) {"],
-          ]) {
-            if (!t.includes(expected)) throw new Error(`build-run: ${file} changed: "${expected}" not found (see scripts/cucumber-html-formatter.cjs)`);
-          }
+          const pageFile = createRequire(args.path).resolve('@cucumber/html-formatter/dist/src/CucumberHtmlStream.js');
+          // the stand-in writes what these versions write
+          const see = 'scripts/cucumber-html-formatter.cjs';
+          expectText(args.path, text, { expected: ['const htmlStream = new html_formatter_1.CucumberHtmlStream();', 'behaviour: options.externalAttachments,', "optionsKey: 'html',"], see });
+          expectText(pageFile, readFileSync(pageFile, 'utf8'), {
+            expected: [
+              "this.writeTemplateBetween(null, '{{title}}', (err) => {",
+              "this.push('Cucumber');",
+              "this.writeTemplateBetween('{{custom_css}}', '{{messages}}', (err) => {",
+              "this.writeTemplateBetween('{{custom_script}}', null, callback);",
+              "this.push(',');",
+              "this.push(JSON.stringify(envelope).replace(/</g, '\\\\x3C'));",
+              "constructor(cssPath = node_path_1.default.join(__dirname, '..', 'main.css'), jsPath = node_path_1.default.join(__dirname, '..', 'main.js'), iconPath = node_path_1.default.join(__dirname, 'icon.url')) {",
+            ],
+            see,
+          });
           return { contents: readFileSync(join(root, 'scripts/cucumber-html-formatter.cjs'), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
         });
       },
@@ -239,7 +251,7 @@ const result = await build({
         b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]paths[\\/]paths\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
           const from = 'exports.resolvePaths = resolvePaths;';
-          if (text.split(from).length !== 2 || !text.includes('async function resolvePaths(logger, cwd, sources, support = {')) throw new Error(`build-run: ${args.path} changed: resolvePaths not found as expected`);
+          expectText(args.path, text, { once: [from], expected: ['async function resolvePaths(logger, cwd, sources, support = {'] });
           const once = [
             'const resolvedOnce = new Map();',
             'exports.resolvePaths = function resolvePathsOnce(logger, cwd, sources, support) {',
@@ -265,7 +277,7 @@ const result = await build({
         b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]formatter[\\/]builtin[\\/]message\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
           const expected = "formatter({ on, write }) {\n        on('message', (message) => write(JSON.stringify(message) + '\\n'));\n    },";
-          if (!text.includes(expected)) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(expected)} not found (see scripts/cucumber-message-formatter.cjs)`);
+          expectText(args.path, text, { expected: [expected], see: 'scripts/cucumber-message-formatter.cjs' });
           return { contents: readFileSync(join(root, 'scripts/cucumber-message-formatter.cjs'), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
         });
       },
@@ -281,7 +293,7 @@ const result = await build({
         b.onLoad({ filter: /@cucumber[\\/]cucumber-expressions[\\/]dist[\\/]cjs[\\/]src[\\/]ParameterType\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
           const from = "return (pt1.name || '').localeCompare(pt2.name || '');";
-          if (text.split(from).length !== 2) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(from)} not found once`);
+          expectText(args.path, text, { once: [from] });
           const to = "{ const a = pt1.name || '', b = pt2.name || ''; return /^[a-z0-9.-]*$/.test(a) && /^[a-z0-9.-]*$/.test(b) ? (a < b ? -1 : a > b ? 1 : 0) : a.localeCompare(b); }";
           return { contents: text.replace(from, to), loader: 'js' };
         });
@@ -294,13 +306,12 @@ const result = await build({
       setup(b) {
         b.onLoad({ filter: /[\\/]xml2js[\\/]lib[\\/]xml2js\.js$/ }, (args) => {
           let text = readFileSync(args.path, 'utf8');
-          for (const [from, to] of [
+          const edits = [
             ["  builder = require('./builder');\n", ''],
             ['  exports.Builder = builder.Builder;\n', "  Object.defineProperty(exports, 'Builder', { enumerable: true, get: function() { return require('./builder').Builder; } });\n"],
-          ]) {
-            if (!text.includes(from)) throw new Error(`build-run: ${args.path} changed: ${JSON.stringify(from)} not found`);
-            text = text.replace(from, to);
-          }
+          ];
+          expectText(args.path, text, { expected: edits.map(([from]) => from) });
+          for (const [from, to] of edits) text = text.replace(from, to);
           return { contents: text, loader: 'js' };
         });
       },
