@@ -49,8 +49,6 @@ function bundlePositions() {
     const t = JSON.parse(readFileSync(`${__filename}.positions.json`, 'utf8'));
     const bytes = readFileSync(`${__filename}.positions.bin`);
     const cucumber = path.join(__dirname, t.cucumber);
-    // sources: relative to dist/run (the build resolved them as Node resolves a map's sources),
-    // or a URL when no file
     // cucumber's filter_stack_trace.js isFileNameInCucumber, with cucumber's real directory
     const cucumberDirs = ['src', 'lib', 'node_modules'].map((dir) => path.join(cucumber, dir));
     const inCucumber = (fileName) => cucumberDirs.some((dir) => fileName.startsWith(dir));
@@ -60,6 +58,8 @@ function bundlePositions() {
       source: (i) => {
         let f = files.get(i);
         if (f === undefined) {
+          // sources: relative to dist/run (the build resolved them as Node resolves a map's
+          // sources), or a URL when no file
           const fileName = t.urls[i] ?? path.join(__dirname, t.sources[i]);
           files.set(i, (f = { fileName, inCucumber: inCucumber(fileName) }));
         }

@@ -421,6 +421,9 @@ function describeOp(o: BatchOp): string {
   }
 }
 
+/** what a remote side that cannot run BATCH_SCRIPT lacks, as the one-line error says it */
+const NEEDS = 'the host needs POSIX sh and coreutils (stat, ls, dd, base64 or od, timeout)';
+
 /** what a batch's reads may take on the host, beyond its commands' own timeouts */
 const READS_LIMIT_MS = DEFAULT_TIMEOUT_MS;
 /**
@@ -493,7 +496,7 @@ class BatchSession {
       if (this.closing && !this.waiting) return;
       const said = this.err.trim().split('\n').pop();
       if (code === 255) this.fail(new ConnectionFailed(said || 'ssh exited 255 without a message (the connection or its control master went away)', !said));
-      else this.fail(new HarnessError(`${this.target}: the remote read script failed (${said || `exit status ${code ?? 'killed'}`}): the host needs POSIX sh and coreutils (stat, ls, dd, base64 or od, timeout)`));
+      else this.fail(new HarnessError(`${this.target}: the remote read script failed (${said || `exit status ${code ?? 'killed'}`}): ${NEEDS}`));
     });
   }
 
@@ -771,7 +774,7 @@ export class SshHost implements Host {
       const recs = r.exitCode === 0 ? parseBatch(r.stdout) : undefined;
       if (!recs || recs.length !== items.length) {
         const why = String(r.stderr).trim().split('\n').pop() || `exit status ${r.exitCode ?? '?'}`;
-        throw new HarnessError(`${this.target}: the remote read script failed (${why}): the host needs POSIX sh and coreutils (stat, ls, dd, base64 or od, timeout)`);
+        throw new HarnessError(`${this.target}: the remote read script failed (${why}): ${NEEDS}`);
       }
       items.forEach((p, i) => p.resolve(recs[i] as BatchRecord));
     } catch (e) {
