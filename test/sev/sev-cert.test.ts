@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -274,6 +275,36 @@ describe('SEV platform certificates (SEV API Appendix C)', () => {
       expect(r.ok).toBe(false);
       expect(r.detail).toMatch(/OCA key unusable/);
     });
+  });
+});
+
+describe('public keys as DER SubjectPublicKeyInfo', () => {
+  // spkiSha256 builds the key's SPKI from its parsed fields; node:crypto's own export of the same
+  // key is the reference. Random keys of each kind and size a SEV or AMD certificate carries.
+  const cases: Array<['rsa', number] | ['ec', 'P-256' | 'P-384']> = [
+    ['rsa', 2048],
+    ['rsa', 4096],
+    ['ec', 'P-256'],
+    ['ec', 'P-384'],
+  ];
+  it.each(cases)('%s %s: the SPKI built from the fields is the one node:crypto exports', (kind, size) => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 << 30 }), () => {
+        const pair =
+          kind === 'rsa'
+            ? generateKeyPairSync('rsa', { modulusLength: size as number, publicExponent: 65537 })
+            : generateKeyPairSync('ec', { namedCurve: size as string });
+        const jwk = pair.publicKey.export({ format: 'jwk' });
+        const b = (s: string | undefined): Buffer => Buffer.from(s ?? '', 'base64url');
+        const key =
+          kind === 'rsa'
+            ? { kind, bits: size as number, modulus: b(jwk.n), exponent: b(jwk.e) }
+            : { kind, curve: size as 'P-256' | 'P-384', x: b(jwk.x), y: b(jwk.y) };
+        const want = sha(pair.publicKey.export({ type: 'spki', format: 'der' }));
+        expect(spkiSha256({ key } as unknown as Parameters<typeof spkiSha256>[0])).toBe(want);
+      }),
+      { numRuns: kind === 'ec' ? 20 : size === 2048 ? 5 : 2 },
+    );
   });
 });
 
