@@ -283,6 +283,32 @@ const result = await build({
       },
     },
     {
+      // cucumber matches every pickle step against every step definition each time it assembles
+      // a run's test cases (each a map lookup once support/run/suite.ts matchOnce remembers the
+      // expressions' answers; ~55,000 per run here, 1.1 ms of each fleet host). The definitions a
+      // text matches are the same while the support code library is: remembered per library and
+      // text (a library's step definitions are fixed once it is built: cucumber finalizes it)
+      name: 'cucumber-matches-once',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]assemble[\\/]assemble_test_cases\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'const stepDefinitions = supportCodeLibrary.stepDefinitions.filter((stepDefinition) => stepDefinition.matchesStepName(pickleStep.text));';
+          const fn = 'function makeSteps({';
+          expectText(args.path, text, { once: [from, fn] });
+          const to = [
+            'let matched = matchedOnce.get(supportCodeLibrary);',
+            '        if (!matched) matchedOnce.set(supportCodeLibrary, (matched = new Map()));',
+            '        let stepDefinitions = matched.get(pickleStep.text);',
+            '        if (!stepDefinitions) {',
+            '            stepDefinitions = supportCodeLibrary.stepDefinitions.filter((stepDefinition) => stepDefinition.matchesStepName(pickleStep.text));',
+            '            if (matched.size < 10000) matched.set(pickleStep.text, stepDefinitions);',
+            '        }',
+          ].join('\n');
+          return { contents: text.replace(from, to).replace(fn, `const matchedOnce = new WeakMap();\n${fn}`), loader: 'js' };
+        });
+      },
+    },
+    {
       // cucumber-expressions orders parameter types that share a regular expression by name with
       // localeCompare; the first localeCompare of a process sets up ICU's collator (~6 ms of every
       // run). For names of [a-z0-9.-] (every built-in and every sevcheck parameter type) the root
