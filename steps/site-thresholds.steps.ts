@@ -4,7 +4,7 @@
  * Thin glue: each binds facts from the probes to a pure rule in support/rules/site.ts and carries
  * its StepDoc (support/site/step-doc.ts) for `sevcheck steps` and the up-front check of values.
  */
-import { Before, Then, defineParameterType } from '@cucumber/cucumber';
+import { Then, defineParameterType } from '@cucumber/cucumber';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { SevWorld } from '../support/world.js';
 import * as site from '../support/rules/site.js';
@@ -32,11 +32,14 @@ const oneArg = (args: readonly unknown[]): string | undefined => {
   }
 };
 
-/** Where a scenario's feature file is: relative paths in it resolve there. */
-const featureDir = new WeakMap<SevWorld, string>();
-Before(function (this: SevWorld, { pickle }) {
-  featureDir.set(this, dirname(isAbsolute(pickle.uri) ? pickle.uri : resolve(ROOT, pickle.uri)));
-});
+/**
+ * Where a scenario's feature file is: relative paths in it resolve there. (From the uri hooks.ts
+ * keeps on the World: a Before hook of its own here cost every scenario of every run a test step.)
+ */
+const featureDir = (world: SevWorld): string => {
+  const uri = world.featureUri;
+  return uri === undefined ? ROOT : dirname(isAbsolute(uri) ? uri : resolve(ROOT, uri));
+};
 
 function allowListPath(file: string, dir: string): string {
   return isAbsolute(file) ? file : resolve(dir, file);
@@ -184,7 +187,7 @@ Then(
     },
   }),
   function (this: SevWorld, file: string) {
-    const dir = featureDir.get(this) ?? ROOT;
+    const dir = featureDir(this);
     return this.decide(async () => {
       // the allow-list is the site's input, checked before the run (support/site/preflight.ts);
       // gone or broken since, it is an input error here too (exit 2: world.ts decide)

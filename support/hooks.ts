@@ -29,6 +29,7 @@ AfterAll(async function (this: { parameters: SevWorldParameters }) {
 });
 
 Before(async function (this: SevWorld, { pickle }) {
+  this.featureUri = pickle.uri;
   const tags = pickle.tags.map((t) => t.name);
   this.checkId = tags.map((t) => CHECK_TAG.exec(t)?.[1]).find((id) => id !== undefined);
   this.covers = this.host.kind === 'fixture' ? (await this.host.describe()).covers : undefined;

@@ -34,6 +34,8 @@ export class SevWorld extends World<SevWorldParameters> {
   verdict: Verdict | undefined;
   /** the fixture's host.json "covers" (hooks.ts reads it before the scenario); undefined = everything */
   covers: readonly string[] | undefined;
+  /** the scenario's feature file as cucumber names it (hooks.ts): site steps resolve relative paths next to it */
+  featureUri: string | undefined;
 
   constructor(options: IWorldOptions<SevWorldParameters>) {
     super(options);
