@@ -19,7 +19,11 @@ export type StepOutcome = 'pending' | 'skipped' | undefined;
 /** Thrown to fail a scenario; cucumber shows `message`, which is the verdict's message. */
 export class CheckFailed extends Error {
   constructor(message: string) {
+    // none captured (host/types.ts STACKLESS_ANSWERS), and none kept even under SEVCHECK_DEBUG:
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'CheckFailed';
     // The message is the whole story: no stack frames in reports. (No stack at all also keeps
     // cucumber's error-stack-parser off its backtracking fallback regex, which costs tens of ms

@@ -158,13 +158,24 @@ export type HostErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'EIO' |
  * A read that did not produce data. Checks turn these into verdicts: ENOENT is a fact about the
  * host (often a failure), the others make a check undecided with `message` as the reason.
  */
+/**
+ * Errors that are answers, not accidents (a file that is not there: HostError; a check that
+ * failed: CheckFailed in world.ts) are built without stack frames: V8 captures a stack at every
+ * `new Error` (about 4 us each here, a few hundred per host), and none of them is ever shown.
+ * SEVCHECK_DEBUG=1 keeps them, for the internal-error trace in cli/main.ts.
+ */
+export const STACKLESS_ANSWERS = !process.env['SEVCHECK_DEBUG'];
+
 export class HostError extends Error {
   constructor(
     readonly code: HostErrorCode,
     readonly what: string,
     message: string,
   ) {
+    const limit = Error.stackTraceLimit;
+    if (STACKLESS_ANSWERS) Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'HostError';
   }
 }
