@@ -14,7 +14,7 @@
  * - cpuid.json may hold "cpuN" maps beside the flat leaves (flat = every CPU).
  * Per-CPU entries must name CPUs of the fixture's CPU list, files/sys/devices/system/cpu/online.
  */
-import { readFileSync, statSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, statSync, readdirSync, existsSync, realpathSync } from 'node:fs';
 import { parseJsonText, readUserBytes, readUserText } from '../input/read.js';
 import { InputError } from '../errors.js';
 import { join, posix, resolve } from 'node:path';
@@ -89,6 +89,22 @@ export class FixtureHost implements Host {
     qmp: new Map(),
   };
 
+  /** realpath(3) of the fixture directory and of its files/, resolved once per host (undefined: not resolvable, each read says why) */
+  private readonly real = new Map<string, string | undefined>();
+
+  private realOf(dir: string): string | undefined {
+    if (!this.real.has(dir)) {
+      let r: string | undefined;
+      try {
+        r = realpathSync.native(dir);
+      } catch {
+        r = undefined;
+      }
+      this.real.set(dir, r);
+    }
+    return this.real.get(dir);
+  }
+
   constructor(dir: string, opts: FixtureHostOptions = {}) {
     this.dir = resolve(dir);
     this.target = `fixture:${dir}`;
@@ -137,7 +153,7 @@ export class FixtureHost implements Host {
     }
     try {
       // a regular file inside the fixture, size-capped; a syntax error says where, never quotes the file
-      return parseJsonText(readUserText(p, { kind: 'fixture', inside: this.dir }), p);
+      return parseJsonText(readUserText(p, { kind: 'fixture', inside: this.dir, insideReal: this.realOf(this.dir) }), p);
     } catch (e) {
       if (e instanceof InputError) throw new HarnessError(`${p}: malformed JSON: ${e.problem}`);
       throw e;
@@ -408,7 +424,8 @@ export class FixtureHost implements Host {
       // a regular file that stays inside files/ (a link out of the fixture, a FIFO or a huge
       // file is a malformed fixture: one line, exit 2), size-capped
       try {
-        return readUserBytes(this.mirror(p), { kind: 'fixture', inside: join(this.dir, 'files') });
+        const files = join(this.dir, 'files');
+        return readUserBytes(this.mirror(p), { kind: 'fixture', inside: files, insideReal: this.realOf(files) });
       } catch (e) {
         if (e instanceof InputError) throw new HarnessError(e.message);
         throw e;

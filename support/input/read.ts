@@ -46,6 +46,8 @@ export interface ReadOptions {
   readonly label?: string | undefined;
   /** the file must resolve (symlinks followed) inside this directory */
   readonly inside?: string | undefined;
+  /** `inside` as realpath(3) resolved it, from a caller that reads many files under it (the fixture host: once per run) */
+  readonly insideReal?: string | undefined;
   /** a cap other than READ_CAPS[kind] (tests) */
   readonly maxBytes?: number | undefined;
 }
@@ -64,13 +66,13 @@ export function fileKind(st: Stats): string {
 export const mib = (n: number): string => (n >= MiB ? `${Math.round((n / MiB) * 10) / 10} MiB` : `${n} bytes`);
 
 /** `file` resolved with every link followed; refused when outside `dir` (itself resolved). */
-export function resolveInside(file: string, dir: string, label: string): string {
+export function resolveInside(file: string, dir: string, label: string, dirReal?: string): string {
   let real: string;
   let base: string;
   // realpath(3) (realpathSync.native): the same resolution as Node's JavaScript realpathSync, one
   // call instead of an lstat per path component from JavaScript (a fixture host reads ~100 files)
   try {
-    base = realpathSync.native(dir);
+    base = dirReal ?? realpathSync.native(dir);
   } catch (e) {
     throw new InputError(label, errnoProblem(e));
   }
@@ -111,7 +113,7 @@ function errnoProblem(e: unknown): string {
 export function readUserBytes(file: string, o: ReadOptions): Buffer {
   const label = o.label ?? file;
   const cap = o.maxBytes ?? READ_CAPS[o.kind];
-  const path = o.inside !== undefined ? resolveInside(file, o.inside, label) : file;
+  const path = o.inside !== undefined ? resolveInside(file, o.inside, label, o.insideReal) : file;
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO with no writer returns at once (instead of waiting forever);
