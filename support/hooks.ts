@@ -1,7 +1,7 @@
 import { Before, After, BeforeAll, AfterAll, Status } from '@cucumber/cucumber';
 import type { SevWorld, SevWorldParameters } from './world.js';
 import { covers, parseProfile, requiredProfile } from './profile.js';
-import { createRunContext, ownsTarget, registerRun, releaseRun } from './run-context.js';
+import { createRunContext, ownsTarget, registerRun, releaseRun, type RunContext } from './run-context.js';
 import { openTarget } from './host/target.js';
 import { HarnessError } from './host/types.js';
 import { failed, skipped } from './verdict.js';
@@ -28,24 +28,40 @@ AfterAll(async function (this: { parameters: SevWorldParameters }) {
   if (ownsTarget(this.parameters.run)) await releaseRun(this.parameters.run);
 });
 
-Before(async function (this: SevWorld, { pickle }) {
+/** a fixture's host.json "covers", per run: read at the run's first scenario, then known */
+const coversOfRun = new WeakMap<RunContext, readonly string[] | undefined>();
+
+/**
+ * Returns a promise only at a fixture run's first scenario: cucumber runs a hook that returns
+ * none without its timeout race (a timer and two promises per scenario).
+ */
+Before(function (this: SevWorld, { pickle }) {
   this.featureUri = pickle.uri;
-  const tags = pickle.tags.map((t) => t.name);
-  this.checkId = tags.map((t) => CHECK_TAG.exec(t)?.[1]).find((id) => id !== undefined);
-  this.covers = this.host.kind === 'fixture' ? (await this.host.describe()).covers : undefined;
+  if (this.host.kind !== 'fixture') return beforeScenario(this, pickle.tags, undefined);
+  if (coversOfRun.has(this.ctx)) return beforeScenario(this, pickle.tags, coversOfRun.get(this.ctx));
+  return this.host.describe().then((d) => {
+    coversOfRun.set(this.ctx, d.covers);
+    return beforeScenario(this, pickle.tags, d.covers);
+  });
+});
+
+function beforeScenario(world: SevWorld, pickleTags: ReadonlyArray<{ readonly name: string }>, fixtureCovers: readonly string[] | undefined): 'skipped' | undefined {
+  const tags = pickleTags.map((t) => t.name);
+  world.checkId = tags.map((t) => CHECK_TAG.exec(t)?.[1]).find((id) => id !== undefined);
+  world.covers = fixtureCovers;
   // the site file's `exclude` (support/site/config.ts): skipped with the site's reason
-  const excluded = this.checkId !== undefined ? this.ctx.options.exclude?.get(this.checkId) : undefined;
+  const excluded = world.checkId !== undefined ? world.ctx.options.exclude?.get(world.checkId) : undefined;
   if (excluded !== undefined) {
-    this.record(skipped(excluded));
+    world.record(skipped(excluded));
     return 'skipped';
   }
   const needed = requiredProfile(tags);
-  if (!covers(this.profile, needed)) {
-    this.record(skipped(`profile ${this.profile} does not require ${needed === 'sev-snp' ? 'SEV-SNP' : 'SEV-ES'} (run with --profile ${needed})`));
+  if (!covers(world.profile, needed)) {
+    world.record(skipped(`profile ${world.profile} does not require ${needed === 'sev-snp' ? 'SEV-SNP' : 'SEV-ES'} (run with --profile ${needed})`));
     return 'skipped';
   }
   return undefined;
-});
+}
 
 After(function (this: SevWorld, { result, pickle }) {
   if (this.verdict || !this.checkId) return;
