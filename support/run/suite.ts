@@ -26,6 +26,8 @@ import type { LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type HostInfo, type Results } from '../report/results.js';
 import { ROOT } from './paths.js';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { forThisBuild } from './prebuilt.js';
 import { printable } from '../report/printable.js';
 import { prefetchFacts } from '../probes/prefetch.js';
@@ -167,6 +169,9 @@ function matchOnce(support: ISupportCodeLibrary): void {
   }
 }
 
+/** support/run/no-output-formatter.cjs, as cucumber's formatter specifier (a file: URL, whatever the cwd) */
+const NO_OUTPUT = pathToFileURL(join(ROOT, 'support/run/no-output-formatter.cjs')).href;
+
 /** Load cucumber's support code (cucumber.json, this build's files) once for this process. */
 export async function loadSuite(): Promise<LoadedSuite> {
   compileFeaturesOnce();
@@ -231,9 +236,9 @@ export async function runOnce(opts: OneRunOptions, hooks: OneRunHooks = {}, suit
 
     const environment = { cwd: ROOT, stdout: hooks.stdout ?? quiet(), stderr: hooks.stderr ?? process.stderr, env: hooks.env ?? process.env };
     // cucumber.json resolved once per profile and process; this run's tags, world parameters and
-    // formatters set on it (a formatter without a file writes to `stdout`; none: cucumber's
-    // cheapest built-in, "rerun", into `stdout`, which is then a sink: profiled, the "summary"
-    // formatter's closing summary cost more per host than several checks)
+    // formatters set on it (a formatter without a file writes to `stdout`; none: NO_OUTPUT, into
+    // `stdout`, which is then a sink: profiled, the "summary" formatter's closing summary cost
+    // more per host than several checks, and "rerun"'s list of failed scenarios 1 ms)
     const configs = suite?.configs ?? new Map<string, IRunConfiguration>();
     let base = configs.get(profile);
     if (!base) configs.set(profile, (base = await configuration(profile)));
@@ -244,7 +249,7 @@ export async function runOnce(opts: OneRunOptions, hooks: OneRunHooks = {}, suit
       runtime: { ...base.runtime, worldParameters: { ...base.runtime.worldParameters, host: opts.host, profile, run } },
       formats: {
         ...base.formats,
-        stdout: formats.find((f): f is string => typeof f === 'string') ?? 'rerun',
+        stdout: formats.find((f): f is string => typeof f === 'string') ?? NO_OUTPUT,
         files: Object.fromEntries(formats.filter((f): f is [string, string] => typeof f !== 'string').map(([name, file]) => [file, name])),
       },
     });
