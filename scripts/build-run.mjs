@@ -283,6 +283,33 @@ const result = await build({
       },
     },
     {
+      // cucumber derives a run's pickles from its features through a new gherkin Query on every
+      // run; scripts/cucumber-gherkin-once.cjs keeps what it derives from a set of compiled
+      // features (support/run/suite.ts compileFeaturesOnce) for the runs that replay them
+      name: 'cucumber-gherkin-once',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]api[\\/]gherkin\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const see = 'scripts/cucumber-gherkin-once.cjs';
+          expectText(args.path, text, {
+            once: ['async function getPicklesAndErrors({ newId, cwd, sourcePaths, coordinates, onEnvelope, }) {', 'async function gherkinFromPaths(paths, options, onEnvelope) {'],
+            expected: [
+              'gherkinQuery.update(envelope);',
+              'parseErrors.push(envelope.parseError);',
+              'onEnvelope?.(envelope);',
+              '.find((doc) => doc.uri === pickle.uri);',
+              'const location = gherkinQuery.getLocation(pickle.astNodeIds[pickle.astNodeIds.length - 1]);',
+              'const gherkinMessageStream = gherkin_streams_1.GherkinStreams.fromPaths(paths, options);',
+              'relativeTo: cwd,',
+              'defaultDialect: coordinates.defaultDialect,',
+            ],
+            see,
+          });
+          return { contents: readFileSync(join(root, see), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
+        });
+      },
+    },
+    {
       // cucumber matches every pickle step against every step definition each time it assembles
       // a run's test cases (each a map lookup once support/run/suite.ts matchOnce remembers the
       // expressions' answers; ~55,000 per run here, 1.1 ms of each fleet host). The definitions a

@@ -112,6 +112,9 @@ let compiling = false;
  * mtime. Their ids were made by the first run's id generator; ids need only be unique within a
  * run's message stream, which they are. A fleet host paid ~30-40 ms of parsing for nothing.
  */
+/** scripts/cucumber-gherkin-once.cjs reads a replay's envelopes under this key */
+const COMPILED_FEATURES = Symbol.for('sevcheck.compiledFeatures');
+
 function compileFeaturesOnce(): void {
   if (compiling) return;
   compiling = true;
@@ -129,7 +132,12 @@ function compileFeaturesOnce(): void {
       return fromPaths(paths, options);
     }
     const hit = compiled.get(key);
-    if (hit) return Readable.from(hit, { objectMode: true });
+    if (hit) {
+      // tagged with the envelopes it replays: the bundle's cucumber-gherkin-once reuses what it derived from them
+      const replay = Readable.from(hit, { objectMode: true });
+      Object.defineProperty(replay, COMPILED_FEATURES, { value: hit });
+      return replay;
+    }
     const stream = fromPaths(paths, options);
     const seen: unknown[] = [];
     stream.on('data', (e: unknown) => seen.push(e));
