@@ -21,7 +21,7 @@
  * (setpriv --pdeathsig, util-linux, when installed), when this process exits, and on close().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants, existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { constants, existsSync, lstatSync, mkdtempSync, openSync, closeSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,7 +60,10 @@ class XmllintServer {
 
   private async start(): Promise<void> {
     this.stop();
-    this.dir ??= mkdtempSync(join(tmpdir(), 'sevcheck-xmllint-'));
+    if (!this.dir) {
+      sweepStaleXmllintDirs();
+      this.dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+    }
     const doc = join(this.dir, 'doc');
     const end = join(this.dir, 'end');
     if (!existsSync(doc)) {
@@ -208,6 +211,58 @@ class XmllintServer {
 }
 
 let server: XmllintServer | undefined;
+
+/** a kept xmllint's FIFO directory: DIR_PREFIX, the pid of the process that made it, '-', mkdtemp's suffix */
+export const DIR_PREFIX = 'sevcheck-xmllint-';
+const DIR_NAME = /^sevcheck-xmllint-(\d+)-[A-Za-z0-9]{6}$/;
+let swept = false;
+
+/**
+ * Remove the FIFO directories of sevcheck processes that are gone (a process killed, or a worker
+ * thread terminated, never runs its exit handler), once per process: only this user's own
+ * directories (not links) named DIR_NAME whose process no longer exists and that hold nothing but
+ * the FIFOs `doc` and `end`. A directory of a live process, of this process (another worker
+ * thread's), or with anything else in it is left alone.
+ */
+export function sweepStaleXmllintDirs(dir = tmpdir()): string[] {
+  if (swept && dir === tmpdir()) return [];
+  if (dir === tmpdir()) swept = true;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const pid = Number(DIR_NAME.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    const path = join(dir, name);
+    try {
+      const st = lstatSync(path);
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      const inside = readdirSync(path);
+      if (!inside.every((f) => (f === 'doc' || f === 'end') && lstatSync(join(path, f)).isFIFO())) continue;
+      for (const f of inside) unlinkSync(join(path, f));
+      rmdirSync(path);
+      removed.push(path);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+/** Does process `pid` exist? (kill(2) with signal 0: EPERM means it does, as another user's) */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * validateDomainText with this process's kept xmllint (the default schema and xmllint only; other

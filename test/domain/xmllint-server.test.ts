@@ -4,12 +4,14 @@
  * and of fixtures/domains, and documents that are invalid, not well-formed, empty or not a domain,
  * mixed in one process so that each definition's lines must be told from its neighbours'.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateDomainText } from '../../support/domain/schema.js';
-import { closeXmllintServer, validateDomainTextKept, xmllintServerStats } from '../../support/domain/xmllint-server.js';
+import { closeXmllintServer, DIR_PREFIX, sweepStaleXmllintDirs, validateDomainTextKept, xmllintServerStats } from '../../support/domain/xmllint-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -95,4 +97,33 @@ describe('kept xmllint: the same verdict as one xmllint per definition', () => {
     closeXmllintServer();
     expect(await validateDomainTextKept(text, label)).toEqual(await validateDomainText(text, label));
   });
+
+  it('a process killed with its xmllint kept leaves a FIFO directory; the next one removes it, and only such', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sevcheck-sweep-'));
+    try {
+      // a real process that kept an xmllint, killed: its directory stays behind
+      const script = `import { validateDomainTextKept } from ${JSON.stringify(join(root, 'support/domain/xmllint-server.ts'))};
+        await validateDomainTextKept(${JSON.stringify(made[0]![1])}, 'x'); process.stdout.write('ready'); setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((res) => child.stdout.once('data', () => res()));
+      const exited = new Promise((res) => child.once('exit', res));
+      child.kill('SIGKILL');
+      await exited;
+      const left = readdirSync(tmp).filter((n) => n.startsWith(DIR_PREFIX));
+      expect(left).toEqual([expect.stringMatching(new RegExp(`^${DIR_PREFIX}${child.pid}-`))]);
+      // beside it: this process's own directory, one of a live process (pid 1), one with a file in it, a link
+      const own = join(tmp, `${DIR_PREFIX}${process.pid}-aaaaaa`);
+      const live = join(tmp, `${DIR_PREFIX}1-bbbbbb`);
+      const other = join(tmp, `${DIR_PREFIX}${child.pid}-cccccc`);
+      for (const d of [own, live, other]) mkdirSync(d);
+      writeFileSync(join(other, 'doc'), 'not a FIFO');
+      symlinkSync(own, join(tmp, `${DIR_PREFIX}${child.pid}-dddddd`));
+      expect(sweepStaleXmllintDirs(tmp)).toEqual([join(tmp, left[0]!)]);
+      expect(readdirSync(tmp).filter((n) => n.startsWith(DIR_PREFIX)).sort()).toEqual([own, live, other, join(tmp, `${DIR_PREFIX}${child.pid}-dddddd`)].map((p) => p.slice(tmp.length + 1)).sort());
+      expect(readdirSync(other)).toEqual(['doc']);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
+
