@@ -23,12 +23,14 @@
  *                                the bundle's source map as a table (cucumber's definition lines)
  * plus dist/run.inputs.json: the SHA-256 of every source they were built from. bin/sevcheck.js
  * uses the bundle only while every source still has that hash (content, not mtime), so an edited
- * checkout falls back to tsx, never stale code. Packages are bundled too, so cucumber's
+ * checkout falls back to tsx, never stale code; and dist/run.stamps.json: the stat of each source
+ * as it was hashed, so that the launcher reads and hashes only the sources whose stat changed.
+ * Packages are bundled too, so cucumber's
  * support-code registry is the one instance all entries see.
  * Meant for the npm `prepare` script (npm ci runs it).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -428,7 +430,26 @@ writeFileSync(join(outdir, 'worker.mjs'), stub('a `sevcheck fleet` worker thread
 
 // what went into which file (esbuild's metafile: `npx esbuild --analyze` reads it), for start-up work
 writeFileSync(join(outdir, '..', 'run.meta.json'), JSON.stringify(result.metafile));
-const sha256 = (rel) => createHash('sha256').update(readFileSync(join(root, rel))).digest('hex');
+/**
+ * bin/sevcheck.js's stamp of a file (its stampOf: device, inode, size, mtime and ctime in ns):
+ * where a stamp is unchanged the launcher takes the file's SHA-256 as recorded instead of reading
+ * and hashing it again. Recorded only when it proves the content: the file is the same before and
+ * after it is read for its hash, and it last changed more than STAMP_AGE_MS ago. (Linux takes file
+ * times from a clock that advances in ticks of a few ms: a file read in the same tick as a write
+ * could be written again in that tick with the same size and ctime. A write after the build always
+ * gets a later ctime than one this old.)
+ */
+const STAMP_AGE_MS = 2000;
+const stampOf = (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+const stamps = {};
+const sha256 = (rel) => {
+  const file = join(root, rel);
+  const before = statSync(file, { bigint: true });
+  const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const after = statSync(file, { bigint: true });
+  if (stampOf(before) === stampOf(after) && after.ctimeNs < BigInt(Date.now() - STAMP_AGE_MS) * 1_000_000n) stamps[rel] = `${stampOf(after)} ${sha}`;
+  return sha;
+};
 // the project's own sources; the bundled packages are pinned by package-lock.json (npm ci, which
 // runs this build again) so that the launcher's check reads ~100 files, not ~900
 const inputs = Object.fromEntries(
@@ -486,8 +507,13 @@ rmSync(old, { recursive: true, force: true });
   }
 }
 
+// the stamps of the sources as they were hashed (bin/sevcheck.js reads them; an absent or other
+// stamp only means that source is hashed again at start)
+const stampsTmp = join(root, `dist/run.stamps.${process.pid}.tmp`);
+writeFileSync(stampsTmp, `${JSON.stringify(stamps, null, 2)}\n`);
+renameSync(stampsTmp, join(root, 'dist/run.stamps.json'));
 // last: the launcher uses dist/run only while this file says it is current
 const inputsTmp = join(root, `dist/run.inputs.${process.pid}.tmp`);
 writeFileSync(inputsTmp, `${JSON.stringify(inputs, null, 2)}\n`);
 renameSync(inputsTmp, join(root, 'dist/run.inputs.json'));
-console.log(`build-run: dist/run/ from ${Object.keys(inputs).length} sources (${support.length} support files)`);
+console.log(`build-run: dist/run/ from ${Object.keys(inputs).length} sources (${support.length} support files, ${Object.keys(stamps).length} stamped)`);

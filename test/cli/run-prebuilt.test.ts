@@ -4,7 +4,7 @@
  * TypeScript sources through tsx, and never used once a source differs from the recorded hash.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,43 @@ describe('prebuilt run bundle', () => {
       expect({ ...fast, stdout: '' }).toEqual({ ...slow, stdout: '' });
       expect(fast.code).toBe(2);
     }
+  });
+
+  it('is not used once a source is written, even with the same size and mtime', async () => {
+    // the launcher takes a source's recorded SHA-256 without reading the file while its stat
+    // (device, inode, size, mtime, ctime) is what the build recorded (dist/run.stamps.json); a
+    // write sets ctime, which nothing can set back, so the file is hashed again and refused
+    const src = 'support/version.ts';
+    const stamps = JSON.parse(readFileSync(join(ROOT, 'dist/run.stamps.json'), 'utf8')) as Record<string, string>;
+    expect(stamps[src]).toMatch(/^\d+:\d+:\d+:\d+:\d+ [0-9a-f]{64}$/);
+    const file = join(ROOT, src);
+    const original = readFileSync(file);
+    const before = statSync(file, { bigint: true });
+    // mtime set back to the ns (touch: utimensat(2))
+    const keepMtime = (): void => {
+      execFileSync('touch', ['-m', '-d', `@${before.mtimeNs / 1_000_000_000n}.${String(before.mtimeNs % 1_000_000_000n).padStart(9, '0')}`, file]);
+    };
+    const args = ['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--tags', '@check:host.cpu.sev-flag'];
+    // one letter of its comment in the other case: same size, same code
+    const edited = Buffer.from(original);
+    const at = edited.indexOf("sevcheck's version");
+    expect(at).toBeGreaterThanOrEqual(0);
+    edited[at] = 'S'.charCodeAt(0);
+    try {
+      writeFileSync(file, edited);
+      keepMtime();
+      const now = statSync(file, { bigint: true });
+      expect([now.dev, now.ino, now.size, now.mtimeNs]).toEqual([before.dev, before.ino, before.size, before.mtimeNs]);
+      expect(now.ctimeNs).not.toBe(before.ctimeNs);
+      const r = await sevcheck([...args, '--out', out()], { SEVCHECK_LAUNCHER_TRACE: '1' });
+      expect(r.stderr).toBe('sevcheck: launcher: tsx\n');
+    } finally {
+      writeFileSync(file, original);
+      keepMtime();
+    }
+    // the same content again (another ctime): hashed, and the bundle is current
+    const r = await sevcheck([...args, '--out', out()], { SEVCHECK_LAUNCHER_TRACE: '1' });
+    expect(r.stderr).toBe('sevcheck: launcher: prebuilt dist/run/sevcheck.cjs\n');
   });
 
   it('is not used once a source differs from its recorded hash', async () => {
