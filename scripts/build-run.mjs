@@ -272,6 +272,21 @@ const result = await build({
       },
     },
     {
+      // the feature files' messages as the training run parsed them, while the files are the same
+      // (see scripts/gherkin-precompiled.cjs): GherkinStreams.fromPaths asks it first
+      name: 'gherkin-precompiled',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]gherkin-streams[\\/]dist[\\/]src[\\/]GherkinStreams\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'function fromPaths(paths, options) {';
+          expectText(args.path, text, { once: [from], expected: ["fs_1.default.createReadStream(path, { encoding: 'utf-8' })", 'exports.default = {\n    fromPaths,'], see: 'scripts/gherkin-precompiled.cjs' });
+          const precompiled = JSON.stringify(join(root, 'scripts/gherkin-precompiled.cjs'));
+          const to = `function fromPaths(paths, options) { return require(${precompiled}).fromPaths(paths, options, parsePaths); }\nfunction parsePaths(paths, options) {`;
+          return { contents: text.replace(from, to), loader: 'js' };
+        });
+      },
+    },
+    {
       // cucumber's "message" formatter (messages.ndjson) wrote each of ~1,400 lines on its own;
       // scripts/cucumber-message-formatter.cjs writes the same lines once when the file is closed
       name: 'cucumber-message-formatter',
@@ -466,6 +481,7 @@ inputs['cucumber.json'] = sha256('cucumber.json');
 inputs['scripts/cucumber-definition-line.cjs'] = sha256('scripts/cucumber-definition-line.cjs');
 inputs['scripts/cucumber-html-formatter.cjs'] = sha256('scripts/cucumber-html-formatter.cjs');
 inputs['scripts/cucumber-message-formatter.cjs'] = sha256('scripts/cucumber-message-formatter.cjs');
+inputs['scripts/gherkin-precompiled.cjs'] = sha256('scripts/gherkin-precompiled.cjs');
 // copied as dist/run/load.cjs
 inputs['scripts/run-bundle-loader.cjs'] = sha256('scripts/run-bundle-loader.cjs');
 for (const pattern of JSON.parse(readFileSync(join(root, 'cucumber.json'), 'utf8')).default.import) {
@@ -497,10 +513,18 @@ rmSync(old, { recursive: true, force: true });
       process.execPath,
       ['-e', `require(${JSON.stringify(join(finaldir, 'load.cjs'))}).load().main(process.argv.slice(1)).then((code) => { if (code === 2) process.exitCode = 2; })`, 'run', '--host', 'fixture:fixtures/hosts/reference-milan', '--out', reports],
       // bounded like every command sevcheck runs: a training run that hangs leaves no cache, not a hung npm ci
-      { cwd: root, env: { ...process.env, SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`) }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000, killSignal: 'SIGKILL' },
+      {
+        cwd: root,
+        // the code cache, and the feature files' messages as this run parses them (scripts/gherkin-precompiled.cjs)
+        env: { ...process.env, SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`), SEVCHECK_FEATURES_WRITE: join(finaldir, `${BUNDLE}.features.json`) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 120_000,
+        killSignal: 'SIGKILL',
+      },
     );
   } catch (e) {
     rmSync(join(finaldir, `${BUNDLE}.cache`), { force: true });
+    rmSync(join(finaldir, `${BUNDLE}.features.json`), { force: true });
     console.error(`build-run: warning: the training run for the code cache failed, no cache (${String(e.stderr ?? e.message).trim().split('\n')[0]})`);
   } finally {
     rmSync(reports, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, sevcheck } from '../helpers.js';
+import { ROOT, fixtureDir, sevcheck } from '../helpers.js';
 
 /** node with its own flags running the launcher (what sevcheck() does, plus node options) */
 const execNode = (argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> =>
@@ -141,6 +141,30 @@ describe('prebuilt run bundle', () => {
     const bundle = readdirSync(join(ROOT, 'dist/run')).filter((f) => f.endsWith('.mjs') || f.endsWith('.cjs')).map((f) => readFileSync(join(ROOT, 'dist/run', f), 'utf8'));
     expect(bundle.some((text) => text.includes('AsyncLocalStorage'))).toBe(false);
     expect(bundle.some((text) => text.includes('IdGenerator.uuid()'))).toBe(true); // loadSupport's, and gherkin's unused default
+  });
+
+  it("hands out the feature files' messages its training run parsed, the same as a parse, only while every file is the same", async () => {
+    // scripts/gherkin-precompiled.cjs (plugin gherkin-precompiled, issue 23)
+    const args = ['run', '--host', 'fixture:fixtures/hosts/reference-milan'];
+    const dirs = [out(), out()] as const;
+    const trace = { SEVCHECK_FEATURES_TRACE: '1' };
+    const [used, parsed] = await Promise.all([sevcheck([...args, '--out', dirs[0]], trace), sevcheck([...args, '--out', dirs[1]], { ...trace, SEVCHECK_FEATURES_PRECOMPILED: 'off' })]);
+    expect([used.stderr, parsed.stderr]).toEqual(['sevcheck: features precompiled\n', 'sevcheck: features parsed\n']);
+    expect([used.code, parsed.code]).toEqual([0, 0]);
+    // every message but the clock's and loadSupport's random ids: the same ids, texts, pickles, results
+    const messages = (dir: string): string =>
+      readFileSync(join(dir, 'messages.ndjson'), 'utf8')
+        .replace(/"(timestamp|duration)":\{"seconds":\d+,"nanos":\d+\}/g, '"$1":T')
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID');
+    const m = messages(dirs[0]);
+    expect(m.split('\n').filter((l) => l.startsWith('{"pickle":')).length).toBeGreaterThan(50);
+    expect(m).toBe(messages(dirs[1]));
+    // a set of feature files that is not what the build parsed is parsed: with a site feature,
+    // the run's own set (the bundled files and the site's) after the suite's (the bundled files)
+    const site = fixtureDir('sevcheck-site-', { 'kernel.feature': 'Feature: F\n  @check:site.k\n  Scenario: S\n    Then the kernel is at least 6.1\n' });
+    const withSite = await sevcheck([...args, '--features', site, '--tags', '@check:site.k', '--out', out()], trace);
+    expect(withSite.stderr).toBe('sevcheck: features precompiled\nsevcheck: features parsed\n');
+    expect(withSite.code).toBe(0);
   });
 
   it('gives the same one-line input errors', async () => {
