@@ -215,6 +215,13 @@ const result = await build({
       },
     },
     {
+      // the two formatter stand-ins' shared message text (they are bundled from cucumber's directory)
+      name: 'cucumber-message-text',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/cucumber-message-text\.cjs$/ }, () => ({ path: join(root, 'scripts/cucumber-message-text.cjs') }));
+      },
+    },
+    {
       // cucumber's "html" formatter (cucumber.html) streamed ~1,400 messages through two Transform
       // streams into ~2,900 writes; scripts/cucumber-html-formatter.cjs writes the same page once
       name: 'cucumber-html-formatter',
@@ -481,6 +488,7 @@ inputs['cucumber.json'] = sha256('cucumber.json');
 inputs['scripts/cucumber-definition-line.cjs'] = sha256('scripts/cucumber-definition-line.cjs');
 inputs['scripts/cucumber-html-formatter.cjs'] = sha256('scripts/cucumber-html-formatter.cjs');
 inputs['scripts/cucumber-message-formatter.cjs'] = sha256('scripts/cucumber-message-formatter.cjs');
+inputs['scripts/cucumber-message-text.cjs'] = sha256('scripts/cucumber-message-text.cjs');
 inputs['scripts/gherkin-precompiled.cjs'] = sha256('scripts/gherkin-precompiled.cjs');
 // copied as dist/run/load.cjs
 inputs['scripts/run-bundle-loader.cjs'] = sha256('scripts/run-bundle-loader.cjs');
