@@ -252,7 +252,7 @@ const result = await build({
       // Cucumber expands its feature and support paths with glob on every runCucumber (lib/paths/
       // paths.js resolvePaths: a file-system walk, an lstat per file). A fleet worker runs the same
       // paths for every host: the bundle resolves each set of paths (cwd, feature paths, support
-      // coordinates) once per thread. A fleet's feature files are fixed for its run, as its support
+      // coordinates) once per thread, and each glob of them once. A fleet's feature files are fixed for its run, as its support
       // code is (loaded once per thread); their content is still compared by size and mtime before
       // each run (support/run/suite.ts compileFeaturesOnce).
       name: 'cucumber-paths-once',
@@ -260,7 +260,23 @@ const result = await build({
         b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]paths[\\/]paths\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
           const from = 'exports.resolvePaths = resolvePaths;';
-          expectText(args.path, text, { once: [from], expected: ['async function resolvePaths(logger, cwd, sources, support = {'] });
+          const expand = 'async function expandPaths(cwd, unexpandedPaths, defaultExtension) {';
+          expectText(args.path, text, { once: [from, expand], expected: ['async function resolvePaths(logger, cwd, sources, support = {', 'const sourcePaths = await expandSourcePaths(cwd, unexpandedSourcePaths);'] });
+          // each glob once too: loadSupport and loadSources (which pass different support coordinates) expand the same feature paths
+          const expandOnce = [
+            'const expandedOnce = new Map();',
+            'function expandPaths(cwd, unexpandedPaths, defaultExtension) {',
+            '    const key = JSON.stringify([cwd, unexpandedPaths, defaultExtension]);',
+            '    let hit = expandedOnce.get(key);',
+            '    if (!hit) {',
+            '        hit = expandPathsGlob(cwd, unexpandedPaths, defaultExtension);',
+            '        expandedOnce.set(key, hit);',
+            '        hit.catch(() => expandedOnce.delete(key));',
+            '    }',
+            '    return hit.then((r) => [...r]);',
+            '}',
+            'async function expandPathsGlob(cwd, unexpandedPaths, defaultExtension) {',
+          ].join('\n');
           const once = [
             'const resolvedOnce = new Map();',
             'exports.resolvePaths = function resolvePathsOnce(logger, cwd, sources, support) {',
@@ -274,7 +290,7 @@ const result = await build({
             '    return hit.then((r) => ({ ...r, sourcePaths: [...r.sourcePaths], requirePaths: [...r.requirePaths], importPaths: [...r.importPaths], unexpandedSourcePaths: [...r.unexpandedSourcePaths] }));',
             '};',
           ].join('\n');
-          return { contents: text.replace(from, once), loader: 'js' };
+          return { contents: text.replace(from, once).replace(expand, expandOnce), loader: 'js' };
         });
       },
     },
