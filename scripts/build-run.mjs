@@ -310,6 +310,20 @@ const result = await build({
       },
     },
     {
+      // the step definitions' expressions' syntax trees as the training run parsed them, for the
+      // same texts (see scripts/cucumber-expression-asts.cjs)
+      name: 'cucumber-expression-asts',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber-expressions[\\/]dist[\\/]cjs[\\/]src[\\/]CucumberExpression\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'this.ast = parser.parse(expression);';
+          expectText(args.path, text, { once: [from], expected: ['const Ast_js_1 = require("./Ast.js");', 'const pattern = this.rewriteToRegex(this.ast);'], see: 'scripts/cucumber-expression-asts.cjs' });
+          const asts = JSON.stringify(join(root, 'scripts/cucumber-expression-asts.cjs'));
+          return { contents: text.replace(from, `this.ast = require(${asts}).parse(expression, parser, Ast_js_1.Node);`), loader: 'js' };
+        });
+      },
+    },
+    {
       // cucumber's "message" formatter (messages.ndjson) wrote each of ~1,400 lines on its own;
       // scripts/cucumber-message-formatter.cjs writes the same lines once when the file is closed
       name: 'cucumber-message-formatter',
@@ -506,6 +520,7 @@ inputs['scripts/cucumber-html-formatter.cjs'] = sha256('scripts/cucumber-html-fo
 inputs['scripts/cucumber-message-formatter.cjs'] = sha256('scripts/cucumber-message-formatter.cjs');
 inputs['scripts/cucumber-message-text.cjs'] = sha256('scripts/cucumber-message-text.cjs');
 inputs['scripts/gherkin-precompiled.cjs'] = sha256('scripts/gherkin-precompiled.cjs');
+inputs['scripts/cucumber-expression-asts.cjs'] = sha256('scripts/cucumber-expression-asts.cjs');
 // copied as dist/run/load.cjs
 inputs['scripts/run-bundle-loader.cjs'] = sha256('scripts/run-bundle-loader.cjs');
 for (const pattern of JSON.parse(readFileSync(join(root, 'cucumber.json'), 'utf8')).default.import) {
@@ -539,8 +554,13 @@ rmSync(old, { recursive: true, force: true });
       // bounded like every command sevcheck runs: a training run that hangs leaves no cache, not a hung npm ci
       {
         cwd: root,
-        // the code cache, and the feature files' messages as this run parses them (scripts/gherkin-precompiled.cjs)
-        env: { ...process.env, SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`), SEVCHECK_FEATURES_WRITE: join(finaldir, `${BUNDLE}.features.json`) },
+        // the code cache, the feature files' messages as this run parses them (scripts/gherkin-precompiled.cjs) and the expressions' trees (scripts/cucumber-expression-asts.cjs)
+        env: {
+          ...process.env,
+          SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`),
+          SEVCHECK_FEATURES_WRITE: join(finaldir, `${BUNDLE}.features.json`),
+          SEVCHECK_EXPRESSIONS_WRITE: join(finaldir, `${BUNDLE}.expressions.json`),
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
         timeout: 120_000,
         killSignal: 'SIGKILL',
@@ -549,6 +569,7 @@ rmSync(old, { recursive: true, force: true });
   } catch (e) {
     rmSync(join(finaldir, `${BUNDLE}.cache`), { force: true });
     rmSync(join(finaldir, `${BUNDLE}.features.json`), { force: true });
+    rmSync(join(finaldir, `${BUNDLE}.expressions.json`), { force: true });
     console.error(`build-run: warning: the training run for the code cache failed, no cache (${String(e.stderr ?? e.message).trim().split('\n')[0]})`);
   } finally {
     rmSync(reports, { recursive: true, force: true });

@@ -4,9 +4,10 @@
  * TypeScript sources through tsx, and never used once a source differs from the recorded hash.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, fixtureDir, sevcheck } from '../helpers.js';
 
@@ -165,6 +166,28 @@ describe('prebuilt run bundle', () => {
     const withSite = await sevcheck([...args, '--features', site, '--tags', '@check:site.k', '--out', out()], trace);
     expect(withSite.stderr).toBe('sevcheck: features precompiled\nsevcheck: features parsed\n');
     expect(withSite.code).toBe(0);
+  });
+
+  it("builds each step expression's syntax tree from the training run's record exactly as the parser makes it", () => {
+    // scripts/cucumber-expression-asts.cjs (plugin cucumber-expression-asts, issue 23), on its own:
+    // a copy next to a copy of the bundle's record
+    const record = join(ROOT, 'dist/run/sevcheck.cjs.expressions.json');
+    const texts = Object.keys(JSON.parse(readFileSync(record, 'utf8')) as Record<string, unknown>);
+    expect(texts.length).toBeGreaterThan(80);
+    const dir = out();
+    copyFileSync(join(ROOT, 'scripts/cucumber-expression-asts.cjs'), join(dir, 'asts.cjs'));
+    copyFileSync(record, join(dir, 'asts.cjs.expressions.json'));
+    const req = createRequire(join(dir, 'x.cjs'));
+    const { parse } = req('./asts.cjs') as { parse: (text: string, parser: { parse(text: string): unknown }, node: unknown) => unknown };
+    // the package's own parser (not among its exports: by path)
+    const src = dirname(createRequire(join(ROOT, 'package.json')).resolve('@cucumber/cucumber-expressions'));
+    const Parser = (req(join(src, 'CucumberExpressionParser.js')) as { default: new () => { parse(text: string): unknown } }).default;
+    const { Node } = req(join(src, 'Ast.js')) as { Node: unknown };
+    const notParsed = { parse: (): never => { throw new Error('parsed'); } };
+    for (const text of texts) expect(parse(text, notParsed, Node), text).toStrictEqual(new Parser().parse(text));
+    // any other text is parsed
+    expect(parse('a {int} (b)c', new Parser(), Node)).toStrictEqual(new Parser().parse('a {int} (b)c'));
+    expect(() => parse('a {int} (b)c', notParsed, Node)).toThrow('parsed');
   });
 
   it('gives the same one-line input errors', async () => {
