@@ -29,10 +29,12 @@ import { join } from 'node:path';
 import { DEFAULT_XMLLINT_TIMEOUT_MS, parseXmllintOutput, schemaPath, validateDomainText, type SchemaOutcome } from './schema.js';
 
 /**
- * sh -c: make the FIFOs $1 and $2 (unless they are FIFOs already: a restart), print a line, become
- * the command that follows them. Exit NO_FIFOS when they cannot be made.
+ * sh -c: make the FIFOs $1 and $2 with one mkfifo (unless both are FIFOs already: a restart; what
+ * a start killed between the two left is made again), print a line, become the command that
+ * follows them. Exit NO_FIFOS when they cannot be made.
  */
-const MAKE_FIFOS_THEN_EXEC = 'for f in "$1" "$2"; do [ -p "$f" ] || mkfifo -m 600 -- "$f" || exit 125; done; echo ready; shift 2; exec "$@"';
+const MAKE_FIFOS_THEN_EXEC =
+  'if [ -p "$1" ] && [ -p "$2" ]; then :; else if [ -e "$1" ] || [ -e "$2" ]; then rm -f -- "$1" "$2"; fi; mkfifo -m 600 -- "$1" "$2" || exit 125; fi; echo ready; shift 2; exec "$@"';
 const NO_FIFOS = 125;
 /** the FIFOs could not be made (no mkfifo, no sh): one xmllint per definition from then on */
 class NoFifos extends Error {}
