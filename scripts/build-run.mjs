@@ -23,12 +23,14 @@
  *                                the bundle's source map as a table (cucumber's definition lines)
  * plus dist/run.inputs.json: the SHA-256 of every source they were built from. bin/sevcheck.js
  * uses the bundle only while every source still has that hash (content, not mtime), so an edited
- * checkout falls back to tsx, never stale code. Packages are bundled too, so cucumber's
+ * checkout falls back to tsx, never stale code; and dist/run.stamps.json: the stat of each source
+ * as it was hashed, so that the launcher reads and hashes only the sources whose stat changed.
+ * Packages are bundled too, so cucumber's
  * support-code registry is the one instance all entries see.
  * Meant for the npm `prepare` script (npm ci runs it).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -213,6 +215,13 @@ const result = await build({
       },
     },
     {
+      // the two formatter stand-ins' shared message text (they are bundled from cucumber's directory)
+      name: 'cucumber-message-text',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/cucumber-message-text\.cjs$/ }, () => ({ path: join(root, 'scripts/cucumber-message-text.cjs') }));
+      },
+    },
+    {
       // cucumber's "html" formatter (cucumber.html) streamed ~1,400 messages through two Transform
       // streams into ~2,900 writes; scripts/cucumber-html-formatter.cjs writes the same page once
       name: 'cucumber-html-formatter',
@@ -243,7 +252,7 @@ const result = await build({
       // Cucumber expands its feature and support paths with glob on every runCucumber (lib/paths/
       // paths.js resolvePaths: a file-system walk, an lstat per file). A fleet worker runs the same
       // paths for every host: the bundle resolves each set of paths (cwd, feature paths, support
-      // coordinates) once per thread. A fleet's feature files are fixed for its run, as its support
+      // coordinates) once per thread, and each glob of them once. A fleet's feature files are fixed for its run, as its support
       // code is (loaded once per thread); their content is still compared by size and mtime before
       // each run (support/run/suite.ts compileFeaturesOnce).
       name: 'cucumber-paths-once',
@@ -251,7 +260,23 @@ const result = await build({
         b.onLoad({ filter: /@cucumber[\\/]cucumber[\\/]lib[\\/]paths[\\/]paths\.js$/ }, (args) => {
           const text = readFileSync(args.path, 'utf8');
           const from = 'exports.resolvePaths = resolvePaths;';
-          expectText(args.path, text, { once: [from], expected: ['async function resolvePaths(logger, cwd, sources, support = {'] });
+          const expand = 'async function expandPaths(cwd, unexpandedPaths, defaultExtension) {';
+          expectText(args.path, text, { once: [from, expand], expected: ['async function resolvePaths(logger, cwd, sources, support = {', 'const sourcePaths = await expandSourcePaths(cwd, unexpandedSourcePaths);'] });
+          // each glob once too: loadSupport and loadSources (which pass different support coordinates) expand the same feature paths
+          const expandOnce = [
+            'const expandedOnce = new Map();',
+            'function expandPaths(cwd, unexpandedPaths, defaultExtension) {',
+            '    const key = JSON.stringify([cwd, unexpandedPaths, defaultExtension]);',
+            '    let hit = expandedOnce.get(key);',
+            '    if (!hit) {',
+            '        hit = expandPathsGlob(cwd, unexpandedPaths, defaultExtension);',
+            '        expandedOnce.set(key, hit);',
+            '        hit.catch(() => expandedOnce.delete(key));',
+            '    }',
+            '    return hit.then((r) => [...r]);',
+            '}',
+            'async function expandPathsGlob(cwd, unexpandedPaths, defaultExtension) {',
+          ].join('\n');
           const once = [
             'const resolvedOnce = new Map();',
             'exports.resolvePaths = function resolvePathsOnce(logger, cwd, sources, support) {',
@@ -265,7 +290,36 @@ const result = await build({
             '    return hit.then((r) => ({ ...r, sourcePaths: [...r.sourcePaths], requirePaths: [...r.requirePaths], importPaths: [...r.importPaths], unexpandedSourcePaths: [...r.unexpandedSourcePaths] }));',
             '};',
           ].join('\n');
-          return { contents: text.replace(from, once), loader: 'js' };
+          return { contents: text.replace(from, once).replace(expand, expandOnce), loader: 'js' };
+        });
+      },
+    },
+    {
+      // the feature files' messages as the training run parsed them, while the files are the same
+      // (see scripts/gherkin-precompiled.cjs): GherkinStreams.fromPaths asks it first
+      name: 'gherkin-precompiled',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]gherkin-streams[\\/]dist[\\/]src[\\/]GherkinStreams\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'function fromPaths(paths, options) {';
+          expectText(args.path, text, { once: [from], expected: ["fs_1.default.createReadStream(path, { encoding: 'utf-8' })", 'exports.default = {\n    fromPaths,'], see: 'scripts/gherkin-precompiled.cjs' });
+          const precompiled = JSON.stringify(join(root, 'scripts/gherkin-precompiled.cjs'));
+          const to = `function fromPaths(paths, options) { return require(${precompiled}).fromPaths(paths, options, parsePaths); }\nfunction parsePaths(paths, options) {`;
+          return { contents: text.replace(from, to), loader: 'js' };
+        });
+      },
+    },
+    {
+      // the step definitions' expressions' syntax trees as the training run parsed them, for the
+      // same texts (see scripts/cucumber-expression-asts.cjs)
+      name: 'cucumber-expression-asts',
+      setup(b) {
+        b.onLoad({ filter: /@cucumber[\\/]cucumber-expressions[\\/]dist[\\/]cjs[\\/]src[\\/]CucumberExpression\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const from = 'this.ast = parser.parse(expression);';
+          expectText(args.path, text, { once: [from], expected: ['const Ast_js_1 = require("./Ast.js");', 'const pattern = this.rewriteToRegex(this.ast);'], see: 'scripts/cucumber-expression-asts.cjs' });
+          const asts = JSON.stringify(join(root, 'scripts/cucumber-expression-asts.cjs'));
+          return { contents: text.replace(from, `this.ast = require(${asts}).parse(expression, parser, Ast_js_1.Node);`), loader: 'js' };
         });
       },
     },
@@ -427,15 +481,28 @@ const escapedBefore = (line, column) => (escapedAt.get(line) ?? []).filter((c) =
 // The bundle's source map as a position table for scripts/cucumber-definition-line.cjs, which names
 // where each step, hook and parameter type is defined (the first stack frame outside cucumber, at
 // its .ts file and line as under tsx): runs of equal results of Node's own SourceMap.findEntry at
-// every column, as [line, column, source index or -1, original line] (Int32, positions.bin); a
+// every column, as [offset, source index or -1, original line] (Int32, positions.bin); a
 // source in node_modules/ keeps its file but not its lines (the lookup only needs to know that a
-// frame is cucumber's; the table stays ~10x smaller). Columns are those of the escaped text.
+// frame is cucumber's; the table stays ~10x smaller). An offset is a character's position in the
+// escaped text, the file V8 compiles: what a stack frame's CallSite.getPosition() says, which,
+// unlike its line and column, does not make V8 find every line end of the 2.7 MB script (2.5-3.7 ms
+// at the first definition of a run, and nothing else in a run needs them).
 {
   const { SourceMap } = await import('node:module');
   const payload = JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8'));
   const map = new SourceMap(payload);
   const sourceIndex = new Map(payload.sources.map((s, i) => [s, i]));
   const lines = original.split('\n');
+  // where each line starts in the escaped text (escaping adds no line)
+  const lineStart = [];
+  {
+    let at = 0;
+    for (const l of readFileSync(bundleFile, 'latin1').split('\n')) {
+      lineStart.push(at);
+      at += l.length + 1;
+    }
+  }
+  if (lineStart.length !== lines.length) throw new Error(`build-run: ${BUNDLE}: escaping changed the lines`);
   const runs = [];
   let last = '';
   for (let l = 0; l < lines.length; l++) {
@@ -446,7 +513,7 @@ const escapedBefore = (line, column) => (escapedAt.get(line) ?? []).filter((c) =
       if (index === -2) throw new Error(`build-run: ${BUNDLE}.map: unknown source ${e.originalSource}`);
       const value = found ? [index, /(^|\/)node_modules\//.test(payload.sources[index]) ? -1 : e.originalLine] : [-1, -1];
       const key = value.join(':');
-      if (key !== last) runs.push(l, c + 5 * escapedBefore(l, c), ...value);
+      if (key !== last) runs.push(lineStart[l] + c + 5 * escapedBefore(l, c), ...value);
       last = key;
     }
   }
@@ -481,7 +548,26 @@ writeFileSync(join(outdir, 'worker.mjs'), stub('a `sevcheck fleet` worker thread
 
 // what went into which file (esbuild's metafile: `npx esbuild --analyze` reads it), for start-up work
 writeFileSync(join(outdir, '..', 'run.meta.json'), JSON.stringify(result.metafile));
-const sha256 = (rel) => createHash('sha256').update(readFileSync(join(root, rel))).digest('hex');
+/**
+ * bin/sevcheck.js's stamp of a file (its stampOf: device, inode, size, mtime and ctime in ns):
+ * where a stamp is unchanged the launcher takes the file's SHA-256 as recorded instead of reading
+ * and hashing it again. Recorded only when it proves the content: the file is the same before and
+ * after it is read for its hash, and it last changed more than STAMP_AGE_MS ago. (Linux takes file
+ * times from a clock that advances in ticks of a few ms: a file read in the same tick as a write
+ * could be written again in that tick with the same size and ctime. A write after the build always
+ * gets a later ctime than one this old.)
+ */
+const STAMP_AGE_MS = 2000;
+const stampOf = (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+const stamps = {};
+const sha256 = (rel) => {
+  const file = join(root, rel);
+  const before = statSync(file, { bigint: true });
+  const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const after = statSync(file, { bigint: true });
+  if (stampOf(before) === stampOf(after) && after.ctimeNs < BigInt(Date.now() - STAMP_AGE_MS) * 1_000_000n) stamps[rel] = `${stampOf(after)} ${sha}`;
+  return sha;
+};
 // the project's own sources; the bundled packages are pinned by package-lock.json (npm ci, which
 // runs this build again) so that the launcher's check reads ~100 files, not ~900
 const inputs = Object.fromEntries(
@@ -498,6 +584,9 @@ inputs['cucumber.json'] = sha256('cucumber.json');
 inputs['scripts/cucumber-definition-line.cjs'] = sha256('scripts/cucumber-definition-line.cjs');
 inputs['scripts/cucumber-html-formatter.cjs'] = sha256('scripts/cucumber-html-formatter.cjs');
 inputs['scripts/cucumber-message-formatter.cjs'] = sha256('scripts/cucumber-message-formatter.cjs');
+inputs['scripts/cucumber-message-text.cjs'] = sha256('scripts/cucumber-message-text.cjs');
+inputs['scripts/gherkin-precompiled.cjs'] = sha256('scripts/gherkin-precompiled.cjs');
+inputs['scripts/cucumber-expression-asts.cjs'] = sha256('scripts/cucumber-expression-asts.cjs');
 // copied as dist/run/load.cjs
 inputs['scripts/run-bundle-loader.cjs'] = sha256('scripts/run-bundle-loader.cjs');
 for (const pattern of JSON.parse(readFileSync(join(root, 'cucumber.json'), 'utf8')).default.import) {
@@ -529,18 +618,37 @@ rmSync(old, { recursive: true, force: true });
       process.execPath,
       ['-e', `require(${JSON.stringify(join(finaldir, 'load.cjs'))}).load().main(process.argv.slice(1)).then((code) => { if (code === 2) process.exitCode = 2; })`, 'run', '--host', 'fixture:fixtures/hosts/reference-milan', '--out', reports],
       // bounded like every command sevcheck runs: a training run that hangs leaves no cache, not a hung npm ci
-      { cwd: root, env: { ...process.env, SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`) }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000, killSignal: 'SIGKILL' },
+      {
+        cwd: root,
+        // the code cache, the feature files' messages as this run parses them (scripts/gherkin-precompiled.cjs) and the expressions' trees (scripts/cucumber-expression-asts.cjs)
+        env: {
+          ...process.env,
+          SEVCHECK_CODE_CACHE_WRITE: join(finaldir, `${BUNDLE}.cache`),
+          SEVCHECK_FEATURES_WRITE: join(finaldir, `${BUNDLE}.features.json`),
+          SEVCHECK_EXPRESSIONS_WRITE: join(finaldir, `${BUNDLE}.expressions.json`),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 120_000,
+        killSignal: 'SIGKILL',
+      },
     );
   } catch (e) {
     rmSync(join(finaldir, `${BUNDLE}.cache`), { force: true });
+    rmSync(join(finaldir, `${BUNDLE}.features.json`), { force: true });
+    rmSync(join(finaldir, `${BUNDLE}.expressions.json`), { force: true });
     console.error(`build-run: warning: the training run for the code cache failed, no cache (${String(e.stderr ?? e.message).trim().split('\n')[0]})`);
   } finally {
     rmSync(reports, { recursive: true, force: true });
   }
 }
 
+// the stamps of the sources as they were hashed (bin/sevcheck.js reads them; an absent or other
+// stamp only means that source is hashed again at start)
+const stampsTmp = join(root, `dist/run.stamps.${process.pid}.tmp`);
+writeFileSync(stampsTmp, `${JSON.stringify(stamps, null, 2)}\n`);
+renameSync(stampsTmp, join(root, 'dist/run.stamps.json'));
 // last: the launcher uses dist/run only while this file says it is current
 const inputsTmp = join(root, `dist/run.inputs.${process.pid}.tmp`);
 writeFileSync(inputsTmp, `${JSON.stringify(inputs, null, 2)}\n`);
 renameSync(inputsTmp, join(root, 'dist/run.inputs.json'));
-console.log(`build-run: dist/run/ from ${Object.keys(inputs).length} sources (${support.length} support files)`);
+console.log(`build-run: dist/run/ from ${Object.keys(inputs).length} sources (${support.length} support files, ${Object.keys(stamps).length} stamped)`);

@@ -28,6 +28,8 @@ const { isUtf8 } = require('node:buffer');
 const path = require('node:path');
 const { promisify } = require('node:util');
 const { finished } = require('node:stream');
+// JSON.stringify(message), made once for this formatter and the message formatter
+const { messageText } = require('./cucumber-message-text.cjs');
 
 /**
  * the original formatter (html.js of this cucumber version), for externalAttachments; its packages
@@ -86,7 +88,10 @@ exports.default = {
     const messages = [];
     // Replace < with \x3C (CucumberHtmlStream.writeMessage;
     // https://html.spec.whatwg.org/multipage/scripting.html#restrictions-for-contents-of-script-elements)
-    on('message', (message) => messages.push(JSON.stringify(message).replace(/</g, '\\x3C')));
+    on('message', (message) => {
+      const text = messageText(message);
+      messages.push(text.includes('<') ? text.replace(/</g, '\\x3C') : text);
+    });
     return async () => {
       for (const piece of page(messages)) write(piece);
     };

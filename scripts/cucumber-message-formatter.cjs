@@ -13,15 +13,18 @@
 // read as cucumber's compiled ES module it replaces (builtin/index.js: __importDefault(require('./message')))
 Object.defineProperty(exports, '__esModule', { value: true });
 
+// JSON.stringify(message), made once for this formatter and the html formatter
+const { messageText } = require('./cucumber-message-text.cjs');
+
 exports.default = {
   type: 'formatter',
   formatter({ on, write, directory, stream }) {
     if (!directory) {
-      on('message', (message) => write(JSON.stringify(message) + '\n'));
+      on('message', (message) => write(messageText(message) + '\n'));
       return undefined;
     }
     const lines = [];
-    on('message', (message) => lines.push(JSON.stringify(message) + '\n'));
+    on('message', (message) => lines.push(messageText(message) + '\n'));
     return async () => {
       if (!stream?.writableEnded) write(lines.join(''));
     };

@@ -11,3 +11,9 @@
 // and garbage per host; numeric keys are array indices and cost none of that.
 let next = 0;
 exports.threadIds = () => String(next++);
+// the next id, and moving past ids a parse would have taken (scripts/gherkin-precompiled.cjs)
+exports.peekThreadId = () => next;
+exports.skipThreadIdsTo = (to) => {
+  if (to < next) throw new Error('cucumber-thread-ids: ids are never taken twice');
+  next = to;
+};

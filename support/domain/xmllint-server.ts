@@ -15,6 +15,7 @@
  * "-", so a verdict is the same text either way (test/domain/xmllint-server.test.ts). Nothing is
  * written to disk: a FIFO holds no data.
  *
+ * The FIFOs are made by the process that becomes xmllint (a fixed sh script, before exec).
  * Anything unexpected (no mkfifo, xmllint exits or dies mid-document) falls back to one xmllint
  * per definition (validateDomainText), so the verdict never depends on this path; a timeout is
  * the same `unavailable` verdict. The process gets SIGKILL when the thread that started it ends
@@ -25,8 +26,18 @@ import { constants, existsSync, lstatSync, mkdtempSync, openSync, closeSync, rea
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { DEFAULT_XMLLINT_TIMEOUT_MS, parseXmllintOutput, schemaPath, validateDomainText, type SchemaOutcome } from './schema.js';
+
+/**
+ * sh -c: make the FIFOs $1 and $2 with one mkfifo (unless both are FIFOs already: a restart; what
+ * a start killed between the two left is made again), print a line, become the command that
+ * follows them. Exit NO_FIFOS when they cannot be made.
+ */
+const MAKE_FIFOS_THEN_EXEC =
+  'if [ -p "$1" ] && [ -p "$2" ]; then :; else if [ -e "$1" ] || [ -e "$2" ]; then rm -f -- "$1" "$2"; fi; mkfifo -m 600 -- "$1" "$2" || exit 125; fi; echo ready; shift 2; exec "$@"';
+const NO_FIFOS = 125;
+/** the FIFOs could not be made (no mkfifo, no sh): one xmllint per definition from then on */
+class NoFifos extends Error {}
 
 /** documents per xmllint process (two arguments each; argv stays ~100 KiB) */
 const DOCUMENTS = 1000;
@@ -66,16 +77,15 @@ class XmllintServer {
     }
     const doc = join(this.dir, 'doc');
     const end = join(this.dir, 'end');
-    if (!existsSync(doc)) {
-      const r = await execa('mkfifo', ['-m', '600', doc, end], { reject: false, timeout: 10_000, stdin: 'ignore' });
-      if (r.exitCode !== 0) throw new Error('mkfifo failed');
-    }
     const args = ['--nonet', '--noout', '--relaxng', this.rng];
     for (let i = 0; i < DOCUMENTS; i++) args.push(doc, end);
     const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
     const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', this.xmllint, ...args]] : [this.xmllint, args];
     xmllintServerStats.processes++;
-    const proc = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    // one process: a fixed sh script makes the FIFOs (paths as arguments), says so on stdout and
+    // becomes xmllint (exec: same pid). Node starts a process by fork(2) of itself, several ms of a
+    // run's main thread each; mkfifo as a process of its own was one more, waited for (issue 23).
+    const proc = spawn('/bin/sh', ['-c', MAKE_FIFOS_THEN_EXEC, 'sh', doc, end, file, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     this.proc = proc;
     xmllintServerStats.pid = proc.pid;
     this.exited = false;
@@ -101,6 +111,31 @@ class XmllintServer {
     // an idle server never keeps the process alive (a request in flight does: its timer)
     proc.unref();
     (proc.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+    // the FIFOs exist once the script says so; it fails without them (no mkfifo: the one-process
+    // path from then on), or when the process ends first (killed: started again next time)
+    await new Promise<void>((res, rej) => {
+      const done = (): void => {
+        proc.stdout?.off('data', ready);
+        proc.off('close', ended);
+        proc.off('error', failed);
+      };
+      const ready = (): void => {
+        done();
+        (proc.stdout as unknown as { unref?: () => void } | null)?.unref?.();
+        res();
+      };
+      const ended = (code: number | null): void => {
+        done();
+        rej(code === NO_FIFOS ? new NoFifos() : new Error('xmllint ended before it started'));
+      };
+      const failed = (): void => {
+        done();
+        rej(new NoFifos());
+      };
+      proc.stdout?.once('data', ready);
+      proc.once('close', ended);
+      proc.once('error', failed);
+    });
   }
 
   /**
@@ -146,8 +181,8 @@ class XmllintServer {
     if (this.broken) return undefined;
     try {
       if (this.exited || !this.proc || this.used >= DOCUMENTS) await this.start();
-    } catch {
-      this.broken = true;
+    } catch (e) {
+      if (e instanceof NoFifos) this.broken = true;
       return undefined;
     }
     const dir = this.dir as string;

@@ -4,11 +4,12 @@
  * TypeScript sources through tsx, and never used once a source differs from the recorded hash.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, sevcheck } from '../helpers.js';
+import { ROOT, fixtureDir, sevcheck } from '../helpers.js';
 
 /** node with its own flags running the launcher (what sevcheck() does, plus node options) */
 const execNode = (argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> =>
@@ -143,12 +144,95 @@ describe('prebuilt run bundle', () => {
     expect(bundle.some((text) => text.includes('IdGenerator.uuid()'))).toBe(true); // loadSupport's, and gherkin's unused default
   });
 
+  it("hands out the feature files' messages its training run parsed, the same as a parse, only while every file is the same", async () => {
+    // scripts/gherkin-precompiled.cjs (plugin gherkin-precompiled, issue 23)
+    const args = ['run', '--host', 'fixture:fixtures/hosts/reference-milan'];
+    const dirs = [out(), out()] as const;
+    const trace = { SEVCHECK_FEATURES_TRACE: '1' };
+    const [used, parsed] = await Promise.all([sevcheck([...args, '--out', dirs[0]], trace), sevcheck([...args, '--out', dirs[1]], { ...trace, SEVCHECK_FEATURES_PRECOMPILED: 'off' })]);
+    expect([used.stderr, parsed.stderr]).toEqual(['sevcheck: features precompiled\n', 'sevcheck: features parsed\n']);
+    expect([used.code, parsed.code]).toEqual([0, 0]);
+    // every message but the clock's and loadSupport's random ids: the same ids, texts, pickles, results
+    const messages = (dir: string): string =>
+      readFileSync(join(dir, 'messages.ndjson'), 'utf8')
+        .replace(/"(timestamp|duration)":\{"seconds":\d+,"nanos":\d+\}/g, '"$1":T')
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID');
+    const m = messages(dirs[0]);
+    expect(m.split('\n').filter((l) => l.startsWith('{"pickle":')).length).toBeGreaterThan(50);
+    expect(m).toBe(messages(dirs[1]));
+    // a set of feature files that is not what the build parsed is parsed: with a site feature,
+    // the run's own set (the bundled files and the site's) after the suite's (the bundled files)
+    const site = fixtureDir('sevcheck-site-', { 'kernel.feature': 'Feature: F\n  @check:site.k\n  Scenario: S\n    Then the kernel is at least 6.1\n' });
+    const withSite = await sevcheck([...args, '--features', site, '--tags', '@check:site.k', '--out', out()], trace);
+    expect(withSite.stderr).toBe('sevcheck: features precompiled\nsevcheck: features parsed\n');
+    expect(withSite.code).toBe(0);
+  });
+
+  it("builds each step expression's syntax tree from the training run's record exactly as the parser makes it", () => {
+    // scripts/cucumber-expression-asts.cjs (plugin cucumber-expression-asts, issue 23), on its own:
+    // a copy next to a copy of the bundle's record
+    const record = join(ROOT, 'dist/run/sevcheck.cjs.expressions.json');
+    const texts = Object.keys(JSON.parse(readFileSync(record, 'utf8')) as Record<string, unknown>);
+    expect(texts.length).toBeGreaterThan(80);
+    const dir = out();
+    copyFileSync(join(ROOT, 'scripts/cucumber-expression-asts.cjs'), join(dir, 'asts.cjs'));
+    copyFileSync(record, join(dir, 'asts.cjs.expressions.json'));
+    const req = createRequire(join(dir, 'x.cjs'));
+    const { parse } = req('./asts.cjs') as { parse: (text: string, parser: { parse(text: string): unknown }, node: unknown) => unknown };
+    // the package's own parser (not among its exports: by path)
+    const src = dirname(createRequire(join(ROOT, 'package.json')).resolve('@cucumber/cucumber-expressions'));
+    const Parser = (req(join(src, 'CucumberExpressionParser.js')) as { default: new () => { parse(text: string): unknown } }).default;
+    const { Node } = req(join(src, 'Ast.js')) as { Node: unknown };
+    const notParsed = { parse: (): never => { throw new Error('parsed'); } };
+    for (const text of texts) expect(parse(text, notParsed, Node), text).toStrictEqual(new Parser().parse(text));
+    // any other text is parsed
+    expect(parse('a {int} (b)c', new Parser(), Node)).toStrictEqual(new Parser().parse('a {int} (b)c'));
+    expect(() => parse('a {int} (b)c', notParsed, Node)).toThrow('parsed');
+  });
+
   it('gives the same one-line input errors', async () => {
     for (const args of [['run', '--host', 'fixture:fixtures/hosts/does-not-exist'], ['run', '--profile', 'sev-xyz'], ['nonsense']]) {
       const [fast, slow] = await Promise.all([sevcheck([...args, '--out', out()]), sevcheck([...args, '--out', out()], TSX)]);
       expect({ ...fast, stdout: '' }).toEqual({ ...slow, stdout: '' });
       expect(fast.code).toBe(2);
     }
+  });
+
+  it('is not used once a source is written, even with the same size and mtime', async () => {
+    // the launcher takes a source's recorded SHA-256 without reading the file while its stat
+    // (device, inode, size, mtime, ctime) is what the build recorded (dist/run.stamps.json); a
+    // write sets ctime, which nothing can set back, so the file is hashed again and refused
+    const src = 'support/version.ts';
+    const stamps = JSON.parse(readFileSync(join(ROOT, 'dist/run.stamps.json'), 'utf8')) as Record<string, string>;
+    expect(stamps[src]).toMatch(/^\d+:\d+:\d+:\d+:\d+ [0-9a-f]{64}$/);
+    const file = join(ROOT, src);
+    const original = readFileSync(file);
+    const before = statSync(file, { bigint: true });
+    // mtime set back to the ns (touch: utimensat(2))
+    const keepMtime = (): void => {
+      execFileSync('touch', ['-m', '-d', `@${before.mtimeNs / 1_000_000_000n}.${String(before.mtimeNs % 1_000_000_000n).padStart(9, '0')}`, file]);
+    };
+    const args = ['run', '--host', 'fixture:fixtures/hosts/reference-milan', '--tags', '@check:host.cpu.sev-flag'];
+    // one letter of its comment in the other case: same size, same code
+    const edited = Buffer.from(original);
+    const at = edited.indexOf("sevcheck's version");
+    expect(at).toBeGreaterThanOrEqual(0);
+    edited[at] = 'S'.charCodeAt(0);
+    try {
+      writeFileSync(file, edited);
+      keepMtime();
+      const now = statSync(file, { bigint: true });
+      expect([now.dev, now.ino, now.size, now.mtimeNs]).toEqual([before.dev, before.ino, before.size, before.mtimeNs]);
+      expect(now.ctimeNs).not.toBe(before.ctimeNs);
+      const r = await sevcheck([...args, '--out', out()], { SEVCHECK_LAUNCHER_TRACE: '1' });
+      expect(r.stderr).toBe('sevcheck: launcher: tsx\n');
+    } finally {
+      writeFileSync(file, original);
+      keepMtime();
+    }
+    // the same content again (another ctime): hashed, and the bundle is current
+    const r = await sevcheck([...args, '--out', out()], { SEVCHECK_LAUNCHER_TRACE: '1' });
+    expect(r.stderr).toBe('sevcheck: launcher: prebuilt dist/run/sevcheck.cjs\n');
   });
 
   it('is not used once a source differs from its recorded hash', async () => {

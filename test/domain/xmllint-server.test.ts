@@ -4,7 +4,7 @@
  * and of fixtures/domains, and documents that are invalid, not well-formed, empty or not a domain,
  * mixed in one process so that each definition's lines must be told from its neighbours'.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,23 @@ describe('kept xmllint: the same verdict as one xmllint per definition', () => {
     // it was killed and started again, not given up
     expect(xmllintServerStats.processes).toBeGreaterThan(started + 2);
   }, 120_000);
+  it('without mkfifo: one xmllint per definition, the same verdicts', async () => {
+    // the FIFOs are made by the process that becomes xmllint (a fixed sh script); here PATH has xmllint but no mkfifo
+    const bin = mkdtempSync(join(tmpdir(), 'sevcheck-no-mkfifo-'));
+    symlinkSync(execFileSync('sh', ['-c', 'command -v xmllint'], { encoding: 'utf8' }).trim(), join(bin, 'xmllint'));
+    const path = process.env.PATH;
+    closeXmllintServer();
+    process.env.PATH = bin;
+    try {
+      const before = { ...xmllintServerStats };
+      for (const [label, text] of made.slice(0, 3)) expect(await validateDomainTextKept(text, label), label).toEqual(await validateDomainText(text, label));
+      expect(xmllintServerStats.fallbacks).toBe(before.fallbacks + 3);
+      expect(xmllintServerStats.documents).toBe(before.documents);
+    } finally {
+      process.env.PATH = path;
+      closeXmllintServer();
+    }
+  });
   it('starts again after it was closed', async () => {
     const [label, text] = made[0] as [string, string];
     closeXmllintServer();
