@@ -218,10 +218,6 @@ function declared(c: Omit<CheckFinding, 'because' | 'root'>, byId: ReadonlyMap<s
  * (each writer takes them as an argument, computing them itself only when called alone).
  */
 export function findings<S extends FindingScenario>(scenarios: readonly S[], rules: readonly CauseRule[] = CAUSES): Findings<S> {
-  return compute(scenarios, rules);
-}
-
-function compute<S extends FindingScenario>(scenarios: readonly S[], rules: readonly CauseRule[]): Findings<S> {
   const base = byCheck(scenarios);
   const byId = new Map(base.map((c) => [c.id, c]));
   const direct = explainers(base, rules);
