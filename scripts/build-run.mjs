@@ -80,6 +80,16 @@ function expectText(file, text, { expected = [], once = [], see } = {}) {
   for (const e of expected) if (!text.includes(e)) refuse(e, 'not found');
   for (const e of once) if (text.split(e).length !== 2) refuse(e, 'not found once');
 }
+/**
+ * A stand-in's text, bundled in place of a package file (a plugin's `contents`): esbuild's
+ * metafile names the package file, not the stand-in, so every stand-in read here is hashed into
+ * dist/run.inputs.json below, and an edited stand-in makes the launcher refuse the bundle.
+ */
+const standIns = new Set();
+function standIn(rel) {
+  standIns.add(rel);
+  return readFileSync(join(root, rel), 'utf8');
+}
 const EXTERNAL = ['@cucumber/html-formatter', 'esbuild', 'tsx', 'tsx/*'];
 // cucumber's "pretty" formatter, the package cucumber itself loads by name (its own nested copy):
 // bundled as dist/run/pretty.mjs so that its require("@cucumber/cucumber") is the bundled cucumber,
@@ -141,7 +151,7 @@ const result = await build({
             expected: ['error_stack_parser_1.default.parse(new Error())', 'frame.fileName !== __filename && !isExcluded(frame.fileName)', 'node_path_1.default.relative(cwd, uri)'],
             see: 'scripts/cucumber-definition-line.cjs',
           });
-          return { contents: readFileSync(join(root, 'scripts/cucumber-definition-line.cjs'), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
+          return { contents: standIn('scripts/cucumber-definition-line.cjs'), resolveDir: dirname(args.path), loader: 'js' };
         });
       },
     },
@@ -244,7 +254,7 @@ const result = await build({
             ],
             see,
           });
-          return { contents: readFileSync(join(root, 'scripts/cucumber-html-formatter.cjs'), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
+          return { contents: standIn('scripts/cucumber-html-formatter.cjs'), resolveDir: dirname(args.path), loader: 'js' };
         });
       },
     },
@@ -332,7 +342,7 @@ const result = await build({
           const text = readFileSync(args.path, 'utf8');
           const expected = "formatter({ on, write }) {\n        on('message', (message) => write(JSON.stringify(message) + '\\n'));\n    },";
           expectText(args.path, text, { expected: [expected], see: 'scripts/cucumber-message-formatter.cjs' });
-          return { contents: readFileSync(join(root, 'scripts/cucumber-message-formatter.cjs'), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
+          return { contents: standIn('scripts/cucumber-message-formatter.cjs'), resolveDir: dirname(args.path), loader: 'js' };
         });
       },
     },
@@ -359,7 +369,7 @@ const result = await build({
             ],
             see,
           });
-          return { contents: readFileSync(join(root, see), 'utf8'), resolveDir: dirname(args.path), loader: 'js' };
+          return { contents: standIn(see), resolveDir: dirname(args.path), loader: 'js' };
         });
       },
     },
@@ -580,13 +590,9 @@ const inputs = Object.fromEntries(
 // removed from a globbed directory, must not run an old bundle ("dir:" entries hash the listing,
 // as bin/sevcheck.js does)
 inputs['cucumber.json'] = sha256('cucumber.json');
-// bundled in place of a package file (so not among the metafile's own sources)
-inputs['scripts/cucumber-definition-line.cjs'] = sha256('scripts/cucumber-definition-line.cjs');
-inputs['scripts/cucumber-html-formatter.cjs'] = sha256('scripts/cucumber-html-formatter.cjs');
-inputs['scripts/cucumber-message-formatter.cjs'] = sha256('scripts/cucumber-message-formatter.cjs');
-inputs['scripts/cucumber-message-text.cjs'] = sha256('scripts/cucumber-message-text.cjs');
-inputs['scripts/gherkin-precompiled.cjs'] = sha256('scripts/gherkin-precompiled.cjs');
-inputs['scripts/cucumber-expression-asts.cjs'] = sha256('scripts/cucumber-expression-asts.cjs');
+// bundled in place of a package file (so not among the metafile's own sources: standIn above);
+// the files the plugins require or resolve by path are among them
+for (const rel of standIns) inputs[rel] = sha256(rel);
 // copied as dist/run/load.cjs
 inputs['scripts/run-bundle-loader.cjs'] = sha256('scripts/run-bundle-loader.cjs');
 for (const pattern of JSON.parse(readFileSync(join(root, 'cucumber.json'), 'utf8')).default.import) {

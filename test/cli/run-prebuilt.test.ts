@@ -249,4 +249,11 @@ describe('prebuilt run bundle', () => {
       writeFileSync(file, original);
     }
   });
+
+  it('records the hash of every script the build bundles or copies, stand-ins included', () => {
+    const inputs = JSON.parse(readFileSync(join(ROOT, 'dist/run.inputs.json'), 'utf8')) as Record<string, string>;
+    const named = [...new Set(readFileSync(join(ROOT, 'scripts/build-run.mjs'), 'utf8').match(/scripts\/[\w-]+\.cjs/g) ?? [])];
+    expect(named.length).toBeGreaterThan(8);
+    expect(named.filter((s) => !(s in inputs))).toEqual([]);
+  });
 });
