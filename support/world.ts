@@ -1,5 +1,5 @@
 import { World, setDefaultTimeout, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
-import { HarnessError, HostError, coversCheck, type Host } from './host/types.js';
+import { AnswerError, HarnessError, HostError, coversCheck, type Host } from './host/types.js';
 import { runContext, type Probes, type RunContext } from './run-context.js';
 import { skipped, undecided, type Verdict } from './verdict.js';
 import { VERDICT_MEDIA_TYPE } from './report/results.js';
@@ -17,13 +17,10 @@ export interface SevWorldParameters {
 export type StepOutcome = 'pending' | 'skipped' | undefined;
 
 /** Thrown to fail a scenario; cucumber shows `message`, which is the verdict's message. */
-export class CheckFailed extends Error {
+export class CheckFailed extends AnswerError {
   constructor(message: string) {
-    // none captured (host/types.ts STACKLESS_ANSWERS), and none kept even under SEVCHECK_DEBUG:
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+    // no stack captured (host/types.ts AnswerError), not even under SEVCHECK_DEBUG
     super(message);
-    Error.stackTraceLimit = limit;
     this.name = 'CheckFailed';
     // The message is the whole story: no stack frames in reports. (No stack at all also keeps
     // cucumber's error-stack-parser off its backtracking fallback regex, which costs tens of ms

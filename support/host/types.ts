@@ -155,27 +155,35 @@ export function coversCheck(covers: readonly string[] | undefined, id: string): 
 export type HostErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'EIO' | 'NOT_RECORDED' | 'UNSUPPORTED' | 'NOT_RUNNING';
 
 /**
+ * An Error that is an answer, not an accident (a file that is not there: HostError; a check that
+ * failed: CheckFailed in world.ts), built without stack frames: V8 captures a stack at every
+ * `new Error` (about 4 us each here, a few hundred per host), and none of them is ever shown.
+ * `keepStack`: capture one all the same (HostError under SEVCHECK_DEBUG=1, for the
+ * internal-error trace in cli/main.ts).
+ */
+export class AnswerError extends Error {
+  constructor(message: string, keepStack = false) {
+    const limit = Error.stackTraceLimit;
+    if (!keepStack) Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** SEVCHECK_DEBUG=1: HostErrors keep their stacks (read once: a host run builds hundreds of them) */
+const KEEP_HOST_ERROR_STACKS = Boolean(process.env['SEVCHECK_DEBUG']);
+
+/**
  * A read that did not produce data. Checks turn these into verdicts: ENOENT is a fact about the
  * host (often a failure), the others make a check undecided with `message` as the reason.
  */
-/**
- * Errors that are answers, not accidents (a file that is not there: HostError; a check that
- * failed: CheckFailed in world.ts) are built without stack frames: V8 captures a stack at every
- * `new Error` (about 4 us each here, a few hundred per host), and none of them is ever shown.
- * SEVCHECK_DEBUG=1 keeps them, for the internal-error trace in cli/main.ts.
- */
-export const STACKLESS_ANSWERS = !process.env['SEVCHECK_DEBUG'];
-
-export class HostError extends Error {
+export class HostError extends AnswerError {
   constructor(
     readonly code: HostErrorCode,
     readonly what: string,
     message: string,
   ) {
-    const limit = Error.stackTraceLimit;
-    if (STACKLESS_ANSWERS) Error.stackTraceLimit = 0;
-    super(message);
-    Error.stackTraceLimit = limit;
+    super(message, KEEP_HOST_ERROR_STACKS);
     this.name = 'HostError';
   }
 }
