@@ -13,6 +13,8 @@
  * context registry (run-context.ts) keeps concurrent runs apart.
  */
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Readable, Writable } from 'node:stream';
 import { GherkinStreams } from '@cucumber/gherkin-streams';
 import type { Envelope } from '@cucumber/messages';
@@ -26,8 +28,6 @@ import type { LaunchOptions } from '../launch/bundle.js';
 import { parseProfile, type Profile } from '../profile.js';
 import { collectResults, type HostInfo, type Results } from '../report/results.js';
 import { ROOT } from './paths.js';
-import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
 import { forThisBuild } from './prebuilt.js';
 import { printable } from '../report/printable.js';
 import { prefetchFacts } from '../probes/prefetch.js';
@@ -102,6 +102,9 @@ const quiet = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
 let compiling = false;
 
+/** scripts/cucumber-gherkin-once.cjs reads a replay's envelopes under this key */
+const COMPILED_FEATURES = Symbol.for('sevcheck.compiledFeatures');
+
 /**
  * Compile the feature files once per process (or worker thread) and hand every later run the
  * same messages (issue 23). runCucumber parses its sources on every call
@@ -112,9 +115,6 @@ let compiling = false;
  * mtime. Their ids were made by the first run's id generator; ids need only be unique within a
  * run's message stream, which they are. A fleet host paid ~30-40 ms of parsing for nothing.
  */
-/** scripts/cucumber-gherkin-once.cjs reads a replay's envelopes under this key */
-const COMPILED_FEATURES = Symbol.for('sevcheck.compiledFeatures');
-
 function compileFeaturesOnce(): void {
   if (compiling) return;
   compiling = true;
