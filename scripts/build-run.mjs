@@ -273,33 +273,30 @@ const result = await build({
           const expand = 'async function expandPaths(cwd, unexpandedPaths, defaultExtension) {';
           expectText(args.path, text, { once: [from, expand], expected: ['async function resolvePaths(logger, cwd, sources, support = {', 'const sourcePaths = await expandSourcePaths(cwd, unexpandedSourcePaths);'] });
           // each glob once too: loadSupport and loadSources (which pass different support coordinates) expand the same feature paths
-          const expandOnce = [
-            'const expandedOnce = new Map();',
-            'function expandPaths(cwd, unexpandedPaths, defaultExtension) {',
-            '    const key = JSON.stringify([cwd, unexpandedPaths, defaultExtension]);',
-            '    let hit = expandedOnce.get(key);',
-            '    if (!hit) {',
-            '        hit = expandPathsGlob(cwd, unexpandedPaths, defaultExtension);',
-            '        expandedOnce.set(key, hit);',
-            '        hit.catch(() => expandedOnce.delete(key));',
-            '    }',
-            '    return hit.then((r) => [...r]);',
-            '}',
-            'async function expandPathsGlob(cwd, unexpandedPaths, defaultExtension) {',
-          ].join('\n');
-          const once = [
-            'const resolvedOnce = new Map();',
-            'exports.resolvePaths = function resolvePathsOnce(logger, cwd, sources, support) {',
-            '    const key = JSON.stringify([cwd, sources.paths, support]);',
-            '    let hit = resolvedOnce.get(key);',
-            '    if (!hit) {',
-            '        hit = resolvePaths(logger, cwd, sources, support);',
-            '        resolvedOnce.set(key, hit);',
-            '        hit.catch(() => resolvedOnce.delete(key));',
-            '    }',
-            '    return hit.then((r) => ({ ...r, sourcePaths: [...r.sourcePaths], requirePaths: [...r.requirePaths], importPaths: [...r.importPaths], unexpandedSourcePaths: [...r.unexpandedSourcePaths] }));',
-            '};',
-          ].join('\n');
+          // a function whose promise is remembered per JSON key of its arguments (a rejected one is
+          // asked again), each caller getting its own copy of the answer
+          const remembered = (head, params, key, call, copy) =>
+            [
+              `const ${head.memo} = new Map();`,
+              `${head.decl}(${params}) {`,
+              `    const key = JSON.stringify([${key}]);`,
+              `    let hit = ${head.memo}.get(key);`,
+              '    if (!hit) {',
+              `        hit = ${call}(${params});`,
+              `        ${head.memo}.set(key, hit);`,
+              `        hit.catch(() => ${head.memo}.delete(key));`,
+              '    }',
+              `    return hit.then((r) => ${copy});`,
+              `}${head.end ?? ''}`,
+            ].join('\n');
+          const expandOnce = `${remembered({ memo: 'expandedOnce', decl: 'function expandPaths' }, 'cwd, unexpandedPaths, defaultExtension', 'cwd, unexpandedPaths, defaultExtension', 'expandPathsGlob', '[...r]')}\nasync function expandPathsGlob(cwd, unexpandedPaths, defaultExtension) {`;
+          const once = remembered(
+            { memo: 'resolvedOnce', decl: 'exports.resolvePaths = function resolvePathsOnce', end: ';' },
+            'logger, cwd, sources, support',
+            'cwd, sources.paths, support',
+            'resolvePaths',
+            '({ ...r, sourcePaths: [...r.sourcePaths], requirePaths: [...r.requirePaths], importPaths: [...r.importPaths], unexpandedSourcePaths: [...r.unexpandedSourcePaths] })',
+          );
           return { contents: text.replace(from, once).replace(expand, expandOnce), loader: 'js' };
         });
       },
