@@ -184,7 +184,19 @@ export const BATCH_SCRIPT = [
   '  done',
   "  printf '!0\\n'",
   '}',
-  // rd ARGS: every read of the batch in order, each as its record "@K"; commands are skipped (their lanes answer them)
+  // dv ARGS: the run of device reads at the front of ARGS ("d DEVICE BS OFFSET" each), one `dd` each and
+  // nothing else: every read's bytes to stdout (one encoder for the whole run), its stderr (dd's report,
+  // "N+M records in/out" and the bytes copied, or its error) then "@@STATUS BS" to fd 4
+  'dv() {',
+  '  while [ "${1-}" = d ]; do',
+  "    if nx \"$2\"; then printf 'No such file or directory\\n@@1 %s\\n' \"$3\" >&4",
+  "    else dd if=\"$2\" bs=\"$3\" count=1 skip=\"$4\" iflag=skip_bytes 2>&4 3>&- 4>&-; printf '@@%s %s\\n' \"$?\" \"$3\" >&4; fi",
+  '    shift 4',
+  '  done',
+  '}',
+  // rd ARGS: every read of the batch in order, each as its record "@K" (a run of device reads as one
+  // record "&K": their bytes, then "!0", then their reports, parseBatch cuts it up); commands are
+  // skipped (their lanes answer them)
   'rd() {',
   '  k=0',
   '  while [ "$#" -gt 0 ]; do',
@@ -193,7 +205,8 @@ export const BATCH_SCRIPT = [
   '      s) printf \'@%s\\n\' "$k"; if nx "$2"; then ne; else sl "$2"; fi; shift 2 ;;',
   '      l) printf \'@%s\\n\' "$k"',
   '         if nx "$2"; then ne; elif [ -d "$2" ] && [ -r "$2" ] && [ -x "$2" ]; then ld "$2"; else r ls -1A -- "$2"; fi; shift 2 ;;',
-  '      d) printf \'@%s\\n\' "$k"; if nx "$2"; then ne; else r dd if="$2" bs="$3" count=1 skip="$4" iflag=skip_bytes status=none; fi; shift 4 ;;',
+  '      d) printf \'&%s\\n\' "$k"; y=$( { dv "$@" | $H >&3; } 4>&1 ); printf \'!0\\n\'; printf \'%s\\n\' "$y" | $H',
+  '         while [ "${1-}" = d ]; do shift 4; k=$((k + 1)); done; continue ;;',
   '      x) shift "$(($3 + 3))" ;;',
   '      i) shift "$(($4 + 4))" ;;',
   '      *) exit 2 ;;',
@@ -290,6 +303,8 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
   type Part = { bufs: Buffer[]; b64: string };
   type Rec = { out: Part; err: Part; status: number | undefined };
   const recs = new Map<number, Rec>();
+  /** device runs ("&K"): their first operation's index and their record (bytes, then reports) */
+  const runs: Array<{ k: number; rec: Rec }> = [];
   let cur: Rec | undefined;
   /** the base64 run so far, decoded (false: not whole base64: a broken transport) */
   const flush = (p: Part): boolean => {
@@ -311,6 +326,14 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
       recs.set(k, (cur = { out: { bufs: [], b64: '' }, err: { bufs: [], b64: '' }, status: undefined }));
       continue;
     }
+    if (c === 0x26 /* & */) {
+      // "&K": a run of device reads from operation K on (BATCH_SCRIPT dv), cut up below
+      if (!/^&\d+$/.test(line)) return undefined;
+      if (cur && !flush(cur.err)) return undefined;
+      cur = { out: { bufs: [], b64: '' }, err: { bufs: [], b64: '' }, status: undefined };
+      runs.push({ k: Number(line.slice(1)), rec: cur });
+      continue;
+    }
     if (!cur) return undefined;
     if (c === 0x21 /* ! */) {
       if (cur.status !== undefined || !/^!\d+$/.test(line) || !flush(cur.out)) return undefined;
@@ -327,6 +350,15 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
     } else if (B64_LINE.test(line)) part.b64 += line;
     else return undefined;
   }
+  if (cur && !flush(cur.err)) return undefined;
+  for (const { k, rec } of runs) {
+    const reads = deviceRun(rec.out.bufs.length === 1 ? (rec.out.bufs[0] as Buffer) : Buffer.concat(rec.out.bufs), Buffer.concat(rec.err.bufs).toString('utf8'));
+    if (!reads || rec.status !== 0) return undefined;
+    for (const [i, r] of reads.entries()) {
+      if (recs.has(k + i)) return undefined;
+      recs.set(k + i, { out: { bufs: [r.stdout], b64: '' }, err: { bufs: [Buffer.from(r.stderr, 'utf8')], b64: '' }, status: r.status });
+    }
+  }
   const result: BatchRecord[] = [];
   for (let k = 0; k < recs.size; k++) {
     const r = recs.get(k);
@@ -334,6 +366,56 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
     result.push({ stdout: r.out.bufs.length === 1 ? (r.out.bufs[0] as Buffer) : Buffer.concat(r.out.bufs), stderr: Buffer.concat(r.err.bufs).toString('utf8'), status: r.status });
   }
   return result;
+}
+
+/** dd's report of what it copied (coreutils dd.c print_stats): POSIX's "%u+%u records in" / "records out" lines */
+const DD_RECORDS = /^(\d+)\+(\d+) records (in|out)$/;
+/**
+ * GNU dd's transfer line (dd.c print_xfer_stats), in every wording that shipped: "16 bytes copied, 3.6e-05 s, 444 kB/s"
+ * (coreutils ≥ 8.24), "16 bytes (16 B) copied, ..." (older), "1 byte copied, ..." (one byte); the byte count leads each.
+ */
+const DD_BYTES = /^(\d+) bytes? (?:\([^)]*\) )?copied\b/;
+
+/**
+ * A run of device reads (BATCH_SCRIPT `dv`) cut into one record per read: `bytes` is every read's
+ * stdout one after the other, `reports` each read's stderr followed by a line "@@STATUS BS". A read's
+ * length is BS when dd reports one whole record out ("1+0 records out"), none for "0+0", and the
+ * transfer line's byte count for a partial record; the report lines are taken out of its stderr, which
+ * is then what `dd status=none` would have printed (its error, if any). undefined: not what the script
+ * writes (a length that cannot be told, bytes left over or missing).
+ */
+function deviceRun(bytes: Buffer, reports: string): Array<{ stdout: Buffer; stderr: string; status: number }> | undefined {
+  const out: Array<{ stdout: Buffer; stderr: string; status: number }> = [];
+  let at = 0;
+  let lines: string[] = [];
+  for (const line of reports.split('\n')) {
+    const end = /^@@(\d+) (\d+)$/.exec(line);
+    if (!end) {
+      lines.push(line);
+      continue;
+    }
+    const bs = Number(end[2]);
+    let whole: number | undefined;
+    let partial: number | undefined;
+    let copied: number | undefined;
+    const stderr: string[] = [];
+    for (const l of lines) {
+      const r = DD_RECORDS.exec(l);
+      const b = DD_BYTES.exec(l);
+      if (r && r[3] === 'out') [whole, partial] = [Number(r[1]), Number(r[2])];
+      else if (b) copied = Number(b[1]);
+      else if (!r) stderr.push(`${l}\n`);
+    }
+    // no report at all (the path was missing, dd never ran): nothing copied
+    const length = whole === undefined ? (copied ?? 0) : whole === 1 && partial === 0 ? bs : whole === 0 && partial === 0 ? 0 : copied;
+    if (length === undefined || at + length > bytes.length) return undefined;
+    out.push({ stdout: bytes.subarray(at, at + length), stderr: stderr.join(''), status: Number(end[1]) });
+    at += length;
+    lines = [];
+  }
+  // after the last "@@" line only the newline that ended it
+  if (at !== bytes.length || lines.some((l) => l !== '') || out.length === 0) return undefined;
+  return out;
 }
 
 /** BATCH_SCRIPT's stat line (an `s` operation's stdout): MODE:UID:GID[:CONTEXT], MODE the raw st_mode in hex (stat -c %f) */
