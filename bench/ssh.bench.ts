@@ -11,7 +11,10 @@
  *      verdicts compared, and the remote commands the run cost (goal: ≤ 10 for a 2-CPU host,
  *      independent of the CPU count) — the sessions the server started (its log);
  *   3. `sevcheck fleet` over N ssh targets, all this server (goal: 100 targets ≤ 60 s, none in
- *      error), the curve for 25/50/100/200 (or the sizes given).
+ *      error), the curve for 25/50/100/200 (or the sizes given);
+ *   4. what a many-CPU host's per-CPU batch costs the host: BATCH_SCRIPT through /bin/sh on 512
+ *      device reads (a 256-CPU host's CPUID 0x8000001F and SYSCFG), a sparse file standing in
+ *      for /dev/cpu/N/cpuid and msr (this machine has 2 CPUs and maybe no cpuid/msr modules).
  *
  * Two remote accounts (docs/ssh.md "Performance"): the goal is judged on a STOCK account, the
  * server in a private mount namespace where root's ~/.bashrc and ~/.profile are Debian's
@@ -24,13 +27,13 @@
  * every number, with CPU time: the controller's (this process, or the fleet process and its ssh
  * clients) and the remote side's (the sshd and everything it ran, the "hosts").
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSshd, type LoopbackSshd } from '../test/loopback-sshd.js';
 import { loadSuite, runOnce, type LoadedSuite, type OneRunOutcome } from '../support/run/suite.js';
-import type { SshHost } from '../support/host/ssh-host.js';
+import { BATCH_SCRIPT, parseBatch, type SshHost } from '../support/host/ssh-host.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const load = (): string => `load ${(loadavg()[0] ?? 0).toFixed(1)} on ${availableParallelism()} cores`;
@@ -254,6 +257,36 @@ async function fleet(sshd: LoopbackSshd, n: number, log: (s: string) => void): P
 
 const SSHD_LIMITS = { maxStartups: 400, maxSessions: 64 };
 
+/**
+ * A 256-CPU host's per-CPU batch on the host side: 512 device reads (`d` operations, 16 bytes at
+ * 0x8000001F and 8 at 0xC0010010 in turn) through BATCH_SCRIPT and this machine's /bin/sh, wall
+ * and CPU of the script and everything it ran, median of 3. No ssh: what the remote host pays.
+ */
+function perCpuBatch(log: (s: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'sevcheck-bench-dev-'));
+  try {
+    const dev = join(dir, 'dev');
+    closeSync(openSync(dev, 'w'));
+    truncateSync(dev, 0xc0010100);
+    const args: string[] = [];
+    for (let cpu = 0; cpu < 256; cpu++) args.push('d', dev, '16', String(0x8000001f), 'd', dev, '8', String(0xc0010010));
+    const timed = existsSync('/usr/bin/time');
+    const runs: Array<{ wall: number; cpu: number; ok: boolean }> = [];
+    for (let i = 0; i < 3; i++) {
+      const argv = ['sh', '-c', BATCH_SCRIPT, 'sevcheck', ...args];
+      const t0 = performance.now();
+      const r = timed ? spawnSync('/usr/bin/time', ['-f', 'cpu=%U+%S', ...argv], { maxBuffer: 64 << 20, encoding: 'latin1' }) : spawnSync(argv[0] as string, argv.slice(1), { maxBuffer: 64 << 20, encoding: 'latin1' });
+      const wall = performance.now() - t0;
+      const m = /cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr ?? '');
+      runs.push({ wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN, ok: parseBatch(r.stdout ?? '')?.length === 512 });
+    }
+    const med = (k: 'wall' | 'cpu'): number => [...runs].sort((x, y) => x[k] - y[k])[1]?.[k] ?? Number.NaN;
+    log(`per-CPU batch of a 256-CPU host, on the host: 512 device reads in ${ms(med('wall'))} wall, ${ms(med('cpu'))} CPU (the script and what it ran; median of 3), ${runs.every((x) => x.ok) ? '512 records' : 'RECORDS MISSING'}; ${load()}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function benchSsh(sizes = [25, 50, 100, 200], log: (s: string) => void = console.log): Promise<SshPoint[]> {
   const stock = await startSshd({ ...SSHD_LIMITS, account: 'stock' });
   if (typeof stock === 'string') {
@@ -268,6 +301,7 @@ export async function benchSsh(sizes = [25, 50, 100, 200], log: (s: string) => v
     log('ssh: where one host\'s time goes');
     await printConnection(stock, log);
     await oneHost(stock, suite, log);
+    perCpuBatch(log);
     const asIs = await startSshd({ ...SSHD_LIMITS, account: 'as-is' });
     if (typeof asIs === 'string') log(`as-is account skipped: ${asIs}`);
     else {

@@ -2,8 +2,8 @@
  * A run of device reads in one batch (issue 23): BATCH_SCRIPT reads every CPU's CPUID leaf and MSR
  * with one `dd` each and nothing else, the bytes of the whole run through one encoder and dd's
  * reports through one more; parseBatch cuts the run back into one record per read, the same as
- * one `dd status=none` per read gave. A 256-CPU host's 512 reads cost the host about 2,500
- * processes before (each dd with its own capture, pipeline and encoder), about 515 now.
+ * one `dd status=none` per read gave. A 256-CPU host's 512 reads cost the host 2,049 processes
+ * before (each dd with its own capture, pipeline and encoders), 518 now (strace -f, docs/ssh.md).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
@@ -118,11 +118,12 @@ describe('parseBatch: a run of device reads ("&K")', () => {
   const run = (k: number, bytes: Buffer, reports: string): string => `&${k}\n${bytes.length ? `${b64(bytes)}\n` : ''}!0\n${b64(reports)}\n`;
 
   it('cuts the bytes by dd\'s records, and by its byte count for a partial record, in every wording that shipped', () => {
-    const bytes = Buffer.from('0123456789abcdef' + 'ABCDEFGH' + 'xy', 'latin1');
+    const bytes = Buffer.from('0123456789abcdef' + 'ABCDEFGH' + 'xy' + 'z', 'latin1');
     const reports = [
       '1+0 records in\n1+0 records out\n16 bytes copied, 3.1e-05 s, 516 kB/s\n@@0 16\n', // coreutils ≥ 8.24
       '1+0 records in\n1+0 records out\n8 bytes (8 B) copied, 3.1e-05 s, 258 kB/s\n@@0 8\n', // older coreutils
       '0+1 records in\n0+1 records out\n2 bytes copied, 3.1e-05 s, 64.5 kB/s\n@@0 16\n',
+      '0+1 records in\n0+1 records out\n1 bytes (1 B, 1 B) copied, 3.1e-05 s, 64.5 kB/s\n@@0 16\n', // SI and IEC sizes
       "dd: error reading '/dev/cpu/1/msr': Input/output error\n0+0 records in\n0+0 records out\n0 bytes copied, 4e-05 s, 0.0 kB/s\n@@1 8\n",
       'No such file or directory\n@@1 8\n',
     ].join('');
@@ -131,11 +132,12 @@ describe('parseBatch: a run of device reads ("&K")', () => {
       { stdout: Buffer.from('0123456789abcdef'), stderr: '', status: 0 },
       { stdout: Buffer.from('ABCDEFGH'), stderr: '', status: 0 },
       { stdout: Buffer.from('xy'), stderr: '', status: 0 },
+      { stdout: Buffer.from('z'), stderr: '', status: 0 },
       { stdout: Buffer.alloc(0), stderr: "dd: error reading '/dev/cpu/1/msr': Input/output error\n", status: 1 },
       { stdout: Buffer.alloc(0), stderr: 'No such file or directory\n', status: 1 },
     ]);
     // one byte: "1 byte copied" (and "1 byte (1 B) copied")
-    for (const w of ['1 byte copied, 1e-05 s, 100 kB/s', '1 byte (1 B) copied, 1e-05 s, 100 kB/s']) {
+    for (const w of ['1 byte copied, 1e-05 s, 100 kB/s', '1 byte (1 B) copied, 1e-05 s, 100 kB/s', '1 bytes (1 B) copied, 1e-05 s, 100 kB/s']) {
       expect(parseBatch(run(0, Buffer.from('z'), `0+1 records in\n0+1 records out\n${w}\n@@0 8\n`))?.[0]?.stdout.toString()).toBe('z');
     }
   });
