@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { expect } from 'vitest';
 import { delimiter, join, resolve } from 'node:path';
@@ -77,4 +77,17 @@ export function oneLine(r: { code: number; stderr: string }, re: RegExp): void {
   expect(lines[0]).toMatch(/^sevcheck: /);
   expect(lines[0]).toMatch(re);
   expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+\)?$/m);
+}
+
+/**
+ * A PATH like this machine's without `names` (every program of /usr/bin and /usr/sbin linked from
+ * a directory of its own, those left out): e.g. a host whose coreutils lack base64, where the ssh
+ * backend's BATCH_SCRIPT encodes with od.
+ */
+export function pathWithout(...names: string[]): string {
+  const bin = mkdtempSync(join(tmpdir(), 'sevcheck-path-'));
+  for (const d of ['/usr/bin', '/usr/sbin']) {
+    for (const n of readdirSync(d)) if (!names.includes(n) && !existsSync(join(bin, n))) symlinkSync(join(d, n), join(bin, n));
+  }
+  return bin;
 }

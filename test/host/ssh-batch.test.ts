@@ -15,24 +15,12 @@ import { RecordingHost } from '../../support/host/recording-host.js';
 import { FixtureHost } from '../../support/host/fixture-host.js';
 import { readMany } from '../../support/host/read.js';
 import type { ReadRequest } from '../../support/host/types.js';
-import { fixtureDir } from '../helpers.js';
+import { fixtureDir, pathWithout } from '../helpers.js';
 
 /** The script's raw output: `sh -c BATCH_SCRIPT sevcheck ARGS...` as the remote side runs it (PATH: `path`, else this process's). */
 const rawScript = (ops: BatchOp[], cwd?: string, path?: string): string =>
   execFileSync('sh', ['-c', BATCH_SCRIPT, 'sevcheck', ...batchArgs(ops)], { maxBuffer: 64 << 20, cwd, env: path ? { ...process.env, PATH: path } : process.env }).toString('latin1');
 
-/**
- * A PATH like this machine's without base64 (every program of /usr/bin and /usr/sbin linked from
- * a directory of its own, base64 left out): a host whose coreutils lack base64, where BATCH_SCRIPT
- * encodes with od.
- */
-const pathWithout = (...names: string[]): string => {
-  const bin = mkdtempSync(join(tmpdir(), 'sevcheck-path-'));
-  for (const d of ['/usr/bin', '/usr/sbin']) {
-    for (const n of readdirSync(d)) if (!names.includes(n) && !existsSync(join(bin, n))) symlinkSync(join(d, n), join(bin, n));
-  }
-  return bin;
-};
 
 const ENCODERS: ReadonlyArray<readonly [string, string | undefined, RegExp]> = [
   // the encoder is seen in the raw output: base64 lines (no space), or od's " xx" lines

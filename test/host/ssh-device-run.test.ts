@@ -6,12 +6,13 @@
  * before (each dd with its own capture, pipeline and encoders), 518 now (strace -f, docs/ssh.md).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BATCH_SCRIPT, parseBatch } from '../../support/host/ssh-host.js';
+import { pathWithout } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sevcheck-devrun-'));
 // a sparse file standing in for /dev/cpu/N/cpuid and msr: the file offset is the leaf or MSR index
@@ -54,15 +55,6 @@ const script = (args: string[], path?: string): string =>
   execFileSync('sh', ['-c', BATCH_SCRIPT, 'sevcheck', ...args], { maxBuffer: 64 << 20, env: path ? { ...process.env, PATH: path } : process.env }).toString('latin1');
 const dArgs = (reads: readonly Arg[]): string[] => reads.flatMap(([p, bs, o]) => ['d', p, String(bs), String(o)]);
 
-/** this machine's PATH with base64 left out: BATCH_SCRIPT encodes with od */
-function pathWithout(name: string): string {
-  const bin = mkdtempSync(join(tmpdir(), 'sevcheck-path-'));
-  for (const d of ['/usr/bin', '/usr/sbin', '/bin']) {
-    if (!existsSync(d)) continue;
-    for (const n of readdirSync(d)) if (n !== name && !existsSync(join(bin, n))) symlinkSync(join(d, n), join(bin, n));
-  }
-  return bin;
-}
 
 describe.each([
   ['base64', undefined],
@@ -95,7 +87,7 @@ describe.each([
 describe('a run of device reads costs one dd per read and one encoder per run', () => {
   it('64 reads: 64 dd, 2 encoders (one dd and one encoder per read, and their pipelines, before)', () => {
     // dd and base64 wrapped so that each run of them is counted (the wrappers log, then exec the real one)
-    const bin = pathWithout('none');
+    const bin = pathWithout();
     const log = join(dir, 'count.log');
     for (const n of ['dd', 'base64']) {
       const real = execFileSync('sh', ['-c', `command -v ${n}`], { encoding: 'utf8' }).trim();
