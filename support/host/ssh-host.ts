@@ -371,11 +371,12 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
 /** dd's report of what it copied (coreutils dd.c print_stats): POSIX's "%u+%u records in" / "records out" lines */
 const DD_RECORDS = /^(\d+)\+(\d+) records (in|out)$/;
 /**
- * dd's transfer line, in every wording that shipped, the byte count leading each: GNU coreutils
- * src/dd.c print_xfer_stats "%jd bytes copied, %s, %s" and "%jd byte copied, ..." (select_plural;
- * coreutils ≥ 8.24 for counts without a unit prefix), "%jd bytes (%s) copied, %s, %s" and
- * "%jd bytes (%s, %s) copied, %s, %s" (SI and IEC sizes), "%"PRIuMAX" bytes (%s) copied" before
- * 8.24; toybox's dd "%llu bytes (%s) copied, ".
+ * dd's transfer line, in every wording that shipped, the byte count leading each. GNU coreutils
+ * src/dd.c print_xfer_stats, current: "%jd bytes copied, %s, %s" and "%jd byte copied, ..."
+ * (select_plural; a count without a unit prefix, e.g. 9.1 here: "16 bytes copied, 3.6e-05 s, 444 kB/s"),
+ * "%jd bytes (%s) copied, %s, %s" and "%jd bytes (%s, %s) copied, %s, %s" (SI and IEC sizes);
+ * older: ngettext("%"PRIuMAX" byte (%s) copied", "%"PRIuMAX" bytes (%s) copied"); toybox's dd
+ * "%llu bytes (%s) copied, ".
  */
 const DD_BYTES = /^(\d+) bytes? (?:\([^)]*\) )?copied\b/;
 
