@@ -303,6 +303,7 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
   type Part = { bufs: Buffer[]; b64: string };
   type Rec = { out: Part; err: Part; status: number | undefined };
   const recs = new Map<number, Rec>();
+  const newRec = (): Rec => ({ out: { bufs: [], b64: '' }, err: { bufs: [], b64: '' }, status: undefined });
   /** device runs ("&K"): their first operation's index and their record (bytes, then reports) */
   const runs: Array<{ k: number; rec: Rec }> = [];
   let cur: Rec | undefined;
@@ -323,15 +324,14 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
       if (cur && !flush(cur.err)) return undefined;
       const k = line.length > 1 ? Number(line.slice(1)) : recs.size;
       if (recs.has(k)) return undefined;
-      recs.set(k, (cur = { out: { bufs: [], b64: '' }, err: { bufs: [], b64: '' }, status: undefined }));
+      recs.set(k, (cur = newRec()));
       continue;
     }
     if (c === 0x26 /* & */) {
       // "&K": a run of device reads from operation K on (BATCH_SCRIPT dv), cut up below
       if (!/^&\d+$/.test(line)) return undefined;
       if (cur && !flush(cur.err)) return undefined;
-      cur = { out: { bufs: [], b64: '' }, err: { bufs: [], b64: '' }, status: undefined };
-      runs.push({ k: Number(line.slice(1)), rec: cur });
+      runs.push({ k: Number(line.slice(1)), rec: (cur = newRec()) });
       continue;
     }
     if (!cur) return undefined;
@@ -350,17 +350,24 @@ export function parseBatch(out: string): BatchRecord[] | undefined {
     } else if (B64_LINE.test(line)) part.b64 += line;
     else return undefined;
   }
-  if (cur && !flush(cur.err)) return undefined;
+  /** the device runs' reads, cut up: records of their own */
+  const cut = new Map<number, BatchRecord>();
   for (const { k, rec } of runs) {
-    const reads = deviceRun(rec.out.bufs.length === 1 ? (rec.out.bufs[0] as Buffer) : Buffer.concat(rec.out.bufs), Buffer.concat(rec.err.bufs).toString('utf8'));
-    if (!reads || rec.status !== 0) return undefined;
+    if (rec.status !== 0 || !flush(rec.err)) return undefined;
+    const reads = deviceRun(Buffer.concat(rec.out.bufs), Buffer.concat(rec.err.bufs).toString('utf8'));
+    if (!reads) return undefined;
     for (const [i, r] of reads.entries()) {
-      if (recs.has(k + i)) return undefined;
-      recs.set(k + i, { out: { bufs: [r.stdout], b64: '' }, err: { bufs: [Buffer.from(r.stderr, 'utf8')], b64: '' }, status: r.status });
+      if (recs.has(k + i) || cut.has(k + i)) return undefined;
+      cut.set(k + i, r);
     }
   }
   const result: BatchRecord[] = [];
-  for (let k = 0; k < recs.size; k++) {
+  for (let k = 0; k < recs.size + cut.size; k++) {
+    const read = cut.get(k);
+    if (read) {
+      result.push(read);
+      continue;
+    }
     const r = recs.get(k);
     if (!r || r.status === undefined || !flush(r.err)) return undefined;
     result.push({ stdout: r.out.bufs.length === 1 ? (r.out.bufs[0] as Buffer) : Buffer.concat(r.out.bufs), stderr: Buffer.concat(r.err.bufs).toString('utf8'), status: r.status });
@@ -388,8 +395,8 @@ const DD_BYTES = /^(\d+) bytes? (?:\([^)]*\) )?copied\b/;
  * is then what `dd status=none` would have printed (its error, if any). undefined: not what the script
  * writes (a length that cannot be told, bytes left over or missing).
  */
-function deviceRun(bytes: Buffer, reports: string): Array<{ stdout: Buffer; stderr: string; status: number }> | undefined {
-  const out: Array<{ stdout: Buffer; stderr: string; status: number }> = [];
+function deviceRun(bytes: Buffer, reports: string): BatchRecord[] | undefined {
+  const out: BatchRecord[] = [];
   let at = 0;
   let lines: string[] = [];
   for (const line of reports.split('\n')) {
